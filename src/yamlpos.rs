@@ -1,0 +1,135 @@
+//! Positions of keys in a YAML document. serde tells us *what* is wrong with a value but not
+//! where a perfectly well-formed value sits; this walks the parser's events once and records the
+//! line and column of every key and sequence item by its dotted path (`events.3.level`).
+//! It is only run for files that have problems, so valid desks never pay for it.
+
+use std::collections::HashMap;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+/// Dotted path -> (line, col), both 1-based, relative to the YAML text.
+#[derive(Debug, Default)]
+pub struct Positions {
+    map: HashMap<String, (usize, usize)>,
+}
+
+enum Frame {
+    Map {
+        path: String,
+        key: Option<String>,
+    },
+    Seq {
+        path: String,
+        index: usize,
+    },
+}
+
+struct Collector {
+    stack: Vec<Frame>,
+    map: HashMap<String, (usize, usize)>,
+}
+
+fn join(path: &str, part: &str) -> String {
+    if path.is_empty() {
+        part.to_string()
+    } else {
+        format!("{path}.{part}")
+    }
+}
+
+impl Collector {
+    /// Path of the node about to start, recording its position; advances the parent frame.
+    fn enter_value(&mut self, mark: Marker) -> Option<String> {
+        let pos = (mark.line(), mark.col() + 1);
+        match self.stack.last_mut() {
+            None => Some(String::new()),
+            Some(Frame::Seq { path, index }) => {
+                let p = join(path, &index.to_string());
+                *index += 1;
+                self.map.entry(p.clone()).or_insert(pos);
+                Some(p)
+            }
+            Some(Frame::Map { path, key }) => key.take().map(|k| join(path, &k)),
+        }
+    }
+}
+
+impl MarkedEventReceiver for Collector {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        match ev {
+            Event::Scalar(value, ..) => {
+                if let Some(Frame::Map { path, key }) = self.stack.last_mut() {
+                    if key.is_none() {
+                        let p = join(path, &value);
+                        self.map
+                            .entry(p)
+                            .or_insert((mark.line(), mark.col() + 1));
+                        *key = Some(value);
+                        return;
+                    }
+                }
+                self.enter_value(mark);
+            }
+            Event::Alias(_) => {
+                self.enter_value(mark);
+            }
+            Event::SequenceStart(..) => {
+                let path = self.enter_value(mark).unwrap_or_default();
+                self.stack.push(Frame::Seq { path, index: 0 });
+            }
+            Event::MappingStart(..) => {
+                let path = self.enter_value(mark).unwrap_or_default();
+                self.stack.push(Frame::Map { path, key: None });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                self.stack.pop();
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Positions {
+    /// Collects the positions in `yaml`. A document the parser rejects yields the positions
+    /// seen up to the error, which is still useful.
+    pub fn of(yaml: &str) -> Positions {
+        let mut collector = Collector {
+            stack: Vec::new(),
+            map: HashMap::new(),
+        };
+        let mut parser = Parser::new_from_str(yaml);
+        let _ = parser.load(&mut collector, false);
+        Positions { map: collector.map }
+    }
+
+    /// The position of `path`, or of its nearest ancestor that has one.
+    pub fn find(&self, path: &str) -> Option<(usize, usize)> {
+        let mut p = path;
+        loop {
+            if let Some(pos) = self.map.get(p) {
+                return Some(*pos);
+            }
+            match p.rfind('.') {
+                Some(i) => p = &p[..i],
+                None => return None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_keys_and_items() {
+        let yaml = "id: a\nevents:\n  - at: x\n    by: y\n  - at: z\n    level: 3\nnested:\n  deep:\n    key: 1\n";
+        let p = Positions::of(yaml);
+        assert_eq!(p.find("id"), Some((1, 1)));
+        assert_eq!(p.find("events"), Some((2, 1)));
+        assert_eq!(p.find("events.1.level"), Some((6, 5)));
+        assert_eq!(p.find("events.1"), Some((5, 5)));
+        assert_eq!(p.find("nested.deep.key"), Some((9, 5)));
+        assert_eq!(p.find("events.1.missing"), Some((5, 5)));
+    }
+}
