@@ -46,13 +46,25 @@ impl Global {
         Ok(root)
     }
 
+    /// The current instant: `--now` / `MESA_NOW` (RFC 3339) when given, else the system clock.
+    pub fn now(&self) -> Result<chrono::DateTime<chrono::Utc>> {
+        match &self.now {
+            Some(s) => chrono::DateTime::parse_from_rfc3339(s.trim())
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| Error::Usage(tr!("sla.bad_now", value = s))),
+            None => Ok(chrono::Utc::now()),
+        }
+    }
+
     /// Activates `--lang`, else the desk's `language`, else Spanish.
     pub fn activate_language(&self, root: Option<&Path>) {
         let lang = self.lang.clone().unwrap_or_else(|| {
             root.and_then(|r| std::fs::read_to_string(r.join(load::DESK_FILE)).ok())
                 .and_then(|t| {
-                    t.lines()
-                        .find_map(|l| l.strip_prefix("language:").map(|v| v.trim().trim_matches('"').to_string()))
+                    t.lines().find_map(|l| {
+                        l.strip_prefix("language:")
+                            .map(|v| v.trim().trim_matches('"').to_string())
+                    })
                 })
                 .unwrap_or_else(|| "es".into())
         });
@@ -82,8 +94,11 @@ pub fn finish(global: &Global, result: Result<ExitCode>) -> ExitCode {
 /// `mesa check`.
 pub fn check(global: &Global, history: Option<&str>, files: &[PathBuf]) -> Result<ExitCode> {
     let root = global.desk_root()?;
-    let _ = (history, files);
-    let report = crate::check::check_desk(&root)?;
+    let report = match history {
+        Some(range) => crate::history::check_history(&root, range)?,
+        None if !files.is_empty() => crate::hooks::check_files(&root, files)?,
+        None => crate::check::check_desk(&root)?,
+    };
     let ok = report.diagnostics.is_empty();
     match global.format {
         Format::Json => {
@@ -93,7 +108,10 @@ pub fn check(global: &Global, history: Option<&str>, files: &[PathBuf]) -> Resul
                 "pages": report.pages,
                 "diagnostics": report.diagnostics,
             });
-            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
         }
         Format::Text => {
             for d in &report.diagnostics {
@@ -101,17 +119,29 @@ pub fn check(global: &Global, history: Option<&str>, files: &[PathBuf]) -> Resul
             }
             if ok {
                 if !global.quiet {
-                    eprintln!("{}", tr!("check.ok", tickets = report.tickets, pages = report.pages));
+                    eprintln!(
+                        "{}",
+                        tr!("check.ok", tickets = report.tickets, pages = report.pages)
+                    );
                 }
             } else {
                 eprintln!(
                     "{}",
-                    tr!("check.failed", count = report.diagnostics.len(), tickets = report.tickets, pages = report.pages)
+                    tr!(
+                        "check.failed",
+                        count = report.diagnostics.len(),
+                        tickets = report.tickets,
+                        pages = report.pages
+                    )
                 );
             }
         }
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `mesa schema KIND`.

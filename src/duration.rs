@@ -11,6 +11,8 @@ pub struct Dur {
 }
 
 impl Dur {
+    /// The longest duration accepted: 100 years.
+    pub const MAX: Dur = Dur::minutes(100 * 366 * 24 * 60);
     pub const fn minutes(minutes: i64) -> Dur {
         Dur { minutes }
     }
@@ -33,18 +35,18 @@ impl FromStr for Dur {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
         if s.is_empty() {
-            return Err("empty duration".into());
+            return Err(crate::tr!("yaml.empty_duration"));
         }
         let mut total: i64 = 0;
         let mut rest = s;
         while !rest.is_empty() {
             let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
             if digits == 0 {
-                return Err(format!("`{s}` is not a duration (use e.g. 10m, 2h, 24h, 3d)"));
+                return Err(crate::tr!("yaml.bad_duration", value = s));
             }
             let n: i64 = rest[..digits]
                 .parse()
-                .map_err(|_| format!("`{s}` is too large"))?;
+                .map_err(|_| crate::tr!("yaml.too_large", value = s))?;
             rest = rest[digits..].trim_start();
             let unit_len = rest.chars().take_while(|c| c.is_ascii_alphabetic()).count();
             let unit = &rest[..unit_len];
@@ -53,17 +55,18 @@ impl FromStr for Dur {
                 "h" | "hour" | "hours" => 60,
                 "d" | "day" | "days" => 24 * 60,
                 "w" | "week" | "weeks" => 7 * 24 * 60,
-                _ => {
-                    return Err(format!(
-                        "`{s}` has an unknown unit `{unit}` (use m, h, d or w)"
-                    ))
-                }
+                _ => return Err(crate::tr!("yaml.bad_unit", value = s, unit = unit)),
             };
             total = n
                 .checked_mul(factor)
                 .and_then(|v| total.checked_add(v))
-                .ok_or_else(|| format!("`{s}` is too large"))?;
+                .ok_or_else(|| crate::tr!("yaml.too_large", value = s))?;
             rest = rest[unit_len..].trim_start();
+        }
+        // No target of a desk is longer than a century; refusing more keeps every
+        // `seconds()` and chrono conversion far from overflowing.
+        if total > Dur::MAX.minutes {
+            return Err(crate::tr!("yaml.too_large", value = s));
         }
         Ok(Dur { minutes: total })
     }

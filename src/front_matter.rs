@@ -51,7 +51,8 @@ pub fn split<'a>(path: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
         }
         offset += line.len();
     }
-    Err(Diagnostic::new(path, 1, 1, tr!("fm.missing_close")).with_hint(Some(tr!("fm.missing_close_hint"))))
+    Err(Diagnostic::new(path, 1, 1, tr!("fm.missing_close"))
+        .with_hint(Some(tr!("fm.missing_close_hint"))))
 }
 
 /// Reads a file as UTF-8, with a diagnostic (not a panic) for unreadable or non-UTF-8 bytes.
@@ -66,8 +67,84 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
 }
 
 /// Deserialises front matter, mapping serde's error to the file's line and column.
+/// The common case (block YAML as mesa writes it) takes the fast path; anything else, and
+/// every error, goes through serde_yaml so messages and positions are its own.
 pub fn parse<T: DeserializeOwned>(path: &Path, split: &Split) -> Result<T, Diagnostic> {
+    if let Some(value) = crate::fastyaml::from_str::<T>(split.yaml) {
+        return Ok(value);
+    }
+    if let Some((line, col)) = too_deep(split.yaml) {
+        return Err(Diagnostic::new(
+            path,
+            line + split.yaml_line - 1,
+            col,
+            tr!("yaml.too_deep", max = MAX_FLOW_DEPTH),
+        ));
+    }
     serde_yaml::from_str::<T>(split.yaml).map_err(|e| yaml_error(path, split, &e))
+}
+
+/// Deepest flow nesting (`[`, `{`) accepted. serde_yaml refuses more than 128 levels anyway,
+/// but libyaml's scanner takes quadratic time to get there (100,000 `[` cost seconds).
+pub const MAX_FLOW_DEPTH: usize = 128;
+
+/// Where flow collections nest deeper than [`MAX_FLOW_DEPTH`] (line and column, 1-based), by a
+/// quick scan that skips quoted scalars and comments. Brackets inside plain text (`a [b`) do
+/// not count: only those that open a value do.
+pub fn too_deep(yaml: &str) -> Option<(usize, usize)> {
+    let b = yaml.as_bytes();
+    let (mut depth, mut line, mut line_start) = (0usize, 1usize, 0usize);
+    let mut prev = b'\n';
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'\n' => {
+                line += 1;
+                line_start = i + 1;
+                prev = b'\n';
+            }
+            b' ' | b'\t' | b'\r' => {}
+            b'#' if prev == b'\n' || matches!(b[i - 1], b' ' | b'\t') => {
+                while i + 1 < b.len() && b[i + 1] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' | b'\'' if matches!(prev, b'\n' | b':' | b'-' | b',' | b'[' | b'{' | b'?') => {
+                i += 1;
+                while i < b.len() {
+                    if b[i] == b'\n' {
+                        line += 1;
+                        line_start = i + 1;
+                    } else if c == b'"' && b[i] == b'\\' {
+                        i += 1;
+                    } else if b[i] == c {
+                        if c == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                            i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    i += 1;
+                }
+                prev = c;
+            }
+            b'[' | b'{' if matches!(prev, b'\n' | b':' | b'-' | b',' | b'[' | b'{' | b'?') => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Some((line, i - line_start + 1));
+                }
+                prev = c;
+            }
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                prev = c;
+            }
+            _ => prev = c,
+        }
+        i += 1;
+    }
+    None
 }
 
 /// A serde_yaml error as a diagnostic at the file position it names, with a "did you mean"
@@ -78,18 +155,94 @@ pub fn yaml_error(path: &Path, split: &Split, e: &serde_yaml::Error) -> Diagnost
         .map(|l| (l.line() + split.yaml_line - 1, l.column()))
         .unwrap_or((split.yaml_line, 1));
     let text = e.to_string();
-    // serde_yaml appends " at line X column Y"; the position is ours to print.
-    let message = match text.find(" at line ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
+    // serde_yaml appends " at line X column Y"; the position is ours to print. libyaml's
+    // syntax errors may go on with ", while scanning ... at line A column B": keep that part,
+    // with its line counted in the file.
+    let (problem, context) = match text.find(" at line ") {
+        Some(i) => {
+            let after = &text[i + " at line ".len()..];
+            let context = after.split_once(", ").map(|(_, c)| c);
+            (&text[..i], context)
+        }
+        None => (text.as_str(), None),
     };
-    let hint = unknown_field_hint(&message);
+    let hint = unknown_field_hint(problem);
+    let mut message = localize(problem);
+    if let Some(context) = context {
+        message = match context.split_once(" at line ") {
+            Some((what, pos)) => {
+                let mut nums = pos
+                    .split(" column ")
+                    .map(|n| n.trim().parse::<usize>().unwrap_or(0));
+                let (l, c) = (nums.next().unwrap_or(0), nums.next().unwrap_or(0));
+                tr!(
+                    "yaml.context",
+                    problem = message,
+                    context = what,
+                    line = l + split.yaml_line - 1,
+                    col = c
+                )
+            }
+            None => format!("{message}, {context}"),
+        };
+    }
     Diagnostic::new(path, line, col, message).with_hint(hint)
+}
+
+/// serde's and serde_yaml's usual messages in the active language; others stay as they are.
+/// A leading field path (`events[1].at: `) is kept.
+fn localize(message: &str) -> String {
+    let (prefix, body) = match message.split_once(": ") {
+        Some((p, b)) if !p.is_empty() && !p.contains([' ', '`']) => (&message[..p.len() + 2], b),
+        _ => ("", message),
+    };
+    let quoted = |s: &str| -> Option<(String, String)> {
+        let (name, rest) = s.split_once('`')?;
+        Some((name.to_string(), rest.to_string()))
+    };
+    let expected = |rest: &str| -> String {
+        let e = rest.strip_prefix(", expected ").unwrap_or(rest);
+        e.strip_prefix("one of ").unwrap_or(e).to_string()
+    };
+    let body = if let Some((field, rest)) = body.strip_prefix("unknown field `").and_then(quoted) {
+        if rest == ", there are no fields" {
+            tr!("yaml.no_fields", field = field)
+        } else {
+            tr!(
+                "yaml.unknown_field",
+                field = field,
+                expected = expected(&rest)
+            )
+        }
+    } else if let Some((value, rest)) = body.strip_prefix("unknown variant `").and_then(quoted) {
+        tr!(
+            "yaml.unknown_variant",
+            value = value,
+            expected = expected(&rest)
+        )
+    } else if let Some((field, _)) = body.strip_prefix("missing field `").and_then(quoted) {
+        tr!("yaml.missing_field", field = field)
+    } else if let Some((field, _)) = body.strip_prefix("duplicate field `").and_then(quoted) {
+        tr!("yaml.duplicate_field", field = field)
+    } else if let Some((found, exp)) = body
+        .strip_prefix("invalid type: ")
+        .and_then(|r| r.rsplit_once(", expected "))
+    {
+        tr!("yaml.invalid_type", found = found, expected = exp)
+    } else if body == "recursion limit exceeded" {
+        tr!("yaml.too_deep", max = 128)
+    } else if body == "repetition limit exceeded" {
+        tr!("yaml.too_repetitive")
+    } else {
+        body.to_string()
+    };
+    format!("{prefix}{body}")
 }
 
 /// From serde's "unknown field `x`, expected one of `a`, `b`" builds "did you mean `a`?".
 fn unknown_field_hint(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
+    let start = message.find("unknown field `")?;
+    let rest = &message[start + "unknown field `".len()..];
     let (wrong, expected) = rest.split_once('`')?;
     let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
     let close = crate::diag::suggest(wrong, known.iter().copied());

@@ -25,7 +25,11 @@ impl Catalog {
     /// The embedded catalog for `lang` (falling back to Spanish), overlaid with the desk's own
     /// `theme/i18n/<lang>.yaml` when `desk_dir` has one.
     pub fn load(lang: &str, desk_dir: Option<&Path>) -> Catalog {
-        let lang = if LANGUAGES.contains(&lang) { lang } else { "es" };
+        let lang = if LANGUAGES.contains(&lang) {
+            lang
+        } else {
+            "es"
+        };
         let mut messages = HashMap::new();
         flatten_into(&mut messages, EMBEDDED_ES);
         if lang == "en" {

@@ -44,8 +44,18 @@ pub fn check_links(desk: &Desk) -> Vec<Diagnostic> {
         .catalog
         .iter()
         .map(|p| (&p.path, &p.body, p.body_line))
-        .chain(desk.kb.playbook.iter().map(|p| (&p.path, &p.body, p.body_line)))
-        .chain(desk.kb.articles.iter().map(|p| (&p.path, &p.body, p.body_line)));
+        .chain(
+            desk.kb
+                .playbook
+                .iter()
+                .map(|p| (&p.path, &p.body, p.body_line)),
+        )
+        .chain(
+            desk.kb
+                .articles
+                .iter()
+                .map(|p| (&p.path, &p.body, p.body_line)),
+        );
     for (path, body, body_line) in pages {
         for (dest, line, col) in internal_links(body) {
             let target = resolve(path, &dest);
@@ -54,8 +64,13 @@ pub fn check_links(desk: &Desk) -> Vec<Diagnostic> {
                 && target.is_file();
             if !ok {
                 diags.push(
-                    Diagnostic::new(path, body_line + line - 1, col, tr!("check.broken_link", link = dest))
-                        .with_hint(Some(tr!("check.broken_link_hint"))),
+                    Diagnostic::new(
+                        path,
+                        body_line + line - 1,
+                        col,
+                        tr!("check.broken_link", link = dest),
+                    )
+                    .with_hint(Some(tr!("check.broken_link_hint"))),
                 );
             }
         }

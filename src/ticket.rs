@@ -18,9 +18,9 @@ pub struct Stamp(pub DateTime<FixedOffset>);
 
 impl Stamp {
     pub fn parse(s: &str) -> Result<Stamp, String> {
-        DateTime::parse_from_rfc3339(s.trim()).map(Stamp).map_err(|_| {
-            format!("`{s}` is not a timestamp with an offset (write e.g. 2026-11-02T08:15:00-05:00)")
-        })
+        DateTime::parse_from_rfc3339(s.trim())
+            .map(Stamp)
+            .map_err(|_| crate::tr!("yaml.bad_timestamp", value = s))
     }
     pub fn utc(&self) -> DateTime<chrono::Utc> {
         self.0.with_timezone(&chrono::Utc)
@@ -185,6 +185,8 @@ pub enum EventKind {
     /// An estimated target extended, with a reason.
     Extended,
     Commented,
+    /// A knowledge-base article linked after the fact (`mesa kb new --from-ticket`).
+    Linked,
 }
 
 impl EventKind {
@@ -209,6 +211,7 @@ impl EventKind {
             EventKind::Closed => "closed",
             EventKind::Extended => "extended",
             EventKind::Commented => "commented",
+            EventKind::Linked => "linked",
         }
     }
 }
@@ -420,7 +423,11 @@ impl Ticket {
     /// Relative path of a ticket file from its id and creation instant.
     pub fn relative_path(id: &str, created: &Stamp) -> PathBuf {
         let d = created.0;
-        PathBuf::from(format!("tickets/{}/{:02}/{id}.md", d.format("%Y"), d.format("%m")))
+        PathBuf::from(format!(
+            "tickets/{}/{:02}/{id}.md",
+            d.format("%Y"),
+            d.format("%m")
+        ))
     }
 
     pub fn created_at(&self) -> Option<Stamp> {

@@ -91,7 +91,11 @@ impl State {
             }
         };
         let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
-        cmp("status", front.status.to_string(), self.status().to_string());
+        cmp(
+            "status",
+            front.status.to_string(),
+            self.status().to_string(),
+        );
         cmp("level", front.level.to_string(), self.level.to_string());
         cmp(
             "type",
@@ -140,7 +144,11 @@ impl State {
 
 /// Replays a whole log. Returns the final state and every broken rule (replay goes on after a
 /// broken rule, skipping that event, so one run reports as much as it can).
-pub fn replay(rules: Rules, customer: Option<&Customer>, events: &[Event]) -> (State, Vec<RuleError>) {
+pub fn replay(
+    rules: Rules,
+    customer: Option<&Customer>,
+    events: &[Event],
+) -> (State, Vec<RuleError>) {
     let mut state = State::default();
     let mut errors = Vec::new();
     for (i, ev) in events.iter().enumerate() {
@@ -246,7 +254,9 @@ pub fn quote_needed(rule: QuoteRule, request: &str, customer: Option<&Customer>)
     match rule {
         QuoteRule::No => false,
         QuoteRule::Yes => true,
-        QuoteRule::Contract => !customer.is_some_and(|c| c.contract.included.iter().any(|r| r == request)),
+        QuoteRule::Contract => {
+            !customer.is_some_and(|c| c.contract.included.iter().any(|r| r == request))
+        }
     }
 }
 
@@ -268,8 +278,11 @@ fn check_priority(rules: Rules, state: &State, ev: &Event) -> Result<(), RuleErr
         if let Some(v) = value {
             if !list.iter().any(|l| &l.id == v) {
                 let ids: Vec<&str> = list.iter().map(|l| l.id.as_str()).collect();
-                return Err(err(Some(field), tr!("rule.unknown_level", field = field, id = v))
-                    .with_hint(Vec::new(), &ids));
+                return Err(err(
+                    Some(field),
+                    tr!("rule.unknown_level", field = field, id = v),
+                )
+                .with_hint(Vec::new(), &ids));
             }
         }
     }
@@ -284,7 +297,11 @@ fn check_priority(rules: Rules, state: &State, ev: &Event) -> Result<(), RuleErr
             if &rule.priority != p && ev.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
                 return Err(err(
                     Some("priority"),
-                    tr!("rule.override_needs_reason", chosen = p, suggested = rule.priority),
+                    tr!(
+                        "rule.override_needs_reason",
+                        chosen = p,
+                        suggested = rule.priority
+                    ),
                 ));
             }
         }
@@ -325,7 +342,10 @@ fn set_priority(state: &mut State, ev: &Event) {
 
 /// The SLA targets the desk promises for the state's priority and request.
 pub fn targets(rules: Rules, state: &State) -> SlaTargets {
-    let prio = state.priority.as_deref().and_then(|p| rules.config.priority(p));
+    let prio = state
+        .priority
+        .as_deref()
+        .and_then(|p| rules.config.priority(p));
     let request = state.request.as_deref().and_then(|r| rules.kb.request(r));
     let planned = prio.is_some_and(|p| p.planned);
     SlaTargets {
@@ -357,18 +377,29 @@ pub fn apply(
     Ok(())
 }
 
-fn step(rules: Rules, customer: Option<&Customer>, s: &mut State, ev: &Event) -> Result<(), RuleError> {
+fn step(
+    rules: Rules,
+    customer: Option<&Customer>,
+    s: &mut State,
+    ev: &Event,
+) -> Result<(), RuleError> {
     use EventKind::*;
     if let Some(last) = s.last_at {
         if ev.at < last {
-            return Err(err(Some("at"), tr!("rule.time_backwards", at = ev.at, last = last)));
+            return Err(err(
+                Some("at"),
+                tr!("rule.time_backwards", at = ev.at, last = last),
+            ));
         }
     }
     if s.status.is_none() && ev.event != Created {
         return Err(err(Some("event"), tr!("rule.first_must_be_created")));
     }
     if ev.by.trim().is_empty() {
-        return Err(err(Some("by"), tr!("rule.field_required", event = ev.event, field = "by")));
+        return Err(err(
+            Some("by"),
+            tr!("rule.field_required", event = ev.event, field = "by"),
+        ));
     }
     match ev.event {
         Created => {
@@ -393,8 +424,10 @@ fn step(rules: Rules, customer: Option<&Customer>, s: &mut State, ev: &Event) ->
             if let Some(inc) = &ev.incident {
                 if rules.kb.incident(inc).is_none() {
                     let ids: Vec<&str> = rules.kb.incident_ids().collect();
-                    return Err(err(Some("incident"), tr!("rule.unknown_incident", id = inc))
-                        .with_hint(crate::diag::suggest(inc, ids.iter().copied()), &[]));
+                    return Err(
+                        err(Some("incident"), tr!("rule.unknown_incident", id = inc))
+                            .with_hint(crate::diag::suggest(inc, ids.iter().copied()), &[]),
+                    );
                 }
                 if t == TicketType::Request {
                     return Err(err(Some("incident"), tr!("rule.request_has_incident")));
@@ -424,7 +457,17 @@ fn step(rules: Rules, customer: Option<&Customer>, s: &mut State, ev: &Event) ->
             set_priority(s, ev);
         }
         Prioritized => {
-            allowed(s, ev, &[Status::New, Status::Analysis, Status::CabReview, Status::AwaitingApproval, Status::InProgress])?;
+            allowed(
+                s,
+                ev,
+                &[
+                    Status::New,
+                    Status::Analysis,
+                    Status::CabReview,
+                    Status::AwaitingApproval,
+                    Status::InProgress,
+                ],
+            )?;
             require(&ev.priority, ev, "priority")?;
             check_priority(rules, s, ev)?;
             set_priority(s, ev);
@@ -433,7 +476,12 @@ fn step(rules: Rules, customer: Option<&Customer>, s: &mut State, ev: &Event) ->
             allowed(s, ev, OPEN)?;
             let a = require(&ev.agent, ev, "agent")?;
             if rules.config.agent(a).is_none() {
-                let ids: Vec<&str> = rules.config.agents.iter().map(|a| a.code.as_str()).collect();
+                let ids: Vec<&str> = rules
+                    .config
+                    .agents
+                    .iter()
+                    .map(|a| a.code.as_str())
+                    .collect();
                 return Err(err(Some("agent"), tr!("rule.unknown_agent", id = a))
                     .with_hint(crate::diag::suggest(a, ids.iter().copied()), &[]));
             }
@@ -449,8 +497,11 @@ fn step(rules: Rules, customer: Option<&Customer>, s: &mut State, ev: &Event) ->
             let checks = applicable_checks(rules, customer, inc);
             if !checks.iter().any(|k| &k.id == c) {
                 let ids: Vec<&str> = checks.iter().map(|k| k.id.as_str()).collect();
-                return Err(err(Some("check"), tr!("rule.unknown_check", id = c, incident = inc))
-                    .with_hint(crate::diag::suggest(c, ids.iter().copied()), &ids));
+                return Err(err(
+                    Some("check"),
+                    tr!("rule.unknown_check", id = c, incident = inc),
+                )
+                .with_hint(crate::diag::suggest(c, ids.iter().copied()), &ids));
             }
             s.checks.insert(c.clone(), result);
         }
@@ -471,7 +522,11 @@ fn step(rules: Rules, customer: Option<&Customer>, s: &mut State, ev: &Event) ->
                 let ids: Vec<String> = missing.iter().map(|c| c.id.clone()).collect();
                 return Err(err(
                     Some("level"),
-                    tr!("rule.checks_missing", level = s.level, checks = ids.join(", ")),
+                    tr!(
+                        "rule.checks_missing",
+                        level = s.level,
+                        checks = ids.join(", ")
+                    ),
                 ));
             }
             s.level = to;
@@ -485,7 +540,11 @@ fn step(rules: Rules, customer: Option<&Customer>, s: &mut State, ev: &Event) ->
             require(&ev.complexity, ev, "complexity")?;
             let quote = *require(&ev.quote, ev, "quote")?;
             let request = s.request.clone().unwrap_or_default();
-            let rule = rules.kb.request(&request).map(|r| r.front.quote).unwrap_or(QuoteRule::No);
+            let rule = rules
+                .kb
+                .request(&request)
+                .map(|r| r.front.quote)
+                .unwrap_or(QuoteRule::No);
             let needed = quote_needed(rule, &request, customer);
             if quote != needed {
                 return Err(err(
@@ -584,7 +643,10 @@ fn step(rules: Rules, customer: Option<&Customer>, s: &mut State, ev: &Event) ->
                     let since = s.resolved_at.unwrap_or(ev.at);
                     let wait = rules.config.sla.auto_close_after;
                     if ev.at.utc() - since.utc() < wait.to_chrono() {
-                        return Err(err(Some("at"), tr!("rule.auto_close_too_early", after = wait)));
+                        return Err(err(
+                            Some("at"),
+                            tr!("rule.auto_close_too_early", after = wait),
+                        ));
                     }
                 }
                 CloseReason::Confirmed | CloseReason::Declined => {
@@ -621,6 +683,15 @@ fn step(rules: Rules, customer: Option<&Customer>, s: &mut State, ev: &Event) ->
         }
         Commented => {
             require(&ev.text, ev, "text")?;
+        }
+        Linked => {
+            let k = require(&ev.kb, ev, "kb")?;
+            if rules.kb.article(k).is_none() {
+                return Err(err(Some("kb"), tr!("rule.unknown_article", id = k)));
+            }
+            if !s.kb.contains(k) {
+                s.kb.push(k.clone());
+            }
         }
     }
     Ok(())

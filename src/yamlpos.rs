@@ -17,6 +17,9 @@ enum Frame {
     Map {
         path: String,
         key: Option<String>,
+        /// A sequence item with no key seen yet: the first key's position becomes the item's
+        /// own (the parser's marker for a block mapping's start lies after its first key).
+        first: bool,
     },
     Seq {
         path: String,
@@ -49,7 +52,7 @@ impl Collector {
                 self.map.entry(p.clone()).or_insert(pos);
                 Some(p)
             }
-            Some(Frame::Map { path, key }) => key.take().map(|k| join(path, &k)),
+            Some(Frame::Map { path, key, .. }) => key.take().map(|k| join(path, &k)),
         }
     }
 }
@@ -58,12 +61,15 @@ impl MarkedEventReceiver for Collector {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
             Event::Scalar(value, ..) => {
-                if let Some(Frame::Map { path, key }) = self.stack.last_mut() {
+                if let Some(Frame::Map { path, key, first }) = self.stack.last_mut() {
                     if key.is_none() {
+                        let pos = (mark.line(), mark.col() + 1);
+                        if *first && !path.is_empty() {
+                            self.map.insert(path.clone(), pos);
+                        }
+                        *first = false;
                         let p = join(path, &value);
-                        self.map
-                            .entry(p)
-                            .or_insert((mark.line(), mark.col() + 1));
+                        self.map.entry(p).or_insert(pos);
                         *key = Some(value);
                         return;
                     }
@@ -78,8 +84,13 @@ impl MarkedEventReceiver for Collector {
                 self.stack.push(Frame::Seq { path, index: 0 });
             }
             Event::MappingStart(..) => {
+                let in_seq = matches!(self.stack.last(), Some(Frame::Seq { .. }));
                 let path = self.enter_value(mark).unwrap_or_default();
-                self.stack.push(Frame::Map { path, key: None });
+                self.stack.push(Frame::Map {
+                    path,
+                    key: None,
+                    first: in_seq,
+                });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 self.stack.pop();
@@ -89,16 +100,46 @@ impl MarkedEventReceiver for Collector {
     }
 }
 
+/// Block nesting deeper than any desk file has (indentation plus `- ` items on one line,
+/// in columns): the scanner's work grows with depth on every line, so such input is skipped.
+fn deep_block(yaml: &str) -> bool {
+    yaml.lines().any(|l| {
+        let t = l.trim_start_matches(' ');
+        let mut columns = l.len() - t.len();
+        let mut r = t;
+        while let Some(rest) = r.strip_prefix("- ").or_else(|| r.strip_prefix("? ")) {
+            columns += 2;
+            r = rest.trim_start_matches(' ');
+        }
+        columns > 512
+    })
+}
+
 impl Positions {
     /// Collects the positions in `yaml`. A document the parser rejects yields the positions
     /// seen up to the error, which is still useful.
+    ///
+    /// Events are pulled one by one rather than through `Parser::load`, which recurses once per
+    /// nesting level (a hostile `- - - ...` overflows the stack) and asserts on odd documents;
+    /// the collector keeps its own stack on the heap. Huge inputs are skipped: diagnostics then
+    /// fall back to the start of the front matter.
     pub fn of(yaml: &str) -> Positions {
+        const MAX_INPUT: usize = 16 * 1024 * 1024;
         let mut collector = Collector {
             stack: Vec::new(),
             map: HashMap::new(),
         };
+        if yaml.len() > MAX_INPUT || crate::front_matter::too_deep(yaml).is_some() || deep_block(yaml)
+        {
+            return Positions { map: collector.map };
+        }
         let mut parser = Parser::new_from_str(yaml);
-        let _ = parser.load(&mut collector, false);
+        while let Ok((ev, mark)) = parser.next_token() {
+            match ev {
+                Event::StreamEnd | Event::DocumentEnd => break,
+                ev => collector.on_event(ev, mark),
+            }
+        }
         Positions { map: collector.map }
     }
 
@@ -130,6 +171,7 @@ mod tests {
         assert_eq!(p.find("events.1.level"), Some((6, 5)));
         assert_eq!(p.find("events.1"), Some((5, 5)));
         assert_eq!(p.find("nested.deep.key"), Some((9, 5)));
+        assert_eq!(p.find("nested.deep"), Some((8, 3)));
         assert_eq!(p.find("events.1.missing"), Some((5, 5)));
     }
 }

@@ -1,0 +1,148 @@
+//! Benchmark of `mesa report` and of one ticket's clocks.
+//!
+//! ```text
+//! cargo run --release --example gen_desk -- --tickets 100000 --out /tmp/desk100k
+//! cargo build --release
+//! cargo run --release --example bench_report -- --desk /tmp/desk100k
+//! ```
+//!
+//! Times the real release binary (`target/release/mesa report`, wall clock, best and median of
+//! `--runs`) in text, csv and json, then, in-process, the clocks of every ticket and of one
+//! ticket repeated, in microseconds. Targets (issue 4): the report under 3 s for 100,000
+//! tickets; one ticket's clocks in microseconds.
+
+use chrono::{DateTime, Utc};
+use clap::Parser;
+use mesa::calendar::Calendars;
+use mesa::load::Desk;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+#[derive(Parser)]
+struct Args {
+    /// A desk made by `gen_desk`.
+    #[arg(long)]
+    desk: PathBuf,
+    /// Runs of each report command.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// The report's clock (RFC 3339).
+    #[arg(long, default_value = "2026-12-31T12:00:00-05:00")]
+    now: String,
+}
+
+fn main() {
+    let args = Args::parse();
+    let exe = std::env::current_exe().expect("current exe");
+    let mesa = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .map(|p| p.join("mesa"))
+        .filter(|p| p.is_file())
+        .expect("build the release binary first: cargo build --release");
+    let count = mesa::load::ticket_paths(&args.desk).len();
+    println!(
+        "desk: {} ({count} tickets), binary: {}",
+        args.desk.display(),
+        mesa.display()
+    );
+    for (by, format) in [
+        (None, "text"),
+        (Some("priority"), "text"),
+        (Some("month"), "csv"),
+        (Some("agent"), "json"),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..args.runs {
+            let mut cmd = Command::new(&mesa);
+            cmd.arg("--desk")
+                .arg(&args.desk)
+                .args(["--now", &args.now, "--format", format, "report"]);
+            if let Some(b) = by {
+                cmd.args(["--by", b]);
+            }
+            let t = Instant::now();
+            let out = cmd.output().expect("run mesa");
+            let secs = t.elapsed().as_secs_f64();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            times.push(secs);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "mesa report --by {:<8} --format {format:<4}: best {:.3} s, median {:.3} s (wall, {} runs)",
+            by.unwrap_or("-"),
+            times[0],
+            times[times.len() / 2],
+            times.len()
+        );
+    }
+
+    let (desk, _) = Desk::load(&args.desk).expect("desk loads");
+    let (cals, _) = Calendars::new(&desk);
+    let now: DateTime<Utc> = DateTime::parse_from_rfc3339(&args.now)
+        .expect("--now")
+        .with_timezone(&Utc);
+    let t = Instant::now();
+    let (tickets, _) = mesa::load::load_tickets(&args.desk);
+    println!(
+        "load {} tickets (parallel): {:.3} s",
+        tickets.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    for tk in &tickets {
+        std::hint::black_box(mesa::sla::walk(&desk, &tk.front, now));
+    }
+    let walk = t.elapsed().as_secs_f64();
+    println!(
+        "replaying every log through the workflow alone, one thread: {:.3} s, {:.1} µs per ticket",
+        walk,
+        walk * 1e6 / tickets.len().max(1) as f64
+    );
+    let t = Instant::now();
+    let mut clocks = 0usize;
+    for tk in &tickets {
+        clocks += mesa::sla::clocks_with(&desk, &cals, &tk.front, now).len();
+    }
+    let all = t.elapsed().as_secs_f64();
+    println!(
+        "clocks of every ticket, one thread: {:.3} s, {:.1} µs per ticket ({clocks} clocks)",
+        all,
+        all * 1e6 / tickets.len().max(1) as f64
+    );
+    // What `mesa check` adds per ticket: recorded targets against the calendars.
+    let t = Instant::now();
+    for tk in &tickets {
+        let cals = mesa::calendar::cached_calendars(&desk);
+        std::hint::black_box(mesa::sla::target_problems(&desk, &cals, &tk.front));
+    }
+    let check = t.elapsed().as_secs_f64();
+    println!(
+        "calendar checks of `mesa check` (sla::target_problems), one thread: {:.3} s, {:.2} µs per ticket",
+        check,
+        check * 1e6 / tickets.len().max(1) as f64
+    );
+    // One ticket with the longest log, repeated.
+    if let Some(tk) = tickets.iter().max_by_key(|t| t.front.events.len()) {
+        let n = 10_000;
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(mesa::sla::clocks_with(
+                &desk,
+                &cals,
+                std::hint::black_box(&tk.front),
+                now,
+            ));
+        }
+        println!(
+            "clocks of one ticket ({} events), repeated {n} times: {:.1} µs each",
+            tk.front.events.len(),
+            t.elapsed().as_secs_f64() * 1e6 / n as f64
+        );
+    }
+}

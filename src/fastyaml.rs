@@ -1,0 +1,845 @@
+//! A fast path for reading the plain block YAML that mesa itself writes (and people write by
+//! hand in the same style): block mappings and sequences, plain, single- and double-quoted
+//! scalars on one line, and literal block scalars (`|`, `|-`, `|+`).
+//!
+//! Why: `mesa check` reads every ticket of a desk, and a libyaml-style parser spends most of
+//! the check's time on them. This reader only ever *succeeds* on input whose meaning it is sure
+//! of, and gives the same value `serde_yaml` would; anything else (flow collections, anchors,
+//! tags, multi-line plain or quoted scalars, folded scalars, tabs, odd indentation, numbers in
+//! unusual forms, deserialisation errors) makes it return `None`, and the caller parses the
+//! text again with `serde_yaml`, which also produces the exact error message and position.
+
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+
+/// Deepest nesting the fast path accepts; deeper documents go to `serde_yaml` and its limits.
+const MAX_DEPTH: usize = 48;
+
+/// Parses `yaml` into `T` if it is in the simple subset and deserialises without error.
+pub fn from_str<T: DeserializeOwned>(yaml: &str) -> Option<T> {
+    let node = parse(yaml)?;
+    T::deserialize(De(&node)).ok()
+}
+
+#[derive(Debug, PartialEq)]
+enum Node<'a> {
+    Scalar { text: Cow<'a, str>, plain: bool },
+    Map(Vec<(&'a str, Node<'a>)>),
+    Seq(Vec<Node<'a>>),
+}
+
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    /// Column where `text` starts.
+    indent: usize,
+    /// The line without its indentation and line ending.
+    text: &'a str,
+    /// Blank or comment-only.
+    skip: bool,
+}
+
+struct Parser<'a> {
+    lines: Vec<Line<'a>>,
+    pos: usize,
+    depth: usize,
+}
+
+/// The whole document as a tree, or `None` when it is outside the subset.
+fn parse(yaml: &str) -> Option<Node<'_>> {
+    if !plain_text(yaml.as_bytes()) {
+        return None;
+    }
+    let mut lines = Vec::with_capacity(yaml.len() / 24 + 1);
+    for raw in yaml.split('\n') {
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        let text = raw.trim_start_matches(' ');
+        let indent = raw.len() - text.len();
+        if text.starts_with('\t') {
+            return None;
+        }
+        let skip = text.is_empty() || text.starts_with('#');
+        lines.push(Line { indent, text, skip });
+    }
+    let mut p = Parser {
+        lines,
+        pos: 0,
+        depth: 0,
+    };
+    p.skip_blank();
+    if p.pos >= p.lines.len() {
+        return None;
+    }
+    let first = p.lines[p.pos];
+    if first.indent != 0 || first.text.starts_with("---") || first.text.starts_with("...") {
+        return None;
+    }
+    let node = p.block(0)?;
+    p.skip_blank();
+    if p.pos < p.lines.len() {
+        return None;
+    }
+    Some(node)
+}
+
+/// No control characters, byte-order marks or non-characters, which YAML refuses or treats
+/// specially: those files go to serde_yaml.
+fn plain_text(b: &[u8]) -> bool {
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if (c < 0x20 && c != b'\t' && c != b'\n' && c != b'\r') || c == 0x7f {
+            return false;
+        }
+        if c == 0xc2 && b.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)) {
+            return false;
+        }
+        if c == 0xef
+            && matches!(
+                (b.get(i + 1), b.get(i + 2)),
+                (Some(0xbb), Some(0xbf)) | (Some(0xbf), Some(0xbe)) | (Some(0xbf), Some(0xbf))
+            )
+        {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+fn is_seq_item(text: &str) -> bool {
+    text == "-" || text.starts_with("- ")
+}
+
+/// Splits `key: rest` (or `key:`) when `text` is a mapping entry with a simple plain key.
+fn split_key(text: &str) -> Option<(&str, &str)> {
+    let bytes = text.as_bytes();
+    let first = *bytes.first()?;
+    if b"-?:,[]{}#&*!|>'\"%@`<".contains(&first) {
+        return None;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b':' && (i + 1 == bytes.len() || bytes[i + 1] == b' ') {
+            let key = &text[..i];
+            if key.ends_with(' ') || key.contains(" #") {
+                return None;
+            }
+            return Some((key, text[i + 1..].trim_start_matches(' ')));
+        }
+        i += 1;
+    }
+    None
+}
+
+impl<'a> Parser<'a> {
+    fn skip_blank(&mut self) {
+        while self.pos < self.lines.len() && self.lines[self.pos].skip {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<Line<'a>> {
+        self.skip_blank();
+        self.lines.get(self.pos).copied()
+    }
+
+    /// A block node whose first line is the current one, at column `indent`.
+    fn block(&mut self, indent: usize) -> Option<Node<'a>> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let line = self.peek()?;
+        if line.indent != indent {
+            return None;
+        }
+        let node = if is_seq_item(line.text) {
+            self.seq(indent)
+        } else {
+            self.map(indent)
+        };
+        self.depth -= 1;
+        node
+    }
+
+    fn map(&mut self, indent: usize) -> Option<Node<'a>> {
+        let mut entries: Vec<(&'a str, Node<'a>)> = Vec::with_capacity(8);
+        while let Some(line) = self.peek() {
+            if line.indent < indent {
+                break;
+            }
+            if line.indent > indent || is_seq_item(line.text) {
+                return None;
+            }
+            // Repeated keys need no check here: serde_yaml passes them on as they come too,
+            // so structs refuse them (duplicate field) and maps keep the last, on both paths.
+            let (key, rest) = split_key(line.text)?;
+            self.pos += 1;
+            let value = self.value(indent, rest, true)?;
+            entries.push((key, value));
+        }
+        Some(Node::Map(entries))
+    }
+
+    fn seq(&mut self, indent: usize) -> Option<Node<'a>> {
+        let mut items = Vec::new();
+        while let Some(line) = self.peek() {
+            if line.indent < indent {
+                break;
+            }
+            if line.indent > indent {
+                return None;
+            }
+            if !is_seq_item(line.text) {
+                // A key at the column of a sequence that is a mapping's value ends it.
+                break;
+            }
+            let after = &line.text[1..];
+            let content = after.trim_start_matches(' ');
+            let column = indent + 1 + (after.len() - content.len());
+            if content.is_empty() || content.starts_with('#') {
+                // `-` alone: the item is the block below, more indented.
+                self.pos += 1;
+                items.push(self.value(indent, "", false)?);
+            } else if is_seq_item(content) || split_key(content).is_some() {
+                // A compact nested block starting on this line: re-read the line from there.
+                self.lines[self.pos] = Line {
+                    indent: column,
+                    text: content,
+                    skip: false,
+                };
+                items.push(self.block(column)?);
+            } else {
+                self.pos += 1;
+                items.push(self.value(indent, content, false)?);
+            }
+        }
+        Some(Node::Seq(items))
+    }
+
+    /// The value after `key:` or `- ` whose parent sits at column `indent`: `rest` on the same
+    /// line, or a block on the following lines.
+    fn value(&mut self, indent: usize, rest: &'a str, in_map: bool) -> Option<Node<'a>> {
+        if rest.is_empty() || rest.starts_with('#') {
+            return match self.peek() {
+                Some(next) if next.indent > indent => self.block(next.indent),
+                // YAML lets a mapping's sequence value sit at the key's own column.
+                Some(next) if in_map && next.indent == indent && is_seq_item(next.text) => {
+                    self.block(indent)
+                }
+                _ => Some(Node::Scalar {
+                    text: Cow::Borrowed(""),
+                    plain: true,
+                }),
+            };
+        }
+        let node = if let Some(header) = rest.strip_prefix('|') {
+            self.literal(indent, header)?
+        } else {
+            scalar(rest)?
+        };
+        // A more indented line after a one-line scalar would continue it: not in the subset.
+        if let Some(next) = self.peek() {
+            if next.indent > indent {
+                return None;
+            }
+        }
+        Some(node)
+    }
+
+    /// A literal block scalar; `header` is what follows `|` (chomping indicator only).
+    fn literal(&mut self, indent: usize, header: &str) -> Option<Node<'a>> {
+        // `|+` keeps trailing blank lines, whose count depends on the end of the front
+        // matter; serde_yaml reads it.
+        let strip = match header.trim_end_matches(' ') {
+            "" => false,
+            "-" => true,
+            _ => return None,
+        };
+        let mut block_indent = None;
+        let mut parts: Vec<&'a str> = Vec::new();
+        let mut leading_blank_max = 0;
+        while self.pos < self.lines.len() {
+            let line = self.lines[self.pos];
+            let blank = line.text.is_empty();
+            match block_indent {
+                None if blank => {
+                    leading_blank_max = leading_blank_max.max(line.indent);
+                    parts.push("");
+                }
+                None => {
+                    if line.indent <= indent || line.indent < leading_blank_max {
+                        break;
+                    }
+                    block_indent = Some(line.indent);
+                    parts.push(line.text);
+                }
+                Some(bi) => {
+                    if blank {
+                        if line.indent > bi {
+                            // Spaces beyond the block's indentation are content.
+                            return None;
+                        }
+                        parts.push("");
+                    } else if line.indent >= bi {
+                        if line.indent > bi {
+                            // Keep the extra indentation: rebuild from the raw columns.
+                            return None;
+                        }
+                        parts.push(line.text);
+                    } else {
+                        break;
+                    }
+                }
+            }
+            self.pos += 1;
+        }
+        // Trailing blank lines belong to chomping, not content.
+        let mut trailing = 0;
+        while parts.last() == Some(&"") {
+            parts.pop();
+            trailing += 1;
+        }
+        // Blank lines consumed at the end may be the parent's separators: give them back.
+        self.pos -= trailing;
+        if parts.is_empty() {
+            return None;
+        }
+        let mut text = parts.join("\n");
+        if !strip {
+            text.push('\n');
+        }
+        Some(Node::Scalar {
+            text: Cow::Owned(text),
+            plain: false,
+        })
+    }
+}
+
+/// A one-line scalar (the whole of `rest`, up to an optional trailing comment).
+fn scalar(rest: &str) -> Option<Node<'_>> {
+    let first = rest.as_bytes()[0];
+    match first {
+        b'\'' => {
+            let mut out = String::new();
+            let mut chars = rest[1..].char_indices();
+            loop {
+                let (i, c) = chars.next()?;
+                if c == '\'' {
+                    if rest[1 + i + 1..].starts_with('\'') {
+                        out.push('\'');
+                        chars.next();
+                    } else {
+                        end_of_line(&rest[1 + i + 1..])?;
+                        break;
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            Some(Node::Scalar {
+                text: Cow::Owned(out),
+                plain: false,
+            })
+        }
+        b'"' => {
+            let mut out = String::new();
+            let mut chars = rest[1..].char_indices();
+            loop {
+                let (i, c) = chars.next()?;
+                match c {
+                    '"' => {
+                        end_of_line(&rest[1 + i + 1..])?;
+                        break;
+                    }
+                    '\\' => {
+                        let (_, e) = chars.next()?;
+                        let simple = match e {
+                            '0' => '\0',
+                            'a' => '\x07',
+                            'b' => '\x08',
+                            't' | '\t' => '\t',
+                            'n' => '\n',
+                            'v' => '\x0b',
+                            'f' => '\x0c',
+                            'r' => '\r',
+                            'e' => '\x1b',
+                            ' ' => ' ',
+                            '"' => '"',
+                            '/' => '/',
+                            '\\' => '\\',
+                            'N' => '\u{85}',
+                            '_' => '\u{a0}',
+                            'L' => '\u{2028}',
+                            'P' => '\u{2029}',
+                            'x' | 'u' | 'U' => {
+                                let n = match e {
+                                    'x' => 2,
+                                    'u' => 4,
+                                    _ => 8,
+                                };
+                                let mut v = 0u32;
+                                for _ in 0..n {
+                                    let (_, h) = chars.next()?;
+                                    v = v * 16 + h.to_digit(16)?;
+                                }
+                                char::from_u32(v)?
+                            }
+                            _ => return None,
+                        };
+                        out.push(simple);
+                    }
+                    c => out.push(c),
+                }
+            }
+            Some(Node::Scalar {
+                text: Cow::Owned(out),
+                plain: false,
+            })
+        }
+        b'[' | b'{' | b'&' | b'*' | b'!' | b'|' | b'>' | b'%' | b'@' | b'`' | b',' | b']'
+        | b'}' => None,
+        b'-' | b'?' | b':' if rest.len() == 1 || rest.as_bytes()[1] == b' ' => None,
+        _ => {
+            // One pass: stop at a comment; `a: b` inside a value is an error in YAML and tabs
+            // are subtle, so both go to serde_yaml.
+            let b = rest.as_bytes();
+            let mut end = b.len();
+            for i in 0..b.len() {
+                match b[i] {
+                    b'#' if i > 0 && b[i - 1] == b' ' => {
+                        end = i;
+                        break;
+                    }
+                    b':' if i + 1 == b.len() || b[i + 1] == b' ' => return None,
+                    b'\t' => return None,
+                    _ => {}
+                }
+            }
+            let text = rest[..end].trim_end_matches(' ');
+            if text.ends_with(':') {
+                return None;
+            }
+            Some(Node::Scalar {
+                text: Cow::Borrowed(text),
+                plain: true,
+            })
+        }
+    }
+}
+
+/// After a quoted scalar only spaces and a comment may follow.
+fn end_of_line(rest: &str) -> Option<()> {
+    let t = rest.trim_start_matches(' ');
+    if t.is_empty() || (t.starts_with('#') && t.len() < rest.len()) {
+        Some(())
+    } else {
+        None
+    }
+}
+
+fn is_null(s: &str) -> bool {
+    matches!(s, "" | "~" | "null" | "Null" | "NULL")
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+/// Plain decimal digits without sign or leading zero: the one integer form we read ourselves.
+fn simple_uint(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) || (b.len() > 1 && b[0] == b'0') {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn simple_int(s: &str) -> Option<i64> {
+    match s.strip_prefix('-') {
+        Some(rest) => simple_uint(rest)
+            .and_then(|v| i64::try_from(v).ok())
+            .map(|v| -v),
+        None => simple_uint(s).and_then(|v| i64::try_from(v).ok()),
+    }
+}
+
+/// `123`, `-4`, `600000.0`, `0.5`: the float forms we read ourselves.
+fn simple_float(s: &str) -> Option<f64> {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || (body.contains('.') && !digits(frac)) {
+        return None;
+    }
+    if int.len() > 1 && int.starts_with('0') {
+        return None;
+    }
+    s.parse().ok().filter(|f: &f64| f.is_finite())
+}
+
+/// Error of the fast path: its content does not matter, the caller re-parses with serde_yaml.
+#[derive(Debug)]
+pub struct Bail;
+
+impl fmt::Display for Bail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not in the fast YAML subset")
+    }
+}
+
+impl std::error::Error for Bail {}
+
+impl de::Error for Bail {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Bail
+    }
+}
+
+struct De<'n, 'a>(&'n Node<'a>);
+
+impl<'n, 'a> De<'n, 'a> {
+    fn plain(&self) -> Result<&'n str, Bail> {
+        match self.0 {
+            Node::Scalar { text, plain: true } => Ok(text),
+            _ => Err(Bail),
+        }
+    }
+}
+
+macro_rules! uint {
+    ($($name:ident => $visit:ident : $t:ty),*) => {$(
+        fn $name<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bail> {
+            let n = simple_uint(self.plain()?).ok_or(Bail)?;
+            v.$visit(<$t>::try_from(n).map_err(|_| Bail)?)
+        }
+    )*};
+}
+
+macro_rules! int {
+    ($($name:ident => $visit:ident : $t:ty),*) => {$(
+        fn $name<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bail> {
+            let n = simple_int(self.plain()?).ok_or(Bail)?;
+            v.$visit(<$t>::try_from(n).map_err(|_| Bail)?)
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for De<'_, '_> {
+    type Error = Bail;
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bail> {
+        match self.0 {
+            Node::Map(entries) => v.visit_map(MapAcc {
+                iter: entries.iter(),
+                value: None,
+            }),
+            Node::Seq(items) => v.visit_seq(SeqAcc { iter: items.iter() }),
+            Node::Scalar { text, plain: false } => v.visit_str(text),
+            Node::Scalar { text, plain: true } => {
+                if is_null(text) {
+                    v.visit_unit()
+                } else if let Some(b) = parse_bool(text) {
+                    v.visit_bool(b)
+                } else if let Some(n) = simple_uint(text) {
+                    v.visit_u64(n)
+                } else if text.starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c)) {
+                    // Other numeric forms (hex, octal, exponents, .inf...) are serde_yaml's call.
+                    Err(Bail)
+                } else {
+                    v.visit_str(text)
+                }
+            }
+        }
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bail> {
+        v.visit_bool(parse_bool(self.plain()?).ok_or(Bail)?)
+    }
+
+    uint!(deserialize_u8 => visit_u8: u8, deserialize_u16 => visit_u16: u16,
+          deserialize_u32 => visit_u32: u32, deserialize_u64 => visit_u64: u64);
+    int!(deserialize_i8 => visit_i8: i8, deserialize_i16 => visit_i16: i16,
+         deserialize_i32 => visit_i32: i32, deserialize_i64 => visit_i64: i64);
+
+    fn deserialize_f32<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bail> {
+        self.deserialize_f64(v)
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bail> {
+        v.visit_f64(simple_float(self.plain()?).ok_or(Bail)?)
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bail> {
+        self.deserialize_str(v)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bail> {
+        match self.0 {
+            Node::Scalar { text, .. } => v.visit_str(text),
+            _ => Err(Bail),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bail> {
+        self.deserialize_str(v)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bail> {
+        match self.0 {
+            Node::Scalar { text, plain: true } if is_null(text) => v.visit_none(),
+            _ => v.visit_some(self),
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bail> {
+        if is_null(self.plain()?) {
+            v.visit_unit()
+        } else {
+            Err(Bail)
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        v: V,
+    ) -> Result<V::Value, Bail> {
+        self.deserialize_unit(v)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        v: V,
+    ) -> Result<V::Value, Bail> {
+        v.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bail> {
+        match self.0 {
+            Node::Seq(items) => v.visit_seq(SeqAcc { iter: items.iter() }),
+            _ => Err(Bail),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, v: V) -> Result<V::Value, Bail> {
+        self.deserialize_seq(v)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: usize,
+        v: V,
+    ) -> Result<V::Value, Bail> {
+        self.deserialize_seq(v)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bail> {
+        match self.0 {
+            Node::Map(entries) => v.visit_map(MapAcc {
+                iter: entries.iter(),
+                value: None,
+            }),
+            _ => Err(Bail),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Bail> {
+        self.deserialize_map(v)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Bail> {
+        match self.0 {
+            Node::Scalar { text, .. } if !text.is_empty() => v.visit_enum(UnitEnum(text)),
+            _ => Err(Bail),
+        }
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bail> {
+        self.deserialize_str(v)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bail> {
+        v.visit_unit()
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Bail> {
+        Err(Bail)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Bail> {
+        Err(Bail)
+    }
+
+    fn deserialize_i128<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Bail> {
+        Err(Bail)
+    }
+
+    fn deserialize_u128<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Bail> {
+        Err(Bail)
+    }
+}
+
+struct SeqAcc<'n, 'a> {
+    iter: std::slice::Iter<'n, Node<'a>>,
+}
+
+impl<'de> de::SeqAccess<'de> for SeqAcc<'_, '_> {
+    type Error = Bail;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Bail> {
+        match self.iter.next() {
+            Some(n) => seed.deserialize(De(n)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.iter.len())
+    }
+}
+
+struct MapAcc<'n, 'a> {
+    iter: std::slice::Iter<'n, (&'a str, Node<'a>)>,
+    value: Option<&'n Node<'a>>,
+}
+
+impl<'de> de::MapAccess<'de> for MapAcc<'_, '_> {
+    type Error = Bail;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Bail> {
+        match self.iter.next() {
+            Some((k, v)) => {
+                self.value = Some(v);
+                let key = Node::Scalar {
+                    text: Cow::Borrowed(k),
+                    plain: true,
+                };
+                seed.deserialize(De(&key)).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, Bail> {
+        seed.deserialize(De(self.value.take().ok_or(Bail)?))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.iter.len())
+    }
+}
+
+struct UnitEnum<'n>(&'n str);
+
+impl<'de> de::EnumAccess<'de> for UnitEnum<'_> {
+    type Error = Bail;
+    type Variant = Self;
+
+    fn variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<(T::Value, Self), Bail> {
+        let d: de::value::StrDeserializer<'_, Bail> = self.0.into_deserializer();
+        Ok((seed.deserialize(d)?, self))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for UnitEnum<'_> {
+    type Error = Bail;
+
+    fn unit_variant(self) -> Result<(), Bail> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, _: T) -> Result<T::Value, Bail> {
+        Err(Bail)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _: usize, _: V) -> Result<V::Value, Bail> {
+        Err(Bail)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Bail> {
+        Err(Bail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path must agree with serde_yaml wherever it answers.
+    fn same(yaml: &str) {
+        let fast: Option<serde_yaml::Value> = from_str(yaml);
+        let slow: Result<serde_yaml::Value, _> = serde_yaml::from_str(yaml);
+        if let Some(f) = fast {
+            assert_eq!(Some(f), slow.ok(), "{yaml:?}");
+        }
+    }
+
+    #[test]
+    fn agrees_with_serde_yaml() {
+        for yaml in [
+            "a: 1\nb: texto con espacios\nc:\n  - x\n  - y\n",
+            "a:\n- at: 2026-11-02T08:15:00-05:00\n  by: x\n  n: 600000.0\n- at: b\n",
+            "a: 'it''s: here'\nb: \"tab\\there \\u00e9\"\n",
+            "a: |\n  line one\n  line two\n\nb: |-\n  x\n",
+            "a: |+\n  x\n\n\nb: 1\n",
+            "a:\n- x: 1\n  y: 2\nb: 3\n",
+            "a: |\n  x\n\n  y\n\n\nb: 1\n",
+            "a: \u{feff}x\n",
+            "a: x\u{7f}\n",
+            "a: ~\nb:\nc: null\nd: true\ne: False\n",
+            "a: x # comment\n# full comment\nb: y\n",
+            "list:\n  - - 1\n    - 2\n  -\n    k: v\n",
+            "a: -1\nb: 007\nc: 0x1f\nd: 1e3\ne: .inf\n",
+            "a: b: c\n",
+            "a: [1, 2]\n",
+            "a: &x 1\nb: *x\n",
+            "a: 1\na: 2\n",
+            "a: x#y\nb: 'q' # c\nc: x:y\nd: x :\n",
+            "a:\n  b: 1\n c: 2\n",
+            "a: plain\n  continued\n",
+            "a: |\n    indented\n  less\n",
+            "",
+            "- 1\n- 2\n",
+        ] {
+            same(yaml);
+        }
+    }
+
+    #[test]
+    fn reads_the_subset() {
+        let v: serde_yaml::Value = from_str("a:\n- b: 1\n  c: |\n    x\n    y\n").unwrap();
+        assert_eq!(v["a"][0]["c"].as_str(), Some("x\ny\n"));
+        assert!(from_str::<serde_yaml::Value>("a: [1]\n").is_none());
+        assert!(from_str::<serde_yaml::Value>("a:\n").is_some());
+        let deep: String = (0..200).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        assert!(from_str::<serde_yaml::Value>(&deep).is_none());
+    }
+}

@@ -1,0 +1,303 @@
+//! The offline search index, built at build time and queried by `theme/static/search.js`.
+//!
+//! Terms are folded (lowercase, accents removed: "Fotografía" -> "fotografia") and lightly
+//! stemmed for Spanish plurals, the same way in Rust and in the browser. Scripts, not JSON, carry
+//! the index (they assign to `window.MESA_SEARCH`), because `fetch()` fails on `file://`.
+//!
+//! - `search/pages.js`: every kb, playbook, catalog and table page, with its text for snippets.
+//! - `search/t/<xy>.js` (internal build): ticket postings of the terms starting with `xy`, and
+//!   `search/t/docs-<n>.js`: ticket titles and snippets in chunks. A query loads only the
+//!   shards of its own terms, so no page downloads the whole ticket index.
+
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// Tickets per document chunk.
+pub const DOC_CHUNK: usize = 1000;
+/// Weight of a term found in a title, against 1 per occurrence in the body (capped below).
+pub const TITLE_WEIGHT: u32 = 100;
+const BODY_CAP: u32 = 20;
+
+/// Lowercase, accents and other combining marks removed (NFD), as the browser does with
+/// `s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase()`.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    fold_into(s, &mut out);
+    out
+}
+
+fn fold_into(s: &str, out: &mut String) {
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            unicode_normalization::char::decompose_canonical(c, |d| {
+                if !('\u{0300}'..='\u{036f}').contains(&d) {
+                    out.extend(d.to_lowercase());
+                }
+            });
+        }
+    }
+}
+
+/// Light Spanish stemming, mirrored in search.js: a plural `s` goes, and an `e` after l, n, r,
+/// d, j or z goes too, so "verificaciones" and "verificación" meet at "verificacion".
+pub fn stem(word: &str) -> &str {
+    let mut w = word;
+    if w.len() > 3 && w.ends_with('s') {
+        w = &w[..w.len() - 1];
+    }
+    if w.len() > 3 && w.ends_with('e') {
+        let before = w.as_bytes()[w.len() - 2];
+        if matches!(before, b'l' | b'n' | b'r' | b'd' | b'j' | b'z') {
+            w = &w[..w.len() - 1];
+        }
+    }
+    w
+}
+
+/// Calls `f` with each index term of a text: folded, split at anything not alphanumeric,
+/// 2+ characters, stemmed.
+pub fn each_term(text: &str, mut f: impl FnMut(&str)) {
+    let mut folded = String::with_capacity(text.len());
+    fold_into(text, &mut folded);
+    for w in folded.split(|c: char| !c.is_alphanumeric()) {
+        if w.len() >= 2 && (w.is_ascii() || w.chars().count() >= 2) {
+            f(stem(w));
+        }
+    }
+}
+
+/// The index terms of a text, in order.
+pub fn terms(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    each_term(text, |t| out.push(t.to_string()));
+    out
+}
+
+/// Shard key of a term: its first two characters (ASCII letters and digits; `_` otherwise).
+pub fn shard(term: &str) -> String {
+    term.chars()
+        .take(2)
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// A document of the page index.
+pub struct Doc {
+    pub url: String,
+    pub title: String,
+    /// What kind of page it is (a label shown with the result).
+    pub kind: String,
+    pub body: String,
+}
+
+/// A ticket as a search result: what the result list shows (its terms are in [`Postings`]).
+pub struct TicketDoc {
+    pub url: String,
+    pub title: String,
+    pub kind: String,
+    pub snippet: String,
+}
+
+/// term -> flat list of (doc, weight) pairs.
+#[derive(Default)]
+pub struct Postings {
+    map: HashMap<String, Vec<u32>>,
+    local: HashMap<String, u32>,
+}
+
+impl Postings {
+    /// Indexes document `doc`: each title occurrence weighs [`TITLE_WEIGHT`], each body
+    /// occurrence 1 (up to a cap, so long bodies do not outrank titles).
+    pub fn add(&mut self, doc: u32, title: &str, body: &str) {
+        let local = &mut self.local;
+        let mut bump = |t: &str, w: u32| match local.get_mut(t) {
+            Some(v) => {
+                if w == TITLE_WEIGHT || *v % TITLE_WEIGHT < BODY_CAP {
+                    *v += w;
+                }
+            }
+            None => {
+                local.insert(t.to_string(), w);
+            }
+        };
+        each_term(title, |t| bump(t, TITLE_WEIGHT));
+        each_term(body, |t| bump(t, 1));
+        for (t, w) in self.local.drain() {
+            let list = self.map.entry(t).or_default();
+            list.push(doc);
+            list.push(w);
+        }
+    }
+
+    /// Appends another index's postings (of later documents) to this one.
+    pub fn merge(&mut self, other: Postings) {
+        for (t, list) in other.map {
+            match self.map.get_mut(&t) {
+                Some(l) => l.extend(list),
+                None => {
+                    self.map.insert(t, list);
+                }
+            }
+        }
+    }
+
+    fn sorted(&self) -> BTreeMap<&str, &Vec<u32>> {
+        self.map.iter().map(|(k, v)| (k.as_str(), v)).collect()
+    }
+}
+
+fn json(value: &impl Serialize) -> String {
+    // The index is loaded as a script: keep `</script>` out of it even inside strings.
+    serde_json::to_string(value)
+        .unwrap_or_else(|_| "null".into())
+        .replace("</", "<\\/")
+}
+
+const PREFIX: &str = "window.MESA_SEARCH=window.MESA_SEARCH||{};";
+
+/// `search/pages.js`: the whole page index (small: kb, playbook, catalog, tables).
+pub fn pages_index(docs: &[Doc], text_limit: usize) -> String {
+    let mut p = Postings::default();
+    for (i, d) in docs.iter().enumerate() {
+        p.add(i as u32, &d.title, &d.body);
+    }
+    let rows: Vec<(&str, &str, &str, String)> = docs
+        .iter()
+        .map(|d| {
+            (
+                d.url.as_str(),
+                d.title.as_str(),
+                d.kind.as_str(),
+                truncate(&d.body, text_limit),
+            )
+        })
+        .collect();
+    format!(
+        "{PREFIX}MESA_SEARCH.pages={{\"docs\":{},\"terms\":{}}};\n",
+        json(&rows),
+        json(&p.sorted())
+    )
+}
+
+/// The sharded ticket index: (file name under `search/t/`, contents). Deterministic, so an
+/// unchanged desk rewrites nothing.
+pub fn ticket_shards(postings: &Postings, docs: &[TicketDoc]) -> Vec<(String, String)> {
+    use rayon::prelude::*;
+    let mut by_shard: BTreeMap<String, Vec<(&str, &Vec<u32>)>> = BTreeMap::new();
+    for (term, list) in postings.sorted() {
+        by_shard.entry(shard(term)).or_default().push((term, list));
+    }
+    let mut out: Vec<(String, String)> = by_shard
+        .into_par_iter()
+        .map(|(key, terms)| {
+            let map: BTreeMap<&str, &Vec<u32>> = terms.into_iter().collect();
+            (
+                format!("{key}.js"),
+                format!(
+                    "{PREFIX}MESA_SEARCH.tickets=MESA_SEARCH.tickets||{{}};MESA_SEARCH.tickets[\"{key}\"]={};\n",
+                    json(&map)
+                ),
+            )
+        })
+        .collect();
+    for (n, chunk) in docs.chunks(DOC_CHUNK).enumerate() {
+        let rows: Vec<(&str, &str, &str, &str)> = chunk
+            .iter()
+            .map(|d| {
+                (
+                    d.url.as_str(),
+                    d.title.as_str(),
+                    d.kind.as_str(),
+                    d.snippet.as_str(),
+                )
+            })
+            .collect();
+        out.push((
+            format!("docs-{n}.js"),
+            format!(
+                "{PREFIX}MESA_SEARCH.ticketDocs=MESA_SEARCH.ticketDocs||{{}};MESA_SEARCH.ticketDocs[{n}]={};\n",
+                json(&rows)
+            ),
+        ));
+    }
+    out
+}
+
+/// The first `max` bytes of `s` (at a character boundary), with an ellipsis when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_and_stems_spanish() {
+        assert_eq!(fold("Fotografía ÑANDÚ"), "fotografia nandu");
+        assert_eq!(terms("Verificaciones"), terms("verificación"));
+        assert_eq!(terms("errores"), terms("error"));
+        assert_eq!(terms("páginas"), terms("Página"));
+        assert_eq!(terms("a b cd"), vec!["cd".to_string()]);
+    }
+
+    #[test]
+    fn titles_rank_above_bodies() {
+        let docs = [
+            Doc {
+                url: "a.html".into(),
+                title: "Otra cosa".into(),
+                kind: "k".into(),
+                body: "huellero huellero huellero".into(),
+            },
+            Doc {
+                url: "b.html".into(),
+                title: "Biométrico (huellero)".into(),
+                kind: "k".into(),
+                body: "nada".into(),
+            },
+        ];
+        let mut p = Postings::default();
+        for (i, d) in docs.iter().enumerate() {
+            p.add(i as u32, &d.title, &d.body);
+        }
+        let list = &p.map["huellero"];
+        let weight = |doc: u32| list.chunks(2).find(|c| c[0] == doc).map(|c| c[1]).unwrap();
+        assert!(weight(1) > weight(0));
+        let js = pages_index(&docs, 100);
+        assert!(js.starts_with("window.MESA_SEARCH"));
+        assert!(js.contains("\"huellero\""));
+    }
+
+    #[test]
+    fn ticket_shards_split_by_prefix() {
+        let mut p = Postings::default();
+        let mut docs = Vec::new();
+        for i in 0..3u32 {
+            let body = if i == 1 { "impresora" } else { "fotografía" };
+            p.add(i, &format!("Caso {i}"), body);
+            docs.push(TicketDoc {
+                url: format!("tickets/{i}.html"),
+                title: format!("Caso {i}"),
+                kind: "ticket".into(),
+                snippet: body.into(),
+            });
+        }
+        let shards = ticket_shards(&p, &docs);
+        let fo = shards.iter().find(|(n, _)| n == "fo.js").unwrap();
+        assert!(fo.1.contains("\"fotografia\":[0,1,2,1]"), "{}", fo.1);
+        assert!(!fo.1.contains("impresora"));
+        assert!(shards.iter().any(|(n, _)| n == "docs-0.js"));
+        // Same input, same bytes (unchanged files are not rewritten).
+        assert_eq!(shards, ticket_shards(&p, &docs));
+    }
+}

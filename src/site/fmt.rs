@@ -1,0 +1,189 @@
+//! Dates, numbers and durations as the desk's language writes them. Names and patterns come
+//! from the message catalog (`calendar.*` and `site.fmt.*`), never from code.
+
+use crate::duration::Dur;
+use crate::i18n::Catalog;
+use crate::ticket::Stamp;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+/// Formatting for one build: the catalog, the desk's time zone and separators.
+pub struct Fmt {
+    pub cat: &'static Catalog,
+    pub tz: Tz,
+    thousands: String,
+    decimal: String,
+}
+
+impl Fmt {
+    pub fn new(cat: &'static Catalog, tz: Tz) -> Fmt {
+        Fmt {
+            cat,
+            tz,
+            thousands: cat.get("site.fmt.thousands"),
+            decimal: cat.get("site.fmt.decimal"),
+        }
+    }
+
+    pub fn lang(&self) -> &str {
+        &self.cat.lang
+    }
+
+    /// "lunes 2 de noviembre de 2026, 08:15".
+    pub fn datetime(&self, t: DateTime<Utc>) -> String {
+        crate::sla::human_datetime(&t.with_timezone(&self.tz), self.lang())
+    }
+
+    pub fn stamp(&self, s: &Stamp) -> String {
+        self.datetime(s.utc())
+    }
+
+    pub fn tz_datetime(&self, t: &DateTime<Tz>) -> String {
+        self.datetime(t.with_timezone(&Utc))
+    }
+
+    /// "2 de noviembre de 2026".
+    pub fn date(&self, d: NaiveDate) -> String {
+        let month = self
+            .cat
+            .get(&format!("calendar.month.{}", MONTHS[d.month0() as usize]));
+        self.cat.format(
+            "site.fmt.date",
+            &[("day", &d.day()), ("month", &month), ("year", &d.year())],
+        )
+    }
+
+    /// "noviembre de 2026".
+    pub fn month(&self, year: i32, month: u32) -> String {
+        let name = self.cat.get(&format!(
+            "calendar.month.{}",
+            MONTHS[(month.clamp(1, 12) - 1) as usize]
+        ));
+        self.cat
+            .format("site.fmt.month", &[("month", &name), ("year", &year)])
+    }
+
+    /// "100.000" (es), "100,000" (en).
+    pub fn int(&self, n: i64) -> String {
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+        if n < 0 {
+            out.push('-');
+        }
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push_str(&self.thousands);
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    /// One decimal: "97,5" (es), "97.5" (en).
+    pub fn dec1(&self, x: f64) -> String {
+        let r = (x * 10.0).round() as i64;
+        let whole = self.int(r / 10);
+        let frac = (r % 10).abs();
+        if r < 0 && r / 10 == 0 {
+            format!("-0{}{frac}", self.decimal)
+        } else {
+            format!("{whole}{}{frac}", self.decimal)
+        }
+    }
+
+    pub fn percent(&self, x: f64) -> String {
+        self.cat
+            .format("site.fmt.percent", &[("value", &self.dec1(x))])
+    }
+
+    /// "2 h 30 min" with the catalog's unit names.
+    pub fn duration(&self, d: Dur) -> String {
+        self.minutes(d.minutes)
+    }
+
+    pub fn minutes(&self, total: i64) -> String {
+        let m = total.abs();
+        let (hours, min) = (m / 60, m % 60);
+        let mut parts = Vec::new();
+        if hours > 0 {
+            parts.push(
+                self.cat
+                    .format("site.fmt.hours", &[("n", &self.int(hours))]),
+            );
+        }
+        if min > 0 || hours == 0 {
+            parts.push(self.cat.format("site.fmt.minutes", &[("n", &min)]));
+        }
+        let s = parts.join(" ");
+        if total < 0 {
+            format!("-{s}")
+        } else {
+            s
+        }
+    }
+
+    /// Bytes as "12,4 MB".
+    pub fn size(&self, bytes: u64) -> String {
+        let b = bytes as f64;
+        if b >= 1024.0 * 1024.0 * 1024.0 {
+            format!("{} GiB", self.dec1(b / 1024.0 / 1024.0 / 1024.0))
+        } else if b >= 1024.0 * 1024.0 {
+            format!("{} MiB", self.dec1(b / 1024.0 / 1024.0))
+        } else if b >= 1024.0 {
+            format!("{} KiB", self.dec1(b / 1024.0))
+        } else {
+            format!("{bytes} B")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn es() -> Fmt {
+        static CAT: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+        Fmt::new(
+            CAT.get_or_init(|| Catalog::load("es", None)),
+            chrono_tz::America::Bogota,
+        )
+    }
+
+    fn en() -> Fmt {
+        static CAT: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+        Fmt::new(
+            CAT.get_or_init(|| Catalog::load("en", None)),
+            chrono_tz::America::Bogota,
+        )
+    }
+
+    #[test]
+    fn numbers_by_language() {
+        assert_eq!(es().int(100000), "100.000");
+        assert_eq!(en().int(100000), "100,000");
+        assert_eq!(es().int(-1234), "-1.234");
+        assert_eq!(es().dec1(97.54), "97,5");
+        assert_eq!(en().dec1(97.54), "97.5");
+        assert_eq!(es().int(12), "12");
+    }
+
+    #[test]
+    fn dates_by_language() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        assert_eq!(es().date(d), "2 de noviembre de 2026");
+        assert_eq!(en().date(d), "2 November 2026");
+        let s = Stamp::parse("2026-11-02T08:15:00-05:00").unwrap();
+        assert!(es().stamp(&s).contains("08:15"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(es().duration(Dur::minutes(30)), "30 min");
+        assert_eq!(es().duration(Dur::hours(72)), "72 h");
+        assert_eq!(es().duration(Dur::minutes(150)), "2 h 30 min");
+    }
+}

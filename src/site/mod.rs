@@ -1,0 +1,362 @@
+//! `mesa build`: the static site. Load the desk -> prepare shared data (kb pages rendered once,
+//! ticket rows, indexes) -> render every page in parallel with rayon, writing as it goes ->
+//! search index and assets -> swap the new site into place.
+//!
+//! Pages get a small per-page Tera context (the page's own data plus a few globals); indexes
+//! are inserted only into the pages that show them, so cost stays linear in the page count.
+//! Every link is relative so the site works from `file://`, any static host or `mesa serve`.
+
+pub mod fmt;
+pub mod history;
+mod kbpages;
+pub mod output;
+mod reports;
+pub mod theme;
+mod tickets;
+
+use crate::calendar::Calendars;
+use crate::diag::{Diagnostic, Error, Result};
+use crate::i18n::Catalog;
+use crate::load::Desk;
+use crate::markdown::{self, LinkTarget};
+use crate::search::Doc;
+use crate::tr;
+use chrono::{DateTime, Utc};
+use output::{Output, Progress};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What to build.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Leave out tickets, reports, customers' contacts and `internal: true` articles.
+    pub public: bool,
+    /// No progress output (the caller prints the summary, or not).
+    pub quiet: bool,
+    /// The instant clocks and "coming holidays" are computed at (default: now).
+    pub now: Option<DateTime<Utc>>,
+    /// Add `static/reload.js` to every page (for `mesa serve`; it does nothing elsewhere).
+    pub live_reload: bool,
+}
+
+/// What a build produced.
+#[derive(Debug, Clone)]
+pub struct BuildSummary {
+    pub pages: usize,
+    pub files: usize,
+    /// Files this build wrote (new or changed); the others already had the same bytes.
+    pub changed: usize,
+    pub bytes: u64,
+    pub elapsed: Duration,
+    /// Problems that did not stop the build (unreadable tickets, rule errors in a log...).
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl BuildSummary {
+    /// The one-line summary in the active language.
+    pub fn line(&self, out: &Path) -> String {
+        let cat = crate::i18n::active();
+        let f = fmt::Fmt::new(cat, chrono_tz::UTC);
+        tr!(
+            "site.summary",
+            pages = f.int(self.pages as i64),
+            seconds = f.dec1(self.elapsed.as_secs_f64()),
+            size = f.size(self.bytes),
+            out = out.display(),
+            warnings = f.int(self.warnings.len() as i64)
+        )
+    }
+}
+
+/// Everything the page renderers share.
+pub(crate) struct Site<'a> {
+    pub desk: &'a Desk,
+    pub opts: &'a BuildOptions,
+    pub tera: tera::Tera,
+    pub fmt: fmt::Fmt,
+    pub cat: &'static Catalog,
+    pub now: DateTime<Utc>,
+    pub base: tera::Context,
+    pub links: HashMap<PathBuf, LinkTarget>,
+    pub out: Output,
+    pub progress: Progress,
+    pub cals: Calendars,
+    pub pages: std::sync::atomic::AtomicUsize,
+}
+
+impl Site<'_> {
+    pub fn internal(&self) -> bool {
+        !self.opts.public
+    }
+
+    /// A context for the page at `url` (relative to the site root): the globals plus `root`.
+    pub fn context(&self, url: &str, section: &str, title: &str) -> tera::Context {
+        let mut ctx = self.base.clone();
+        ctx.insert("root", &markdown::root_prefix(url));
+        ctx.insert("page_url", url);
+        ctx.insert("section", section);
+        ctx.insert("title", title);
+        ctx
+    }
+
+    /// Renders `template` with `ctx` and writes it at `url`.
+    pub fn page(&self, url: &str, template: &str, ctx: &tera::Context) -> Result<()> {
+        let html = compact(&theme::render(&self.tera, template, ctx)?);
+        self.out.write(url, html.as_bytes())?;
+        self.pages
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.progress.inc();
+        Ok(())
+    }
+
+    pub fn label(&self, key: &str) -> String {
+        self.cat.get(key)
+    }
+
+    /// Renders a Markdown body for the page at `page_url`.
+    pub fn markdown(
+        &self,
+        body: &str,
+        path: &Path,
+        body_line: usize,
+        page_url: &str,
+    ) -> markdown::Rendered {
+        let shown = crate::load::rel(&self.desk.root, path);
+        markdown::render(
+            body,
+            &markdown::Source {
+                path,
+                shown: &shown,
+                body_line,
+                page_url,
+            },
+            &self.links,
+        )
+    }
+}
+
+/// Drops the templates' indentation and blank lines (a tenth of a page's bytes), leaving
+/// `<pre>` and `<textarea>` blocks as they are.
+fn compact(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    if !html.contains("<pre") && !html.contains("<textarea") {
+        for line in html.split('\n') {
+            let l = line.trim_start();
+            if !l.is_empty() {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+        return out;
+    }
+    let mut verbatim = false;
+    for line in html.split('\n') {
+        let l = if verbatim { line } else { line.trim_start() };
+        if !verbatim && l.is_empty() {
+            continue;
+        }
+        out.push_str(l);
+        out.push('\n');
+        let open = line.rfind("<pre").max(line.rfind("<textarea"));
+        let close = line.rfind("</pre>").max(line.rfind("</textarea>"));
+        if open.is_some() || close.is_some() {
+            verbatim = open > close;
+        }
+    }
+    out
+}
+
+/// A link with its text, for templates.
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub title: String,
+    pub url: String,
+}
+
+/// `mesa build [--out DIR] [--public]`: builds, prints warnings and the one-line summary.
+pub fn command(
+    global: &crate::cli::Global,
+    out: Option<&Path>,
+    public: bool,
+) -> Result<std::process::ExitCode> {
+    let root = global.desk_root()?;
+    let out = match out {
+        Some(o) => o.to_path_buf(),
+        None => root.join("_site"),
+    };
+    let opts = BuildOptions {
+        public,
+        quiet: global.quiet,
+        now: Some(global.now()?),
+        live_reload: false,
+    };
+    let summary = build(&root, &out, &opts)?;
+    for w in &summary.warnings {
+        eprintln!("{}", tr!("site.warning", diagnostic = w));
+    }
+    if global.format == crate::cli::Format::Json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "ok": true,
+                "pages": summary.pages,
+                "files": summary.files,
+                "changed": summary.changed,
+                "bytes": summary.bytes,
+                "seconds": summary.elapsed.as_secs_f64(),
+                "warnings": summary.warnings,
+                "out": out,
+            })
+        );
+    } else if !global.quiet || !summary.warnings.is_empty() {
+        eprintln!("{}", summary.line(&out));
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Builds the site of the desk at `desk_root` into `out`.
+pub fn build(desk_root: &Path, out: &Path, opts: &BuildOptions) -> Result<BuildSummary> {
+    let started = Instant::now();
+    let progress = Progress::new(opts.quiet);
+    progress.phase(&tr!("site.phase_load"));
+    let (desk, diags) = Desk::load(desk_root)?;
+    if !diags.is_empty() {
+        return Err(Error::Diagnostics(rel_diags(desk_root, diags)));
+    }
+    let cat = crate::i18n::active();
+    let tz: chrono_tz::Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let tera = theme::load(desk_root, cat)?;
+    let (cals, cal_diags) = Calendars::new(&desk);
+    let mut warnings: Vec<Diagnostic> = cal_diags;
+    let now = opts.now.unwrap_or_else(Utc::now);
+
+    let mut base = tera::Context::new();
+    let org = &desk.config.organisation;
+    base.insert(
+        "site",
+        &serde_json::json!({
+            "name": org.name,
+            "full_name": org.full_name.clone().unwrap_or_else(|| org.name.clone()),
+            "website": org.website,
+            "manual": org.manual,
+            "lang": cat.lang,
+            "internal": !opts.public,
+            "live_reload": opts.live_reload,
+        }),
+    );
+
+    let output = Output::new(out)?;
+    let site = Site {
+        desk: &desk,
+        opts,
+        tera,
+        fmt: fmt::Fmt::new(cat, tz),
+        cat,
+        now,
+        base,
+        links: kbpages::link_targets(&desk, opts.public),
+        out: output,
+        progress,
+        cals,
+        pages: Default::default(),
+    };
+    let result = run(&site, &mut warnings);
+    let Site {
+        out: output,
+        progress,
+        pages,
+        ..
+    } = site;
+    progress.finish();
+    result?;
+    let files = output.files.load(std::sync::atomic::Ordering::Relaxed);
+    let bytes = output.bytes.load(std::sync::atomic::Ordering::Relaxed);
+    let changed = output.changed.load(std::sync::atomic::Ordering::Relaxed);
+    output.finish()?;
+    Ok(BuildSummary {
+        pages: pages.into_inner(),
+        files,
+        changed,
+        bytes,
+        elapsed: started.elapsed(),
+        warnings: rel_diags(desk_root, warnings),
+    })
+}
+
+fn rel_diags(root: &Path, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    for d in &mut diags {
+        d.path = crate::load::rel(root, &d.path);
+    }
+    diags.sort();
+    diags.dedup();
+    diags
+}
+
+fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<()> {
+    use rayon::prelude::*;
+    let t0 = Instant::now();
+    let tm = |what: &str| {
+        if std::env::var_os("MESA_TIMINGS").is_some() {
+            eprintln!("TIMING {what}: {:?}", t0.elapsed());
+        }
+    };
+    let desk = site.desk;
+    // Tickets are read in both builds: the public one only counts the tickets each article
+    // solved, and shows none of them.
+    let (tickets, ticket_diags) = crate::load::load_tickets(&desk.root);
+    if site.internal() {
+        warnings.extend(ticket_diags);
+    }
+
+    tm("tickets loaded");
+    // kb pages: Markdown rendered once, links checked; broken links stop the build.
+    site.progress.phase(&tr!("site.phase_kb"));
+    let kb = kbpages::prepare(site, &tickets);
+    if !kb.broken.is_empty() {
+        return Err(Error::Diagnostics(rel_diags(&desk.root, kb.broken)));
+    }
+
+    tm("kb prepared");
+    site.progress.phase(&tr!("site.phase_render"));
+    site.progress.add_total(
+        (kb.page_count() + kbpages::FIXED_PAGES + if site.internal() { tickets.len() } else { 0 }) as u64,
+    );
+    let ticket_out = tickets::render_all(site, &tickets, &kb)?;
+    warnings.extend(ticket_out.warnings.iter().cloned());
+
+    tm("tickets rendered");
+    let jobs: Vec<Box<dyn Fn() -> Result<()> + Sync + '_>> = kbpages::jobs(site, &kb, &ticket_out);
+    jobs.par_iter().try_for_each(|job| job())?;
+    tm("kb rendered");
+    if site.internal() {
+        tickets::index_pages(site, &ticket_out)?;
+        tm("ticket indexes");
+        let fronts: Vec<crate::ticket::TicketFront> =
+            tickets.into_iter().map(|t| t.front).collect();
+        reports::pages(site, &fronts, &ticket_out)?;
+        tm("reports");
+    } else {
+        drop(tickets);
+    }
+
+    site.progress.phase(&tr!("site.phase_search"));
+    let mut docs: Vec<Doc> = kb.search_docs(site);
+    docs.extend(kbpages::table_docs(site));
+    site.out.write(
+        "search/pages.js",
+        crate::search::pages_index(&docs, 4000).as_bytes(),
+    )?;
+    if site.internal() {
+        let shards = crate::search::ticket_shards(&ticket_out.postings, &ticket_out.docs);
+        shards.par_iter().try_for_each(|(name, text)| {
+            site.out.write(&format!("search/t/{name}"), text.as_bytes())
+        })?;
+    }
+    tm("search");
+    for (name, bytes) in theme::static_files(&desk.root)? {
+        site.out.write(&format!("static/{name}"), &bytes)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! Helpers shared by the integration tests: a temporary copy of the sample desk and the real
+//! `mesa` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root, which is also the sample desk.
+pub fn sample_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.expect("walk");
+        let rel = entry.path().strip_prefix(from).expect("prefix");
+        let dest = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &dest).expect("copy");
+        }
+    }
+}
+
+/// A temporary desk with the sample's desk.yaml and kb/ and an empty tickets/ folder; with
+/// `tickets`, the sample tickets too.
+pub fn temp_desk(tickets: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = sample_root();
+    std::fs::copy(root.join("desk.yaml"), dir.path().join("desk.yaml")).expect("desk.yaml");
+    copy_dir(&root.join("kb"), &dir.path().join("kb"));
+    if tickets {
+        copy_dir(&root.join("tickets"), &dir.path().join("tickets"));
+    } else {
+        std::fs::create_dir_all(dir.path().join("tickets")).expect("tickets");
+    }
+    dir
+}
+
+/// Runs the real binary with a clean environment (no desk, language or clock from outside).
+pub fn mesa(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mesa"))
+        .args(args)
+        .env_remove("MESA_DESK")
+        .env_remove("MESA_LANG")
+        .env_remove("MESA_NOW")
+        .env_remove("MESA_AGENT")
+        .output()
+        .expect("run mesa")
+}
+
+/// `mesa --desk DIR check` plus `extra` arguments.
+pub fn check(desk: &Path, extra: &[&str]) -> Output {
+    let d = desk.to_str().expect("utf-8 path");
+    let mut args = vec!["--desk", d, "check"];
+    args.extend_from_slice(extra);
+    mesa(&args)
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}

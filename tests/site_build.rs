@@ -1,0 +1,872 @@
+//! `mesa build` on copies of the sample desk, through the real binary: every page exists and
+//! every internal link and asset resolves; the public build leaks no case number, requester or
+//! customer contact; XSS payloads in tickets and articles come out inert; broken kb links stop
+//! the build at `path:line:col`; theme overrides, language, git history and search index.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const NOW: &str = "2026-11-26T10:00:00-05:00";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(|e| e.ok())
+    {
+        let rel = e.path().strip_prefix(from).unwrap();
+        let dest = to.join(rel);
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else if e.file_type().is_file() {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// A copy of the sample desk (desk.yaml, kb/, tickets/, theme/) in a temp folder.
+fn sample_desk() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo().join("desk.yaml"), dir.path().join("desk.yaml")).unwrap();
+    for sub in ["kb", "tickets", "theme"] {
+        copy_dir(&repo().join(sub), &dir.path().join(sub));
+    }
+    dir
+}
+
+struct Built {
+    ok: bool,
+    stderr: String,
+    out: PathBuf,
+}
+
+fn build(desk: &Path, args: &[&str]) -> Built {
+    let out = desk.join("_out");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mesa"));
+    cmd.arg("--desk")
+        .arg(desk)
+        .arg("build")
+        .arg("--out")
+        .arg(&out)
+        .args(args)
+        .env("MESA_NOW", NOW)
+        .env_remove("MESA_LANG")
+        .env("NO_COLOR", "1");
+    let o = cmd.output().expect("mesa runs");
+    Built {
+        ok: o.status.success(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        out,
+    }
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect()
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Every `href`/`src`/`action` attribute value of an HTML text (entities decoded).
+fn references(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in [" href=\"", " src=\"", " action=\""] {
+        let mut rest = html;
+        while let Some(i) = rest.find(attr) {
+            rest = &rest[i + attr.len()..];
+            let end = rest.find('"').unwrap_or(rest.len());
+            out.push(decode_entities(&rest[..end]));
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+fn decode_entities(s: &str) -> String {
+    s.replace("&#x2F;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = (b[i] == b'%' && i + 2 < b.len())
+            .then(|| {
+                std::str::from_utf8(&b[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
+            .flatten();
+        match hex {
+            Some(v) => {
+                out.push(v);
+                i += 3;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Checks that every relative reference of every HTML page leads to a file of the site, and
+/// every `#fragment` to an id in that file. Returns the number of references checked.
+fn check_links(site: &Path) -> usize {
+    let mut ids: HashMap<PathBuf, BTreeSet<String>> = HashMap::new();
+    let mut ids_of = |p: &Path| -> BTreeSet<String> {
+        ids.entry(p.to_path_buf())
+            .or_insert_with(|| {
+                let html = read(p);
+                let mut set = BTreeSet::new();
+                let mut rest = html.as_str();
+                while let Some(i) = rest.find(" id=\"") {
+                    rest = &rest[i + 5..];
+                    let end = rest.find('"').unwrap_or(rest.len());
+                    set.insert(decode_entities(&rest[..end]));
+                }
+                set
+            })
+            .clone()
+    };
+    let mut checked = 0;
+    let mut broken = Vec::new();
+    for page in files(site)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+    {
+        let html = read(&page);
+        for r in references(&html) {
+            if r.starts_with("mailto:")
+                || r.starts_with("tel:")
+                || r.starts_with("https://")
+                || r.starts_with("http://")
+            {
+                continue;
+            }
+            assert!(
+                !r.starts_with('/'),
+                "{}: absolute reference {r} breaks file://",
+                page.display()
+            );
+            checked += 1;
+            let (path, frag) = match r.split_once('#') {
+                Some((p, f)) => (p.to_string(), Some(f.to_string())),
+                None => (r.clone(), None),
+            };
+            let path = path.split('?').next().unwrap_or("").to_string();
+            let target = if path.is_empty() {
+                page.clone()
+            } else {
+                let mut t = page.parent().unwrap().to_path_buf();
+                for part in percent_decode(&path).split('/') {
+                    match part {
+                        ".." => {
+                            t.pop();
+                        }
+                        "." | "" => {}
+                        p => t.push(p),
+                    }
+                }
+                t
+            };
+            if !target.starts_with(site) || !target.is_file() {
+                broken.push(format!("{} -> {r}", page.display()));
+                continue;
+            }
+            if let Some(f) = frag {
+                if !f.is_empty()
+                    && target.extension().is_some_and(|e| e == "html")
+                    && !ids_of(&target).contains(&f)
+                {
+                    broken.push(format!("{} -> {r} (no id {f})", page.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "broken references:\n{}",
+        broken.join("\n")
+    );
+    checked
+}
+
+#[test]
+fn sample_desk_builds_every_page_and_every_link_resolves() {
+    let desk = sample_desk();
+    let b = build(desk.path(), &[]);
+    assert!(b.ok, "build failed: {}", b.stderr);
+    let site = &b.out;
+    let loaded = mesa::load::Desk::load(desk.path()).unwrap().0;
+    let mut expected: Vec<String> = vec![
+        "index.html".into(),
+        "kb/index.html".into(),
+        "news/index.html".into(),
+        "playbook/index.html".into(),
+        "catalog/index.html".into(),
+        "escalation.html".into(),
+        "priorities.html".into(),
+        "contact.html".into(),
+        "search.html".into(),
+        "404.html".into(),
+        "tickets/index.html".into(),
+        "reports/index.html".into(),
+        "search/pages.js".into(),
+        "static/style.css".into(),
+        "static/site.js".into(),
+        "static/search.js".into(),
+    ];
+    for a in &loaded.kb.articles {
+        expected.push(format!("kb/articles/{}.html", a.id));
+    }
+    for c in &loaded.kb.catalog {
+        expected.push(format!("catalog/{}.html", c.id));
+    }
+    for c in &loaded.kb.playbook {
+        expected.push(format!("playbook/{}.html", c.id));
+        for i in &c.front.incidents {
+            expected.push(format!("playbook/{}/{}.html", c.id, i.id));
+        }
+    }
+    let (tickets, diags) = mesa::load::load_tickets(desk.path());
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(!tickets.is_empty());
+    for t in &tickets {
+        expected.push(
+            t.path
+                .with_extension("html")
+                .to_string_lossy()
+                .replace('\\', "/"),
+        );
+    }
+    for stem in [
+        "compliance-by-month",
+        "backlog-by-age",
+        "escalations-by-level",
+        "at-risk",
+        "breached",
+    ] {
+        expected.push(format!("reports/{stem}.csv"));
+        expected.push(format!("reports/{stem}.json"));
+    }
+    for e in &expected {
+        assert!(site.join(e).is_file(), "missing page {e}");
+    }
+    let checked = check_links(site);
+    assert!(checked > 500, "only {checked} references checked");
+
+    // Real content from the desk.
+    let home = read(&site.join("index.html"));
+    assert!(
+        home.contains("soporte@sgm.com.co"),
+        "contact channels on the home page"
+    );
+    assert!(home.contains("Qué hacer primero"));
+    let incident = read(&site.join("playbook/funcionalidad.html"));
+    assert!(
+        incident.contains("href=\"../playbook/acceso.html\""),
+        "Véase Acceso is a link"
+    );
+    assert!(incident.contains("Véase Acceso"));
+    let no_carga = read(&site.join("playbook/acceso/no-carga-pagina.html"));
+    assert!(
+        no_carga.contains("owner-customer_it") && no_carga.contains("Soporte Técnico del cliente")
+    );
+    assert!(
+        no_carga.contains("id=\"nota-extramural\""),
+        "the ** footnote is shown"
+    );
+    let catalog = read(&site.join("catalog/index.html"));
+    assert_eq!(
+        catalog.matches("<tr data-complexity=").count(),
+        loaded.kb.catalog.len()
+    );
+    let prios = read(&site.join("priorities.html"));
+    assert!(prios.contains("Crítica") && prios.contains("30 min"));
+    assert!(
+        prios.contains("8 de diciembre de 2026"),
+        "coming holidays: Inmaculada Concepción"
+    );
+    let ticket = tickets
+        .iter()
+        .find(|t| t.front.id == "261102-C4K7P")
+        .expect("sample ticket");
+    let page = read(&site.join(ticket.path.with_extension("html")));
+    assert!(
+        page.contains("role=\"progressbar\""),
+        "clocks as progress bars"
+    );
+    assert!(page.contains("Historia del caso") && page.contains("Carolina Pérez"));
+    let reports = read(&site.join("reports/index.html"));
+    assert!(
+        reports.matches("<svg class=\"chart\"").count() >= 3,
+        "inline charts"
+    );
+    let csv = read(&site.join("reports/compliance-by-month.csv"));
+    assert!(csv.lines().count() >= 2);
+    let index = read(&site.join("tickets/index.html"));
+    for f in ["status", "priority", "level", "customer", "assignee", "sla"] {
+        assert!(
+            index.contains(&format!("data-column=\"{f}\"")),
+            "filter {f}"
+        );
+    }
+    // The article a ticket solved lists it (internal build).
+    if let Some((t, k)) = tickets
+        .iter()
+        .find_map(|t| t.front.kb.first().map(|k| (t, k)))
+    {
+        let a = read(&site.join(format!("kb/articles/{k}.html")));
+        assert!(
+            a.contains(&t.front.id),
+            "article {k} lists ticket {}",
+            t.front.id
+        );
+    }
+    // Plain progress lines and the one-line summary (stderr is not a terminal here).
+    assert!(
+        b.stderr.contains("mesa build: generando páginas"),
+        "{}",
+        b.stderr
+    );
+    let summary = b.stderr.lines().last().unwrap_or("");
+    assert!(
+        summary.contains("páginas en") && summary.contains("aviso"),
+        "{summary}"
+    );
+}
+
+/// Every interface string the templates use exists in both catalogs.
+#[test]
+fn every_template_string_is_translated() {
+    let es = mesa::i18n::Catalog::load("es", None);
+    let en = mesa::i18n::Catalog::load("en", None);
+    let mut missing = Vec::new();
+    for p in files(&repo().join("theme/templates")) {
+        let text = read(&p);
+        for quote in ['"', '\''] {
+            let pat = format!("t(k={quote}");
+            let mut rest = text.as_str();
+            while let Some(i) = rest.find(&pat) {
+                rest = &rest[i + pat.len()..];
+                let end = rest.find(quote).unwrap();
+                let key = &rest[..end];
+                // `t(k="site.tickets.col_" ~ f)` builds its key: checked by the pages it renders.
+                if rest[end + 1..].trim_start().starts_with('~') {
+                    continue;
+                }
+                for cat in [&es, &en] {
+                    if !cat.all().contains_key(key) {
+                        missing.push(format!("{} {}: {key}", cat.lang, p.display()));
+                    }
+                }
+            }
+        }
+    }
+    for s in mesa::ticket::Status::ALL {
+        for cat in [&es, &en] {
+            if !cat
+                .all()
+                .contains_key(&format!("site.status.{}", s.as_str()))
+            {
+                missing.push(format!("{}: site.status.{}", cat.lang, s.as_str()));
+            }
+        }
+    }
+    for k in mesa::mail::MailKind::ALL {
+        for cat in [&es, &en] {
+            if !cat.all().contains_key(&format!("site.mail.{}", k.as_str())) {
+                missing.push(format!("{}: site.mail.{}", cat.lang, k.as_str()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "untranslated: {missing:#?}");
+}
+
+/// The public build: no tickets, reports, customers' contacts or internal articles, and no case
+/// number, requester name or email, or customer contact anywhere in any file.
+#[test]
+fn public_build_leaks_no_case_requester_or_customer_contact() {
+    let desk = sample_desk();
+    let b = build(desk.path(), &["--public"]);
+    assert!(b.ok, "build failed: {}", b.stderr);
+    let site = &b.out;
+    assert!(!site.join("tickets").exists());
+    assert!(!site.join("reports").exists());
+    assert!(!site.join("search/t").exists());
+
+    let loaded = mesa::load::Desk::load(desk.path()).unwrap().0;
+    let (tickets, _) = mesa::load::load_tickets(desk.path());
+    let mut secrets: BTreeSet<String> = BTreeSet::new();
+    for t in &tickets {
+        secrets.insert(t.front.id.clone());
+        secrets.insert(t.front.requester.name.clone());
+        secrets.extend(t.front.requester.email.clone());
+        secrets.extend(t.front.requester.phone.clone());
+        secrets.insert(t.front.title.clone());
+    }
+    for c in &loaded.config.customers {
+        secrets.insert(c.contract.code.clone());
+        for p in &c.contacts {
+            secrets.insert(p.name.clone());
+            secrets.insert(p.email.clone());
+            secrets.extend(p.phone.clone());
+        }
+    }
+    let internal: Vec<&mesa::kb::Article> = loaded
+        .kb
+        .articles
+        .iter()
+        .filter(|a| a.front.internal)
+        .collect();
+    assert!(
+        !internal.is_empty(),
+        "the sample desk has an internal article to leave out"
+    );
+    for a in &internal {
+        secrets.insert(a.front.title.clone());
+        assert!(!site.join(format!("kb/articles/{}.html", a.id)).exists());
+    }
+    // Also as the search index folds them (lowercase, no accents) and as HTML escapes them.
+    let variants: Vec<(String, String)> = secrets
+        .iter()
+        .filter(|s| s.len() >= 4)
+        .flat_map(|s| {
+            let folded = mesa::search::fold(s);
+            let escaped = mesa::markdown::escape(s).replace('/', "&#x2F;");
+            [
+                (s.clone(), s.clone()),
+                (folded, s.clone()),
+                (escaped, s.clone()),
+            ]
+        })
+        .collect();
+    let mut leaks = Vec::new();
+    let all = files(site);
+    assert!(all.len() > 50);
+    for f in &all {
+        let bytes = std::fs::read(f).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let lower = text.to_lowercase();
+        for (v, original) in &variants {
+            if text.contains(v.as_str()) || lower.contains(&v.to_lowercase()) {
+                leaks.push(format!("{}: {original:?}", f.display()));
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
+    // The public build still works as a site.
+    check_links(site);
+    assert!(read(&site.join("index.html")).contains("soporte@sgm.com.co"));
+}
+
+/// A tag with its name and attribute text, for every `<tag ...>` of an HTML text.
+fn tags(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let end = rest.find('>').unwrap_or(rest.len());
+        let inside = &rest[..end];
+        let name_len = inside
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '!' || c == '/' || c == '-'))
+            .unwrap_or(inside.len());
+        out.push((
+            inside[..name_len].to_ascii_lowercase(),
+            inside[name_len..].to_string(),
+        ));
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// Fails if an HTML page has anything that could run script or restyle the page from content.
+fn assert_inert(page: &Path, allow_svg: bool) {
+    let html = read(page);
+    for (name, attrs) in tags(&html) {
+        let a = attrs.to_ascii_lowercase();
+        match name.as_str() {
+            "script" => {
+                assert!(
+                    a.contains("src=\""),
+                    "{}: inline script <script{attrs}>",
+                    page.display()
+                );
+                assert!(
+                    a.contains("static/") || a.contains("search/"),
+                    "{}: foreign script {attrs}",
+                    page.display()
+                );
+            }
+            "iframe" | "object" | "embed" | "style" | "base" | "math" | "frame" | "frameset"
+            | "link"
+                if name != "link" || !a.contains(" href=\"") || !a.contains("static/") =>
+            {
+                panic!("{}: <{name}{attrs}> in page", page.display())
+            }
+            "svg" if !allow_svg => panic!("{}: <svg{attrs}> in page", page.display()),
+            _ => {}
+        }
+        // Event handlers: ` on...=` attributes.
+        let mut rest = a.as_str();
+        while let Some(i) = rest.find(" on") {
+            let after = &rest[i + 3..];
+            let word: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
+            let next = after[word.len()..].trim_start();
+            assert!(
+                !(word.len() > 1 && next.starts_with('=')),
+                "{}: event handler in <{name}{attrs}>",
+                page.display()
+            );
+            rest = after;
+        }
+        for bad in ["javascript:", "vbscript:", "data:"] {
+            for attr in [
+                "href=\"",
+                "src=\"",
+                "action=\"",
+                "xlink:href=\"",
+                "formaction=\"",
+            ] {
+                if let Some(i) = a.find(attr) {
+                    let v =
+                        decode_entities(&a[i + attr.len()..]).replace(['\t', '\n', '\r', ' '], "");
+                    assert!(
+                        !v.starts_with(bad),
+                        "{}: {bad} URL in <{name}{attrs}>",
+                        page.display()
+                    );
+                }
+            }
+        }
+        if let Some(i) = a.find("style=\"") {
+            let v = &a[i + 7..];
+            let v = &v[..v.find('"').unwrap_or(v.len())];
+            assert!(
+                v.starts_with("width: ")
+                    && v.ends_with('%')
+                    && v[7..v.len() - 1].chars().all(|c| c.is_ascii_digit()),
+                "{}: style attribute in <{name}{attrs}>",
+                page.display()
+            );
+        }
+    }
+}
+
+const PAYLOADS: &str = r#"
+<script>alert('xss-script')</script>
+
+<img src=x onerror="alert('xss-img')">
+
+[click me](javascript:alert('xss-link'))
+
+[spaced]( javascript:alert(1) ) [upper](JAVASCRIPT:alert(1)) [vb](vbscript:msgbox(1))
+
+<a href="jav&#x09;ascript:alert('xss-entity')">entity</a>
+
+<style>body { display: none }</style>
+
+<p style="background: url(javascript:alert(1))">styled</p>
+
+<iframe src="https://example.com/xss"></iframe>
+
+<svg onload="alert('xss-svg')"><circle r="1"/></svg>
+
+<math><mi xlink:href="javascript:alert(1)">m</mi></math>
+
+![data](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)
+
+<a href="data:text/html,<script>alert(1)</script>">data link</a>
+
+<object data="x.swf"></object><embed src="x.swf">
+
+<form action="javascript:alert(1)"><button formaction="javascript:alert(1)">go</button></form>
+
+<base href="https://evil.example/">
+
+<div onmouseover="alert(1)" id="mesa-main">hover</div>
+
+<details open ontoggle=alert(1)>x</details>
+"#;
+
+#[test]
+fn xss_payloads_in_articles_and_tickets_come_out_inert() {
+    let desk = sample_desk();
+    let root = desk.path();
+    std::fs::write(
+        root.join("kb/articles/xss.md"),
+        format!(
+            "---\ntitle: \"<img src=x onerror=alert('title')> Ataque\"\nkind: article\ncategory: \"<script>alert(1)</script>\"\ntags: [\"<svg onload=alert(1)>\"]\nsummary: \"<iframe src=x>\"\n---\n## Pruebas\n{PAYLOADS}\n"
+        ),
+    )
+    .unwrap();
+    // A ticket with payloads in its title, requester, body and an event's text.
+    let ticket = format!(
+        "---\nid: 261125-XSS00\ntitle: \"<script>alert('ticket')</script>\"\ncustomer: ips-andina\nrequester:\n  name: \"<img src=x onerror=alert(1)>\"\n  email: \"a@b.co\\\"><script>alert(1)</script>\"\nchannel: phone\nlevel: 1\nassignee: lmartinez\nstatus: new\nevents:\n  - at: 2026-11-25T08:00:00-05:00\n    by: lmartinez\n    event: created\n  - at: 2026-11-25T08:05:00-05:00\n    by: lmartinez\n    event: commented\n    text: \"<script>alert('event')</script> [x](javascript:alert(1)) <img src=x onerror=alert(2)>\"\n---\n{PAYLOADS}\n"
+    );
+    std::fs::create_dir_all(root.join("tickets/2026/11")).unwrap();
+    std::fs::write(root.join("tickets/2026/11/261125-XSS00.md"), ticket).unwrap();
+
+    let b = build(root, &[]);
+    assert!(b.ok, "build failed: {}", b.stderr);
+    let site = &b.out;
+    let article = site.join("kb/articles/xss.html");
+    let ticket = site.join("tickets/2026/11/261125-XSS00.html");
+    assert!(
+        read(&article).contains("styled"),
+        "the harmless text survives"
+    );
+    assert!(read(&ticket).contains("hover"));
+    for page in files(site)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+    {
+        let reports = page.ends_with("reports/index.html");
+        assert_inert(&page, reports);
+    }
+    // The theme's own elements keep their ids: content cannot take `mesa-main`.
+    assert_eq!(read(&ticket).matches("id=\"mesa-main\"").count(), 1);
+    // Search index scripts carry text only as JSON strings.
+    for js in files(&site.join("search")) {
+        let text = read(&js);
+        assert!(!text.contains("</script"), "{}", js.display());
+        assert!(text.starts_with("window.MESA_SEARCH="), "{}", js.display());
+    }
+}
+
+#[test]
+fn broken_internal_link_stops_the_build_at_its_line() {
+    let desk = sample_desk();
+    std::fs::write(
+        desk.path().join("kb/articles/roto.md"),
+        "---\ntitle: Roto\nkind: article\ncategory: Pruebas\nsummary: Un enlace roto.\n---\n## Uno\n\nTexto con [un enlace](no-existe.md) roto.\n",
+    )
+    .unwrap();
+    let b = build(desk.path(), &[]);
+    assert!(!b.ok);
+    let want = format!("kb{0}articles{0}roto.md:9:11:", std::path::MAIN_SEPARATOR);
+    assert!(b.stderr.contains(&want), "{}", b.stderr);
+    assert!(b.stderr.contains("no-existe.md"));
+    assert!(!b.out.exists(), "a failed build leaves no site");
+}
+
+#[test]
+fn refuses_to_replace_a_folder_it_did_not_write() {
+    let desk = sample_desk();
+    let out = desk.path().join("_out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("precious.txt"), "keep").unwrap();
+    let b = build(desk.path(), &[]);
+    assert!(!b.ok);
+    assert_eq!(read(&out.join("precious.txt")), "keep");
+    // A folder mesa wrote is replaced, stale pages included.
+    std::fs::remove_file(out.join("precious.txt")).unwrap();
+    assert!(build(desk.path(), &[]).ok);
+    std::fs::write(out.join("stale.html"), "old").unwrap();
+    assert!(build(desk.path(), &[]).ok);
+    assert!(!out.join("stale.html").exists());
+    assert!(out.join("index.html").is_file());
+}
+
+#[test]
+fn desk_theme_overrides_templates_and_assets() {
+    let desk = sample_desk();
+    let t = desk.path().join("theme/templates");
+    std::fs::create_dir_all(&t).unwrap();
+    std::fs::write(
+        t.join("404.html"),
+        "{% extends \"base.html\" %}{% block main %}<p>OVERRIDDEN-404 {{ t(k=\"site.not_found.home\") }}</p>{% endblock main %}",
+    )
+    .unwrap();
+    std::fs::create_dir_all(desk.path().join("theme/static")).unwrap();
+    std::fs::write(
+        desk.path().join("theme/static/style.css"),
+        "body{color:red}/*OWN*/",
+    )
+    .unwrap();
+    std::fs::write(desk.path().join("theme/static/logo.txt"), "logo").unwrap();
+    let b = build(desk.path(), &[]);
+    assert!(b.ok, "{}", b.stderr);
+    assert!(read(&b.out.join("404.html")).contains("OVERRIDDEN-404 Ir al inicio"));
+    assert!(read(&b.out.join("static/style.css")).contains("/*OWN*/"));
+    assert_eq!(read(&b.out.join("static/logo.txt")), "logo");
+    assert!(
+        b.out.join("static/site.js").is_file(),
+        "embedded defaults stay"
+    );
+}
+
+#[test]
+fn english_desk_gets_english_interface_dates_and_numbers() {
+    let desk = sample_desk();
+    let b = build(desk.path(), &["--lang", "en"]);
+    assert!(b.ok, "{}", b.stderr);
+    let home = read(&b.out.join("index.html"));
+    assert!(home.contains("<html lang=\"en\">"));
+    assert!(home.contains("What to do first"));
+    let prios = read(&b.out.join("priorities.html"));
+    assert!(prios.contains("8 December 2026"), "English dates");
+    assert!(b.stderr.lines().last().unwrap_or("").contains("pages in"));
+}
+
+#[test]
+fn last_updated_and_author_come_from_git_history() {
+    use git2::{Repository, Signature, Time};
+    let desk = sample_desk();
+    let repo = Repository::init(desk.path()).unwrap();
+    let commit = |who: &str, when: i64, msg: &str| {
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["kb"].iter(), git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = Signature::new(who, "x@example.co", &Time::new(when, 0)).unwrap();
+        let parents: Vec<git2::Commit> = repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .into_iter()
+            .collect();
+        let refs: Vec<&git2::Commit> = parents.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &refs)
+            .unwrap();
+    };
+    commit("Ana Autora", 1_790_000_000, "kb");
+    let roles = desk.path().join("kb/articles/roles.md");
+    let text = read(&roles) + "\nUna línea más.\n";
+    std::fs::write(&roles, text).unwrap();
+    commit("Beto Editor", 1_791_000_000, "roles");
+    let b = build(desk.path(), &[]);
+    assert!(b.ok, "{}", b.stderr);
+    let roles_page = read(&b.out.join("kb/articles/roles.html"));
+    assert!(
+        roles_page.contains("Beto Editor"),
+        "last author of roles.md"
+    );
+    assert!(!roles_page.contains("Ana Autora"));
+    let other = read(&b.out.join("kb/articles/prioridades-y-tiempos.html"));
+    assert!(other.contains("Ana Autora"));
+    assert!(other.contains("Última actualización"));
+}
+
+/// The search index: accent- and case-folded terms, titles weighted above bodies, and ticket
+/// terms in prefix shards that only their own queries load.
+#[test]
+fn search_index_is_folded_ranked_and_sharded() {
+    let desk = sample_desk();
+    std::fs::write(
+        desk.path().join("tickets/2026/11/261125-FT000.md"),
+        "---\nid: 261125-FT000\ntitle: Fotografía del paciente no se guarda\ncustomer: ips-andina\nrequester:\n  name: Ana\nchannel: phone\nlevel: 1\nassignee: lmartinez\nstatus: new\nevents:\n  - at: 2026-11-25T08:00:00-05:00\n    by: lmartinez\n    event: created\n---\nLa cámara toma la FOTOGRAFÍA pero no queda en la historia.\n",
+    )
+    .unwrap();
+    let b = build(desk.path(), &[]);
+    assert!(b.ok, "{}", b.stderr);
+    let pages = read(&b.out.join("search/pages.js"));
+    let json = pages
+        .trim_start_matches("window.MESA_SEARCH=window.MESA_SEARCH||{};MESA_SEARCH.pages=")
+        .trim_end()
+        .trim_end_matches(';');
+    let v: serde_json::Value = serde_json::from_str(json).expect("pages index is JSON");
+    let docs = v["docs"].as_array().unwrap();
+    let postings = |term: &str| -> Vec<(String, u64)> {
+        v["terms"][term]
+            .as_array()
+            .map(|l| {
+                l.chunks(2)
+                    .map(|c| {
+                        (
+                            docs[c[0].as_u64().unwrap() as usize][1]
+                                .as_str()
+                                .unwrap()
+                                .to_string(),
+                            c[1].as_u64().unwrap(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let huellero = postings("huellero");
+    assert!(
+        huellero.iter().any(|(t, _)| t == "No registra Huella"),
+        "huellero finds the fingerprint checks: {huellero:?}"
+    );
+    let title_hit = huellero
+        .iter()
+        .find(|(t, _)| t.contains("(huellero)"))
+        .expect("a title with huellero");
+    let body_hits: Vec<&(String, u64)> = huellero
+        .iter()
+        .filter(|(t, _)| !t.to_lowercase().contains("huellero"))
+        .collect();
+    assert!(
+        body_hits.iter().all(|(_, w)| *w < title_hit.1),
+        "titles rank above bodies"
+    );
+    assert!(
+        !postings("biometrico").is_empty(),
+        "accents folded: biométrico"
+    );
+    assert!(v["terms"].get("biométrico").is_none());
+    // Tickets: the folded term lives in the shard of its first two letters, not elsewhere.
+    let fo = read(&b.out.join("search/t/fo.js"));
+    assert!(fo.contains("\"fotografia\":"), "{fo}");
+    let other = read(&b.out.join("search/t/ca.js"));
+    assert!(!other.contains("\"fotografia\""));
+    assert!(b.out.join("search/t/docs-0.js").is_file());
+    let search_page = read(&b.out.join("search.html"));
+    assert!(
+        !search_page.contains("search/t/"),
+        "no page loads the ticket index up front"
+    );
+}
+
+/// The inertness check itself catches each kind of payload (so the XSS test can fail).
+#[test]
+fn inertness_check_catches_payloads() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, bad) in [
+        "<img src=x onerror=alert(1)>",
+        "<script>alert(1)</script>",
+        "<a href=\"javascript:alert(1)\">x</a>",
+        "<a href=\"data:text/html,x\">x</a>",
+        "<iframe src=x></iframe>",
+        "<style>p{}</style>",
+        "<p style=\"color:red\">x</p>",
+        "<svg onload=alert(1)>",
+        "<details ontoggle =alert(1)>",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let p = dir.path().join(format!("{i}.html"));
+        std::fs::write(&p, format!("<html><body>{bad}</body></html>")).unwrap();
+        let caught = std::panic::catch_unwind(|| assert_inert(&p, false)).is_err();
+        assert!(caught, "not caught: {bad}");
+    }
+    let ok = dir.path().join("ok.html");
+    std::fs::write(&ok, "<p>&lt;script&gt;alert(1) onerror=x</p><div class=\"bar\"><span style=\"width: 40%\"></span></div>").unwrap();
+    assert_inert(&ok, false);
+}
