@@ -525,7 +525,8 @@ pub fn normalize_id(id: &str) -> Result<String> {
 
 /// Where a ticket lives, from its case number alone: `tickets/20YY/MM/<id>.md`.
 pub fn ticket_rel_path(id: &str) -> PathBuf {
-    PathBuf::from(format!("tickets/20{}/{}/{id}.md", &id[0..2], &id[2..4]))
+    let part = |r: std::ops::Range<usize>| id.get(r).unwrap_or("00");
+    PathBuf::from(format!("tickets/20{}/{}/{id}.md", part(0..2), part(2..4)))
 }
 
 /// Loads the ticket `id` straight from its path.
@@ -582,17 +583,17 @@ pub struct Recorded {
     pub message_ids: Vec<String>,
 }
 
-/// Appends `events` (in order) to `ticket`, checks each against the workflow, composes the
-/// customer emails the steps send, writes and commits the file as one commit with `message`,
-/// then queues the emails. Nothing is written when a step is refused.
-pub fn record(
-    desk: &Desk,
-    mut ticket: Ticket,
-    events: Vec<Event>,
-    message: &str,
-    author: &crate::store::Author,
-    commit: bool,
-) -> Result<Recorded> {
+/// A step applied in memory: the ticket with its new events and derived fields, the replayed
+/// state, and the customer emails to queue once the step is committed.
+pub struct Staged {
+    pub ticket: Ticket,
+    pub state: State,
+    pub outgoing: Vec<crate::mail::Outgoing>,
+}
+
+/// Appends `events` (in order) to `ticket`, checks each against the workflow and composes the
+/// customer emails the steps send. Touches nothing on disk.
+pub fn stage(desk: &Desk, mut ticket: Ticket, events: Vec<Event>) -> Result<Staged> {
     let rules = desk.rules();
     let customer = desk.config.customer(&ticket.front.customer);
     let (mut state, _) = workflow::replay(rules, customer, &ticket.front.events);
@@ -615,21 +616,48 @@ pub fn record(
             }
         }
     }
-    let path = desk.root.join(&ticket.path);
-    let change = crate::store::Change {
-        path,
-        contents: ticket.to_text().into_bytes(),
-    };
-    let oid = crate::store::write_and_commit(&desk.root, &[change], message, author, commit)?;
+    Ok(Staged {
+        ticket,
+        state,
+        outgoing,
+    })
+}
+
+/// Queues the emails of committed steps; returns their Message-IDs.
+pub fn enqueue_all(
+    desk: &Desk,
+    id: &str,
+    outgoing: &[crate::mail::Outgoing],
+) -> Result<Vec<String>> {
     let mut message_ids = Vec::new();
-    for out in &outgoing {
+    for out in outgoing {
         crate::mail::enqueue(&desk.root, out)
             .map_err(|e| Error::Message(tr!("cmd.enqueue_failed", id = id, error = e)))?;
         message_ids.push(out.message_id.clone());
     }
+    Ok(message_ids)
+}
+
+/// [`stage`]s the step, writes and commits the file as one commit with `message`, then queues
+/// the emails. Nothing is written when a step is refused.
+pub fn record(
+    desk: &Desk,
+    ticket: Ticket,
+    events: Vec<Event>,
+    message: &str,
+    author: &crate::store::Author,
+    commit: bool,
+) -> Result<Recorded> {
+    let staged = stage(desk, ticket, events)?;
+    let change = crate::store::Change {
+        path: desk.root.join(&staged.ticket.path),
+        contents: staged.ticket.to_text().into_bytes(),
+    };
+    let oid = crate::store::write_and_commit(&desk.root, &[change], message, author, commit)?;
+    let message_ids = enqueue_all(desk, &staged.ticket.front.id, &staged.outgoing)?;
     Ok(Recorded {
-        ticket,
-        state,
+        ticket: staged.ticket,
+        state: staged.state,
         commit: oid,
         message_ids,
     })
@@ -1387,7 +1415,11 @@ fn show(global: &Global, a: ShowArgs) -> Result<ExitCode> {
 pub fn describe_clock(c: &crate::sla::ClockView, lang: &str) -> String {
     let clock = clock_name(c.clock);
     if c.target.is_none() && c.due.is_none() {
-        return tr!("show.clock_no_target", clock = clock, state = c.state.as_str());
+        return tr!(
+            "show.clock_no_target",
+            clock = clock,
+            state = c.state.as_str()
+        );
     }
     tr!(
         "show.clock_line",
@@ -1437,51 +1469,73 @@ fn list(global: &Global, a: ListArgs) -> Result<ExitCode> {
             )));
         }
     }
-    let (tickets, diags) = crate::load::load_tickets(&root);
-    if !global.quiet {
-        for d in &diags {
-            eprintln!("{d}");
-        }
-    }
     let needs_clocks = a.breached || due_before.is_some();
     let (cals, _) = crate::calendar::Calendars::new(&desk);
-    let mut rows: Vec<(Ticket, Vec<crate::sla::ClockView>)> = tickets
-        .into_par_iter()
-        .filter(|t| {
-            let f = &t.front;
-            (a.status.is_empty() || a.status.iter().any(|s| s == f.status.as_str()))
-                && (!a.open || f.status.is_open())
-                && (a.priority.is_empty()
-                    || f.priority.as_ref().is_some_and(|p| a.priority.contains(p)))
-                && (a.level.is_empty() || a.level.contains(&f.level))
-                && (a.customer.is_empty() || a.customer.contains(&f.customer))
-                && (a.assignee.is_empty()
-                    || f.assignee.as_ref().is_some_and(|p| a.assignee.contains(p)))
-        })
-        .filter_map(|t| {
-            let clocks = if needs_clocks {
-                crate::sla::clocks_with(&desk, &cals, &t.front, now.utc())
-            } else {
-                Vec::new()
-            };
-            if a.breached
-                && !clocks
-                    .iter()
-                    .any(|c| c.state == crate::sla::ClockState::Breached)
-            {
+    let keep = |t: &Ticket| -> Option<Vec<crate::sla::ClockView>> {
+        let f = &t.front;
+        let selected = (a.status.is_empty() || a.status.iter().any(|s| s == f.status.as_str()))
+            && (!a.open || f.status.is_open())
+            && (a.priority.is_empty()
+                || f.priority.as_ref().is_some_and(|p| a.priority.contains(p)))
+            && (a.level.is_empty() || a.level.contains(&f.level))
+            && (a.customer.is_empty() || a.customer.contains(&f.customer))
+            && (a.assignee.is_empty()
+                || f.assignee.as_ref().is_some_and(|p| a.assignee.contains(p)));
+        if !selected {
+            return None;
+        }
+        let clocks = if needs_clocks {
+            crate::sla::clocks_with(&desk, &cals, f, now.utc())
+        } else {
+            Vec::new()
+        };
+        if a.breached
+            && !clocks
+                .iter()
+                .any(|c| c.state == crate::sla::ClockState::Breached)
+        {
+            return None;
+        }
+        if let Some(before) = due_before {
+            let due = clocks
+                .iter()
+                .any(|c| !c.stopped && c.due.is_some_and(|d| d.with_timezone(&Utc) < before.utc()));
+            if !due {
                 return None;
             }
-            if let Some(before) = due_before {
-                let due = clocks.iter().any(|c| {
-                    !c.stopped && c.due.is_some_and(|d| d.with_timezone(&Utc) < before.utc())
-                });
-                if !due {
-                    return None;
-                }
+        }
+        Some(clocks)
+    };
+    // Tickets are parsed and filtered in parallel; only the selected ones stay in memory.
+    let results: Vec<
+        std::result::Result<(Ticket, Vec<crate::sla::ClockView>), crate::diag::Diagnostic>,
+    > = crate::load::ticket_paths(&root)
+        .par_iter()
+        .filter_map(|p| {
+            let rel = crate::load::rel(&root, p);
+            let parsed = crate::front_matter::read_text(p)
+                .map_err(|mut d| {
+                    d.path = rel.clone();
+                    d
+                })
+                .and_then(|text| ticket::parse(&rel, &text));
+            match parsed {
+                Ok(mut t) => keep(&t).map(|clocks| {
+                    t.body = String::new();
+                    Ok((t, clocks))
+                }),
+                Err(d) => Some(Err(d)),
             }
-            Some((t, clocks))
         })
         .collect();
+    let mut rows = Vec::new();
+    for r in results {
+        match r {
+            Ok(row) => rows.push(row),
+            Err(d) if !global.quiet => eprintln!("{d}"),
+            Err(_) => {}
+        }
+    }
     rows.sort_by(|x, y| x.0.front.id.cmp(&y.0.front.id));
     match global.format {
         Format::Json => {

@@ -794,11 +794,30 @@ mod tests {
     use super::*;
 
     /// The fast path must agree with serde_yaml wherever it answers.
-    fn same(yaml: &str) {
+    fn same(yaml: &str) -> bool {
         let fast: Option<serde_yaml::Value> = from_str(yaml);
         let slow: Result<serde_yaml::Value, _> = serde_yaml::from_str(yaml);
-        if let Some(f) = fast {
-            assert_eq!(Some(f), slow.ok(), "{yaml:?}");
+        match fast {
+            Some(f) => {
+                assert_eq!(Some(f), slow.ok(), "{yaml:?}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn answers_the_common_forms() {
+        for yaml in [
+            "a: 1\nb: texto con espacios\nc:\n  - x\n  - y\n",
+            "a:\n- at: hoy\n  by: x\n  n: 600000\n- at: b\n",
+            "a: 'it''s: here'\nb: \"tab\\there \\u00e9\"\n",
+            "a: |\n  line one\n  line two\n\nb: |-\n  x\n",
+            "a:\n- x: 1\n  y: 2\nb: 3\n",
+            "a: ~\nb:\nc: null\nd: true\ne: False\n",
+            "a: x # comment\n# full comment\nb: y\n",
+        ] {
+            assert!(same(yaml), "the fast path should read {yaml:?}");
         }
     }
 

@@ -29,10 +29,18 @@ pub fn split<'a>(path: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
             Diagnostic::new(path, 1, 1, tr!("fm.missing_open"))
                 .with_hint(Some(tr!("fm.missing_open_hint")))
         })?;
-    let mut offset = 0;
-    for line in rest.split_inclusive('\n') {
-        let trimmed = line.trim_end_matches(['\n', '\r']);
-        if trimmed == "---" {
+    // Candidate fences are found with a substring search (the common case scans each byte
+    // once); a candidate counts only when its whole line is `---`.
+    let line_at = |start: usize| -> &str {
+        match rest[start..].find('\n') {
+            Some(i) => &rest[start..start + i + 1],
+            None => &rest[start..],
+        }
+    };
+    let candidates = std::iter::once(0).chain(rest.match_indices("\n---").map(|(i, _)| i + 1));
+    for offset in candidates {
+        let line = line_at(offset);
+        if line.trim_end_matches(['\n', '\r']) == "---" {
             let yaml = &rest[..offset];
             let body = &rest[offset + line.len()..];
             if yaml.len() > MAX_FRONT_MATTER {
@@ -49,7 +57,6 @@ pub fn split<'a>(path: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
                 yaml_line: 2,
             });
         }
-        offset += line.len();
     }
     Err(Diagnostic::new(path, 1, 1, tr!("fm.missing_close"))
         .with_hint(Some(tr!("fm.missing_close_hint"))))
@@ -241,8 +248,10 @@ fn localize(message: &str) -> String {
 
 /// From serde's "unknown field `x`, expected one of `a`, `b`" builds "did you mean `a`?".
 fn unknown_field_hint(message: &str) -> Option<String> {
-    let start = message.find("unknown field `")?;
-    let rest = &message[start + "unknown field `".len()..];
+    // Unknown keys and unknown values of a fixed list (event kinds, statuses...) alike.
+    let rest = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|p| message.find(p).map(|i| &message[i + p.len()..]))?;
     let (wrong, expected) = rest.split_once('`')?;
     let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
     let close = crate::diag::suggest(wrong, known.iter().copied());

@@ -123,6 +123,9 @@ fn safe_url(url: &str) -> bool {
 /// Renders `body`. Internal links are rewritten with `resolver`; the ones it cannot resolve
 /// come back in [`Rendered::broken`] and are rendered as plain text.
 pub fn render(body: &str, src: &Source, resolver: &dyn LinkResolver) -> Rendered {
+    if let Some(r) = plain(body) {
+        return r;
+    }
     let prefix = root_prefix(src.page_url);
     let mut needs_sanitiser = false;
     let mut broken = Vec::new();
@@ -296,6 +299,42 @@ pub fn render(body: &str, src: &Source, resolver: &dyn LinkResolver) -> Rendered
         text: collapse_spaces(&text),
         broken,
     }
+}
+
+/// A one-line text with nothing Markdown would treat specially (most ticket notes) is one
+/// paragraph: rendered without the parser, with the same result.
+fn plain(body: &str) -> Option<Rendered> {
+    let t = body.trim_end_matches(['\n', '\r']);
+    let first = t.bytes().next()?;
+    let special = |b: u8| b"\\`*_[]<>!&|~#\n\r\t".contains(&b);
+    if t.bytes().any(special)
+        || matches!(first, b' ' | b'-' | b'+' | b'=' | b'0'..=b'9')
+        || t.ends_with(' ')
+        || t.contains("://")
+        || t.contains("www.")
+    {
+        return None;
+    }
+    Some(Rendered {
+        html: format!("<p>{}</p>\n", escape_text(t)),
+        toc: Vec::new(),
+        text: t.to_string(),
+        broken: Vec::new(),
+    })
+}
+
+/// Escapes text as pulldown-cmark does in text (`&`, `<`, `>`).
+fn escape_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn collapse_spaces(s: &str) -> String {
@@ -519,6 +558,36 @@ mod tests {
             &resolver(),
         );
         assert!(!r.html.to_lowercase().contains("script:"), "{}", r.html);
+    }
+
+    #[test]
+    fn plain_text_fast_path_matches_the_parser() {
+        let p = PathBuf::from("/d/t.md");
+        for text in [
+            "Se corrigió la configuración del equipo \"A\" y se probó.",
+            "Llamada al usuario: todo bien.",
+            "Nota con 'comillas' y (paréntesis); punto final.",
+        ] {
+            let fast = render(text, &src(&p), &resolver());
+            let mut opts = Options::empty();
+            opts.insert(options());
+            let mut slow = String::new();
+            pulldown_cmark::html::push_html(&mut slow, Parser::new_ext(text, opts));
+            assert_eq!(fast.html, slow, "{text}");
+            assert_eq!(fast.text, text);
+        }
+        for text in [
+            "1. uno",
+            "- item",
+            "*x*",
+            "a <b>",
+            "# t",
+            "http://x.co",
+            "a\nb",
+            "    code",
+        ] {
+            assert!(plain(text).is_none(), "{text}");
+        }
     }
 
     #[test]

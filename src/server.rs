@@ -103,7 +103,7 @@ pub fn resolve(root: &Path, target: &str) -> Resolved {
     if candidate.is_dir() {
         if !decoded.ends_with('/') {
             let query = &target[path.len()..];
-            return Resolved::Redirect(format!("{path}/{query}"));
+            return Resolved::Redirect(safe_location(&format!("{path}/{query}")));
         }
         candidate.push("index.html");
     }
@@ -111,6 +111,20 @@ pub fn resolve(root: &Path, target: &str) -> Resolved {
         Ok(real) if real.starts_with(root) && real.is_file() => Resolved::File(real),
         _ => Resolved::NotFound,
     }
+}
+
+/// A redirect target as a header value: bytes outside printable ASCII are percent-encoded, so
+/// a raw UTF-8 or control byte in the request cannot break (or inject into) the response.
+fn safe_location(target: &str) -> String {
+    let mut out = String::with_capacity(target.len());
+    for b in target.bytes() {
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.
@@ -169,7 +183,12 @@ pub struct Server {
 impl Server {
     /// Binds `bind:port` (port 0 picks a free one) and starts the worker threads.
     pub fn start(bind: &str, port: u16, out: &Path, version: Arc<Version>) -> Result<Server> {
-        let addr = format!("{bind}:{port}");
+        // An IPv6 address needs brackets before the port.
+        let addr = if bind.contains(':') && !bind.starts_with('[') {
+            format!("[{bind}]:{port}")
+        } else {
+            format!("{bind}:{port}")
+        };
         let http = tiny_http::Server::http(&addr)
             .map_err(|e| Error::Message(tr!("serve.bind_failed", addr = addr, error = e)))?;
         let local = http
@@ -201,9 +220,8 @@ impl Server {
     }
 }
 
-fn header(name: &str, value: &str) -> tiny_http::Header {
-    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
-        .expect("header names and values here are ASCII")
+fn header(name: &str, value: &str) -> Option<tiny_http::Header> {
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
 }
 
 fn respond(
@@ -213,13 +231,16 @@ fn respond(
     body: Vec<u8>,
     extra: &[(&str, &str)],
 ) {
-    let mut response = tiny_http::Response::from_data(body)
-        .with_status_code(status)
-        .with_header(header("Content-Type", content_type))
-        .with_header(header("Cache-Control", "no-cache"))
-        .with_header(header("X-Content-Type-Options", "nosniff"));
-    for (name, value) in extra {
-        response = response.with_header(header(name, value));
+    let mut response = tiny_http::Response::from_data(body).with_status_code(status);
+    let fixed = [
+        ("Content-Type", content_type),
+        ("Cache-Control", "no-cache"),
+        ("X-Content-Type-Options", "nosniff"),
+    ];
+    for (name, value) in fixed.iter().chain(extra) {
+        if let Some(h) = header(name, value) {
+            response = response.with_header(h);
+        }
     }
     // The client may have gone away; nothing to do about it.
     let _ = request.respond(response);
@@ -312,8 +333,9 @@ fn not_found(request: tiny_http::Request, root: Option<&Path>) {
 /// The 404 page is written for the site's root (its links are relative to it) but answers any
 /// path: a `<base href="/">` makes its styles, scripts and links resolve from the root.
 fn base_at_root(body: Vec<u8>) -> Vec<u8> {
-    let Ok(text) = String::from_utf8(body) else {
-        return Vec::new();
+    let text = match String::from_utf8(body) {
+        Ok(t) => t,
+        Err(e) => return e.into_bytes(),
     };
     let lower = text.to_ascii_lowercase();
     if lower.contains("<base") {
@@ -328,8 +350,9 @@ fn base_at_root(body: Vec<u8>) -> Vec<u8> {
 
 /// Adds the live-reload script before `</body>` unless the page already loads it.
 fn inject_reload(body: Vec<u8>) -> Vec<u8> {
-    let Ok(text) = String::from_utf8(body) else {
-        return Vec::new();
+    let text = match String::from_utf8(body) {
+        Ok(t) => t,
+        Err(e) => return e.into_bytes(),
     };
     // The theme can load it itself (`live_reload`); never twice.
     if text.contains("reload.js") {
@@ -439,16 +462,17 @@ pub fn serve(global: &Global, port: u16, bind: &str, public: bool) -> Result<Exi
             let _ = std::io::stdout().flush();
         }
     };
-    let build = || -> Result<crate::site::BuildSummary> {
+    // The first build shows its progress (it can take a while on a big desk); rebuilds are quiet.
+    let build = |quiet: bool| -> Result<crate::site::BuildSummary> {
         let opts = BuildOptions {
             public,
-            quiet: true,
+            quiet,
             now: Some(global.now()?),
             live_reload: false,
         };
         crate::site::build(&desk_root, &out, &opts)
     };
-    let summary = build()?;
+    let summary = build(global.quiet)?;
     for w in &summary.warnings {
         eprintln!("{}", tr!("site.warning", diagnostic = w));
     }
@@ -462,7 +486,7 @@ pub fn serve(global: &Global, port: u16, bind: &str, public: bool) -> Result<Exi
     let _ = std::io::stdout().flush();
     while let Some(changed) = next_batch(&rx) {
         let started = Instant::now();
-        match build() {
+        match build(true) {
             Ok(_) => {
                 version.bump();
                 say(tr!(
@@ -505,6 +529,11 @@ mod tests {
             resolve(&root, "/kb?q=1"),
             Resolved::Redirect("/kb/?q=1".into())
         );
+        std::fs::create_dir_all(root.join("ñ")).unwrap();
+        assert_eq!(
+            resolve(&root, "/ñ?a\r\nX: y"),
+            Resolved::Redirect("/%C3%B1/?a%0D%0AX:%20y".into())
+        );
     }
 
     #[test]
@@ -541,6 +570,13 @@ mod tests {
             resolve(&root, "/inside.html"),
             Resolved::File(root.join("index.html"))
         );
+    }
+
+    #[test]
+    fn leaves_pages_that_are_not_utf8_alone() {
+        let page = b"<html><body>\xff</body></html>".to_vec();
+        assert_eq!(inject_reload(page.clone()), page);
+        assert_eq!(base_at_root(page.clone()), page);
     }
 
     #[test]

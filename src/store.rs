@@ -242,13 +242,21 @@ fn tree_with(
         return Ok((base.map(|t| t.id()), None));
     };
     let mut builder = repo.treebuilder(base)?;
-    let old_here = builder.get(first)?.map(|e| (e.id(), e.filemode() as u32, e.kind()));
+    let old_here = builder
+        .get(first)?
+        .map(|e| (e.id(), e.filemode() as u32, e.kind()));
     let previous;
     if rest.is_empty() {
-        previous = old_here.filter(|o| o.2 == Some(git2::ObjectType::Blob)).map(|o| (o.0, o.1));
+        previous = old_here
+            .filter(|o| o.2 == Some(git2::ObjectType::Blob))
+            .map(|o| (o.0, o.1));
         match entry {
             Some((id, mode)) => {
-                let mode = if mode != 0 { mode } else { previous.map_or(0o100644, |p| p.1) };
+                let mode = if mode != 0 {
+                    mode
+                } else {
+                    previous.map_or(0o100644, |p| p.1)
+                };
                 builder.insert(first, id, mode as i32)?;
             }
             None => {

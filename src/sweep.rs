@@ -6,7 +6,9 @@
 //! instant plus the wait (not at the time the sweep runs), so two clones that both swept write
 //! identical events, which the merge driver keeps once; a second run adds nothing because the
 //! workflow refuses a second reminder for the same solution and a closed ticket has no
-//! deadline left. Running clocks that are at risk or breached are listed.
+//! deadline left. All the tickets a run changes go into one commit (one index rewrite, however
+//! many tickets), the emails are queued after it. Running clocks that are at risk or breached
+//! are listed.
 
 use crate::cli::{Format, Global};
 use crate::commands::{self, Common, Ctx};
@@ -84,6 +86,14 @@ pub fn run(global: &Global, a: SweepArgs) -> Result<ExitCode> {
     let mut closed = Vec::new();
     let mut warnings = Vec::new();
     let mut errors = Vec::new();
+    let repo = if a.common.no_commit {
+        None
+    } else {
+        Some(crate::store::open_repo(ctx.root())?)
+    };
+    let mut changes = Vec::new();
+    let mut lines = Vec::new();
+    let mut mail = Vec::new();
     let mut tickets = tickets;
     tickets.sort_by(|a, b| a.front.id.cmp(&b.front.id));
     for t in tickets {
@@ -104,24 +114,66 @@ pub fn run(global: &Global, a: SweepArgs) -> Result<ExitCode> {
             continue;
         }
         let id = t.front.id.clone();
+        let abs = ctx.root().join(&t.path);
+        if let Some(repo) = &repo {
+            // A ticket with uncommitted edits is left for the next run, not committed under
+            // the sweep's name.
+            if let Err(e) = crate::store::ensure_clean(repo, &abs) {
+                errors.push(format!("{id}: {e}"));
+                continue;
+            }
+        }
         let closes = events.iter().any(|e| e.event == EventKind::Closed);
         let reminds = events.iter().any(|e| e.event == EventKind::Reminded);
-        let what = if closes {
-            tr!("sweep.what_closed")
-        } else {
-            tr!("sweep.what_reminded")
-        };
-        let message = format!("{id}: {what}");
-        match commands::record(desk, t, events, &message, &author, !a.common.no_commit) {
-            Ok(_) => {
+        match commands::stage(desk, t, events) {
+            Ok(st) => {
+                let what = if closes {
+                    tr!("sweep.what_closed")
+                } else {
+                    tr!("sweep.what_reminded")
+                };
+                lines.push(format!("{id}: {what}"));
                 if reminds {
                     reminded.push(id.clone());
                 }
                 if closes {
-                    closed.push(id);
+                    closed.push(id.clone());
                 }
+                changes.push(crate::store::Change {
+                    path: abs,
+                    contents: st.ticket.to_text().into_bytes(),
+                });
+                mail.push((id, st.outgoing));
             }
             Err(e) => errors.push(format!("{id}: {e}")),
+        }
+    }
+    // One commit for the whole run: a sweep that closes many tickets rewrites the index once.
+    if !changes.is_empty() {
+        let message = if lines.len() == 1 {
+            lines[0].clone()
+        } else {
+            format!(
+                "{}\n\n{}\n",
+                tr!(
+                    "sweep.commit",
+                    reminded = reminded.len(),
+                    closed = closed.len()
+                ),
+                lines.join("\n")
+            )
+        };
+        crate::store::write_and_commit(
+            ctx.root(),
+            &changes,
+            &message,
+            &author,
+            !a.common.no_commit,
+        )?;
+        for (id, out) in &mail {
+            if let Err(e) = commands::enqueue_all(desk, id, out) {
+                errors.push(e.to_string());
+            }
         }
     }
     let lang = crate::i18n::active().lang.clone();

@@ -129,7 +129,9 @@ impl Positions {
             stack: Vec::new(),
             map: HashMap::new(),
         };
-        if yaml.len() > MAX_INPUT || crate::front_matter::too_deep(yaml).is_some() || deep_block(yaml)
+        if yaml.len() > MAX_INPUT
+            || crate::front_matter::too_deep(yaml).is_some()
+            || deep_block(yaml)
         {
             return Positions { map: collector.map };
         }

@@ -506,3 +506,28 @@ fn xss_payloads_never_run() {
     );
     assert_clean(&browser, "search results");
 }
+
+#[test]
+fn the_open_page_reloads_after_a_change() {
+    let Some((chromium, driver)) = browser_or_skip("the_open_page_reloads_after_a_change") else {
+        return;
+    };
+    let (_tmp, desk) = sample_desk();
+    let serve = Serve::start_lang(&desk, &[], "es");
+    let browser = Browser::start(&chromium, &driver);
+    open(&browser, &serve, "kb/articles/roles.html");
+    // Let the reload script read the current version first.
+    std::thread::sleep(Duration::from_millis(800));
+    browser.exec("window.__before_reload = true", json!([]));
+    let article = desk.join("kb/articles/roles.md");
+    let text = std::fs::read_to_string(&article).unwrap();
+    std::fs::write(&article, format!("{text}\nRecargaAutomaticaComprobada\n")).unwrap();
+    browser.wait_for(
+        "the page to reload with the new text",
+        "return !window.__before_reload && document.readyState === 'complete'
+           && document.body.innerText.indexOf('RecargaAutomaticaComprobada') >= 0",
+        json!([]),
+    );
+    let errs = errors(&browser);
+    assert!(errs.is_empty(), "console errors after the reload: {errs:?}");
+}

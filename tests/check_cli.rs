@@ -42,7 +42,11 @@ fn english_messages_with_lang_en() {
     // A broken ticket in both languages: same position, translated message and hint.
     let path = desk.path().join("tickets/2026/11/261102-C4K7P.md");
     let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, text.replacen("customer: ips-andina", "customer: ips-andin", 1)).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen("customer: ips-andina", "customer: ips-andin", 1),
+    )
+    .unwrap();
     let es = check(desk.path(), &[]);
     let en = check(desk.path(), &["--lang", "en"]);
     assert_eq!(es.status.code(), Some(1));
@@ -83,13 +87,23 @@ fn every_problem_is_reported_in_one_run() {
     let a = desk.path().join("tickets/2026/11/261102-C4K7P.md");
     let text = std::fs::read_to_string(&a).unwrap();
     std::fs::write(&a, text.replacen("channel: phone", "channel: telefono", 1)).unwrap();
-    std::fs::write(desk.path().join("tickets/2026/11/roto.md"), "sin encabezado\n").unwrap();
+    std::fs::write(
+        desk.path().join("tickets/2026/11/roto.md"),
+        "sin encabezado\n",
+    )
+    .unwrap();
     let out = check(desk.path(), &[]);
     assert_eq!(out.status.code(), Some(1));
     let lines: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    assert!(lines[0].starts_with("tickets/2026/11/261102-C4K7P.md:8:1: canal desconocido `telefono`"), "{lines:?}");
-    assert!(lines[1].starts_with("tickets/2026/11/roto.md:1:1: "), "{lines:?}");
+    assert!(
+        lines[0].starts_with("tickets/2026/11/261102-C4K7P.md:8:1: canal desconocido `telefono`"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("tickets/2026/11/roto.md:1:1: "),
+        "{lines:?}"
+    );
     assert!(stderr(&out).contains("2 problema(s)"), "{}", stderr(&out));
 }
 
@@ -146,5 +160,9 @@ fn a_missing_or_broken_desk_exits_1() {
     std::fs::write(desk.path().join("desk.yaml"), "organisation:\n  name: [\n").unwrap();
     let out = check(desk.path(), &[]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).starts_with("desk.yaml:") || stderr(&out).contains("/desk.yaml:"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("desk.yaml:") || stderr(&out).contains("/desk.yaml:"),
+        "{}",
+        stderr(&out)
+    );
 }

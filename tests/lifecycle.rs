@@ -569,13 +569,76 @@ fn extend_an_estimated_target_with_a_reason() {
     let d = TestDesk::new();
     let base = d.head();
     // Not estimated (10 minutes, no `*` in the manual): refused.
-    let fixed = d.new_ticket(&at(0), &["--type", "request", "--request", "anular-factura"]);
-    d.refused(&at(1), &["extend", &fixed, "--to", "2h", "--reason", "más trabajo"]);
+    let fixed = d.new_ticket(
+        &at(0),
+        &["--type", "request", "--request", "anular-factura"],
+    );
+    d.refused(
+        &at(1),
+        &["extend", &fixed, "--to", "2h", "--reason", "más trabajo"],
+    );
     // Estimated (24 h*): extended, and the new target is what the ticket promises now.
-    let id = d.new_ticket(&at(2), &["--type", "request", "--request", "bases-datos-estandar"]);
+    let id = d.new_ticket(
+        &at(2),
+        &["--type", "request", "--request", "bases-datos-estandar"],
+    );
     assert_eq!(d.show(&id)["sla"]["resolution"], "24h");
     d.refused(&at(3), &["extend", &id, "--to", "12h", "--reason", "menos"]);
-    d.ok(&at(4), &["extend", &id, "--to", "48h", "--reason", "Siete sedes y cinco años de historia"]);
+    d.ok(
+        &at(4),
+        &[
+            "extend",
+            &id,
+            "--to",
+            "48h",
+            "--reason",
+            "Siete sedes y cinco años de historia",
+        ],
+    );
     assert_eq!(d.show(&id)["sla"]["resolution"], "48h");
     d.history_clean(&base);
+}
+
+#[test]
+fn sweep_commits_once_and_skips_dirty_tickets() {
+    let d = TestDesk::new();
+    let a = d.new_ticket(&at(0), INCIDENT);
+    let b = d.new_ticket(&at(1), INCIDENT);
+    let c = d.new_ticket(&at(2), INCIDENT);
+    for id in [&a, &b, &c] {
+        d.ok(&at(10), &["resolve", id, "--solution", "Listo"]);
+    }
+    // c has a hand edit in progress: the sweep leaves it alone and says so.
+    let c_path = d.ticket_path(&c);
+    let edited = format!(
+        "{}\nNota a medio escribir.\n",
+        std::fs::read_to_string(&c_path).unwrap()
+    );
+    std::fs::write(&c_path, &edited).unwrap();
+    let before = d.head();
+    let out = d.run(&at(10 + 25 * 60), &["sweep"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a skipped ticket makes the sweep fail"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&c));
+    assert_eq!(
+        commits_since(&d, &before),
+        1,
+        "one commit for the whole run"
+    );
+    let files = git(&d.root, &["show", "--name-only", "--format=%s", "HEAD"]);
+    assert!(
+        files.contains(&format!("{a}.md")) && files.contains(&format!("{b}.md")),
+        "{files}"
+    );
+    assert!(!files.contains(&format!("{c}.md")), "{files}");
+    assert_eq!(std::fs::read_to_string(&c_path).unwrap(), edited);
+    for id in [&a, &b] {
+        assert_eq!(
+            d.show(id)["events"].as_array().unwrap().last().unwrap()["event"],
+            "reminded"
+        );
+    }
 }

@@ -215,7 +215,13 @@ fn absurd_values_in_a_valid_shape() {
     ] {
         std::fs::write(&path, text).unwrap();
         let out = check(desk.path(), &[]);
-        assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
     }
 }
 
@@ -310,4 +316,85 @@ fn positions_survive_hostile_yaml() {
         let _ = p.find("a.b.c");
         assert!(start.elapsed() < quick());
     }
+}
+
+/// Wherever the fast YAML path answers on the sample desk's files, it reads exactly what
+/// serde_yaml reads (compared as JSON), and it answers for every sample ticket.
+#[test]
+fn fast_path_agrees_on_every_sample_file() {
+    use mesa::fastyaml;
+    use serde::de::DeserializeOwned;
+    fn agree<T: DeserializeOwned + serde::Serialize>(path: &Path, must_answer: bool) {
+        let text = std::fs::read_to_string(path).unwrap();
+        let yaml = if path.extension().is_some_and(|e| e == "md") {
+            mesa::front_matter::split(path, &text)
+                .unwrap()
+                .yaml
+                .to_string()
+        } else {
+            text
+        };
+        let slow: T = serde_yaml::from_str(&yaml).unwrap();
+        match fastyaml::from_str::<T>(&yaml) {
+            Some(fast) => assert_eq!(
+                serde_json::to_value(&fast).unwrap(),
+                serde_json::to_value(&slow).unwrap(),
+                "{}",
+                path.display()
+            ),
+            None => assert!(!must_answer, "fast path declined {}", path.display()),
+        }
+    }
+    let root = sample_root();
+    for p in mesa::load::ticket_paths(&root) {
+        agree::<mesa::ticket::TicketFront>(&p, true);
+    }
+    agree::<mesa::desk::DeskConfig>(&root.join("desk.yaml"), false);
+    for (dir, kind) in [("kb/articles", 0), ("kb/catalog", 1), ("kb/playbook", 2)] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            match kind {
+                0 => agree::<mesa::kb::ArticleFront>(&p, false),
+                1 => agree::<mesa::kb::CatalogFront>(&p, false),
+                _ => agree::<mesa::kb::PlaybookFront>(&p, false),
+            }
+        }
+    }
+}
+
+#[test]
+fn odd_file_names_and_huge_logs() {
+    use std::os::unix::ffi::OsStrExt;
+    let desk = temp_desk(false);
+    let dir = desk.path().join("tickets/2026/11");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A file name that is not UTF-8, and a folder that looks like a ticket.
+    let odd = dir.join(std::ffi::OsStr::from_bytes(b"26110\xff-B0X7P.md"));
+    std::fs::write(&odd, base_ticket()).unwrap();
+    std::fs::create_dir_all(dir.join("261102-CARPETA.md")).unwrap();
+    // 40,000 events (3.4 MB, under the front-matter limit), every one of them refused.
+    let base = base_ticket();
+    let mut log = base[..base.rfind("---\n").unwrap()].to_string();
+    for i in 0..40_000 {
+        log.push_str(&format!(
+            "- at: 2026-11-02T09:00:00-05:00\n  by: lmartinez\n  event: escalated\n  level: {}\n  reason: r\n",
+            i % 7
+        ));
+    }
+    log.push_str("---\ncuerpo\n");
+    std::fs::write(dir.join("261102-B0X7P.md"), log).unwrap();
+    let start = Instant::now();
+    let out = check(desk.path(), &[]);
+    let o = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+    assert!(
+        o.lines().count() > 40_000,
+        "every refused event is reported"
+    );
+    assert!(
+        o.contains("26110\u{fffd}-B0X7P.md"),
+        "the odd name is shown lossily"
+    );
+    assert!(start.elapsed() < quick(), "took {:?}", start.elapsed());
 }

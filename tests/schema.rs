@@ -21,7 +21,10 @@ fn front_matter(path: &Path) -> Value {
 }
 
 fn errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
-    validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path)).collect()
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect()
 }
 
 #[test]
@@ -46,27 +49,45 @@ fn the_ticket_schema_refuses_what_mesa_check_refuses() {
 
     let mut unknown = base.clone();
     unknown["asignee"] = Value::from("lmartinez");
-    assert!(!validator.is_valid(&unknown), "an unknown key must be refused");
+    assert!(
+        !validator.is_valid(&unknown),
+        "an unknown key must be refused"
+    );
 
     let mut unknown_in_event = base.clone();
     unknown_in_event["events"][0]["agente"] = Value::from("lmartinez");
-    assert!(!validator.is_valid(&unknown_in_event), "an unknown event key must be refused");
+    assert!(
+        !validator.is_valid(&unknown_in_event),
+        "an unknown event key must be refused"
+    );
 
     let mut status = base.clone();
     status["status"] = Value::from("abierto");
-    assert!(!validator.is_valid(&status), "an unknown status must be refused");
+    assert!(
+        !validator.is_valid(&status),
+        "an unknown status must be refused"
+    );
 
     let mut no_offset = base.clone();
     no_offset["events"][1]["at"] = Value::from("2026-11-02T08:16:00");
-    assert!(!validator.is_valid(&no_offset), "a timestamp without offset must be refused");
+    assert!(
+        !validator.is_valid(&no_offset),
+        "a timestamp without offset must be refused"
+    );
 
     let mut level = base.clone();
     level["level"] = Value::from("uno");
-    assert!(!validator.is_valid(&level), "a level that is not a number must be refused");
+    assert!(
+        !validator.is_valid(&level),
+        "a level that is not a number must be refused"
+    );
 
     let mut missing = base;
     missing.as_object_mut().unwrap().remove("events");
-    assert!(!validator.is_valid(&missing), "a missing required key must be refused");
+    assert!(
+        !validator.is_valid(&missing),
+        "a missing required key must be refused"
+    );
 }
 
 #[test]
@@ -77,7 +98,11 @@ fn desk_and_kb_validate_against_their_schemas() {
     let instance: Value = serde_yaml::from_str(&text).unwrap();
     let errs = errors(&desk, &instance);
     assert!(errs.is_empty(), "desk.yaml: {errs:?}");
-    for (kind, dir) in [("article", "kb/articles"), ("catalog", "kb/catalog"), ("playbook", "kb/playbook")] {
+    for (kind, dir) in [
+        ("article", "kb/articles"),
+        ("catalog", "kb/catalog"),
+        ("playbook", "kb/playbook"),
+    ] {
         let validator = jsonschema::validator_for(&schema(kind)).expect("schema");
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
             let p = entry.unwrap().path();

@@ -233,6 +233,29 @@ fn never_serves_a_file_outside_the_output_folder() {
     );
     assert_eq!(nul.status, 404);
     assert!(!nul.text().contains(MARKER));
+    // Garbage never takes a worker down: raw UTF-8 and invalid bytes, a folder with a non-ASCII
+    // name asked for without its slash, header injection in the query.
+    std::fs::create_dir_all(out.join("año")).unwrap();
+    std::fs::write(out.join("año/index.html"), "<p>año</p>").unwrap();
+    for _ in 0..6 {
+        let raw = raw_request(serve.port, "GET /año?x=\u{1}%0d%0aSet-Cookie:%20a=b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".as_bytes());
+        if raw.status == 301 {
+            assert_eq!(
+                raw.header("location"),
+                Some("/a%C3%B1o/?x=%01%0d%0aSet-Cookie:%20a=b")
+            );
+        }
+        assert!(raw.header("set-cookie").is_none());
+        let bad = raw_request(
+            serve.port,
+            b"GET /\xff\xfe/../desk.yaml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert!(!bad.text().contains(MARKER));
+    }
+    assert_eq!(
+        serve.get("/a%C3%B1o/").text(),
+        "<p>año</p><script src=\"/__mesa/reload.js\" defer></script>"
+    );
     // The site itself is still served.
     assert_eq!(serve.get("/").status, 200);
 }
@@ -316,7 +339,11 @@ fn a_broken_change_keeps_the_last_good_site() {
     // A broken internal link stops the build: the previous site stays up, unchanged.
     std::fs::write(&article, format!("{good}\n[roto](no-existe.md)\n")).unwrap();
     std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(serve.get("/__mesa/version").text(), before, "no reload to a broken site");
+    assert_eq!(
+        serve.get("/__mesa/version").text(),
+        before,
+        "no reload to a broken site"
+    );
     let page = serve.get("/kb/articles/roles.html");
     assert_eq!(page.status, 200);
     assert!(!page.text().contains("roto"));
@@ -324,10 +351,16 @@ fn a_broken_change_keeps_the_last_good_site() {
     std::fs::write(&article, format!("{good}\nArreglado.\n")).unwrap();
     let started = Instant::now();
     while serve.get("/__mesa/version").text() == before {
-        assert!(started.elapsed() < Duration::from_secs(30), "no rebuild after the fix");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no rebuild after the fix"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(serve.get("/kb/articles/roles.html").text().contains("Arreglado."));
+    assert!(serve
+        .get("/kb/articles/roles.html")
+        .text()
+        .contains("Arreglado."));
 }
 
 #[test]

@@ -79,7 +79,10 @@ impl T {
         let e = self.next(kind, f);
         let before = self.state.clone();
         let err = self.try_apply(e).expect_err("must be refused");
-        assert_eq!(self.state, before, "a refused event must not change the state");
+        assert_eq!(
+            self.state, before,
+            "a refused event must not change the state"
+        );
         err.message
     }
     fn incident(&mut self, incident: &str) {
@@ -169,7 +172,14 @@ fn escalation_one_level_at_a_time_after_the_checks() {
 fn level_two_checks_before_leaving_level_two() {
     let mut t = T::new("hospital-san-rafael");
     t.incident("no-captura-foto");
-    for c in ["procedimiento-captura", "conectividad-dispositivo", "compatibilidad", "fotoweb", "xampp", "flash-player"] {
+    for c in [
+        "procedimiento-captura",
+        "conectividad-dispositivo",
+        "compatibilidad",
+        "fotoweb",
+        "xampp",
+        "flash-player",
+    ] {
         t.check(c);
     }
     t.escalate(2).unwrap();
@@ -333,12 +343,21 @@ fn reminder_after_24h_and_auto_close_after_72h() {
 #[test]
 fn closing_rules() {
     let mut t = T::new("ips-andina");
-    let err = t.refused(EventKind::Closed, |e| e.close_reason = Some(CloseReason::MutualAgreement));
-    assert!(!err.is_empty(), "mutual agreement needs an open, classified ticket");
-    let err = t.refused(EventKind::Closed, |e| e.close_reason = Some(CloseReason::Confirmed));
+    let err = t.refused(EventKind::Closed, |e| {
+        e.close_reason = Some(CloseReason::MutualAgreement)
+    });
+    assert!(
+        !err.is_empty(),
+        "mutual agreement needs an open, classified ticket"
+    );
+    let err = t.refused(EventKind::Closed, |e| {
+        e.close_reason = Some(CloseReason::Confirmed)
+    });
     assert!(err.contains("confirmed"), "{err}");
     t.incident("no-imprime-documento");
-    let err = t.refused(EventKind::Closed, |e| e.close_reason = Some(CloseReason::MutualAgreement));
+    let err = t.refused(EventKind::Closed, |e| {
+        e.close_reason = Some(CloseReason::MutualAgreement)
+    });
     assert!(err.contains("reason"), "{err}");
     t.step(EventKind::Closed, |e| {
         e.close_reason = Some(CloseReason::MutualAgreement);
@@ -413,8 +432,20 @@ fn order_and_first_event() {
     let mut s = State::default();
     let first = ev(0, "lmartinez", EventKind::Commented);
     assert!(workflow::apply(rules(), Some(c), &mut s, &first).is_err());
-    workflow::apply(rules(), Some(c), &mut s, &ev(10, "lmartinez", EventKind::Created)).unwrap();
-    assert!(workflow::apply(rules(), Some(c), &mut s, &ev(20, "lmartinez", EventKind::Created)).is_err());
+    workflow::apply(
+        rules(),
+        Some(c),
+        &mut s,
+        &ev(10, "lmartinez", EventKind::Created),
+    )
+    .unwrap();
+    assert!(workflow::apply(
+        rules(),
+        Some(c),
+        &mut s,
+        &ev(20, "lmartinez", EventKind::Created)
+    )
+    .is_err());
     let mut back = ev(5, "lmartinez", EventKind::Commented);
     back.text = Some("x".into());
     let err = workflow::apply(rules(), Some(c), &mut s, &back).unwrap_err();
@@ -432,7 +463,10 @@ fn replay_reports_every_broken_rule_and_goes_on() {
     events.push(cls);
     events.push(ev(3, "customer", EventKind::Confirmed));
     let (state, errors) = workflow::replay(rules(), Some(customer("ips-andina")), &events);
-    assert_eq!(errors.iter().map(|e| e.event).collect::<Vec<_>>(), vec![1, 3]);
+    assert_eq!(
+        errors.iter().map(|e| e.event).collect::<Vec<_>>(),
+        vec![1, 3]
+    );
     assert_eq!(state.status(), Status::Analysis);
 }
 
@@ -442,7 +476,10 @@ fn next_steps_for_every_open_status() {
     assert!(!workflow::next_steps(rules(), Some(t.customer), &t.state).is_empty());
     t.incident("no-carga-pagina");
     let steps = workflow::next_steps(rules(), Some(t.customer), &t.state);
-    assert!(steps.iter().any(|s| s.contains("conexiones-fisicas")), "{steps:?}");
+    assert!(
+        steps.iter().any(|s| s.contains("conexiones-fisicas")),
+        "{steps:?}"
+    );
     t.resolve();
     assert!(!workflow::next_steps(rules(), Some(t.customer), &t.state).is_empty());
 }
@@ -464,19 +501,34 @@ fn pools() -> &'static Pools {
     static P: OnceLock<Pools> = OnceLock::new();
     P.get_or_init(|| {
         let d = desk();
-        let mut checks: Vec<String> = d
-            .kb
-            .playbook
-            .iter()
-            .flat_map(|c| c.front.incidents.iter().flat_map(|i| i.checks.iter().map(|k| k.id.clone())))
-            .collect();
+        let mut checks: Vec<String> =
+            d.kb.playbook
+                .iter()
+                .flat_map(|c| {
+                    c.front
+                        .incidents
+                        .iter()
+                        .flat_map(|i| i.checks.iter().map(|k| k.id.clone()))
+                })
+                .collect();
         checks.sort();
         checks.dedup();
         let mut agents: Vec<String> = d.config.agents.iter().map(|a| a.code.clone()).collect();
         agents.push("nadie".into());
         Pools {
-            incidents: d.kb.incident_ids().map(String::from).chain(["no-existe".to_string()]).collect(),
-            requests: d.kb.catalog.iter().map(|c| c.id.clone()).chain(["no-existe".to_string()]).collect(),
+            incidents: d
+                .kb
+                .incident_ids()
+                .map(String::from)
+                .chain(["no-existe".to_string()])
+                .collect(),
+            requests: d
+                .kb
+                .catalog
+                .iter()
+                .map(|c| c.id.clone())
+                .chain(["no-existe".to_string()])
+                .collect(),
             checks,
             priorities: d.config.priorities.iter().map(|p| p.id.clone()).collect(),
             levels3: vec!["high".into(), "medium".into(), "low".into()],
@@ -518,8 +570,18 @@ struct Draw {
 }
 
 fn draw() -> impl Strategy<Value = Draw> {
-    (0..KINDS.len(), prop_oneof![0i64..120, 1400i64..1500, 4300i64..4400, -30i64..0], any::<[u16; 8]>(), any::<u16>())
-        .prop_map(|(kind, gap_minutes, seeds, flags)| Draw { kind, gap_minutes, seeds, flags })
+    (
+        0..KINDS.len(),
+        prop_oneof![0i64..120, 1400i64..1500, 4300i64..4400, -30i64..0],
+        any::<[u16; 8]>(),
+        any::<u16>(),
+    )
+        .prop_map(|(kind, gap_minutes, seeds, flags)| Draw {
+            kind,
+            gap_minutes,
+            seeds,
+            flags,
+        })
 }
 
 fn pick(list: &[String], seed: u16) -> String {
@@ -531,9 +593,19 @@ fn build(d: &Draw, t: i64) -> Event {
     let s = d.seeds;
     let f = |bit: u16| d.flags & (1 << bit) != 0;
     let kind = KINDS[d.kind];
-    let by = if f(0) { "customer".to_string() } else { pick(&p.agents, s[0]) };
+    let by = if f(0) {
+        "customer".to_string()
+    } else {
+        pick(&p.agents, s[0])
+    };
     let mut e = Event::new(at(t), &by, kind);
-    e.ticket_type = f(1).then(|| [TicketType::Incident, TicketType::Problem, TicketType::Request][s[1] as usize % 3]);
+    e.ticket_type = f(1).then(|| {
+        [
+            TicketType::Incident,
+            TicketType::Problem,
+            TicketType::Request,
+        ][s[1] as usize % 3]
+    });
     e.incident = f(2).then(|| pick(&p.incidents, s[2]));
     e.request = f(3).then(|| pick(&p.requests, s[3]));
     e.cab = f(4).then(|| f(5));
@@ -555,7 +627,13 @@ fn build(d: &Draw, t: i64) -> Event {
         e.reason = Some("porque".into());
     }
     e.close_reason = Some(
-        [CloseReason::Confirmed, CloseReason::AutoConfirmed, CloseReason::MutualAgreement, CloseReason::Declined, CloseReason::NotApplicable][s[1] as usize % 5],
+        [
+            CloseReason::Confirmed,
+            CloseReason::AutoConfirmed,
+            CloseReason::MutualAgreement,
+            CloseReason::Declined,
+            CloseReason::NotApplicable,
+        ][s[1] as usize % 5],
     );
     e.clock = Some(Clock::Resolution);
     e.target = Some(Dur::hours(24 + (s[2] % 100) as i64));
@@ -636,7 +714,13 @@ fn random_walks_cover_the_process() {
         let draws = strategy.new_tree(&mut runner).unwrap().current();
         let c = customer("ips-andina");
         let mut s = State::default();
-        workflow::apply(rules(), Some(c), &mut s, &Event::new(at(0), "lmartinez", EventKind::Created)).unwrap();
+        workflow::apply(
+            rules(),
+            Some(c),
+            &mut s,
+            &Event::new(at(0), "lmartinez", EventKind::Created),
+        )
+        .unwrap();
         let mut t = 0;
         for d in &draws {
             t += d.gap_minutes.max(0);
@@ -648,5 +732,8 @@ fn random_walks_cover_the_process() {
         closed += usize::from(s.status() == Status::Closed);
         escalated += usize::from(s.level > 1);
     }
-    assert!(closed > 20 && escalated > 10 && cab > 0, "closed {closed}, escalated {escalated}, cab {cab}");
+    assert!(
+        closed > 20 && escalated > 10 && cab > 0,
+        "closed {closed}, escalated {escalated}, cab {cab}"
+    );
 }

@@ -17,7 +17,13 @@ pub struct Fmt {
     pub tz: Tz,
     thousands: String,
     decimal: String,
+    /// `calendar.human_datetime` and the names it uses, looked up once.
+    datetime_pattern: String,
+    weekdays: Vec<String>,
+    months: Vec<String>,
 }
+
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 impl Fmt {
     pub fn new(cat: &'static Catalog, tz: Tz) -> Fmt {
@@ -26,6 +32,15 @@ impl Fmt {
             tz,
             thousands: cat.get("site.fmt.thousands"),
             decimal: cat.get("site.fmt.decimal"),
+            datetime_pattern: cat.get("calendar.human_datetime"),
+            weekdays: WEEKDAYS
+                .iter()
+                .map(|d| cat.get(&format!("calendar.weekday.{d}")))
+                .collect(),
+            months: MONTHS
+                .iter()
+                .map(|m| cat.get(&format!("calendar.month.{m}")))
+                .collect(),
         }
     }
 
@@ -33,9 +48,36 @@ impl Fmt {
         &self.cat.lang
     }
 
-    /// "lunes 2 de noviembre de 2026, 08:15".
+    /// "lunes 2 de noviembre de 2026, 08:15": the same text as `sla::human_datetime`, with the
+    /// names looked up once per build instead of once per date.
     pub fn datetime(&self, t: DateTime<Utc>) -> String {
-        crate::sla::human_datetime(&t.with_timezone(&self.tz), self.lang())
+        use chrono::Timelike;
+        let d = t.with_timezone(&self.tz);
+        let mut out = String::with_capacity(self.datetime_pattern.len() + 24);
+        let mut rest = self.datetime_pattern.as_str();
+        while let Some(i) = rest.find('{') {
+            out.push_str(&rest[..i]);
+            let Some(end) = rest[i..].find('}') else {
+                break;
+            };
+            match &rest[i + 1..i + end] {
+                "weekday" => {
+                    out.push_str(&self.weekdays[d.weekday().num_days_from_monday() as usize])
+                }
+                "day" => out.push_str(&d.day().to_string()),
+                "month" => out.push_str(&self.months[d.month0() as usize]),
+                "year" => out.push_str(&d.year().to_string()),
+                "time" => out.push_str(&format!("{:02}:{:02}", d.hour(), d.minute())),
+                other => {
+                    out.push('{');
+                    out.push_str(other);
+                    out.push('}');
+                }
+            }
+            rest = &rest[i + end + 1..];
+        }
+        out.push_str(rest);
+        out
     }
 
     pub fn stamp(&self, s: &Stamp) -> String {
@@ -177,7 +219,9 @@ mod tests {
         assert_eq!(es().date(d), "2 de noviembre de 2026");
         assert_eq!(en().date(d), "2 November 2026");
         let s = Stamp::parse("2026-11-02T08:15:00-05:00").unwrap();
-        assert!(es().stamp(&s).contains("08:15"));
+        assert_eq!(es().stamp(&s), "lunes 2 de noviembre de 2026, 08:15");
+        let local = s.utc().with_timezone(&chrono_tz::America::Bogota);
+        assert_eq!(es().stamp(&s), crate::sla::human_datetime(&local, "es"));
     }
 
     #[test]

@@ -103,7 +103,7 @@ impl Site<'_> {
 
     /// Renders `template` with `ctx` and writes it at `url`.
     pub fn page(&self, url: &str, template: &str, ctx: &tera::Context) -> Result<()> {
-        let html = compact(&theme::render(&self.tera, template, ctx)?);
+        let html = theme::render(&self.tera, template, ctx)?;
         self.out.write(url, html.as_bytes())?;
         self.pages
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -135,37 +135,6 @@ impl Site<'_> {
             &self.links,
         )
     }
-}
-
-/// Drops the templates' indentation and blank lines (a tenth of a page's bytes), leaving
-/// `<pre>` and `<textarea>` blocks as they are.
-fn compact(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    if !html.contains("<pre") && !html.contains("<textarea") {
-        for line in html.split('\n') {
-            let l = line.trim_start();
-            if !l.is_empty() {
-                out.push_str(l);
-                out.push('\n');
-            }
-        }
-        return out;
-    }
-    let mut verbatim = false;
-    for line in html.split('\n') {
-        let l = if verbatim { line } else { line.trim_start() };
-        if !verbatim && l.is_empty() {
-            continue;
-        }
-        out.push_str(l);
-        out.push('\n');
-        let open = line.rfind("<pre").max(line.rfind("<textarea"));
-        let close = line.rfind("</pre>").max(line.rfind("</textarea>"));
-        if open.is_some() || close.is_some() {
-            verbatim = open > close;
-        }
-    }
-    out
 }
 
 /// A link with its text, for templates.
@@ -296,12 +265,6 @@ fn rel_diags(root: &Path, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
 
 fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<()> {
     use rayon::prelude::*;
-    let t0 = Instant::now();
-    let tm = |what: &str| {
-        if std::env::var_os("MESA_TIMINGS").is_some() {
-            eprintln!("TIMING {what}: {:?}", t0.elapsed());
-        }
-    };
     let desk = site.desk;
     // Tickets are read in both builds: the public one only counts the tickets each article
     // solved, and shows none of them.
@@ -310,7 +273,6 @@ fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<()> {
         warnings.extend(ticket_diags);
     }
 
-    tm("tickets loaded");
     // kb pages: Markdown rendered once, links checked; broken links stop the build.
     site.progress.phase(&tr!("site.phase_kb"));
     let kb = kbpages::prepare(site, &tickets);
@@ -318,25 +280,21 @@ fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<()> {
         return Err(Error::Diagnostics(rel_diags(&desk.root, kb.broken)));
     }
 
-    tm("kb prepared");
     site.progress.phase(&tr!("site.phase_render"));
     site.progress.add_total(
-        (kb.page_count() + kbpages::FIXED_PAGES + if site.internal() { tickets.len() } else { 0 }) as u64,
+        (kb.page_count() + kbpages::FIXED_PAGES + if site.internal() { tickets.len() } else { 0 })
+            as u64,
     );
     let ticket_out = tickets::render_all(site, &tickets, &kb)?;
     warnings.extend(ticket_out.warnings.iter().cloned());
 
-    tm("tickets rendered");
     let jobs: Vec<Box<dyn Fn() -> Result<()> + Sync + '_>> = kbpages::jobs(site, &kb, &ticket_out);
     jobs.par_iter().try_for_each(|job| job())?;
-    tm("kb rendered");
     if site.internal() {
         tickets::index_pages(site, &ticket_out)?;
-        tm("ticket indexes");
         let fronts: Vec<crate::ticket::TicketFront> =
             tickets.into_iter().map(|t| t.front).collect();
         reports::pages(site, &fronts, &ticket_out)?;
-        tm("reports");
     } else {
         drop(tickets);
     }
@@ -354,7 +312,6 @@ fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<()> {
             site.out.write(&format!("search/t/{name}"), text.as_bytes())
         })?;
     }
-    tm("search");
     for (name, bytes) in theme::static_files(&desk.root)? {
         site.out.write(&format!("static/{name}"), &bytes)?;
     }

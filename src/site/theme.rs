@@ -50,8 +50,13 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
 );
 
 /// The default static assets (copied to `static/`).
-pub const STATIC: &[(&str, &[u8])] =
-    embed_static!("style.css", "site.js", "search.js", "reload.js", "favicon.svg");
+pub const STATIC: &[(&str, &[u8])] = embed_static!(
+    "style.css",
+    "site.js",
+    "search.js",
+    "reload.js",
+    "favicon.svg"
+);
 
 fn tera_error(name: &str, e: tera::Error) -> Error {
     let mut msg = format!("theme/templates/{name}: {e}");
@@ -82,6 +87,9 @@ pub fn load(desk_root: &Path, cat: &'static Catalog) -> Result<Tera> {
             }
         }
     }
+    for text in sources.values_mut() {
+        *text = prepare(text, cat);
+    }
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html"]);
     tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str())))
@@ -104,6 +112,57 @@ pub fn load(desk_root: &Path, cat: &'static Catalog) -> Result<Tera> {
         Ok(Value::String(s))
     });
     Ok(tera)
+}
+
+/// Readies a template source once per build, so that pages do not pay for it each time:
+/// every `{{ t(k="key") }}` without arguments becomes its (escaped) text, and the indentation
+/// of lines outside `<pre>`/`<textarea>` goes (it is a tenth of every page's bytes).
+pub fn prepare(source: &str, cat: &Catalog) -> String {
+    let mut text = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(i) = rest.find("{{ t(k=") {
+        text.push_str(&rest[..i]);
+        let after = &rest[i + 7..];
+        let quote = after.chars().next().unwrap_or(' ');
+        let literal = (quote == '"' || quote == '\'')
+            .then(|| after[1..].find(quote))
+            .flatten()
+            .filter(|end| after[1 + end + 1..].starts_with(") }}"))
+            .map(|end| (&after[1..1 + end], 1 + end + 1 + 4));
+        match literal {
+            Some((key, len)) if !key.contains(['{', '}', '%', '#']) => {
+                let value = crate::markdown::escape(&cat.get(key)).replace('/', "&#x2F;");
+                if value.contains(['{', '}', '%', '#']) {
+                    text.push_str("{% raw %}");
+                    text.push_str(&value);
+                    text.push_str("{% endraw %}");
+                } else {
+                    text.push_str(&value);
+                }
+                rest = &after[len..];
+            }
+            _ => {
+                text.push_str("{{ t(k=");
+                rest = after;
+            }
+        }
+    }
+    text.push_str(rest);
+    let mut out = String::with_capacity(text.len());
+    let mut verbatim = false;
+    for line in text.split('\n') {
+        let l = if verbatim { line } else { line.trim_start() };
+        if verbatim || !l.is_empty() {
+            out.push_str(l);
+            out.push('\n');
+        }
+        let open = line.rfind("<pre").max(line.rfind("<textarea"));
+        let close = line.rfind("</pre>").max(line.rfind("</textarea>"));
+        if open.is_some() || close.is_some() {
+            verbatim = open > close;
+        }
+    }
+    out
 }
 
 /// Renders one template, with a message naming the template when it fails.
@@ -133,4 +192,20 @@ pub fn static_files(desk_root: &Path) -> Result<Vec<(String, Vec<u8>)>> {
         }
     }
     Ok(files.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_inlined_and_indentation_dropped() {
+        let cat: &'static Catalog = Box::leak(Box::new(Catalog::load("es", None)));
+        let src = "<p>\n    {{ t(k=\"site.nav.kb\") }} {{ t(k='site.search.button') }}\n    {{ t(k=\"site.kb.tag_title\", tag=x) }}\n<pre>\n  keep\n</pre>\n  x\n";
+        let out = prepare(src, cat);
+        assert_eq!(
+            out,
+            "<p>\nBase de conocimiento Buscar\n{{ t(k=\"site.kb.tag_title\", tag=x) }}\n<pre>\n  keep\n</pre>\nx\n"
+        );
+    }
 }

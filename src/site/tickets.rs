@@ -98,14 +98,24 @@ pub fn render_all(site: &Site, tickets: &[Ticket], kb: &KbPages) -> Result<Ticke
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(c, chunk)| {
-            let mut part: Part = (Vec::with_capacity(chunk.len()), Vec::with_capacity(chunk.len()), Postings::default(), Vec::new());
+            let mut part: Part = (
+                Vec::with_capacity(chunk.len()),
+                Vec::with_capacity(chunk.len()),
+                Postings::default(),
+                Vec::new(),
+            );
             for (i, t) in chunk.iter().enumerate() {
                 let (row, title, text, w) = one(site, t, kb)?;
                 part.2.add((c * CHUNK + i) as u32, &title, &text);
                 part.1.push(TicketDoc {
                     url: row.url.clone(),
                     title,
-                    kind: format!("{} · {} · {}", site.label("site.tickets.kind"), row.status_label, row.customer_name),
+                    kind: format!(
+                        "{} · {} · {}",
+                        site.label("site.tickets.kind"),
+                        row.status_label,
+                        row.customer_name
+                    ),
                     snippet: crate::search::truncate(&text, 160),
                 });
                 part.0.push(row);
@@ -353,7 +363,12 @@ fn one(site: &Site, t: &Ticket, kb: &KbPages) -> Result<(Row, String, String, Ve
         "rule_errors": errors.iter().map(|e| format!("#{}: {}", e.event + 1, e.message)).collect::<Vec<_>>(),
         "month": row.month,
     });
-    ctx.insert("tk", &view);
+    // Moved in, not serialised a second time.
+    let mut data = serde_json::Map::new();
+    data.insert("tk".into(), view);
+    if let Ok(c) = tera::Context::from_value(serde_json::Value::Object(data)) {
+        ctx.extend(c);
+    }
     site.page(&file, "ticket.html", &ctx)?;
 
     let title = format!("{} · {}", f.id, f.title);
@@ -513,7 +528,8 @@ pub fn index_pages(site: &Site, out: &TicketOut) -> Result<()> {
     }
     let month_title = |m: &str| {
         let (y, mo) = m.split_once('-').unwrap_or(("0", "0"));
-        site.fmt.month(y.parse().unwrap_or(0), mo.parse().unwrap_or(1))
+        site.fmt
+            .month(y.parse().unwrap_or(0), mo.parse().unwrap_or(1))
     };
     let month_links: Vec<serde_json::Value> = months
         .iter()
@@ -526,24 +542,39 @@ pub fn index_pages(site: &Site, out: &TicketOut) -> Result<()> {
     let mut open: Vec<&Row> = out.rows.iter().filter(|r| r.open).collect();
     open.sort_by(|a, b| b.created_iso.cmp(&a.created_iso));
     // (file stem, title, rows); long lists are split into pages of PAGE_ROWS.
-    let mut lists: Vec<(String, String, Vec<&Row>)> =
-        vec![("tickets/index".into(), site.label("site.tickets.open_title"), open)];
+    let mut lists: Vec<(String, String, Vec<&Row>)> = vec![(
+        "tickets/index".into(),
+        site.label("site.tickets.open_title"),
+        open,
+    )];
     for (m, mut rows) in months {
         rows.sort_by(|a, b| b.created_iso.cmp(&a.created_iso));
-        let title = site.cat.format("site.tickets.month_title", &[("month", &month_title(m))]);
+        let title = site
+            .cat
+            .format("site.tickets.month_title", &[("month", &month_title(m))]);
         lists.push((format!("tickets/{m}"), title, rows));
     }
     let mut pages: Vec<(String, String, &[&Row], serde_json::Value, usize)> = Vec::new();
     for (stem, title, rows) in &lists {
         let n = rows.len().div_ceil(PAGE_ROWS).max(1);
-        let file = |i: usize| if i == 0 { format!("{stem}.html") } else { format!("{stem}-{}.html", i + 1) };
+        let file = |i: usize| {
+            if i == 0 {
+                format!("{stem}.html")
+            } else {
+                format!("{stem}-{}.html", i + 1)
+            }
+        };
         let nav: Vec<serde_json::Value> = (0..n)
             .map(|i| json!({"url": file(i), "n": i + 1}))
             .collect();
         for i in 0..n {
-            let part = &rows[(i * PAGE_ROWS).min(rows.len())..((i + 1) * PAGE_ROWS).min(rows.len())];
+            let part =
+                &rows[(i * PAGE_ROWS).min(rows.len())..((i + 1) * PAGE_ROWS).min(rows.len())];
             let title = if n > 1 {
-                site.cat.format("site.tickets.page_title", &[("title", title), ("n", &(i + 1)), ("of", &n)])
+                site.cat.format(
+                    "site.tickets.page_title",
+                    &[("title", title), ("n", &(i + 1)), ("of", &n)],
+                )
             } else {
                 title.clone()
             };
@@ -552,16 +583,18 @@ pub fn index_pages(site: &Site, out: &TicketOut) -> Result<()> {
         }
     }
     site.progress.add_total(pages.len() as u64);
-    pages.par_iter().try_for_each(|(file, title, rows, nav, total)| {
-        let mut ctx = site.context(file, "tickets", title);
-        ctx.insert("rows", rows);
-        ctx.insert("months", &month_links);
-        ctx.insert("pages", nav);
-        ctx.insert("filters", &filters(site, rows));
-        ctx.insert("total", &site.fmt.int(*total as i64));
-        ctx.insert("shown", &site.fmt.int(rows.len() as i64));
-        site.page(file, "tickets_index.html", &ctx)
-    })
+    pages
+        .par_iter()
+        .try_for_each(|(file, title, rows, nav, total)| {
+            let mut ctx = site.context(file, "tickets", title);
+            ctx.insert("rows", rows);
+            ctx.insert("months", &month_links);
+            ctx.insert("pages", nav);
+            ctx.insert("filters", &filters(site, rows));
+            ctx.insert("total", &site.fmt.int(*total as i64));
+            ctx.insert("shown", &site.fmt.int(rows.len() as i64));
+            site.page(file, "tickets_index.html", &ctx)
+        })
 }
 
 /// The values each filter offers on one index page (only those present in its rows).

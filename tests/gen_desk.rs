@@ -1,0 +1,99 @@
+//! The synthetic desk generator (`examples/gen_desk.rs`, used by the benchmarks) writes desks
+//! that `mesa check` accepts, and the same seed gives the same desk.
+
+mod common;
+
+#[allow(dead_code)]
+#[path = "../examples/gen_desk.rs"]
+mod gen_desk;
+
+use common::*;
+use std::path::Path;
+
+fn generate(out: &Path, seed: u64) {
+    gen_desk::run(gen_desk::Args {
+        tickets: 400,
+        out: out.to_path_buf(),
+        articles: 10,
+        seed,
+        from: sample_root(),
+        force: false,
+    })
+    .expect("gen_desk");
+}
+
+fn files(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).unwrap().display().to_string();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn generated_desks_are_valid_and_deterministic() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let desk_a = a.path().join("desk");
+    let desk_b = b.path().join("desk");
+    generate(&desk_a, 7);
+    generate(&desk_b, 7);
+
+    let out = check(&desk_a, &["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["tickets"], 400);
+
+    let fa = files(&desk_a);
+    assert_eq!(fa, files(&desk_b), "same seed, different desks");
+
+    // Realistic: varied statuses, sizes in the 1-3 KB range, logs of several events.
+    let tickets: Vec<&(String, Vec<u8>)> = fa
+        .iter()
+        .filter(|(p, _)| p.starts_with("tickets/"))
+        .collect();
+    assert_eq!(tickets.len(), 400);
+    let texts: Vec<String> = tickets
+        .iter()
+        .map(|(_, b)| String::from_utf8(b.clone()).unwrap())
+        .collect();
+    let avg = texts.iter().map(String::len).sum::<usize>() / texts.len();
+    assert!((1000..=3500).contains(&avg), "average ticket size {avg}");
+    for status in [
+        "status: closed",
+        "status: resolved",
+        "status: in_progress",
+        "status: analysis",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(status)),
+            "no ticket with {status}"
+        );
+    }
+    for event in [
+        "event: escalated",
+        "event: cab_reviewed",
+        "event: rejected",
+        "event: reminded",
+        "event: extended",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(event)),
+            "no ticket with {event}"
+        );
+    }
+
+    let other = tempfile::tempdir().unwrap();
+    generate(&other.path().join("desk"), 8);
+    assert_ne!(
+        fa,
+        files(&other.path().join("desk")),
+        "another seed, the same desk"
+    );
+}
