@@ -83,6 +83,23 @@ pub fn shard(term: &str) -> String {
         .collect()
 }
 
+/// Shard size (bytes, about) above which a two-letter shard is split by three letters.
+pub const SPLIT_BYTES: usize = 512 * 1024;
+
+/// Shard key of a term in a split shard: three characters, or the two of a two-letter term
+/// followed by `-`.
+pub fn shard3(term: &str) -> String {
+    let mut key: String = term
+        .chars()
+        .take(3)
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if term.chars().count() < 3 {
+        key.push('-');
+    }
+    key
+}
+
 /// A document of the page index.
 pub struct Doc {
     pub url: String,
@@ -185,11 +202,26 @@ pub fn pages_index(docs: &[Doc], text_limit: usize) -> String {
 /// unchanged desk rewrites nothing.
 pub fn ticket_shards(postings: &Postings, docs: &[TicketDoc]) -> Vec<(String, String)> {
     use rayon::prelude::*;
-    let mut by_shard: BTreeMap<String, Vec<(&str, &Vec<u32>)>> = BTreeMap::new();
+    let mut by_two: BTreeMap<String, Vec<(&str, &Vec<u32>)>> = BTreeMap::new();
     for (term, list) in postings.sorted() {
-        by_shard.entry(shard(term)).or_default().push((term, list));
+        by_two.entry(shard(term)).or_default().push((term, list));
     }
-    let mut out: Vec<(String, String)> = by_shard
+    // A common two-letter prefix ("co", "re") holds a large part of the index: such shards are
+    // split by three letters, and `split.js` tells the browser which ones are.
+    let mut split: Vec<&str> = Vec::new();
+    let mut shards: BTreeMap<String, Vec<(&str, &Vec<u32>)>> = BTreeMap::new();
+    for (key, terms) in &by_two {
+        let size: usize = terms.iter().map(|(t, l)| t.len() + 6 + l.len() * 6).sum();
+        if size > SPLIT_BYTES {
+            split.push(key);
+            for (t, l) in terms {
+                shards.entry(shard3(t)).or_default().push((t, l));
+            }
+        } else {
+            shards.insert(key.clone(), terms.clone());
+        }
+    }
+    let mut out: Vec<(String, String)> = shards
         .into_par_iter()
         .map(|(key, terms)| {
             let map: BTreeMap<&str, &Vec<u32>> = terms.into_iter().collect();
@@ -202,6 +234,15 @@ pub fn ticket_shards(postings: &Postings, docs: &[TicketDoc]) -> Vec<(String, St
             )
         })
         .collect();
+    // The manifest: which shards are split and which exist, so the browser never asks for a
+    // file that is not there (a 404 in the console of a served site).
+    let names: Vec<&str> = out.iter().map(|(n, _)| n.trim_end_matches(".js")).collect();
+    let manifest = format!(
+        "{PREFIX}MESA_SEARCH.ticketSplit={};MESA_SEARCH.ticketShards={};\n",
+        json(&split),
+        json(&names)
+    );
+    out.push(("index.js".into(), manifest));
     for (n, chunk) in docs.chunks(DOC_CHUNK).enumerate() {
         let rows: Vec<(&str, &str, &str, &str)> = chunk
             .iter()
@@ -279,6 +320,32 @@ mod tests {
     }
 
     #[test]
+    fn big_shards_split_by_three_letters() {
+        let mut p = Postings::default();
+        let mut docs = Vec::new();
+        // Enough documents with "configuracion" and "correo" to pass SPLIT_BYTES in "co".
+        for i in 0..60_000u32 {
+            p.add(i, &format!("n{}", i % 10), "configuración correo co");
+            docs.push(TicketDoc {
+                url: format!("t/{i}.html"),
+                title: "Caso".into(),
+                kind: "ticket".into(),
+                snippet: String::new(),
+            });
+        }
+        let shards = ticket_shards(&p, &docs);
+        let names: Vec<&str> = shards.iter().map(|(n, _)| n.as_str()).collect();
+        assert!(
+            names.contains(&"con.js") && names.contains(&"cor.js") && names.contains(&"co-.js"),
+            "{names:?}"
+        );
+        assert!(!names.contains(&"co.js"));
+        let split = &shards.iter().find(|(n, _)| n == "index.js").unwrap().1;
+        assert!(split.contains("[\"co\"]"), "{split}");
+        assert!(names.contains(&"n0.js"), "small shards stay whole");
+    }
+
+    #[test]
     fn ticket_shards_split_by_prefix() {
         let mut p = Postings::default();
         let mut docs = Vec::new();
@@ -297,6 +364,13 @@ mod tests {
         assert!(fo.1.contains("\"fotografia\":[0,1,2,1]"), "{}", fo.1);
         assert!(!fo.1.contains("impresora"));
         assert!(shards.iter().any(|(n, _)| n == "docs-0.js"));
+        let index = shards.iter().find(|(n, _)| n == "index.js").unwrap();
+        assert!(index.1.contains("MESA_SEARCH.ticketSplit=[];"));
+        assert!(
+            index.1.contains("\"fo\"") && index.1.contains("\"im\""),
+            "{}",
+            index.1
+        );
         // Same input, same bytes (unchanged files are not rewritten).
         assert_eq!(shards, ticket_shards(&p, &docs));
     }

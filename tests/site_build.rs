@@ -870,3 +870,29 @@ fn inertness_check_catches_payloads() {
     std::fs::write(&ok, "<p>&lt;script&gt;alert(1) onerror=x</p><div class=\"bar\"><span style=\"width: 40%\"></span></div>").unwrap();
     assert_inert(&ok, false);
 }
+
+/// A second build of an unchanged desk rewrites no file (pages are deterministic), and
+/// `--quiet` leaves only the one-line summary.
+#[test]
+fn rebuild_writes_nothing_and_quiet_prints_only_the_summary() {
+    let desk = sample_desk();
+    let first = build(desk.path(), &[]);
+    assert!(first.ok, "{}", first.stderr);
+    let out = Command::new(env!("CARGO_BIN_EXE_mesa"))
+        .arg("--desk")
+        .arg(desk.path())
+        .args(["--format", "json", "build", "--out"])
+        .arg(&first.out)
+        .env("MESA_NOW", NOW)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    assert_eq!(v["changed"], 0, "{v}");
+    assert!(v["pages"].as_u64().unwrap() > 100);
+    let quiet = build(desk.path(), &["--quiet"]);
+    assert!(quiet.ok);
+    let lines: Vec<&str> = quiet.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("mesa build: ") && lines[0].contains("páginas en"));
+}

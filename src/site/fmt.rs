@@ -21,6 +21,34 @@ pub struct Fmt {
     datetime_pattern: String,
     weekdays: Vec<String>,
     months: Vec<String>,
+    hours_pattern: String,
+    minutes_pattern: String,
+    percent_pattern: String,
+}
+
+/// `pattern` with each `{name}` replaced by `value(name)` (left as is when `None`), in one
+/// pass: pages format many numbers and labels, and `str::replace` per argument adds up.
+pub fn fill<'a>(
+    pattern: &str,
+    value: impl Fn(&str) -> Option<std::borrow::Cow<'a, str>>,
+) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut rest = pattern;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let Some(end) = rest[i..].find('}') else {
+            rest = &rest[i..];
+            break;
+        };
+        let name = &rest[i + 1..i + end];
+        match value(name) {
+            Some(v) => out.push_str(&v),
+            None => out.push_str(&rest[i..=i + end]),
+        }
+        rest = &rest[i + end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -41,6 +69,9 @@ impl Fmt {
                 .iter()
                 .map(|m| cat.get(&format!("calendar.month.{m}")))
                 .collect(),
+            hours_pattern: cat.get("site.fmt.hours"),
+            minutes_pattern: cat.get("site.fmt.minutes"),
+            percent_pattern: cat.get("site.fmt.percent"),
         }
     }
 
@@ -58,6 +89,7 @@ impl Fmt {
         while let Some(i) = rest.find('{') {
             out.push_str(&rest[..i]);
             let Some(end) = rest[i..].find('}') else {
+                rest = &rest[i..];
                 break;
             };
             match &rest[i + 1..i + end] {
@@ -138,8 +170,10 @@ impl Fmt {
     }
 
     pub fn percent(&self, x: f64) -> String {
-        self.cat
-            .format("site.fmt.percent", &[("value", &self.dec1(x))])
+        let v = self.dec1(x);
+        fill(&self.percent_pattern, |n| {
+            (n == "value").then(|| v.as_str().into())
+        })
     }
 
     /// "2 h 30 min" with the catalog's unit names.
@@ -152,13 +186,16 @@ impl Fmt {
         let (hours, min) = (m / 60, m % 60);
         let mut parts = Vec::new();
         if hours > 0 {
-            parts.push(
-                self.cat
-                    .format("site.fmt.hours", &[("n", &self.int(hours))]),
-            );
+            let h = self.int(hours);
+            parts.push(fill(&self.hours_pattern, |n| {
+                (n == "n").then(|| h.as_str().into())
+            }));
         }
         if min > 0 || hours == 0 {
-            parts.push(self.cat.format("site.fmt.minutes", &[("n", &min)]));
+            let m = min.to_string();
+            parts.push(fill(&self.minutes_pattern, |n| {
+                (n == "n").then(|| m.as_str().into())
+            }));
         }
         let s = parts.join(" ");
         if total < 0 {
@@ -222,6 +259,18 @@ mod tests {
         assert_eq!(es().stamp(&s), "lunes 2 de noviembre de 2026, 08:15");
         let local = s.utc().with_timezone(&chrono_tz::America::Bogota);
         assert_eq!(es().stamp(&s), crate::sla::human_datetime(&local, "es"));
+    }
+
+    #[test]
+    fn fill_replaces_known_names_in_one_pass() {
+        let f = fill("{a} y {b} {c}", |n| match n {
+            "a" => Some("uno".into()),
+            "b" => Some("{a}".into()),
+            _ => None,
+        });
+        assert_eq!(f, "uno y {a} {c}");
+        assert_eq!(fill("sin llaves", |_| None), "sin llaves");
+        assert_eq!(fill("abierta {x", |_| Some("y".into())), "abierta {x");
     }
 
     #[test]

@@ -179,7 +179,9 @@ pub fn command(
                 "out": out,
             })
         );
-    } else if !global.quiet || !summary.warnings.is_empty() {
+    } else {
+        // The summary is the command's result: printed even with --quiet (which only drops
+        // the progress lines).
         eprintln!("{}", summary.line(&out));
     }
     Ok(std::process::ExitCode::SUCCESS)

@@ -99,16 +99,13 @@ pub fn load(desk_root: &Path, cat: &'static Catalog) -> Result<Tera> {
             .get("k")
             .and_then(Value::as_str)
             .ok_or_else(|| tera::Error::msg("t() needs k=\"section.key\""))?;
-        let mut s = cat.get(key);
-        for (name, v) in args {
-            if name != "k" {
-                let text = match v {
-                    Value::String(x) => x.clone(),
-                    other => other.to_string(),
-                };
-                s = s.replace(&format!("{{{name}}}"), &text);
-            }
-        }
+        let pattern = cat.get(key);
+        let s = super::fmt::fill(&pattern, |name| {
+            args.get(name).filter(|_| name != "k").map(|v| match v {
+                Value::String(x) => std::borrow::Cow::Borrowed(x.as_str()),
+                other => std::borrow::Cow::Owned(other.to_string()),
+            })
+        });
         Ok(Value::String(s))
     });
     Ok(tera)

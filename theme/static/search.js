@@ -1,7 +1,7 @@
 // mesa: offline search. The index is a set of scripts that assign to window.MESA_SEARCH
 // (fetch() does not work from file://): search/pages.js for the knowledge base, and, in the
-// internal build, search/t/<xy>.js shards of ticket terms plus search/t/docs-<n>.js, loaded
-// only for the terms of the query. Terms are folded and stemmed exactly as mesa does.
+// internal build, search/t/index.js (which shards exist), search/t/<xy>.js shards of ticket
+// terms and search/t/docs-<n>.js, loaded only for the terms of the query. Terms are folded and stemmed exactly as mesa does.
 (function () {
   "use strict";
   var cfg = document.getElementById("mesa-search-config");
@@ -25,8 +25,15 @@
   function terms(q) {
     return fold(q).split(/[^\p{L}\p{N}]+/u).filter(function (w) { return Array.from(w).length >= 2; }).map(stem);
   }
+  // The shard of a term: its first two letters, or three where mesa split a big shard
+  // (search/t/index.js lists those); a two-letter term of a split shard is in "xy-".
+  function key(t, n) {
+    return Array.from(t).slice(0, n).map(function (c) { return /[a-z0-9]/.test(c) ? c : "_"; }).join("");
+  }
   function shard(t) {
-    return Array.from(t).slice(0, 2).map(function (c) { return /[a-z0-9]/.test(c) ? c : "_"; }).join("");
+    var two = key(t, 2);
+    if ((S.ticketSplit || []).indexOf(two) < 0) return two;
+    return Array.from(t).length >= 3 ? key(t, 3) : two + "-";
   }
   function load(src) {
     if (loaded[src]) return loaded[src];
@@ -116,8 +123,11 @@
     if (!hasTickets) return;
     status.textContent = cfg.getAttribute("data-msg-loading");
     var shards = {};
-    qterms.forEach(function (t) { shards[shard(t)] = 1; });
-    Promise.all(Object.keys(shards).map(function (s) { return load("search/t/" + s + ".js"); })).then(function () {
+    load("search/t/index.js").then(function () {
+      var exists = S.ticketShards || [];
+      qterms.forEach(function (t) { var s = shard(t); if (exists.indexOf(s) >= 0) shards[s] = 1; });
+      return Promise.all(Object.keys(shards).map(function (s) { return load("search/t/" + s + ".js"); }));
+    }).then(function () {
       if (my !== seq) return;
       var index = {};
       Object.keys(shards).forEach(function (s) {
