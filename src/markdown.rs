@@ -301,6 +301,30 @@ pub fn render(body: &str, src: &Source, resolver: &dyn LinkResolver) -> Rendered
     }
 }
 
+/// The broken internal links of a body, exactly as [`render`] reports them, without rendering:
+/// a build checks every kb page before it writes any (pages are written as they render).
+pub fn broken_links(body: &str, src: &Source, resolver: &dyn LinkResolver) -> Vec<Diagnostic> {
+    let mut broken = Vec::new();
+    if !body.contains('[') {
+        return broken; // no link or image can start without one
+    }
+    let prefix = root_prefix(src.page_url);
+    for (ev, range) in Parser::new_ext(body, options()).into_offset_iter() {
+        if let Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) = ev {
+            rewrite(
+                &dest_url,
+                src,
+                &prefix,
+                resolver,
+                body,
+                range.start,
+                &mut broken,
+            );
+        }
+    }
+    broken
+}
+
 /// A one-line text with nothing Markdown would treat specially (most ticket notes) is one
 /// paragraph: rendered without the parser, with the same result.
 fn plain(body: &str) -> Option<Rendered> {
@@ -487,6 +511,27 @@ mod tests {
         assert!(r.html.contains("href=\"#como-atender\""));
         assert_eq!(r.toc.len(), 2);
         assert_eq!(r.toc[0].text, "Cómo atender");
+    }
+
+    #[test]
+    fn broken_links_are_those_render_reports() {
+        let p = PathBuf::from("/d/kb/articles/a.md");
+        let body =
+            "[x](../catalog/x.md) ![i](foto.md)\n\n- [y](nada.md)\n\n[r][def]\n\n[def]: otra.md\n";
+        let rendered = render(body, &src(&p), &resolver()).broken;
+        let checked = broken_links(body, &src(&p), &resolver());
+        assert_eq!(checked.len(), 3, "{checked:?}");
+        assert_eq!(
+            checked
+                .iter()
+                .map(|d| (d.line, d.col, d.message.clone()))
+                .collect::<Vec<_>>(),
+            rendered
+                .iter()
+                .map(|d| (d.line, d.col, d.message.clone()))
+                .collect::<Vec<_>>()
+        );
+        assert!(broken_links("sin enlaces", &src(&p), &resolver()).is_empty());
     }
 
     #[test]

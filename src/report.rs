@@ -418,6 +418,40 @@ pub fn build(
     p.finish(acc)
 }
 
+/// One ticket's facts for a report over every ticket as of `now` (`None` when that report
+/// leaves it out), for a caller that keeps them between reports (`mesa serve`).
+pub fn facts_of(
+    desk: &Desk,
+    cals: &Calendars,
+    front: &TicketFront,
+    by: Option<By>,
+    now: DateTime<Utc>,
+) -> Option<TicketFacts> {
+    let p = Period::new(desk, None, None, by, now);
+    p.covers(front)
+        .then(|| ticket_facts(desk, cals, front, by, p.as_of, p.tz))
+}
+
+/// The report over every ticket from facts kept from [`facts_of`], in ticket order: the same
+/// report [`build`] makes from those tickets, without evaluating them again.
+pub fn build_from_facts<'a>(
+    desk: &Desk,
+    facts: impl IntoIterator<Item = &'a TicketFacts>,
+    by: Option<By>,
+    now: DateTime<Utc>,
+) -> Report {
+    let p = Period::new(desk, None, None, by, now);
+    let mut acc = Acc::default();
+    for f in facts {
+        acc.total.add(&f.figures);
+        if by.is_some() {
+            acc.groups.entry(f.key.clone()).or_default().add(&f.figures);
+        }
+        acc.watch.extend(f.watch.iter().cloned());
+    }
+    p.finish(acc)
+}
+
 /// Builds the report straight from the desk's ticket files, parsing and evaluating each in
 /// parallel without keeping the tickets in memory. Unreadable tickets come back as
 /// diagnostics (and are left out).

@@ -160,6 +160,59 @@ impl Postings {
         }
     }
 
+    /// Re-indexes document `doc` (for `mesa serve`'s incremental rebuild), keeping every list
+    /// ordered by document as a full build makes it. Returns the terms whose lists changed.
+    pub fn replace(&mut self, doc: u32, title: &str, body: &str) -> Vec<String> {
+        let mut fresh = Postings::default();
+        fresh.add(doc, title, body);
+        let mut touched = Vec::new();
+        self.map.retain(|term, list| {
+            let pairs = list.len() / 2;
+            let (mut at, mut hi) = (0, pairs);
+            while at < hi {
+                let mid = (at + hi) / 2;
+                if list[2 * mid] < doc {
+                    at = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            let new = fresh.map.get(term).map(|l| l[1]);
+            let old = (at < pairs && list[2 * at] == doc).then(|| list[2 * at + 1]);
+            if old != new {
+                touched.push(term.clone());
+                match (old, new) {
+                    (Some(_), Some(w)) => list[2 * at + 1] = w,
+                    (Some(_), None) => {
+                        list.drain(2 * at..2 * at + 2);
+                    }
+                    (None, Some(w)) => {
+                        list.splice(2 * at..2 * at, [doc, w]);
+                    }
+                    (None, None) => {}
+                }
+            }
+            fresh.map.remove(term);
+            !list.is_empty()
+        });
+        for (term, list) in fresh.map {
+            touched.push(term.clone());
+            self.map.insert(term, list);
+        }
+        touched
+    }
+
+    /// Orders every list by document (after merging postings gathered out of order), so the
+    /// output is the same as indexing the documents one by one.
+    pub fn sort_docs(&mut self) {
+        for list in self.map.values_mut() {
+            let mut pairs: Vec<(u32, u32)> = list.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+            pairs.sort_unstable();
+            list.clear();
+            list.extend(pairs.into_iter().flat_map(|(d, w)| [d, w]));
+        }
+    }
+
     fn sorted(&self) -> BTreeMap<&str, &Vec<u32>> {
         self.map.iter().map(|(k, v)| (k.as_str(), v)).collect()
     }
@@ -174,28 +227,48 @@ fn json(value: &impl Serialize) -> String {
 
 const PREFIX: &str = "window.MESA_SEARCH=window.MESA_SEARCH||{};";
 
-/// `search/pages.js`: the whole page index (small: kb, playbook, catalog, tables).
+/// `search/pages.js`: the whole page index (kb, playbook, catalog, tables).
 pub fn pages_index(docs: &[Doc], text_limit: usize) -> String {
-    let mut p = Postings::default();
-    for (i, d) in docs.iter().enumerate() {
-        p.add(i as u32, &d.title, &d.body);
+    let mut index = PageIndex::default();
+    for d in docs {
+        index.add(d, text_limit);
     }
-    let rows: Vec<(&str, &str, &str, String)> = docs
-        .iter()
-        .map(|d| {
-            (
-                d.url.as_str(),
-                d.title.as_str(),
-                d.kind.as_str(),
-                truncate(&d.body, text_limit),
-            )
-        })
-        .collect();
-    format!(
-        "{PREFIX}MESA_SEARCH.pages={{\"docs\":{},\"terms\":{}}};\n",
-        json(&rows),
-        json(&p.sorted())
-    )
+    index.finish()
+}
+
+/// The page index being built: postings plus one short row (url, title, kind, snippet) per
+/// page. Pages may be indexed elsewhere (in parallel, as they are rendered) and handed over
+/// with [`PageIndex::with`]; the full text of a page is never kept.
+#[derive(Default)]
+pub struct PageIndex {
+    postings: Postings,
+    rows: Vec<[String; 4]>,
+}
+
+impl PageIndex {
+    /// Starts from postings of documents `0..rows.len()` (lists sorted by document).
+    pub fn with(postings: Postings, rows: Vec<[String; 4]>) -> PageIndex {
+        PageIndex { postings, rows }
+    }
+
+    /// Indexes the next document; its snippet is the start of its body.
+    pub fn add(&mut self, d: &Doc, text_limit: usize) {
+        self.postings.add(self.rows.len() as u32, &d.title, &d.body);
+        self.rows.push([
+            d.url.clone(),
+            d.title.clone(),
+            d.kind.clone(),
+            truncate(&d.body, text_limit),
+        ]);
+    }
+
+    pub fn finish(&self) -> String {
+        format!(
+            "{PREFIX}MESA_SEARCH.pages={{\"docs\":{},\"terms\":{}}};\n",
+            json(&self.rows),
+            json(&self.postings.sorted())
+        )
+    }
 }
 
 /// The sharded ticket index: (file name under `search/t/`, contents). Deterministic, so an
@@ -266,6 +339,98 @@ pub fn ticket_shards(postings: &Postings, docs: &[TicketDoc]) -> Vec<(String, St
     out
 }
 
+/// The files of [`ticket_shards`] that can differ after the documents `changed` were
+/// re-indexed and the lists of `touched` terms changed ([`Postings::replace`]): those terms'
+/// shards, the manifest and the changed documents' chunks, with the same bytes
+/// `ticket_shards` gives them (for `mesa serve`'s incremental rebuild). Also returns the name
+/// of every shard file that exists now, so the caller can remove the ones that went away.
+pub fn ticket_shards_touched(
+    postings: &Postings,
+    docs: &[TicketDoc],
+    touched: &[String],
+    changed: &[u32],
+) -> (Vec<(String, String)>, Vec<String>) {
+    use std::collections::{HashMap, HashSet};
+    let mut sizes: HashMap<String, usize> = HashMap::new();
+    for (t, l) in &postings.map {
+        *sizes.entry(shard(t)).or_default() += t.len() + 6 + l.len() * 6;
+    }
+    let key_of = |t: &str| {
+        let two = shard(t);
+        if sizes.get(&two).is_some_and(|&s| s > SPLIT_BYTES) {
+            shard3(t)
+        } else {
+            two
+        }
+    };
+    let mut split: Vec<&str> = sizes
+        .iter()
+        .filter(|(_, &s)| s > SPLIT_BYTES)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    split.sort_unstable();
+    let wanted: HashSet<String> = touched.iter().map(|t| key_of(t)).collect();
+    let mut names: BTreeMap<String, BTreeMap<&str, &Vec<u32>>> = BTreeMap::new();
+    for (t, l) in &postings.map {
+        let key = key_of(t);
+        let terms = names.entry(key.clone()).or_default();
+        if wanted.contains(&key) {
+            terms.insert(t.as_str(), l);
+        }
+    }
+    let mut out: Vec<(String, String)> = names
+        .iter()
+        .filter(|(key, _)| wanted.contains(*key))
+        .map(|(key, map)| {
+            (
+                format!("{key}.js"),
+                format!(
+                    "{PREFIX}MESA_SEARCH.tickets=MESA_SEARCH.tickets||{{}};MESA_SEARCH.tickets[\"{key}\"]={};\n",
+                    json(map)
+                ),
+            )
+        })
+        .collect();
+    let keys: Vec<&str> = names.keys().map(String::as_str).collect();
+    out.push((
+        "index.js".into(),
+        format!(
+            "{PREFIX}MESA_SEARCH.ticketSplit={};MESA_SEARCH.ticketShards={};\n",
+            json(&split),
+            json(&keys)
+        ),
+    ));
+    let chunks: std::collections::BTreeSet<usize> =
+        changed.iter().map(|&d| d as usize / DOC_CHUNK).collect();
+    for n in chunks {
+        let Some(chunk) = docs.chunks(DOC_CHUNK).nth(n) else {
+            continue;
+        };
+        let rows: Vec<(&str, &str, &str, &str)> = chunk
+            .iter()
+            .map(|d| {
+                (
+                    d.url.as_str(),
+                    d.title.as_str(),
+                    d.kind.as_str(),
+                    d.snippet.as_str(),
+                )
+            })
+            .collect();
+        out.push((
+            format!("docs-{n}.js"),
+            format!(
+                "{PREFIX}MESA_SEARCH.ticketDocs=MESA_SEARCH.ticketDocs||{{}};MESA_SEARCH.ticketDocs[{n}]={};\n",
+                json(&rows)
+            ),
+        ));
+    }
+    let mut files: Vec<String> = names.keys().map(|k| format!("{k}.js")).collect();
+    files.push("index.js".into());
+    files.extend((0..docs.len().div_ceil(DOC_CHUNK)).map(|n| format!("docs-{n}.js")));
+    (out, files)
+}
+
 /// The first `max` bytes of `s` (at a character boundary), with an ellipsis when cut.
 pub fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {
@@ -317,6 +482,49 @@ mod tests {
         let js = pages_index(&docs, 100);
         assert!(js.starts_with("window.MESA_SEARCH"));
         assert!(js.contains("\"huellero\""));
+    }
+
+    #[test]
+    fn pages_indexed_in_parallel_match_one_by_one() {
+        let docs: Vec<Doc> = (0..40)
+            .map(|i| Doc {
+                url: format!("kb/articles/a{i}.html"),
+                title: format!("Artículo {i} huellero"),
+                kind: "Artículo".into(),
+                body: format!(
+                    "Fotografía {} captura {}",
+                    "x".repeat(i % 7 + 2),
+                    "é".repeat(300)
+                ),
+            })
+            .collect();
+        let one_by_one = pages_index(&docs, 240);
+        // Two "workers" take interleaved documents, as rayon may, then merge and sort.
+        let (mut a, mut b) = (Postings::default(), Postings::default());
+        for (i, d) in docs.iter().enumerate().rev() {
+            let p = if i % 3 == 0 { &mut a } else { &mut b };
+            p.add(i as u32, &d.title, &d.body);
+        }
+        a.merge(b);
+        a.sort_docs();
+        let rows = docs
+            .iter()
+            .map(|d| {
+                [
+                    d.url.clone(),
+                    d.title.clone(),
+                    d.kind.clone(),
+                    truncate(&d.body, 240),
+                ]
+            })
+            .collect();
+        assert_eq!(PageIndex::with(a, rows).finish(), one_by_one);
+        // Snippets are short: no page carries its whole text.
+        assert!(!one_by_one.contains(&"é".repeat(200)));
+        assert!(
+            one_by_one.contains("\"fotografia\":[0,1,1,1,2,1"),
+            "{one_by_one}"
+        );
     }
 
     #[test]

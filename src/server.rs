@@ -463,16 +463,17 @@ pub fn serve(global: &Global, port: u16, bind: &str, public: bool) -> Result<Exi
         }
     };
     // The first build shows its progress (it can take a while on a big desk); rebuilds are quiet.
-    let build = |quiet: bool| -> Result<crate::site::BuildSummary> {
-        let opts = BuildOptions {
+    let opts = |quiet: bool| -> Result<BuildOptions> {
+        Ok(BuildOptions {
             public,
             quiet,
             now: Some(global.now()?),
             live_reload: false,
-        };
-        crate::site::build(&desk_root, &out, &opts)
+        })
     };
-    let summary = build(global.quiet)?;
+    // The session keeps the last build, so a changed ticket re-renders only what shows it.
+    let (mut session, summary) =
+        crate::site::Session::build(&desk_root, &out, &opts(global.quiet)?)?;
     for w in &summary.warnings {
         eprintln!("{}", tr!("site.warning", diagnostic = w));
     }
@@ -486,7 +487,7 @@ pub fn serve(global: &Global, port: u16, bind: &str, public: bool) -> Result<Exi
     let _ = std::io::stdout().flush();
     while let Some(changed) = next_batch(&rx) {
         let started = Instant::now();
-        match build(true) {
+        match opts(true).and_then(|o| session.rebuild(&changed, &o)) {
             Ok(_) => {
                 version.bump();
                 say(tr!(

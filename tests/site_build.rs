@@ -896,3 +896,71 @@ fn rebuild_writes_nothing_and_quiet_prints_only_the_summary() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].starts_with("mesa build: ") && lines[0].contains("páginas en"));
 }
+
+#[test]
+fn streamed_articles_are_written_indexed_and_listed() {
+    // Enough articles for every rayon worker to take several: each is written, indexed under
+    // its own document number, listed in order, and carries a short snippet only.
+    let desk = sample_desk();
+    for i in 0..120 {
+        std::fs::write(
+            desk.path().join(format!("kb/articles/flujo-{i:03}.md")),
+            format!(
+                "---\ntitle: Flujo {i} palabra{i}x\nkind: article\ncategory: Flujos\ntags: [flujo]\nsummary: Resumen del flujo {i}.\n---\n## Paso\n\nTexto único marcador{i}z. {}\n\nVea [el anterior](flujo-{:03}.md).\n",
+                "relleno ".repeat(400),
+                i.max(1) - 1
+            ),
+        )
+        .unwrap();
+    }
+    let b = build(desk.path(), &["--public"]);
+    assert!(b.ok, "{}", b.stderr);
+    let pages = read(&b.out.join("search/pages.js"));
+    let json = pages
+        .trim_start_matches("window.MESA_SEARCH=window.MESA_SEARCH||{};MESA_SEARCH.pages=")
+        .trim_end()
+        .trim_end_matches(';');
+    let v: serde_json::Value = serde_json::from_str(json).expect("pages index is JSON");
+    let docs = v["docs"].as_array().unwrap();
+    for i in [0, 57, 119] {
+        let url = format!("kb/articles/flujo-{i:03}.html");
+        let page = read(&b.out.join(&url));
+        assert!(page.contains(&format!("marcador{i}z")), "{url}");
+        if i > 0 {
+            assert!(page.contains(&format!(
+                "href=\"../../kb/articles/flujo-{:03}.html\"",
+                i - 1
+            )));
+        }
+        // The body term and the title term both lead to this article, and only to it.
+        for term in [format!("marcador{i}z"), format!("palabra{i}x")] {
+            let list = v["terms"][&term].as_array().expect(&term);
+            assert_eq!(list.len(), 2, "{term}: {list:?}");
+            let doc = &docs[list[0].as_u64().unwrap() as usize];
+            assert_eq!(doc[0], url.as_str(), "{term}");
+        }
+    }
+    for d in docs {
+        let snippet = d[3].as_str().unwrap();
+        assert!(
+            snippet.len() <= 250,
+            "snippet of {}: {} bytes",
+            d[0],
+            snippet.len()
+        );
+    }
+    // Postings stay ordered by document, as the browser's scorer reads them.
+    let list = v["terms"]["relleno"].as_array().unwrap();
+    let ids: Vec<u64> = list
+        .iter()
+        .step_by(2)
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]) && ids.len() == 120,
+        "{ids:?}"
+    );
+    let tag = read(&b.out.join("kb/tags/flujo.html"));
+    assert!(tag.contains("flujo-000.html") && tag.contains("flujo-119.html"));
+    assert!(read(&b.out.join("kb/index.html")).contains("Resumen del flujo 57."));
+}

@@ -178,14 +178,14 @@ pub struct KbPages {
     /// Article id -> index in `articles`.
     pub by_id: HashMap<String, usize>,
     pub tags: BTreeMap<String, Vec<usize>>,
-    /// The articles as index rows (no bodies), shared by the index pages.
-    pub summaries: serde_json::Value,
+    /// `search/pages.js` (postings and short snippets, no page text).
+    pub page_index: crate::search::PageIndex,
 }
 
 impl KbPages {
+    /// Pages still to render (articles are written by [`prepare`] already).
     pub fn page_count(&self) -> usize {
-        self.articles.len()
-            + self.catalog.len()
+        self.catalog.len()
             + self.cases.len()
             + self.cases.iter().map(|c| c.incidents.len()).sum::<usize>()
             + self.tags.len()
@@ -198,17 +198,9 @@ impl KbPages {
         })
     }
 
-    /// Search documents for every kb page of this build.
+    /// Search documents for the kb pages other than articles (indexed as they are rendered).
     pub fn search_docs(&self, site: &Site) -> Vec<Doc> {
         let mut docs = Vec::new();
-        for a in &self.articles {
-            docs.push(Doc {
-                url: a.url.clone(),
-                title: a.title.clone(),
-                kind: a.kind_label.clone(),
-                body: format!("{} {} {} {}", a.summary, a.category, tag_names(a), a.text),
-            });
-        }
         for c in &self.catalog {
             docs.push(Doc {
                 url: c.url.clone(),
@@ -252,6 +244,72 @@ impl KbPages {
             }
         }
         docs
+    }
+}
+
+/// The page index: the articles' postings gathered while rendering, then every other page.
+fn page_index(
+    site: &Site,
+    kb: &KbPages,
+    postings: crate::search::Postings,
+    snippets: Vec<String>,
+) -> crate::search::PageIndex {
+    let rows = kb
+        .articles
+        .iter()
+        .zip(snippets)
+        .map(|(a, snippet)| {
+            [
+                a.url.clone(),
+                a.title.clone(),
+                a.kind_label.clone(),
+                snippet,
+            ]
+        })
+        .collect();
+    let mut index = crate::search::PageIndex::with(postings, rows);
+    for d in kb.search_docs(site).iter().chain(&table_docs(site)) {
+        index.add(d, SNIPPET);
+    }
+    index
+}
+
+/// Bytes of page text kept as a search result's snippet (the summary comes first).
+const SNIPPET: usize = 240;
+
+/// What an article is found by: its summary, category, tags and text.
+fn article_search_body(a: &ArticleView) -> String {
+    format!("{} {} {} {}", a.summary, a.category, tag_names(a), a.text)
+}
+
+/// An article's view once its page is written: the index row, without body, contents or
+/// citing tickets.
+fn slim(mut v: ArticleView) -> ArticleView {
+    v.html = String::new();
+    v.text = String::new();
+    v.toc = Vec::new();
+    v.cited_by = Vec::new();
+    v
+}
+
+/// What each rayon worker gathers while streaming articles (merged at the end).
+#[derive(Default)]
+struct ArticleAcc {
+    views: Vec<(usize, ArticleView)>,
+    snippets: Vec<(usize, String)>,
+    postings: crate::search::Postings,
+    broken: Vec<Diagnostic>,
+    error: Option<crate::diag::Error>,
+}
+
+impl ArticleAcc {
+    fn merge(mut self, other: ArticleAcc) -> ArticleAcc {
+        self.views.extend(other.views);
+        self.snippets.extend(other.snippets);
+        self.postings.merge(other.postings);
+        self.broken.extend(other.broken);
+        self.error = self.error.or(other.error);
+        self
     }
 }
 
@@ -303,7 +361,7 @@ pub fn ticket_file(t: &Ticket) -> String {
 }
 
 /// Renders every kb body (in parallel), gathers tags and the tickets citing each article.
-pub fn prepare(site: &Site, tickets: &[Ticket]) -> KbPages {
+pub fn prepare(site: &Site, tickets: &[Ticket]) -> Result<KbPages> {
     let desk = site.desk;
     let public = site.opts.public;
     let today = site.now.with_timezone(&site.fmt.tz).date_naive();
@@ -325,12 +383,38 @@ pub fn prepare(site: &Site, tickets: &[Ticket]) -> KbPages {
         super::history::kb_changes(&desk.root, &wanted)
     };
 
-    let rendered: Vec<(ArticleView, Vec<Diagnostic>)> = desk
+    // Pages are written as they render: every kb link is checked first, so that a broken one
+    // stops the build before any page changes (`mesa serve` keeps showing the last good site).
+    let shown: Vec<&crate::kb::Article> = desk
         .kb
         .articles
-        .par_iter()
+        .iter()
         .filter(|a| !(public && a.front.internal))
-        .map(|a| {
+        .collect();
+    let mut broken: Vec<Diagnostic> = shown
+        .par_iter()
+        .flat_map_iter(|a| site.broken_links(&a.body, &a.path, a.body_line, &article_file(&a.id)))
+        .collect();
+    for c in &desk.kb.catalog {
+        broken.extend(site.broken_links(&c.body, &c.path, c.body_line, &catalog_file(&c.id)));
+    }
+    for c in &desk.kb.playbook {
+        broken.extend(site.broken_links(&c.body, &c.path, c.body_line, &case_file(&c.id)));
+    }
+    if !broken.is_empty() {
+        return Err(crate::diag::Error::Diagnostics(super::rel_diags(
+            &desk.root, broken,
+        )));
+    }
+
+    // Articles stream: each is rendered, written and indexed for search as soon as it is ready
+    // (in parallel); only its index row and its postings stay, never its HTML or text, so
+    // memory does not grow with the size of the knowledge base.
+    site.progress.add_total(shown.len() as u64);
+    let acc = shown
+        .par_iter()
+        .enumerate()
+        .fold(ArticleAcc::default, |mut acc, (doc, a)| {
             let file = article_file(&a.id);
             let r = site.markdown(&a.body, &a.path, a.body_line, &file);
             let f = &a.front;
@@ -383,15 +467,37 @@ pub fn prepare(site: &Site, tickets: &[Ticket]) -> KbPages {
                 text: r.text,
                 sort_date: f.date,
             };
-            (view, r.broken)
+            acc.broken.extend(r.broken);
+            if acc.error.is_none() {
+                let mut ctx = site.context(&file, "kb", &view.title);
+                ctx.insert("article", &view);
+                if let Err(e) = site.page(&file, "article.html", &ctx) {
+                    acc.error = Some(e);
+                }
+            }
+            let body = article_search_body(&view);
+            acc.postings.add(doc as u32, &view.title, &body);
+            acc.snippets
+                .push((doc, crate::search::truncate(&body, SNIPPET)));
+            acc.views.push((doc, slim(view)));
+            acc
         })
-        .collect();
-    let mut broken = Vec::new();
-    let mut articles = Vec::with_capacity(rendered.len());
-    for (v, b) in rendered {
-        broken.extend(b);
-        articles.push(v);
+        .reduce(ArticleAcc::default, ArticleAcc::merge);
+    if let Some(e) = acc.error {
+        return Err(e);
     }
+    let ArticleAcc {
+        mut views,
+        mut snippets,
+        mut postings,
+        mut broken,
+        ..
+    } = acc;
+    views.sort_unstable_by_key(|(i, _)| *i);
+    snippets.sort_unstable_by_key(|(i, _)| *i);
+    postings.sort_docs();
+    let articles: Vec<ArticleView> = views.into_iter().map(|(_, v)| v).collect();
+    let article_snippets: Vec<String> = snippets.into_iter().map(|(_, s)| s).collect();
 
     let catalog: Vec<(CatalogView, Vec<Diagnostic>)> = desk
         .kb
@@ -525,10 +631,10 @@ pub fn prepare(site: &Site, tickets: &[Ticket]) -> KbPages {
         broken,
         by_id,
         tags,
-        summaries: serde_json::Value::Null,
+        page_index: Default::default(),
     };
-    kb.summaries = article_summaries(&kb);
-    kb
+    kb.page_index = page_index(site, &kb, postings, article_snippets);
+    Ok(kb)
 }
 
 /// Pages [`jobs`] renders besides the kb pages counted by [`KbPages::page_count`].
@@ -543,27 +649,21 @@ pub fn jobs<'a>(
     tickets: &'a super::tickets::TicketOut,
 ) -> Vec<Job<'a>> {
     let mut jobs: Vec<Job<'a>> = Vec::new();
-    let summaries: &'a serde_json::Value = &kb.summaries;
-    jobs.push(Box::new(move || home(site, kb, summaries)));
-    jobs.push(Box::new(move || kb_index(site, kb, summaries)));
-    jobs.push(Box::new(move || news(site, kb, summaries)));
+    jobs.push(Box::new(move || home(site, kb)));
+    jobs.push(Box::new(move || kb_index(site, kb)));
+    jobs.push(Box::new(move || news(site, kb)));
     for (tag, list) in &kb.tags {
         jobs.push(Box::new(move || {
             let file = tag_file(tag);
             let mut ctx = site.context(&file, "kb", tag);
-            let items: Vec<&serde_json::Value> =
-                list.iter().filter_map(|&i| summaries.get(i)).collect();
+            let items: Vec<ArticleRow> = list
+                .iter()
+                .filter_map(|&i| kb.articles.get(i))
+                .map(row)
+                .collect();
             ctx.insert("tag", tag);
             ctx.insert("articles", &items);
             site.page(&file, "kb_tag.html", &ctx)
-        }));
-    }
-    for a in &kb.articles {
-        jobs.push(Box::new(move || {
-            let file = article_file(&a.id);
-            let mut ctx = site.context(&file, "kb", &a.title);
-            ctx.insert("article", a);
-            site.page(&file, "article.html", &ctx)
         }));
     }
     jobs.push(Box::new(move || {
@@ -625,20 +725,53 @@ pub fn jobs<'a>(
     jobs
 }
 
-fn article_summaries(kb: &KbPages) -> serde_json::Value {
-    serde_json::Value::Array(
-        kb.articles
-            .iter()
-            .map(|a| {
-                json!({
-                    "id": a.id, "url": a.url, "title": a.title, "kind": a.kind, "kind_label": a.kind_label,
-                    "category": a.category, "category_anchor": a.category_anchor, "tags": a.tags,
-                    "summary": a.summary, "date": a.date, "date_iso": a.date_iso, "upcoming": a.upcoming,
-                    "updated": a.updated, "updated_iso": a.updated_iso, "solved": a.solved, "internal": a.internal,
-                })
-            })
-            .collect(),
-    )
+/// An article as a row of the index pages: what they show (no body, tags or contents),
+/// borrowed, and turned into template data only by the page that shows it, so no copy of
+/// every row outlives its page (Tera data costs about 150 bytes per field).
+#[derive(Serialize)]
+struct ArticleRow<'a> {
+    url: &'a str,
+    title: &'a str,
+    kind: &'a str,
+    kind_label: &'a str,
+    category: &'a str,
+    summary: &'a str,
+    date: &'a Option<String>,
+    date_iso: &'a Option<String>,
+    upcoming: bool,
+    updated: &'a Option<String>,
+    updated_iso: &'a Option<String>,
+    solved: usize,
+    internal: bool,
+}
+
+fn row(a: &ArticleView) -> ArticleRow<'_> {
+    ArticleRow {
+        url: &a.url,
+        title: &a.title,
+        kind: a.kind,
+        kind_label: &a.kind_label,
+        category: &a.category,
+        summary: &a.summary,
+        date: &a.date,
+        date_iso: &a.date_iso,
+        upcoming: a.upcoming,
+        updated: &a.updated,
+        updated_iso: &a.updated_iso,
+        solved: a.solved,
+        internal: a.internal,
+    }
+}
+
+/// Announcements and trainings, newest first.
+fn news_items(kb: &KbPages) -> Vec<&ArticleView> {
+    let mut items: Vec<&ArticleView> = kb
+        .articles
+        .iter()
+        .filter(|a| matches!(a.kind, "announcement" | "training"))
+        .collect();
+    items.sort_by(|a, b| b.sort_date.cmp(&a.sort_date).then(a.title.cmp(&b.title)));
+    items
 }
 
 fn desk_notes(site: &Site) -> serde_json::Value {
@@ -677,21 +810,10 @@ fn contact_table(site: &Site) -> serde_json::Value {
     json!({"levels": levels, "rows": rows})
 }
 
-fn home(site: &Site, kb: &KbPages, summaries: &serde_json::Value) -> Result<()> {
+fn home(site: &Site, kb: &KbPages) -> Result<()> {
     let file = "index.html";
     let mut ctx = site.context(file, "home", &site.desk.config.organisation.name);
-    let mut news: Vec<(&ArticleView, &serde_json::Value)> = kb
-        .articles
-        .iter()
-        .zip(summaries.as_array().into_iter().flatten())
-        .filter(|(a, _)| matches!(a.kind, "announcement" | "training"))
-        .collect();
-    news.sort_by(|a, b| {
-        b.0.sort_date
-            .cmp(&a.0.sort_date)
-            .then(a.0.title.cmp(&b.0.title))
-    });
-    let latest: Vec<&serde_json::Value> = news.iter().take(5).map(|(_, v)| *v).collect();
+    let latest: Vec<ArticleRow> = news_items(kb).into_iter().take(5).map(row).collect();
     ctx.insert("latest", &latest);
     ctx.insert("contacts", &contact_table(site));
     ctx.insert(
@@ -712,16 +834,12 @@ fn home(site: &Site, kb: &KbPages, summaries: &serde_json::Value) -> Result<()> 
     site.page(file, "home.html", &ctx)
 }
 
-fn kb_index(site: &Site, kb: &KbPages, summaries: &serde_json::Value) -> Result<()> {
+fn kb_index(site: &Site, kb: &KbPages) -> Result<()> {
     let file = "kb/index.html";
     let mut ctx = site.context(file, "kb", &site.label("site.kb.title"));
-    let mut cats: BTreeMap<&str, Vec<&serde_json::Value>> = BTreeMap::new();
-    for (a, v) in kb
-        .articles
-        .iter()
-        .zip(summaries.as_array().into_iter().flatten())
-    {
-        cats.entry(a.category.as_str()).or_default().push(v);
+    let mut cats: BTreeMap<&str, Vec<ArticleRow>> = BTreeMap::new();
+    for a in &kb.articles {
+        cats.entry(a.category.as_str()).or_default().push(row(a));
     }
     let categories: Vec<serde_json::Value> = cats
         .iter()
@@ -732,43 +850,27 @@ fn kb_index(site: &Site, kb: &KbPages, summaries: &serde_json::Value) -> Result<
         .iter()
         .map(|(t, l)| json!({"title": t, "url": seg_path(&tag_file(t)), "count": l.len()}))
         .collect();
-    let mut by_solved: Vec<&serde_json::Value> =
-        summaries.as_array().into_iter().flatten().collect();
-    by_solved.sort_by(|a, b| {
-        b["solved"]
-            .as_u64()
-            .cmp(&a["solved"].as_u64())
-            .then(a["title"].as_str().cmp(&b["title"].as_str()))
-    });
+    let mut by_solved: Vec<ArticleRow> = kb.articles.iter().map(row).collect();
+    by_solved.sort_by(|a, b| b.solved.cmp(&a.solved).then(a.title.cmp(b.title)));
     ctx.insert("categories", &categories);
     ctx.insert("tags", &tags);
     ctx.insert("articles", &by_solved);
     site.page(file, "kb_index.html", &ctx)
 }
 
-fn news(site: &Site, kb: &KbPages, summaries: &serde_json::Value) -> Result<()> {
+fn news(site: &Site, kb: &KbPages) -> Result<()> {
     let file = "news/index.html";
     let mut ctx = site.context(file, "news", &site.label("site.news.title"));
-    let mut items: Vec<(&ArticleView, &serde_json::Value)> = kb
-        .articles
+    let items = news_items(kb);
+    let trainings: Vec<ArticleRow> = items
         .iter()
-        .zip(summaries.as_array().into_iter().flatten())
-        .filter(|(a, _)| matches!(a.kind, "announcement" | "training"))
+        .filter(|a| a.kind == "training")
+        .map(|a| row(a))
         .collect();
-    items.sort_by(|a, b| {
-        b.0.sort_date
-            .cmp(&a.0.sort_date)
-            .then(a.0.title.cmp(&b.0.title))
-    });
-    let trainings: Vec<&serde_json::Value> = items
+    let announcements: Vec<ArticleRow> = items
         .iter()
-        .filter(|(a, _)| a.kind == "training")
-        .map(|(_, v)| *v)
-        .collect();
-    let announcements: Vec<&serde_json::Value> = items
-        .iter()
-        .filter(|(a, _)| a.kind == "announcement")
-        .map(|(_, v)| *v)
+        .filter(|a| a.kind == "announcement")
+        .map(|a| row(a))
         .collect();
     ctx.insert("trainings", &trainings);
     ctx.insert("announcements", &announcements);

@@ -8,6 +8,7 @@
 
 pub mod fmt;
 pub mod history;
+mod incremental;
 mod kbpages;
 pub mod output;
 mod reports;
@@ -19,9 +20,9 @@ use crate::diag::{Diagnostic, Error, Result};
 use crate::i18n::Catalog;
 use crate::load::Desk;
 use crate::markdown::{self, LinkTarget};
-use crate::search::Doc;
 use crate::tr;
 use chrono::{DateTime, Utc};
+pub use incremental::Session;
 use output::{Output, Progress};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -115,6 +116,24 @@ impl Site<'_> {
         self.cat.get(key)
     }
 
+    /// The broken kb links of a Markdown body for the page at `page_url` (see [`Site::markdown`]).
+    pub fn broken_links(
+        &self,
+        body: &str,
+        path: &Path,
+        body_line: usize,
+        page_url: &str,
+    ) -> Vec<Diagnostic> {
+        let shown = crate::load::rel(&self.desk.root, path);
+        let src = markdown::Source {
+            path,
+            shown: &shown,
+            body_line,
+            page_url,
+        };
+        markdown::broken_links(body, &src, &self.links)
+    }
+
     /// Renders a Markdown body for the page at `page_url`.
     pub fn markdown(
         &self,
@@ -189,18 +208,32 @@ pub fn command(
 
 /// Builds the site of the desk at `desk_root` into `out`.
 pub fn build(desk_root: &Path, out: &Path, opts: &BuildOptions) -> Result<BuildSummary> {
-    let started = Instant::now();
-    let progress = Progress::new(opts.quiet);
-    progress.phase(&tr!("site.phase_load"));
-    let (desk, diags) = Desk::load(desk_root)?;
-    if !diags.is_empty() {
-        return Err(Error::Diagnostics(rel_diags(desk_root, diags)));
-    }
+    build_kept(desk_root, out, opts).map(|(summary, _)| summary)
+}
+
+/// What a full build loaded and computed, kept by [`Session`] for incremental rebuilds.
+pub(crate) struct Kept {
+    pub desk: Desk,
+    pub kb: kbpages::KbPages,
+    /// Ticket files (relative to the desk) and front matters, in the order of
+    /// `tickets.rows` (empty in a public build).
+    pub paths: Vec<PathBuf>,
+    pub fronts: Vec<crate::ticket::TicketFront>,
+    pub tickets: tickets::TicketOut,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The shared render state for `desk` (templates, globals, link targets, calendars).
+pub(crate) fn new_site<'a>(
+    desk: &'a Desk,
+    opts: &'a BuildOptions,
+    output: Output,
+    progress: Progress,
+) -> Result<(Site<'a>, Vec<Diagnostic>)> {
     let cat = crate::i18n::active();
     let tz: chrono_tz::Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    let tera = theme::load(desk_root, cat)?;
-    let (cals, cal_diags) = Calendars::new(&desk);
-    let mut warnings: Vec<Diagnostic> = cal_diags;
+    let tera = theme::load(&desk.root, cat)?;
+    let (cals, cal_diags) = Calendars::new(desk);
     let now = opts.now.unwrap_or_else(Utc::now);
 
     let mut base = tera::Context::new();
@@ -217,22 +250,37 @@ pub fn build(desk_root: &Path, out: &Path, opts: &BuildOptions) -> Result<BuildS
             "live_reload": opts.live_reload,
         }),
     );
-
-    let output = Output::new(out)?;
     let site = Site {
-        desk: &desk,
+        desk,
         opts,
         tera,
         fmt: fmt::Fmt::new(cat, tz),
         cat,
         now,
         base,
-        links: kbpages::link_targets(&desk, opts.public),
+        links: kbpages::link_targets(desk, opts.public),
         out: output,
         progress,
         cals,
         pages: Default::default(),
     };
+    Ok((site, cal_diags))
+}
+
+/// [`build`], also returning what it loaded and computed.
+pub(crate) fn build_kept(
+    desk_root: &Path,
+    out: &Path,
+    opts: &BuildOptions,
+) -> Result<(BuildSummary, Kept)> {
+    let started = Instant::now();
+    let progress = Progress::new(opts.quiet);
+    progress.phase(&tr!("site.phase_load"));
+    let (desk, diags) = Desk::load(desk_root)?;
+    if !diags.is_empty() {
+        return Err(Error::Diagnostics(rel_diags(desk_root, diags)));
+    }
+    let (site, mut warnings) = new_site(&desk, opts, Output::new(out)?, progress)?;
     let result = run(&site, &mut warnings);
     let Site {
         out: output,
@@ -241,19 +289,35 @@ pub fn build(desk_root: &Path, out: &Path, opts: &BuildOptions) -> Result<BuildS
         ..
     } = site;
     progress.finish();
-    result?;
+    let (kb, paths, fronts, ticket_out) = match result {
+        Ok(computed) => computed,
+        Err(e) => {
+            output.abandon();
+            return Err(e);
+        }
+    };
     let files = output.files.load(std::sync::atomic::Ordering::Relaxed);
     let bytes = output.bytes.load(std::sync::atomic::Ordering::Relaxed);
     let changed = output.changed.load(std::sync::atomic::Ordering::Relaxed);
     output.finish()?;
-    Ok(BuildSummary {
+    let warnings = rel_diags(desk_root, warnings);
+    let summary = BuildSummary {
         pages: pages.into_inner(),
         files,
         changed,
         bytes,
         elapsed: started.elapsed(),
-        warnings: rel_diags(desk_root, warnings),
-    })
+        warnings: warnings.clone(),
+    };
+    let kept = Kept {
+        desk,
+        kb,
+        paths,
+        fronts,
+        tickets: ticket_out,
+        warnings,
+    };
+    Ok((summary, kept))
 }
 
 fn rel_diags(root: &Path, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
@@ -265,7 +329,14 @@ fn rel_diags(root: &Path, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diags
 }
 
-fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<()> {
+type Computed = (
+    kbpages::KbPages,
+    Vec<PathBuf>,
+    Vec<crate::ticket::TicketFront>,
+    tickets::TicketOut,
+);
+
+fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<Computed> {
     use rayon::prelude::*;
     let desk = site.desk;
     // Tickets are read in both builds: the public one only counts the tickets each article
@@ -277,7 +348,7 @@ fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<()> {
 
     // kb pages: Markdown rendered once, links checked; broken links stop the build.
     site.progress.phase(&tr!("site.phase_kb"));
-    let kb = kbpages::prepare(site, &tickets);
+    let kb = kbpages::prepare(site, &tickets)?;
     if !kb.broken.is_empty() {
         return Err(Error::Diagnostics(rel_diags(&desk.root, kb.broken)));
     }
@@ -292,22 +363,21 @@ fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<()> {
 
     let jobs: Vec<Box<dyn Fn() -> Result<()> + Sync + '_>> = kbpages::jobs(site, &kb, &ticket_out);
     jobs.par_iter().try_for_each(|job| job())?;
-    if site.internal() {
-        tickets::index_pages(site, &ticket_out)?;
-        let fronts: Vec<crate::ticket::TicketFront> =
-            tickets.into_iter().map(|t| t.front).collect();
+    drop(jobs);
+    let (paths, fronts): (Vec<PathBuf>, Vec<crate::ticket::TicketFront>) = if site.internal() {
+        tickets::index_pages(site, &ticket_out, None)?;
+        let (paths, fronts): (Vec<PathBuf>, Vec<crate::ticket::TicketFront>) =
+            tickets.into_iter().map(|t| (t.path, t.front)).unzip();
         reports::pages(site, &fronts, &ticket_out)?;
+        (paths, fronts)
     } else {
         drop(tickets);
-    }
+        Default::default()
+    };
 
     site.progress.phase(&tr!("site.phase_search"));
-    let mut docs: Vec<Doc> = kb.search_docs(site);
-    docs.extend(kbpages::table_docs(site));
-    site.out.write(
-        "search/pages.js",
-        crate::search::pages_index(&docs, 4000).as_bytes(),
-    )?;
+    site.out
+        .write("search/pages.js", kb.page_index.finish().as_bytes())?;
     if site.internal() {
         let shards = crate::search::ticket_shards(&ticket_out.postings, &ticket_out.docs);
         shards.par_iter().try_for_each(|(name, text)| {
@@ -317,5 +387,5 @@ fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<()> {
     for (name, bytes) in theme::static_files(&desk.root)? {
         site.out.write(&format!("static/{name}"), &bytes)?;
     }
-    Ok(())
+    Ok((kb, paths, fronts, ticket_out))
 }

@@ -130,9 +130,8 @@ fn bar_chart(
 }
 
 pub fn pages(site: &Site, fronts: &[TicketFront], out: &TicketOut) -> Result<()> {
-    let desk = site.desk;
     let by_month = report::build(
-        desk,
+        site.desk,
         &site.cals,
         fronts,
         None,
@@ -140,6 +139,12 @@ pub fn pages(site: &Site, fronts: &[TicketFront], out: &TicketOut) -> Result<()>
         Some(By::Month),
         site.now,
     );
+    pages_of(site, by_month, out)
+}
+
+/// The report pages of a report by month over every ticket as of `site.now`.
+pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Result<()> {
+    let desk = site.desk;
     let urls: HashMap<&str, &str> = out
         .rows
         .iter()

@@ -107,17 +107,7 @@ pub fn render_all(site: &Site, tickets: &[Ticket], kb: &KbPages) -> Result<Ticke
             for (i, t) in chunk.iter().enumerate() {
                 let (row, title, text, w) = one(site, t, kb)?;
                 part.2.add((c * CHUNK + i) as u32, &title, &text);
-                part.1.push(TicketDoc {
-                    url: row.url.clone(),
-                    title,
-                    kind: format!(
-                        "{} · {} · {}",
-                        site.label("site.tickets.kind"),
-                        row.status_label,
-                        row.customer_name
-                    ),
-                    snippet: crate::search::truncate(&text, 160),
-                });
+                part.1.push(search_doc(site, &row, title, &text));
                 part.0.push(row);
                 part.3.extend(w);
             }
@@ -134,6 +124,21 @@ pub fn render_all(site: &Site, tickets: &[Ticket], kb: &KbPages) -> Result<Ticke
     Ok(out)
 }
 
+/// A ticket as a search result.
+pub(super) fn search_doc(site: &Site, row: &Row, title: String, text: &str) -> TicketDoc {
+    TicketDoc {
+        url: row.url.clone(),
+        title,
+        kind: format!(
+            "{} · {} · {}",
+            site.label("site.tickets.kind"),
+            row.status_label,
+            row.customer_name
+        ),
+        snippet: crate::search::truncate(text, 160),
+    }
+}
+
 fn agent_name(site: &Site, code: &str) -> String {
     match code {
         "customer" => site.label("site.tickets.by_customer"),
@@ -147,7 +152,11 @@ fn agent_name(site: &Site, code: &str) -> String {
 }
 
 /// Renders one ticket's page; returns its row, its search title and text, and warnings.
-fn one(site: &Site, t: &Ticket, kb: &KbPages) -> Result<(Row, String, String, Vec<Diagnostic>)> {
+pub(super) fn one(
+    site: &Site,
+    t: &Ticket,
+    kb: &KbPages,
+) -> Result<(Row, String, String, Vec<Diagnostic>)> {
     let desk = site.desk;
     let cfg = &desk.config;
     let f = &t.front;
@@ -519,9 +528,18 @@ fn details(site: &Site, ev: &Event, kb: &KbPages) -> Vec<(String, String)> {
     out
 }
 
+/// Which index pages an incremental rebuild renders again: the pages showing one of `ids`,
+/// and every page of the lists in `whole` (file stems such as `tickets/index`) whose
+/// membership changed.
+pub struct IndexOnly {
+    pub ids: std::collections::HashSet<String>,
+    pub whole: std::collections::HashSet<String>,
+}
+
 /// The ticket indexes: open tickets on `tickets/index.html`, every ticket by month of
-/// creation on `tickets/YYYY-MM.html`, each with the same client-side filters.
-pub fn index_pages(site: &Site, out: &TicketOut) -> Result<()> {
+/// creation on `tickets/YYYY-MM.html`, each with the same client-side filters. With `only`,
+/// just the pages it selects.
+pub fn index_pages(site: &Site, out: &TicketOut, only: Option<&IndexOnly>) -> Result<()> {
     let mut months: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for r in &out.rows {
         months.entry(r.month.as_str()).or_default().push(r);
@@ -579,7 +597,12 @@ pub fn index_pages(site: &Site, out: &TicketOut) -> Result<()> {
                 title.clone()
             };
             let nav = if n > 1 { json!(nav) } else { json!([]) };
-            pages.push((file(i), title, part, nav, rows.len()));
+            let wanted = only.is_none_or(|o| {
+                o.whole.contains(stem) || part.iter().any(|r| o.ids.contains(&r.id))
+            });
+            if wanted {
+                pages.push((file(i), title, part, nav, rows.len()));
+            }
         }
     }
     site.progress.add_total(pages.len() as u64);

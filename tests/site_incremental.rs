@@ -1,0 +1,265 @@
+//! `mesa serve`'s incremental rebuild (`mesa::site::Session`): after a ticket changes (edited
+//! by hand, or through the real `mesa comment` / `mesa confirm` commands in a real git repo),
+//! the kept site is patched, and every file of it must be byte for byte what a fresh full build
+//! of the same desk writes into another folder.
+
+use mesa::site::{BuildOptions, Session};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const NOW: &str = "2026-11-26T10:00:00-05:00";
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {:?}", out);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(|e| e.ok())
+    {
+        let dest = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else if e.file_type().is_file() {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// The sample desk, tickets included, committed in a fresh git repository.
+fn sample_desk() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("desk");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::copy(src.join("desk.yaml"), root.join("desk.yaml")).unwrap();
+    for sub in ["kb", "tickets", "theme"] {
+        copy_dir(&src.join(sub), &root.join(sub));
+    }
+    std::fs::write(root.join(".gitignore"), "/outbox/\n/_site/\n/_full*/\n").unwrap();
+    git(&root, &["init", "-q", "-b", "main"]);
+    git(&root, &["config", "user.name", "Laura Martínez"]);
+    git(&root, &["config", "user.email", "lmartinez@sgm.example.co"]);
+    git(&root, &["config", "commit.gpgsign", "false"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "desk"]);
+    (tmp, root)
+}
+
+fn opts() -> BuildOptions {
+    BuildOptions {
+        public: false,
+        quiet: true,
+        now: Some(chrono::DateTime::parse_from_rfc3339(NOW).unwrap().into()),
+        live_reload: false,
+    }
+}
+
+fn mesa(root: &Path, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mesa"))
+        .arg("--desk")
+        .arg(root)
+        .args(["--now", NOW])
+        .args(args)
+        .env("MESA_AGENT", "lmartinez")
+        .env_remove("MESA_DESK")
+        .env_remove("MESA_NOW")
+        .output()
+        .expect("mesa runs");
+    assert!(
+        out.status.success(),
+        "mesa {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every file under `dir`, by path relative to it.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+/// Builds the desk's current state in full into a fresh folder and compares every file.
+fn assert_same_as_full(root: &Path, site: &Path, n: usize) {
+    let full = root.join(format!("_full{n}"));
+    mesa::site::build(root, &full, &opts()).expect("full build");
+    let (a, b) = (files(site), files(&full));
+    let names_a: Vec<&String> = a.keys().collect();
+    let names_b: Vec<&String> = b.keys().collect();
+    assert_eq!(names_a, names_b, "the same files after change {n}");
+    let differ: Vec<&String> = a.keys().filter(|k| a[*k] != b[*k]).collect();
+    assert!(
+        differ.is_empty(),
+        "files that differ after change {n}: {differ:?}"
+    );
+    std::fs::remove_dir_all(&full).unwrap();
+}
+
+fn ticket_path(root: &Path, id: &str) -> PathBuf {
+    walkdir::WalkDir::new(root.join("tickets"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy() == format!("{id}.md"))
+        .map(|e| e.into_path())
+        .expect("ticket file")
+}
+
+#[test]
+fn incremental_rebuild_matches_a_full_build_byte_for_byte() {
+    let (_tmp, root) = sample_desk();
+    let site = root.join("_site");
+    let (mut session, first) = Session::build(&root, &site, &opts()).expect("first build");
+    assert!(first.pages > 50, "a real site: {} pages", first.pages);
+    assert_same_as_full(&root, &site, 0);
+
+    // 1. A ticket's body edited by hand (absolute path, as the file watcher reports it).
+    let edited = ticket_path(&root, "261116-B3X03");
+    let mut text = std::fs::read_to_string(&edited).unwrap();
+    text.push_str("\nNota añadida a mano: el huellero del piso 3 volvió a fallar.\n");
+    std::fs::write(&edited, text).unwrap();
+    let s = session
+        .rebuild(std::slice::from_ref(&edited), &opts())
+        .unwrap();
+    // Incremental: its own page, the index pages showing it and the reports, not the site.
+    assert!(
+        s.pages < first.pages / 2,
+        "incremental rebuild rendered {} of {} pages",
+        s.pages,
+        first.pages
+    );
+    assert!(s.changed >= 1, "the ticket page was rewritten");
+    let page = std::fs::read_to_string(site.join("tickets/2026/11/261116-B3X03.html")).unwrap();
+    assert!(
+        page.contains("volvió a fallar"),
+        "the new note is on the page"
+    );
+    assert_same_as_full(&root, &site, 1);
+
+    // 2. A comment through the real binary (relative path, event list changed).
+    mesa(
+        &root,
+        &[
+            "comment",
+            "261123-C0WE5",
+            "--text",
+            "Llamé al cliente: fotografía recibida.",
+        ],
+    );
+    let rel = ticket_path(&root, "261123-C0WE5")
+        .strip_prefix(&root)
+        .unwrap()
+        .to_path_buf();
+    let s = session.rebuild(&[rel], &opts()).unwrap();
+    assert!(s.pages < first.pages / 2, "incremental: {} pages", s.pages);
+    assert_same_as_full(&root, &site, 2);
+
+    // 3. The customer confirms a resolved ticket: it closes and leaves the open list, whose
+    //    pages and counts change; its search terms change too.
+    mesa(&root, &["confirm", "261125-DA8S9"]);
+    let confirmed = ticket_path(&root, "261125-DA8S9");
+    let s = session.rebuild(&[confirmed], &opts()).unwrap();
+    assert!(s.pages < first.pages / 2, "incremental: {} pages", s.pages);
+    assert_same_as_full(&root, &site, 3);
+
+    // 4. Two tickets in one batch, plus a folder event and a temporary file that came and went.
+    let a = ticket_path(&root, "261116-B3X03");
+    let b = ticket_path(&root, "261123-C0WE5");
+    for (p, note) in [(&a, "Segunda nota."), (&b, "Otra nota con pacientes.")] {
+        let mut t = std::fs::read_to_string(p).unwrap();
+        t.push_str(&format!("\n{note}\n"));
+        std::fs::write(p, t).unwrap();
+    }
+    let gone = root.join("tickets/2026/11/borrador.md");
+    session
+        .rebuild(
+            &[a.clone(), b, a.parent().unwrap().to_path_buf(), gone],
+            &opts(),
+        )
+        .unwrap();
+    assert_same_as_full(&root, &site, 4);
+}
+
+#[test]
+fn changes_beyond_existing_tickets_fall_back_to_a_full_build() {
+    let (_tmp, root) = sample_desk();
+    let site = root.join("_site");
+    let (mut session, first) = Session::build(&root, &site, &opts()).expect("first build");
+
+    // A new ticket through the real binary: a full build, and it is listed.
+    let before = files(&site).len();
+    mesa(
+        &root,
+        &[
+            "new",
+            "--customer",
+            "hospital-san-rafael",
+            "--title",
+            "Impresora de fotografías sin conexión",
+            "--requester",
+            "Hernán Darío Quintero",
+            "--channel",
+            "email",
+            "--description",
+            "La impresora de fotografías del consultorio 2 no responde.",
+        ],
+    );
+    let newest = walkdir::WalkDir::new(root.join("tickets"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .max_by_key(|e| e.metadata().unwrap().modified().unwrap())
+        .unwrap()
+        .into_path();
+    let s = session.rebuild(&[newest], &opts()).unwrap();
+    assert!(s.pages >= first.pages, "a full build: {} pages", s.pages);
+    assert_eq!(files(&site).len(), before + 1, "the new ticket's page");
+    assert_same_as_full(&root, &site, 5);
+
+    // A ticket that now cites an article changes that article's page: full build.
+    let cited = ticket_path(&root, "261116-B3X03");
+    let text = std::fs::read_to_string(&cited).unwrap();
+    let article = std::fs::read_dir(root.join("kb/articles"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "md"))
+        .unwrap();
+    let id = article.file_stem().unwrap().to_string_lossy().into_owned();
+    std::fs::write(
+        &cited,
+        text.replacen("\nevents:\n", &format!("\nkb:\n- {id}\nevents:\n"), 1),
+    )
+    .unwrap();
+    let s = session.rebuild(&[cited], &opts()).unwrap();
+    assert!(s.pages >= first.pages, "a full build: {} pages", s.pages);
+    assert_same_as_full(&root, &site, 6);
+
+    // desk.yaml: full build.
+    let desk = root.join("desk.yaml");
+    let text = std::fs::read_to_string(&desk).unwrap();
+    std::fs::write(&desk, format!("{text}\n")).unwrap();
+    let s = session.rebuild(&[desk], &opts()).unwrap();
+    assert!(s.pages >= first.pages, "a full build: {} pages", s.pages);
+    assert_same_as_full(&root, &site, 7);
+}
