@@ -263,3 +263,35 @@ fn changes_beyond_existing_tickets_fall_back_to_a_full_build() {
     assert!(s.pages >= first.pages, "a full build: {} pages", s.pages);
     assert_same_as_full(&root, &site, 7);
 }
+
+/// Incremental rebuilds keep the last full build's clocks; once those are over ten minutes
+/// old, the next change rebuilds everything so SLA clocks and reports move on.
+#[test]
+fn stale_clocks_trigger_a_full_rebuild() {
+    let (_tmp, root) = sample_desk();
+    let site = root.join("_site");
+    let (mut session, first) = Session::build(&root, &site, &opts()).expect("first build");
+    let edited = ticket_path(&root, "261102-C4K7P");
+    let text = std::fs::read_to_string(&edited).unwrap();
+    std::fs::write(&edited, format!("{text}\nNota agregada a mano.\n")).unwrap();
+    let soon = BuildOptions {
+        now: opts().now.map(|n| n + chrono::Duration::minutes(5)),
+        ..opts()
+    };
+    let s = session
+        .rebuild(std::slice::from_ref(&edited), &soon)
+        .unwrap();
+    assert!(
+        s.pages < first.pages / 2,
+        "5 minutes later, incremental: {} pages",
+        s.pages
+    );
+    let later = BuildOptions {
+        now: opts().now.map(|n| n + chrono::Duration::minutes(11)),
+        ..opts()
+    };
+    let s = session
+        .rebuild(std::slice::from_ref(&edited), &later)
+        .unwrap();
+    assert_eq!(s.pages, first.pages, "11 minutes later the rebuild is full");
+}

@@ -37,6 +37,10 @@ pub struct Session {
     facts: Vec<Option<TicketFacts>>,
 }
 
+/// Incremental rebuilds keep the clocks of the last full build; after this long the next
+/// change rebuilds in full, so SLA clocks and reports on an open page never lag further.
+const REFRESH_AFTER_MINUTES: i64 = 10;
+
 /// What a batch of changed paths asks for.
 #[derive(Debug, PartialEq, Eq)]
 enum Plan {
@@ -64,7 +68,9 @@ impl Session {
     /// Brings the site up to date after `changed` paths (absolute or relative to the desk)
     /// changed: incrementally when only existing tickets changed, otherwise in full.
     pub fn rebuild(&mut self, changed: &[PathBuf], opts: &BuildOptions) -> Result<BuildSummary> {
-        if self.kept.is_none() || opts.public != self.public || opts.public {
+        let now = opts.now.unwrap_or_else(Utc::now);
+        let stale = now - self.now > chrono::Duration::minutes(REFRESH_AFTER_MINUTES);
+        if self.kept.is_none() || opts.public != self.public || opts.public || stale {
             return self.full(opts);
         }
         match self.plan(changed) {
