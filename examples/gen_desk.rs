@@ -527,26 +527,14 @@ fn generate(
     }
 
     let mut front = TicketFront {
-        id: id.to_string(),
-        title,
-        customer: customer.id.clone(),
-        requester,
-        channel,
-        ticket_type: None,
-        incident: None,
-        request: None,
-        priority: None,
-        impact: None,
-        urgency: None,
-        effort: None,
-        level: 1,
-        assignee: None,
-        status: Status::New,
-        close_reason: None,
-        sla: Default::default(),
-        checks: Default::default(),
-        kb: Vec::new(),
         events: g.events,
+        ..TicketFront::new(
+            id.to_string(),
+            title,
+            customer.id.clone(),
+            requester,
+            channel,
+        )
     };
     g.state.write_into(&mut front);
     let mut body = String::with_capacity(1500);

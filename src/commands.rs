@@ -958,28 +958,13 @@ fn new(global: &Global, a: NewArgs) -> Result<ExitCode> {
     if id.is_empty() {
         return Err(Error::Message(tr!("cmd.no_free_id")));
     }
-    let front = TicketFront {
-        id: id.clone(),
-        title: a.title.trim().to_string(),
-        customer: a.customer.clone(),
+    let front = TicketFront::new(
+        id.clone(),
+        a.title.trim().to_string(),
+        a.customer.clone(),
         requester,
-        channel: a.channel.clone(),
-        ticket_type: None,
-        incident: None,
-        request: None,
-        priority: None,
-        impact: None,
-        urgency: None,
-        effort: None,
-        level: 1,
-        assignee: None,
-        status: Status::New,
-        close_reason: None,
-        sla: Default::default(),
-        checks: Default::default(),
-        kb: Vec::new(),
-        events: Vec::new(),
-    };
+        a.channel.clone(),
+    );
     let ticket = Ticket {
         path: ticket_rel_path(&id),
         front,

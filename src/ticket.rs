@@ -399,6 +399,41 @@ pub struct TicketFront {
     pub events: Vec<Event>,
 }
 
+impl TicketFront {
+    /// A ticket at reception: identity only, derived fields at their starting values and an
+    /// empty log (the caller appends `created` and replays).
+    pub fn new(
+        id: String,
+        title: String,
+        customer: String,
+        requester: Requester,
+        channel: String,
+    ) -> TicketFront {
+        TicketFront {
+            id,
+            title,
+            customer,
+            requester,
+            channel,
+            ticket_type: None,
+            incident: None,
+            request: None,
+            priority: None,
+            impact: None,
+            urgency: None,
+            effort: None,
+            level: 1,
+            assignee: None,
+            status: Status::New,
+            close_reason: None,
+            sla: SlaTargets::default(),
+            checks: BTreeMap::new(),
+            kb: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+}
+
 /// A ticket file in memory.
 #[derive(Debug, Clone)]
 pub struct Ticket {
