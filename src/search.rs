@@ -271,6 +271,57 @@ impl PageIndex {
     }
 }
 
+/// About how many bytes a term and its postings take in a shard (decides which shards split).
+fn term_bytes(term: &str, list: &[u32]) -> usize {
+    term.len() + 6 + list.len() * 6
+}
+
+/// One shard of ticket terms. [`ticket_shards`] and [`ticket_shards_touched`] both write
+/// shards, the manifest and document chunks through these three, so the formats agree.
+fn shard_file(key: &str, terms: &BTreeMap<&str, &Vec<u32>>) -> (String, String) {
+    (
+        format!("{key}.js"),
+        format!(
+            "{PREFIX}MESA_SEARCH.tickets=MESA_SEARCH.tickets||{{}};MESA_SEARCH.tickets[\"{key}\"]={};\n",
+            json(terms)
+        ),
+    )
+}
+
+/// The manifest: which shards are split and which exist.
+fn manifest_file(split: &[&str], names: &[&str]) -> (String, String) {
+    (
+        "index.js".into(),
+        format!(
+            "{PREFIX}MESA_SEARCH.ticketSplit={};MESA_SEARCH.ticketShards={};\n",
+            json(&split),
+            json(&names)
+        ),
+    )
+}
+
+/// Chunk `n` of the ticket documents (url, title, kind, snippet).
+fn docs_file(n: usize, chunk: &[TicketDoc]) -> (String, String) {
+    let rows: Vec<(&str, &str, &str, &str)> = chunk
+        .iter()
+        .map(|d| {
+            (
+                d.url.as_str(),
+                d.title.as_str(),
+                d.kind.as_str(),
+                d.snippet.as_str(),
+            )
+        })
+        .collect();
+    (
+        format!("docs-{n}.js"),
+        format!(
+            "{PREFIX}MESA_SEARCH.ticketDocs=MESA_SEARCH.ticketDocs||{{}};MESA_SEARCH.ticketDocs[{n}]={};\n",
+            json(&rows)
+        ),
+    )
+}
+
 /// The sharded ticket index: (file name under `search/t/`, contents). Deterministic, so an
 /// unchanged desk rewrites nothing.
 pub fn ticket_shards(postings: &Postings, docs: &[TicketDoc]) -> Vec<(String, String)> {
@@ -284,7 +335,7 @@ pub fn ticket_shards(postings: &Postings, docs: &[TicketDoc]) -> Vec<(String, St
     let mut split: Vec<&str> = Vec::new();
     let mut shards: BTreeMap<String, Vec<(&str, &Vec<u32>)>> = BTreeMap::new();
     for (key, terms) in &by_two {
-        let size: usize = terms.iter().map(|(t, l)| t.len() + 6 + l.len() * 6).sum();
+        let size: usize = terms.iter().map(|(t, l)| term_bytes(t, l)).sum();
         if size > SPLIT_BYTES {
             split.push(key);
             for (t, l) in terms {
@@ -298,43 +349,15 @@ pub fn ticket_shards(postings: &Postings, docs: &[TicketDoc]) -> Vec<(String, St
         .into_par_iter()
         .map(|(key, terms)| {
             let map: BTreeMap<&str, &Vec<u32>> = terms.into_iter().collect();
-            (
-                format!("{key}.js"),
-                format!(
-                    "{PREFIX}MESA_SEARCH.tickets=MESA_SEARCH.tickets||{{}};MESA_SEARCH.tickets[\"{key}\"]={};\n",
-                    json(&map)
-                ),
-            )
+            shard_file(&key, &map)
         })
         .collect();
     // The manifest: which shards are split and which exist, so the browser never asks for a
     // file that is not there (a 404 in the console of a served site).
     let names: Vec<&str> = out.iter().map(|(n, _)| n.trim_end_matches(".js")).collect();
-    let manifest = format!(
-        "{PREFIX}MESA_SEARCH.ticketSplit={};MESA_SEARCH.ticketShards={};\n",
-        json(&split),
-        json(&names)
-    );
-    out.push(("index.js".into(), manifest));
+    out.push(manifest_file(&split, &names));
     for (n, chunk) in docs.chunks(DOC_CHUNK).enumerate() {
-        let rows: Vec<(&str, &str, &str, &str)> = chunk
-            .iter()
-            .map(|d| {
-                (
-                    d.url.as_str(),
-                    d.title.as_str(),
-                    d.kind.as_str(),
-                    d.snippet.as_str(),
-                )
-            })
-            .collect();
-        out.push((
-            format!("docs-{n}.js"),
-            format!(
-                "{PREFIX}MESA_SEARCH.ticketDocs=MESA_SEARCH.ticketDocs||{{}};MESA_SEARCH.ticketDocs[{n}]={};\n",
-                json(&rows)
-            ),
-        ));
+        out.push(docs_file(n, chunk));
     }
     out
 }
@@ -353,7 +376,7 @@ pub fn ticket_shards_touched(
     use std::collections::{HashMap, HashSet};
     let mut sizes: HashMap<String, usize> = HashMap::new();
     for (t, l) in &postings.map {
-        *sizes.entry(shard(t)).or_default() += t.len() + 6 + l.len() * 6;
+        *sizes.entry(shard(t)).or_default() += term_bytes(t, l);
     }
     let key_of = |t: &str| {
         let two = shard(t);
@@ -381,49 +404,17 @@ pub fn ticket_shards_touched(
     let mut out: Vec<(String, String)> = names
         .iter()
         .filter(|(key, _)| wanted.contains(*key))
-        .map(|(key, map)| {
-            (
-                format!("{key}.js"),
-                format!(
-                    "{PREFIX}MESA_SEARCH.tickets=MESA_SEARCH.tickets||{{}};MESA_SEARCH.tickets[\"{key}\"]={};\n",
-                    json(map)
-                ),
-            )
-        })
+        .map(|(key, map)| shard_file(key, map))
         .collect();
     let keys: Vec<&str> = names.keys().map(String::as_str).collect();
-    out.push((
-        "index.js".into(),
-        format!(
-            "{PREFIX}MESA_SEARCH.ticketSplit={};MESA_SEARCH.ticketShards={};\n",
-            json(&split),
-            json(&keys)
-        ),
-    ));
+    out.push(manifest_file(&split, &keys));
     let chunks: std::collections::BTreeSet<usize> =
         changed.iter().map(|&d| d as usize / DOC_CHUNK).collect();
     for n in chunks {
         let Some(chunk) = docs.chunks(DOC_CHUNK).nth(n) else {
             continue;
         };
-        let rows: Vec<(&str, &str, &str, &str)> = chunk
-            .iter()
-            .map(|d| {
-                (
-                    d.url.as_str(),
-                    d.title.as_str(),
-                    d.kind.as_str(),
-                    d.snippet.as_str(),
-                )
-            })
-            .collect();
-        out.push((
-            format!("docs-{n}.js"),
-            format!(
-                "{PREFIX}MESA_SEARCH.ticketDocs=MESA_SEARCH.ticketDocs||{{}};MESA_SEARCH.ticketDocs[{n}]={};\n",
-                json(&rows)
-            ),
-        ));
+        out.push(docs_file(n, chunk));
     }
     let mut files: Vec<String> = names.keys().map(|k| format!("{k}.js")).collect();
     files.push("index.js".into());
