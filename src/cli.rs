@@ -49,9 +49,15 @@ impl Global {
     /// The current instant: `--now` / `MESA_NOW` (RFC 3339) when given, else the system clock.
     pub fn now(&self) -> Result<chrono::DateTime<chrono::Utc>> {
         match &self.now {
-            Some(s) => chrono::DateTime::parse_from_rfc3339(s.trim())
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .map_err(|_| Error::Usage(tr!("sla.bad_now", value = s))),
+            Some(s) => {
+                let t = chrono::DateTime::parse_from_rfc3339(s.trim())
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .map_err(|_| Error::Usage(tr!("sla.bad_now", value = s)))?;
+                match crate::input::instant_problem(t) {
+                    Some(p) => Err(Error::Usage(p)),
+                    None => Ok(t),
+                }
+            }
             None => Ok(chrono::Utc::now()),
         }
     }
@@ -59,7 +65,7 @@ impl Global {
     /// Activates `--lang`, else the desk's `language`, else Spanish.
     pub fn activate_language(&self, root: Option<&Path>) {
         let lang = self.lang.clone().unwrap_or_else(|| {
-            root.and_then(|r| std::fs::read_to_string(r.join(load::DESK_FILE)).ok())
+            root.and_then(|r| crate::fsread::read_text(&r.join(load::DESK_FILE)).ok())
                 .and_then(|t| {
                     t.lines().find_map(|l| {
                         l.strip_prefix("language:")

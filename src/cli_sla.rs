@@ -24,7 +24,7 @@ pub fn ticket_path(root: &Path, id: &str) -> Result<PathBuf> {
 /// Loads one ticket by case number without scanning the desk.
 pub fn load_ticket(root: &Path, id: &str) -> Result<Ticket> {
     let path = ticket_path(root, id)?;
-    if !path.is_file() {
+    if std::fs::symlink_metadata(&path).is_err() {
         return Err(Error::Message(tr!(
             "sla.not_found",
             id = id,

@@ -82,6 +82,17 @@ pub enum TicketCommand {
 /// Runs one life-cycle command.
 pub fn run(global: &Global, cmd: TicketCommand) -> Result<ExitCode> {
     use TicketCommand as C;
+    // Commands that write hold the desk lock from before they read the ticket until they
+    // are done (see `lock`); taking it repairs what a killed command left.
+    let writes = !matches!(
+        cmd,
+        C::Show(_) | C::List(_) | C::Init(_) | C::Hooks(_) | C::MergeTicket(_)
+    );
+    let _lock = if writes {
+        Some(lock_desk(global)?)
+    } else {
+        None
+    };
     match cmd {
         C::New(a) => new(global, *a),
         C::Classify(a) => classify(global, *a),
@@ -435,6 +446,19 @@ pub struct ListArgs {
 // ---------------------------------------------------------------------------------------------
 // Context
 
+/// Takes the desk lock for this process's command line and prints what taking it repaired.
+pub fn lock_desk(global: &Global) -> Result<crate::lock::DeskLock> {
+    let root = global.desk_root()?;
+    let command: Vec<String> = std::env::args().collect();
+    let lock = crate::lock::acquire(&root, &command.join(" "))?;
+    if !global.quiet {
+        for note in &lock.repaired {
+            eprintln!("{}", tr!("lock.repaired_note", note = note));
+        }
+    }
+    Ok(lock)
+}
+
 /// What every command needs: the desk, the clock and who acts.
 pub struct Ctx {
     pub desk: Desk,
@@ -463,6 +487,9 @@ pub fn now(global: &Global, desk: &Desk) -> Result<Stamp> {
             .with_timezone(&Utc),
         None => Utc::now(),
     };
+    if let Some(p) = crate::input::instant_problem(utc) {
+        return Err(Error::Usage(p));
+    }
     Ok(Stamp(in_desk_zone(desk, utc)))
 }
 
@@ -534,7 +561,8 @@ pub fn load_ticket(root: &Path, id: &str) -> Result<Ticket> {
     let id = normalize_id(id)?;
     let rel = ticket_rel_path(&id);
     let abs = root.join(&rel);
-    if !abs.is_file() {
+    // Anything at the path is read (and refused there when it is not a regular file).
+    if std::fs::symlink_metadata(&abs).is_err() {
         return Err(Error::Message(tr!(
             "cmd.no_ticket",
             id = id,
@@ -653,8 +681,15 @@ pub fn record(
         path: desk.root.join(&staged.ticket.path),
         contents: staged.ticket.to_text().into_bytes(),
     };
-    let oid = crate::store::write_and_commit(&desk.root, &[change], message, author, commit)?;
+    let mail: Vec<String> = staged
+        .outgoing
+        .iter()
+        .map(|o| o.message_id.clone())
+        .collect();
+    let oid =
+        crate::store::write_and_commit_step(&desk.root, &[change], message, author, commit, &mail)?;
     let message_ids = enqueue_all(desk, &staged.ticket.front.id, &staged.outgoing)?;
+    crate::journal::end(&desk.root);
     Ok(Recorded {
         ticket: staged.ticket,
         state: staged.state,
@@ -811,30 +846,29 @@ fn suggested(desk: &Desk, state: Option<&State>, p: &PriorityFields) -> Option<S
 // ---------------------------------------------------------------------------------------------
 // Reception
 
-/// `Name <email>`, a bare email, or a bare name.
+/// `Name <email>`, a bare email, or a bare name (a caller without email, e.g. by phone).
+/// Anything that names an address must name exactly one, with nothing after it; names may not
+/// hold control characters (they end up in the `To:` header). The rules are in [`crate::input`].
 pub fn parse_requester(s: &str, phone: Option<String>) -> Result<Requester> {
     let s = s.trim();
-    let (name, email) = match (s.find('<'), s.rfind('>')) {
-        (Some(a), Some(b)) if a < b => (
-            s[..a].trim().to_string(),
-            Some(s[a + 1..b].trim().to_string()),
-        ),
-        _ if s.contains('@') && !s.contains(' ') => (s.to_string(), Some(s.to_string())),
-        _ => (s.to_string(), None),
+    let (name, email) = if s.contains(['@', '<', '>']) {
+        let (name, addr) = crate::input::one_address(s).map_err(Error::Usage)?;
+        let name = if name.is_empty() { addr.clone() } else { name };
+        (name, Some(addr))
+    } else {
+        if let Some(p) = crate::input::header_text_problem(s) {
+            return Err(Error::Usage(tr!(
+                "guard.bad_field",
+                field = "--requester",
+                why = p
+            )));
+        }
+        (s.to_string(), None)
     };
     if name.is_empty() {
         return Err(Error::Usage(tr!("cmd.bad_requester", value = s)));
     }
-    if let Some(e) = &email {
-        if !e.contains('@') || e.contains(' ') {
-            return Err(Error::Usage(tr!("cmd.bad_requester", value = s)));
-        }
-    }
-    Ok(Requester {
-        name,
-        email: email.filter(|e| !e.is_empty()),
-        phone,
-    })
+    Ok(Requester { name, email, phone })
 }
 
 fn read_stdin() -> Result<String> {
@@ -916,6 +950,13 @@ fn new(global: &Global, a: NewArgs) -> Result<ExitCode> {
     }
     if a.title.trim().is_empty() {
         return Err(Error::Usage(tr!("cmd.empty_title")));
+    }
+    if let Some(p) = crate::input::header_text_problem(a.title.trim()) {
+        return Err(Error::Usage(tr!(
+            "guard.bad_field",
+            field = "--title",
+            why = p
+        )));
     }
     let requester = parse_requester(&a.requester, a.phone.clone())?;
     let body = description(&a)?;

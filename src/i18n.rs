@@ -37,7 +37,7 @@ impl Catalog {
         }
         if let Some(dir) = desk_dir {
             let own = dir.join("theme/i18n").join(format!("{lang}.yaml"));
-            if let Ok(text) = std::fs::read_to_string(own) {
+            if let Ok(text) = crate::fsread::read_text(&own) {
                 flatten_into(&mut messages, &text);
             }
         }

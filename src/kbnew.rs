@@ -377,6 +377,7 @@ pub fn run(global: &Global, cmd: &KbCommand) -> Result<ExitCode> {
             category,
             no_commit,
         } => {
+            let _lock = crate::commands::lock_desk(global)?;
             let ctx = crate::commands::Ctx::open(global)?;
             let agent = crate::commands::actor(global, &ctx.desk)?;
             let ticket = crate::commands::load_ticket(ctx.root(), from_ticket)?;

@@ -54,6 +54,9 @@ impl Desk {
     pub fn open(root: &Path) -> Result<Desk> {
         let (desk, mut diags) = Desk::load(root)?;
         diags.extend(crate::check::check_config(&desk));
+        for d in &mut diags {
+            d.path = rel(root, &d.path);
+        }
         if diags.is_empty() {
             Ok(desk)
         } else {
@@ -84,7 +87,9 @@ pub fn load_config(path: &Path) -> Result<DeskConfig> {
             Error::from(d)
         }
     })?;
-    parse_config(path, &text).map_err(Error::from)
+    let config = parse_config(path, &text).map_err(Error::from)?;
+    crate::fsread::set_limits(config.limits);
+    Ok(config)
 }
 
 pub fn parse_config(path: &Path, text: &str) -> std::result::Result<DeskConfig, Diagnostic> {
@@ -102,9 +107,19 @@ pub fn load_pages<F: DeserializeOwned>(dir: &Path, diags: &mut Vec<Diagnostic>) 
     let Ok(entries) = std::fs::read_dir(dir) else {
         return pages;
     };
+    // A folder that is a link leaving the desk (or a special file) is refused, not read.
+    if let crate::fsread::Kind::Refused(why) = crate::fsread::kind(dir) {
+        diags.push(Diagnostic::new(dir, 0, 0, why));
+        return pages;
+    }
+    // Every `*.md` entry goes to the reader, whatever it is: one that is not a regular file in
+    // the desk is reported there, never skipped.
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .filter(|p| {
+            let md = p.extension().is_some_and(|x| x == "md");
+            (md && !p.is_dir()) || crate::fsread::worth_reporting(p, md)
+        })
         .collect();
     paths.sort();
     for path in paths {
@@ -149,12 +164,31 @@ pub fn load_kb(root: &Path, diags: &mut Vec<Diagnostic>) -> Kb {
     }
 }
 
-/// Every ticket file under `tickets/`, sorted.
+/// Every ticket path under `tickets/`, sorted: the `*.md` files, and every entry the reader
+/// must refuse (a `*.md` that is a folder, a FIFO or a device, any symbolic link that is not a
+/// regular file inside the desk), so that reading it reports the problem instead of the
+/// ticket silently dropping out of checks, reports and the site. Links are not followed.
 pub fn ticket_paths(root: &Path) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(root.join("tickets"))
+    let top = root.join("tickets");
+    if crate::fsread::worth_reporting(&top, false) {
+        return vec![top];
+    }
+    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(&top)
+        .min_depth(1)
         .into_iter()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "md"))
+        .filter(|e| {
+            let md = e.path().extension().is_some_and(|x| x == "md");
+            let ft = e.file_type();
+            if ft.is_file() {
+                md
+            } else if ft.is_symlink() {
+                // A link to a regular `.md` file inside the desk is read; anything else refused.
+                true
+            } else {
+                md || !ft.is_dir()
+            }
+        })
         .map(|e| e.into_path())
         .collect();
     paths.sort();

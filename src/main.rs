@@ -94,11 +94,21 @@ enum Command {
         /// Serve the public build: no tickets, reports, customers' contacts or internal articles.
         #[arg(long)]
         public: bool,
+        /// Allow a non-loopback --bind for the internal build (tickets, customers, reports).
+        #[arg(long)]
+        allow_remote: bool,
     },
     /// Knowledge base: draft an article from a solved ticket (`kb new --from-ticket ID`).
     Kb {
         #[command(subcommand)]
         action: mesa::kbnew::KbCommand,
+    },
+    /// What a killed or concurrent command left (locks, a half-done step, a stale index);
+    /// `--repair` repairs it.
+    Doctor {
+        /// Repair: take over a dead command's lock, finish or undo its step, fix the index.
+        #[arg(long)]
+        repair: bool,
     },
     /// Customer emails queued in this clone: list them or deliver them over SMTP.
     Outbox {
@@ -131,9 +141,15 @@ fn main() -> ExitCode {
         }
         Command::Ticket(cmd) => mesa::commands::run(&global, cmd),
         Command::Build { out, public } => mesa::site::command(&global, out.as_deref(), public),
-        Command::Serve { port, bind, public } => mesa::server::serve(&global, port, &bind, public),
+        Command::Serve {
+            port,
+            bind,
+            public,
+            allow_remote,
+        } => mesa::server::serve(&global, port, &bind, public, allow_remote),
         Command::Outbox { action } => mesa::outbox::run(&global, &action),
         Command::Kb { action } => mesa::kbnew::run(&global, &action),
+        Command::Doctor { repair } => mesa::doctor::run(&global, repair),
     };
     mesa::cli::finish(&global, result)
 }

@@ -186,10 +186,43 @@ impl Report {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct SendOptions {
-    /// Also resend messages flagged "possibly sent" (with the same Message-ID).
-    pub retry_uncertain: bool,
+    /// Resend these messages flagged "possibly sent" (by stem, with the same Message-ID): the
+    /// operator confirmed each one (see [`uncertain`]).
+    pub retry: Vec<String>,
+}
+
+/// The messages the server may already hold (flagged "possibly sent", or interrupted between
+/// `DATA` and the server's reply), for the operator to confirm one by one before a resend.
+pub fn uncertain(desk_root: &Path) -> Vec<Entry> {
+    list(desk_root)
+        .0
+        .into_iter()
+        .filter(|e| matches!(e.state, State::Uncertain | State::Interrupted))
+        .collect()
+}
+
+/// The server's queue id in its reply to the end of a message, when it names one: Postfix
+/// `250 2.0.0 Ok: queued as 4XyZ`, Exim `250 OK id=1a2b3c-...`, or a bare token after `Ok:`.
+/// Kept in `delivered.json`, so an operator who doubts a delivery can look it up in the
+/// server's log.
+pub fn queue_id(reply: &str) -> Option<String> {
+    let clean = |s: &str| {
+        let t: String = s
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
+            .collect();
+        Some(t).filter(|t| !t.is_empty())
+    };
+    let lower = reply.to_ascii_lowercase();
+    if let Some(i) = lower.find("queued as ") {
+        return clean(&reply[i + 10..]);
+    }
+    if let Some(i) = lower.find("id=") {
+        return clean(&reply[i + 3..]);
+    }
+    None
 }
 
 /// Delivers every queued message over SMTP as `mail` says, oldest first.
@@ -241,12 +274,12 @@ pub fn send(
                 };
                 write_json(&entry.dir.join(UNCERTAIN_FILE), &failure)?;
                 remove(&entry.dir.join(SENDING_FILE))?;
-                if !opts.retry_uncertain {
+                if !opts.retry.contains(&stem) {
                     report.uncertain.push((stem, failure.error));
                     continue;
                 }
             }
-            State::Uncertain if !opts.retry_uncertain => {
+            State::Uncertain if !opts.retry.contains(&stem) => {
                 let why = entry
                     .uncertain
                     .as_ref()
@@ -273,7 +306,12 @@ pub fn send(
             Ok(response) => {
                 write_json(
                     &entry.dir.join(DELIVERED_FILE),
-                    &serde_json::json!({ "at": now, "response": response, "attempts": attempts }),
+                    &serde_json::json!({
+                        "at": now,
+                        "response": response,
+                        "queue_id": queue_id(&response),
+                        "attempts": attempts
+                    }),
                 )?;
                 remove(&entry.dir.join(SENDING_FILE))?;
                 finish_delivery(&outbox, &entry)?;
@@ -313,6 +351,16 @@ pub fn send(
 /// gets its recorded Message-ID) and queues those neither queued nor sent from this clone.
 /// Returns the Message-IDs queued.
 pub fn requeue(desk: &crate::load::Desk, ticket: &crate::ticket::Ticket) -> Result<Vec<String>> {
+    requeue_only(desk, ticket, None)
+}
+
+/// [`requeue`], limited to the Message-IDs in `only` when given (the repair of a killed step
+/// queues that step's emails, never older ones another clone may have sent).
+pub fn requeue_only(
+    desk: &crate::load::Desk,
+    ticket: &crate::ticket::Ticket,
+    only: Option<&[String]>,
+) -> Result<Vec<String>> {
     let outbox = crate::mail::outbox_dir(&desk.root);
     let mut queued = Vec::new();
     for ev in &ticket.front.events {
@@ -320,6 +368,9 @@ pub fn requeue(desk: &crate::load::Desk, ticket: &crate::ticket::Ticket) -> Resu
         else {
             continue;
         };
+        if only.is_some_and(|ids| !ids.contains(recorded)) {
+            continue;
+        }
         let Some(out) = crate::mail::compose(desk, ticket, kind, ev)? else {
             continue;
         };
@@ -664,6 +715,9 @@ pub enum OutboxCommand {
         /// they keep their Message-ID, so a duplicate can be recognised.
         #[arg(long)]
         retry_uncertain: bool,
+        /// With --retry-uncertain: resend every possibly-sent message without asking one by one.
+        #[arg(long)]
+        yes: bool,
     },
     /// Queue again the emails a ticket's events record but this clone's outbox lacks (after
     /// a step was committed and queueing failed). Use it in the clone that recorded the step.
@@ -671,6 +725,57 @@ pub enum OutboxCommand {
         /// Case number.
         id: String,
     },
+}
+
+/// Names each message the server may already hold and asks, one by one, whether to send it
+/// again (`--yes`: all of them). Without a terminal to ask on and without `--yes`, refuses.
+/// Returns the stems to resend.
+fn confirm_uncertain(root: &Path, yes: bool) -> Result<Vec<String>> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let entries = uncertain(root);
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    eprintln!("{}", tr!("outbox_guard.may_hold", count = entries.len()));
+    for e in &entries {
+        let why = e
+            .uncertain
+            .as_ref()
+            .map(|u| u.error.clone())
+            .unwrap_or_else(|| tr!("outbox.interrupted"));
+        eprintln!(
+            "{}",
+            tr!(
+                "outbox_guard.entry",
+                message = e.stem,
+                to = e.message.to,
+                subject = e.message.subject,
+                why = why
+            )
+        );
+    }
+    if yes {
+        return Ok(entries.into_iter().map(|e| e.stem).collect());
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Error::Usage(tr!("outbox_guard.need_yes")));
+    }
+    let mut chosen = Vec::new();
+    let mut lines = stdin.lock().lines();
+    for e in entries {
+        eprint!(
+            "{}",
+            tr!("outbox_guard.ask", message = e.stem, to = e.message.to)
+        );
+        let _ = std::io::stderr().flush();
+        let answer = lines.next().and_then(|l| l.ok()).unwrap_or_default();
+        let answer = answer.trim().to_lowercase();
+        if matches!(answer.as_str(), "y" | "yes" | "s" | "si" | "sí") {
+            chosen.push(e.stem);
+        }
+    }
+    Ok(chosen)
 }
 
 /// Runs `mesa outbox ...`.
@@ -743,20 +848,21 @@ pub fn run(global: &crate::cli::Global, cmd: &OutboxCommand) -> Result<std::proc
             }
             Ok(ExitCode::SUCCESS)
         }
-        OutboxCommand::Send { retry_uncertain } => {
+        OutboxCommand::Send {
+            retry_uncertain,
+            yes,
+        } => {
             let config = crate::load::load_config(&root.join(crate::load::DESK_FILE))?;
             let now = match &global.now {
                 Some(n) => crate::ticket::Stamp::parse(n).map_err(Error::Usage)?.utc(),
                 None => Utc::now(),
             };
-            let report = send(
-                &root,
-                &config.mail,
-                now,
-                SendOptions {
-                    retry_uncertain: *retry_uncertain,
-                },
-            )?;
+            let retry = if *retry_uncertain {
+                confirm_uncertain(&root, *yes)?
+            } else {
+                Vec::new()
+            };
+            let report = send(&root, &config.mail, now, SendOptions { retry })?;
             match global.format {
                 Format::Json => println!(
                     "{}",

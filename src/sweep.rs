@@ -163,18 +163,24 @@ pub fn run(global: &Global, a: SweepArgs) -> Result<ExitCode> {
                 lines.join("\n")
             )
         };
-        crate::store::write_and_commit(
+        let ids: Vec<String> = mail
+            .iter()
+            .flat_map(|(_, out)| out.iter().map(|o| o.message_id.clone()))
+            .collect();
+        crate::store::write_and_commit_step(
             ctx.root(),
             &changes,
             &message,
             &author,
             !a.common.no_commit,
+            &ids,
         )?;
         for (id, out) in &mail {
             if let Err(e) = commands::enqueue_all(desk, id, out) {
                 errors.push(e.to_string());
             }
         }
+        crate::journal::end(ctx.root());
     }
     let lang = crate::i18n::active().lang.clone();
     match global.format {

@@ -475,7 +475,7 @@ fn drop_after_the_message_is_possibly_sent_and_never_resent_on_its_own() {
         }
 
         // The operator asks for it: resent once, with the same Message-ID.
-        let o = mesa(root, &["outbox", "send", "--retry-uncertain"]);
+        let o = mesa(root, &["outbox", "send", "--retry-uncertain", "--yes"]);
         assert!(o.status.success(), "{}", text(&o));
         assert!(queued(root).is_empty());
         assert_eq!(sent(root).len(), 2);
@@ -557,7 +557,7 @@ fn a_send_interrupted_by_a_crash_is_treated_as_possibly_sent() {
     assert_eq!(sink.delivered().len(), 1, "only the other message");
     assert_eq!(queued(root), vec![q[0].clone()]);
     assert_eq!(list_json(root)[0]["state"], "uncertain");
-    let o = mesa(root, &["outbox", "send", "--retry-uncertain"]);
+    let o = mesa(root, &["outbox", "send", "--retry-uncertain", "--yes"]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(sink.delivered().len(), 2);
     assert!(queued(root).is_empty());

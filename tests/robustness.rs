@@ -101,12 +101,17 @@ fn ten_megabytes_of_front_matter() {
         text.push_str(line);
     }
     text.push_str("---\ncuerpo\n");
+    // Over the 10 MiB file cap: refused before it is read whole.
     let out = assert_rejected(TICKET, text.as_bytes(), quick());
-    assert!(out.contains("MiB"), "{out}");
+    assert!(out.contains("KiB"), "{out}");
+    // Two MiB: under the file cap, over the 1 MiB front-matter cap.
+    let two = format!("{}\n---\ncuerpo\n", &text[..2 * 1024 * 1024]);
+    let out = assert_rejected(TICKET, two.as_bytes(), quick());
+    assert!(out.contains("max_front_matter_kib"), "{out}");
     // Just under the limit: parsed (and refused), still quickly.
     let mut text = base_ticket().replacen(
         "title: No carga",
-        &format!("title: {} No carga", "x".repeat(3 * 1024 * 1024)),
+        &format!("title: {} No carga", "x".repeat(900 * 1024)),
         1,
     );
     text = text.replacen("customer: ips-andina", "customer: nadie", 1);

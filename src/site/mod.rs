@@ -180,6 +180,12 @@ pub fn command(
         now: Some(global.now()?),
         live_reload: false,
     };
+    // The build stops on exactly what `mesa check` calls an error (unsafe and broken links,
+    // refused files, broken tickets): both ask the same function.
+    let checked = crate::check::check_desk(&root)?;
+    if !checked.diagnostics.is_empty() {
+        return Err(Error::Diagnostics(checked.diagnostics));
+    }
     let summary = build(&root, &out, &opts)?;
     for w in &summary.warnings {
         eprintln!("{}", tr!("site.warning", diagnostic = w));
