@@ -95,12 +95,13 @@ fn is_link(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
-/// Whether a walker should hand `path` to the reader although it is not a regular file: a
-/// link or a special file named like content, or a link to a folder (not followed, refused).
+/// Whether a walker should hand `path` to the reader although it is not a regular file: any
+/// symbolic link (followed only into the desk), or a FIFO, device or socket named like
+/// content. Plain folders are the walker's business.
 pub fn worth_reporting(path: &Path, named_like_content: bool) -> bool {
     match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => true,
-        Ok(m) => named_like_content && !m.is_file(),
+        Ok(m) => named_like_content && !m.is_file() && !m.is_dir(),
         Err(_) => false,
     }
 }

@@ -125,7 +125,7 @@ fn read_head(stream: &mut TcpStream) -> Result<(String, String), HeadError> {
     else {
         return Err(HeadError::Bad);
     };
-    if !version.starts_with("HTTP/1.") || method.is_empty() || !target.starts_with('/') {
+    if !version.starts_with("HTTP/1.") || method.is_empty() || target.is_empty() {
         return Err(HeadError::Bad);
     }
     Ok((method.to_string(), target.to_string()))

@@ -109,6 +109,19 @@ pub fn recover(root: &Path) -> Result<Vec<String>> {
         }
     };
     let mut notes = Vec::new();
+    // Temporary files of an atomic write cut short (`.mesa-*.tmp` beside each path): the
+    // desk lock is held, so no other writer owns them.
+    for p in &step.paths {
+        let Some(dir) = workdir.join(&p.rel).parent().map(Path::to_path_buf) else {
+            continue;
+        };
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".mesa-") && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
     let wanted: Vec<(String, Option<Oid>)> = step
         .paths
         .iter()

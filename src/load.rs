@@ -118,7 +118,7 @@ pub fn load_pages<F: DeserializeOwned>(dir: &Path, diags: &mut Vec<Diagnostic>) 
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             let md = p.extension().is_some_and(|x| x == "md");
-            (md && !p.is_dir()) || crate::fsread::worth_reporting(p, md)
+            md || crate::fsread::worth_reporting(p, false)
         })
         .collect();
     paths.sort();

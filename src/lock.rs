@@ -161,6 +161,7 @@ pub fn acquire(root: &Path, command: &str) -> Result<DeskLock> {
     if let Some(since) = stale_since {
         lock.repaired.extend(remove_git_locks(&dir, since));
     }
+    remove_dead_temps(&dir);
     lock.repaired.extend(crate::journal::recover(root)?);
     Ok(lock)
 }
@@ -173,6 +174,29 @@ fn try_create(dir: &Path, path: &Path, me: &Holder) -> std::io::Result<()> {
     let r = std::fs::hard_link(&tmp, path);
     let _ = std::fs::remove_file(&tmp);
     r
+}
+
+/// Removes the temporary lock files (`mesa.lock.PID.tmp`, `.stale`) of processes that no longer
+/// run (killed between writing one and linking it). A live process's are left alone.
+fn remove_dead_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix("mesa.lock.") else {
+            continue;
+        };
+        let Some((pid, _)) = rest.split_once('.') else {
+            continue;
+        };
+        let dead = pid
+            .parse::<u32>()
+            .is_ok_and(|p| cfg!(target_os = "linux") && process_start(p).is_none());
+        if dead {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Takes a dead holder's lock out of the way: renamed aside (only one waiter wins the rename),
