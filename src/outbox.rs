@@ -778,25 +778,6 @@ fn confirm_uncertain(root: &Path, yes: bool) -> Result<Vec<String>> {
     Ok(chosen)
 }
 
-#[cfg(test)]
-mod queue_id_tests {
-    use super::queue_id;
-
-    #[test]
-    fn queue_ids_from_published_reply_formats() {
-        // Postfix (smtpd), Exim, and servers that name none (aiosmtpd, many relays).
-        assert_eq!(
-            queue_id("250 2.0.0 Ok: queued as 4BXZ3G0rTKz9sWd").as_deref(),
-            Some("4BXZ3G0rTKz9sWd")
-        );
-        assert_eq!(
-            queue_id("250 OK id=1tGq2x-0003Xs-2W").as_deref(),
-            Some("1tGq2x-0003Xs-2W")
-        );
-        assert_eq!(queue_id("250 OK"), None);
-    }
-}
-
 /// Runs `mesa outbox ...`.
 pub fn run(global: &crate::cli::Global, cmd: &OutboxCommand) -> Result<std::process::ExitCode> {
     use crate::cli::Format;
@@ -928,5 +909,24 @@ pub fn run(global: &crate::cli::Global, cmd: &OutboxCommand) -> Result<std::proc
                 ExitCode::from(1)
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod queue_id_tests {
+    use super::queue_id;
+
+    #[test]
+    fn queue_ids_from_published_reply_formats() {
+        // Postfix (smtpd), Exim, and servers that name none (aiosmtpd, many relays).
+        assert_eq!(
+            queue_id("250 2.0.0 Ok: queued as 4BXZ3G0rTKz9sWd").as_deref(),
+            Some("4BXZ3G0rTKz9sWd")
+        );
+        assert_eq!(
+            queue_id("250 OK id=1tGq2x-0003Xs-2W").as_deref(),
+            Some("1tGq2x-0003Xs-2W")
+        );
+        assert_eq!(queue_id("250 OK"), None);
     }
 }

@@ -229,17 +229,16 @@ fn absurd_values_in_a_valid_shape() {
     let desk = temp_desk(false);
     let path = desk.path().join(TICKET);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    for text in [base.replacen("title: No carga", "title: \"\\uFFFF ≠ ∞\" # No carga", 1)] {
-        std::fs::write(&path, text).unwrap();
-        let out = check(desk.path(), &[]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}{}",
-            stdout(&out),
-            stderr(&out)
-        );
-    }
+    let text = base.replacen("title: No carga", "title: \"\\uFFFF ≠ ∞\" # No carga", 1);
+    std::fs::write(&path, text).unwrap();
+    let out = check(desk.path(), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
 }
 
 #[test]
