@@ -7,9 +7,9 @@
 //! `MESA_KILL_RUNS` sets the number of killed runs (default 300; CI keeps the default, which
 //! takes well under two minutes on the release binary).
 
-mod lifecycle_support;
+mod common;
 
-use lifecycle_support::{git, TestDesk, MESA};
+use common::git::{git, TestDesk, MESA};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

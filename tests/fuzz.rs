@@ -10,7 +10,7 @@
 
 mod common;
 
-use mesa::load::Desk;
+use mesa::model::load::Desk;
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -148,15 +148,15 @@ proptest! {
     #[test]
     fn tickets_and_front_matter(bytes in mutated("tickets")) {
         let path = Path::new("tickets/2026/11/261102-B0X7P.md");
-        if let Ok(text) = mesa::fsread::decode(path, bytes) {
-            let _ = mesa::check::check_ticket_text(desk(), path, &text);
-            if let Ok(t) = mesa::ticket::parse(path, &text) {
+        if let Ok(text) = mesa::model::fsread::decode(path, bytes) {
+            let _ = mesa::rules::validate::check_ticket_text(desk(), path, &text);
+            if let Ok(t) = mesa::model::ticket::parse(path, &text) {
                 for ev in &t.front.events {
-                    if let Some(kind) = mesa::mail::MailKind::for_event(ev) {
-                        let _ = mesa::mail::compose(desk(), &t, kind, ev);
+                    if let Some(kind) = mesa::mail::compose::MailKind::for_event(ev) {
+                        let _ = mesa::mail::compose::compose(desk(), &t, kind, ev);
                     }
                 }
-                let _ = mesa::sla::promised_due(desk(), &t.front);
+                let _ = mesa::rules::sla::promised_due(desk(), &t.front);
             }
         }
     }
@@ -166,28 +166,28 @@ proptest! {
     fn markdown(bytes in mutated("markdown")) {
         let body = text(&bytes);
         let p = Path::new("/d/kb/articles/a.md");
-        let src = mesa::markdown::Source {
+        let src = mesa::output::markdown::Source {
             path: p,
             shown: Path::new("kb/articles/a.md"),
             body_line: 5,
             page_url: "kb/articles/a.html",
         };
         let resolver = std::collections::HashMap::new();
-        let r = mesa::markdown::render(&body, &src, &resolver);
+        let r = mesa::output::markdown::render(&body, &src, &resolver);
         if let Some(tag) = unsafe_tag(&r.html) {
             prop_assert!(false, "unsafe tag {tag} in {}", r.html);
         }
-        let _ = mesa::markdown::broken_links(&body, &src, &resolver);
+        let _ = mesa::output::markdown::broken_links(&body, &src, &resolver);
     }
 
     /// desk.yaml: parsed, and each calendar built.
     #[test]
     fn desk_yaml(bytes in mutated("desk")) {
         let path = Path::new("desk.yaml");
-        if let Ok(text) = mesa::fsread::decode(path, bytes) {
-            if let Ok(cfg) = mesa::load::parse_config(path, &text) {
+        if let Ok(text) = mesa::model::fsread::decode(path, bytes) {
+            if let Ok(cfg) = mesa::model::load::parse_config(path, &text) {
                 for c in &cfg.calendars {
-                    let _ = mesa::calendar::Calendar::from_config(c, &common::sample_root());
+                    let _ = mesa::rules::calendar::Calendar::from_config(c, &common::sample_root());
                 }
             }
         }
@@ -196,18 +196,18 @@ proptest! {
     /// `.ics` holiday files.
     #[test]
     fn ics(bytes in mutated("ics")) {
-        let _ = mesa::calendar::parse_ics(&text(&bytes));
+        let _ = mesa::rules::calendar::parse_ics(&text(&bytes));
     }
 
     /// Values given on the command line: requesters, instants, case numbers, durations.
     #[test]
     fn command_argument_values(bytes in mutated("args")) {
         for line in text(&bytes).lines() {
-            let _ = mesa::commands::parse_requester(line, None);
-            let _ = mesa::input::one_address(line);
-            let _ = mesa::ticket::Stamp::parse(line);
-            let _ = mesa::commands::normalize_id(line);
-            let _ = line.parse::<mesa::duration::Dur>();
+            let _ = mesa::steps::parse_requester(line, None);
+            let _ = mesa::model::input::one_address(line);
+            let _ = mesa::model::ticket::Stamp::parse(line);
+            let _ = mesa::steps::normalize_id(line);
+            let _ = line.parse::<mesa::model::duration::Dur>();
         }
     }
 
@@ -224,13 +224,13 @@ proptest! {
         let mut d = desk().clone();
         d.root = root.to_path_buf();
         let t = sample_ticket();
-        let mut ev = mesa::ticket::Event::new(
+        let mut ev = mesa::model::ticket::Event::new(
             t.front.events.last().unwrap().at,
             "lmartinez",
-            mesa::ticket::EventKind::Resolved,
+            mesa::model::ticket::EventKind::Resolved,
         );
         ev.text = Some("Listo".into());
-        let _ = mesa::mail::compose(&d, &t, mesa::mail::MailKind::Solution, &ev);
+        let _ = mesa::mail::compose::compose(&d, &t, mesa::mail::compose::MailKind::Solution, &ev);
     }
 }
 
@@ -281,8 +281,8 @@ fn unsafe_tag(html: &str) -> Option<String> {
     None
 }
 
-fn sample_ticket() -> mesa::ticket::Ticket {
+fn sample_ticket() -> mesa::model::ticket::Ticket {
     let path = Path::new("tickets/2026/11/261102-B0X7P.md");
     let text = String::from_utf8(corpus("tickets")[0].clone()).unwrap();
-    mesa::ticket::parse(path, &text).unwrap()
+    mesa::model::ticket::parse(path, &text).unwrap()
 }

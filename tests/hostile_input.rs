@@ -3,10 +3,10 @@
 //! must agree between `mesa check` and `mesa build`. Never a panic, never a hang, never a
 //! silent skip.
 
-mod lifecycle_support;
+mod common;
 
 use chrono::{Duration as Minutes, FixedOffset, TimeZone};
-use lifecycle_support::{git, TestDesk, MESA};
+use common::git::{git, TestDesk, MESA};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -2,13 +2,12 @@
 //! the real `mesa` binary to a real SMTP server on loopback (Python's aiosmtpd) and to a
 //! fault-injecting sink that breaks the connection mid-send.
 
-#[path = "smtp_sink/mod.rs"]
-mod smtp_sink;
+mod common;
 
-use mesa::load::Desk;
-use mesa::mail::{compose, enqueue, MailKind, Outgoing};
-use mesa::ticket::{CloseReason, Event, EventKind, Stamp, Ticket};
-use smtp_sink::{Fault, Sink};
+use common::smtp::{Fault, Sink};
+use mesa::mail::compose::{compose, enqueue, MailKind, Outgoing};
+use mesa::model::load::Desk;
+use mesa::model::ticket::{CloseReason, Event, EventKind, Stamp, Ticket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -46,7 +45,7 @@ fn sample_desk(port: u16) -> tempfile::TempDir {
 fn ticket(root: &Path) -> Ticket {
     let path = root.join(format!("tickets/2026/11/{CASE}.md"));
     let text = std::fs::read_to_string(&path).unwrap();
-    mesa::ticket::parse(&path, &text).unwrap()
+    mesa::model::ticket::parse(&path, &text).unwrap()
 }
 
 fn at(s: &str) -> Stamp {
@@ -928,7 +927,7 @@ fn lifecycle_steps_queue_threaded_mail_recorded_in_the_ticket() {
 
     // The ticket's events carry the Message-IDs of the queued mail.
     let rel = format!("tickets/20{}/{}/{id}.md", &id[0..2], &id[2..4]);
-    let t = mesa::ticket::parse(
+    let t = mesa::model::ticket::parse(
         Path::new(&rel),
         &std::fs::read_to_string(root.join(&rel)).unwrap(),
     )

@@ -1,17 +1,17 @@
 //! `mesa calendar`, `mesa sla` and `mesa report` run as the real binary on a temp copy of the
 //! sample desk; and the report's totals property on random valid tickets.
 
-mod support_sla;
+mod common;
 
 use chrono::{DateTime, Duration, Utc};
-use mesa::calendar::Calendars;
-use mesa::report::{self, By};
-use mesa::ticket::{EventKind, Stamp, Ticket};
+use common::sla::*;
+use mesa::model::ticket::{EventKind, Stamp, Ticket};
+use mesa::output::report::{self, By};
+use mesa::rules::calendar::Calendars;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support_sla::*;
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -56,7 +56,7 @@ fn mesa(desk: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn write_ticket(root: &Path, front: mesa::ticket::TicketFront) -> PathBuf {
+fn write_ticket(root: &Path, front: mesa::model::ticket::TicketFront) -> PathBuf {
     let created = front.events[0].at;
     let rel = Ticket::relative_path(&front.id, &created);
     let path = root.join(&rel);

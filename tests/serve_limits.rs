@@ -2,9 +2,9 @@
 //! is too big, too many connections at once; and a non-loopback bind, which needs `--public`
 //! or `--allow-remote` and says what it exposes. (Path traversal: tests/serve.rs.)
 
-mod serve_support;
+mod common;
 
-use serve_support::{raw_request, sample_desk, Serve};
+use common::serve::{raw_request, sample_desk, Serve};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;

@@ -1,0 +1,29 @@
+//! `mesa build`: the static site. Load the desk -> prepare shared data (kb pages rendered once,
+//! ticket rows, indexes) -> render every page in parallel with rayon, writing as it goes ->
+//! search index and assets -> swap the new site into place.
+//!
+//! Pages get a small per-page Tera context (the page's own data plus a few globals); indexes
+//! are inserted only into the pages that show them, so cost stays linear in the page count.
+//! Every link is relative so the site works from `file://`, any static host or `mesa serve`.
+//!
+//! - [`context`]: what every page renderer shares (the desk, options, links, ticket rows);
+//! - [`paths`]: where each page lives;
+//! - [`pipeline`]: a full build; [`incremental`]: `mesa serve`'s rebuild of what changed;
+//! - `kbpages`, `tickets`, `reports`: the pages; [`theme`], [`fmt`], [`output`], [`history`]:
+//!   templates, formatting, writing files, authorship from git.
+
+pub mod context;
+pub mod fmt;
+pub mod history;
+pub mod incremental;
+mod kbpages;
+pub mod output;
+pub mod paths;
+pub mod pipeline;
+mod reports;
+pub mod theme;
+mod tickets;
+
+pub use context::{BuildOptions, BuildSummary, Link};
+pub use incremental::Session;
+pub use pipeline::build;
