@@ -126,8 +126,12 @@ pub fn acquire(root: &Path, command: &str) -> Result<DeskLock> {
         .filter(|s| s.is_finite() && *s >= 0.0)
         .map(Duration::from_secs_f64)
         .unwrap_or(DEFAULT_WAIT);
-    let dir = git_dir(root)?;
-    let path = dir.join(LOCK_FILE);
+    // A desk outside git (steps with --no-commit) is locked by a file in the desk itself.
+    let in_git = git_dir(root).ok();
+    let (dir, path) = match &in_git {
+        Some(d) => (d.clone(), d.join(LOCK_FILE)),
+        None => (root.to_path_buf(), root.join(format!(".{LOCK_FILE}"))),
+    };
     // Taken again by this process: one more holder, nothing to wait for or repair.
     if let Ok(mut held) = HELD.lock() {
         if let Some(entry) = held.iter_mut().find(|(p, _)| *p == path) {
@@ -189,6 +193,9 @@ pub fn acquire(root: &Path, command: &str) -> Result<DeskLock> {
         repaired: Vec::new(),
         requeue: None,
     };
+    if in_git.is_none() {
+        return Ok(lock);
+    }
     if let Some(since) = stale_since {
         lock.repaired.extend(remove_git_locks(&dir, since));
     }
@@ -202,14 +209,14 @@ pub fn acquire(root: &Path, command: &str) -> Result<DeskLock> {
 /// Creates the lock file with its contents in one step: written to a temp file, then hard
 /// linked into place (which fails when the lock exists), so no reader sees it half written.
 fn try_create(dir: &Path, path: &Path, me: &Holder) -> std::io::Result<()> {
-    let tmp = dir.join(format!("mesa.lock.{}.tmp", me.pid));
+    let tmp = dir.join(format!(".mesa.lock.{}.tmp", me.pid));
     std::fs::write(&tmp, me.to_text())?;
     let r = std::fs::hard_link(&tmp, path);
     let _ = std::fs::remove_file(&tmp);
     r
 }
 
-/// Removes the temporary lock files (`mesa.lock.PID.tmp`, `.stale`) of processes that no longer
+/// Removes the temporary lock files (`.mesa.lock.PID.tmp`, `.stale`) of processes that no longer
 /// run (killed between writing one and linking it). A live process's are left alone.
 fn remove_dead_temps(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -217,7 +224,7 @@ fn remove_dead_temps(dir: &Path) {
     };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix("mesa.lock.") else {
+        let Some(rest) = name.strip_prefix(".mesa.lock.") else {
             continue;
         };
         let Some((pid, _)) = rest.split_once('.') else {
@@ -235,7 +242,7 @@ fn remove_dead_temps(dir: &Path) {
 /// Takes a dead holder's lock out of the way: renamed aside (only one waiter wins the rename),
 /// checked to still be the dead holder's, then deleted. Returns when it was taken.
 fn take_over(dir: &Path, path: &Path, seen: &str) -> Option<SystemTime> {
-    let aside = dir.join(format!("mesa.lock.{}.stale", std::process::id()));
+    let aside = dir.join(format!(".mesa.lock.{}.stale", std::process::id()));
     let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
     std::fs::rename(path, &aside).ok()?;
     let now = std::fs::read_to_string(&aside).unwrap_or_default();
