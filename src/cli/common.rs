@@ -66,19 +66,11 @@ impl Global {
 
     /// Activates `--lang`, else the desk's `language`, else Spanish.
     pub fn activate_language(&self, root: Option<&Path>) {
-        let lang = self.lang.clone().unwrap_or_else(|| {
-            // Checked before reading: a refusal's message would activate the default catalog.
-            root.map(|r| r.join(load::DESK_FILE))
-                .filter(|p| std::fs::symlink_metadata(p).is_ok())
-                .and_then(|p| crate::model::fsread::read_text(&p).ok())
-                .and_then(|t| {
-                    t.lines().find_map(|l| {
-                        l.strip_prefix("language:")
-                            .map(|v| v.trim().trim_matches('"').to_string())
-                    })
-                })
-                .unwrap_or_else(|| "es".into())
-        });
+        let lang = self
+            .lang
+            .clone()
+            .or_else(|| root.and_then(load::desk_language))
+            .unwrap_or_else(|| "es".into());
         i18n::activate(Catalog::load(&lang, root));
     }
 }

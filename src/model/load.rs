@@ -43,6 +43,20 @@ impl Desk {
     }
 }
 
+/// The `language:` a desk's desk.yaml declares, read without parsing the file (the language
+/// is needed before anything else, even for a desk too broken to load).
+pub fn desk_language(root: &Path) -> Option<String> {
+    // Through the safe reader, checked to exist first: this runs before the language is
+    // active, and a refusal's message would activate the default catalog.
+    let path = root.join(DESK_FILE);
+    std::fs::symlink_metadata(&path).ok()?;
+    let text = crate::model::fsread::read_text(&path).ok()?;
+    text.lines().find_map(|l| {
+        l.strip_prefix("language:")
+            .map(|v| v.trim().trim_matches('"').trim_matches('\'').to_string())
+    })
+}
+
 /// Walks up from `start` to the first folder holding `desk.yaml`.
 pub fn find_desk(start: &Path) -> Option<PathBuf> {
     crate::model::fsread::find_desk(start)

@@ -23,6 +23,7 @@ pub mod i18n;
 pub mod ids;
 pub mod input;
 pub mod kb;
+pub mod labels;
 pub mod links;
 pub mod load;
 pub mod schema;
