@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod common;
+pub mod doctor;
 pub mod kb;
 pub mod outbox;
 pub mod progress;
@@ -118,6 +119,9 @@ pub enum Command {
         #[command(subcommand)]
         action: outbox::OutboxCommand,
     },
+    /// What this clone lacks (hooks, merge driver, .gitattributes, identity, mail settings,
+    /// a stale index) and how to fix each; exit 1 when something is missing.
+    Doctor(doctor::DoctorArgs),
 }
 
 /// Parses the command line and runs the command; the process exit code.
@@ -152,6 +156,7 @@ pub fn main() -> ExitCode {
         Command::Serve { port, bind, public } => site::serve(&global, port, &bind, public),
         Command::Outbox { action } => outbox::run(&global, &action),
         Command::Kb { action } => kb::run(&global, &action),
+        Command::Doctor(a) => doctor::run(&global, a),
     };
     finish(&global, result)
 }

@@ -2,8 +2,13 @@
 //!
 //! - [`git`]: atomic writes and one commit per step, with the agent as author.
 //! - [`merge`]: the merge driver that unions ticket event logs.
-//! - [`hooks`]: installing the merge driver and the pre-commit check in a clone; new desks.
+//! - [`hooks`]: installing the merge driver and the pre-commit check in a clone, and sharing
+//!   `.gitattributes` through a commit.
+//! - [`init`]: new desks (`mesa init`), an organisation's own or the sample.
+//! - [`doctor`]: what a clone lacks (`mesa doctor`), as findings with their fixes.
 
+pub mod doctor;
 pub mod git;
 pub mod hooks;
+pub mod init;
 pub mod merge;
