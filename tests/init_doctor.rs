@@ -600,3 +600,62 @@ fn doctor_reports_what_a_clone_lacks_and_how_to_fix_it() {
     std::fs::remove_file(&page).unwrap();
     assert_eq!(doctor(&sb, &clone), (vec![], Some(0)));
 }
+
+/// On a terminal, `mesa init DIR` asks for what the flags leave out (here: everything), with
+/// git's identity and `soporte@DOMAIN` as defaults. The terminal is a real pseudo-terminal from
+/// util-linux's `script`.
+#[test]
+fn init_on_a_terminal_asks_for_what_is_missing() {
+    let has_script = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("skipped: util-linux `script` (a pseudo-terminal) is not installed");
+        return;
+    }
+    let sb = Sandbox::new();
+    let target = sb.path("asked");
+    // sample? no; name; domain; language [es]; support email [soporte@DOMAIN]; country; zone;
+    // name; email.
+    let answers =
+        "n\nAcme Ltda\nacme.example.co\n\n\nCO\nAmerica/Bogota\nAna Pérez\nana@acme.example.co\n";
+    let mut cmd = Command::new("script");
+    cmd.current_dir(sb.tmp.path()).args([
+        "-qec",
+        &format!("{} init {}", env!("CARGO_BIN_EXE_mesa"), target.display()),
+        "/dev/null",
+    ]);
+    sb.env(&mut cmd);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answers.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{said}{}", text(&out.stderr));
+    assert!(said.contains("Nombre de la organización"), "{said}");
+    assert!(said.contains("[soporte@acme.example.co]"), "{said}");
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(target.join("desk.yaml")).unwrap()).unwrap();
+    assert_eq!(doc["organisation"]["name"].as_str(), Some("Acme Ltda"));
+    assert_eq!(
+        doc["organisation"]["support_email"].as_str(),
+        Some("soporte@acme.example.co")
+    );
+    assert_eq!(doc["calendars"][0]["holidays"].as_str(), Some("co"));
+    assert_eq!(
+        doc["agents"][0]["email"].as_str(),
+        Some("ana@acme.example.co")
+    );
+    ok(&sb.mesa(&target, &["check"]));
+}
