@@ -4,6 +4,7 @@
 
 use super::common::{Format, Global};
 use crate::model::diag::{Error, Result};
+use crate::model::i18n::Catalog;
 use crate::model::load::Desk;
 use crate::store::git::Author;
 use crate::store::hooks::{install, share_attributes, Shared};
@@ -180,17 +181,7 @@ fn gather(global: &Global, a: &InitArgs) -> Result<Start> {
 
 /// `mesa init DIR`.
 pub fn init(global: &Global, a: InitArgs) -> Result<ExitCode> {
-    if global.lang.is_none() {
-        // Questions in the language asked for, so a new English desk speaks English at once.
-        let lang = a.language.clone();
-        Global {
-            lang,
-            ..global.clone()
-        }
-        .activate_language(None);
-    } else {
-        global.activate_language(None);
-    }
+    // Questions and refusals come in the interface language (`--lang`, else Spanish).
     let start = gather(global, &a)?;
     let author = match &start {
         Start::Empty(org) => Author {
@@ -209,7 +200,14 @@ pub fn init(global: &Global, a: InitArgs) -> Result<ExitCode> {
     };
     let created = crate::store::init::init_desk(&a.dir, &start, &author)?;
     // From here on, the new desk's own language.
-    global.activate_language(Some(&a.dir));
+    // What was made is told in the new desk's language (unless `--lang` says otherwise), so a
+    // new English desk answers in English at once.
+    let lang = global
+        .lang
+        .clone()
+        .or_else(|| crate::model::load::desk_language(&a.dir))
+        .unwrap_or_else(|| "es".into());
+    let cat = Catalog::load(&lang, Some(&a.dir));
     match global.format {
         Format::Json => println!(
             "{}",
@@ -223,12 +221,16 @@ pub fn init(global: &Global, a: InitArgs) -> Result<ExitCode> {
             })
         ),
         Format::Text => {
-            println!("{}", tr!("hooks.initialised", path = a.dir.display()));
+            let path = a.dir.display();
+            println!("{}", cat.format("hooks.initialised", &[("path", &path)]));
             if let Some(country) = &created.country_without_rules {
-                println!("  {}", tr!("init.no_holiday_rules", country = country));
+                println!(
+                    "  {}",
+                    cat.format("init.no_holiday_rules", &[("country", country)])
+                );
             }
             if !global.quiet {
-                println!("  {}", tr!("hooks.init_next"));
+                println!("  {}", cat.get("hooks.init_next"));
             }
         }
     }
