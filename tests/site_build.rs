@@ -966,3 +966,42 @@ fn streamed_articles_are_written_indexed_and_listed() {
     assert!(tag.contains("flujo-000.html") && tag.contains("flujo-119.html"));
     assert!(read(&b.out.join("kb/index.html")).contains("Resumen del flujo 57."));
 }
+
+/// The site's help page links one guide per persona, each rendered into the site from docs/
+/// (so the links work from file://), and every page's navigation leads to it.
+#[test]
+fn help_page_links_every_persona_guide_inside_the_site() {
+    let desk = sample_desk();
+    let b = build(desk.path(), &[]);
+    assert!(b.ok, "build failed: {}", b.stderr);
+    let index = read(&b.out.join("help/index.html"));
+    for (page, doc) in [
+        ("agent", "agent.md"),
+        ("supervisor", "supervisor.md"),
+        ("kb-author", "kb-author.md"),
+        ("administrator", "administrator.md"),
+        ("adapting", "adapting.md"),
+    ] {
+        assert!(
+            index.contains(&format!("href=\"../help/{page}.html\"")),
+            "{page} not linked from the help page"
+        );
+        let html = read(&b.out.join(format!("help/{page}.html")));
+        // The page carries the document's own title (its first heading in docs/).
+        let source = std::fs::read_to_string(repo().join("docs").join(doc)).unwrap();
+        let title = source.lines().next().unwrap().trim_start_matches("# ");
+        assert!(
+            html.contains(&format!("<h1>{title}</h1>")),
+            "{page}: {title}"
+        );
+    }
+    // Every page's navigation has the help link (here: home and a ticket index).
+    for page in ["index.html", "tickets/index.html"] {
+        let html = read(&b.out.join(page));
+        assert!(html.contains("help/index.html\">Ayuda</a>"), "{page}");
+    }
+    // Links between the guides stay inside the site.
+    let agent = read(&b.out.join("help/agent.html"));
+    assert!(agent.contains("href=\"../help/administrator.html\""));
+    assert!(!agent.contains(".md\""));
+}

@@ -115,8 +115,9 @@ pub enum Command {
         #[arg(long)]
         allow_remote: bool,
     },
-    /// What a killed or concurrent command left (locks, a half-done step, a stale index);
-    /// `--repair` repairs it.
+    /// What this clone lacks (hooks, merge driver, .gitattributes, identity, mail settings)
+    /// and what a killed or concurrent command left (locks, a half-done step, a stale index),
+    /// with how to fix each; `--repair` repairs what a killed command left.
     Doctor {
         /// Repair: take over a dead command's lock, finish or undo its step, fix the index.
         #[arg(long)]

@@ -137,6 +137,15 @@ pub fn calendar(global: &Global, year: Option<i32>) -> Result<ExitCode> {
         if closed.is_empty() {
             text.push_str(&format!("    {}\n", tr!("calendar.no_holidays")));
         }
+        // A desk outside Colombia has no holiday rules: say what to do instead.
+        if cfg.is_some_and(|c| {
+            c.holidays.is_none() && c.holidays_ics.is_none() && c.closed.is_empty()
+        }) {
+            text.push_str(&format!(
+                "    {}\n",
+                tr!("calendar.no_holiday_source", id = cal.id)
+            ));
+        }
         for (d, k) in &closed {
             let wd = tr!(&format!(
                 "calendar.weekday.{}",

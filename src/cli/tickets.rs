@@ -78,7 +78,8 @@ pub enum TicketCommand {
     List(Box<super::view::ListArgs>),
     /// Follow-ups and auto-closes that are due, and SLA warnings (for cron or CI).
     Sweep(super::sweep::SweepArgs),
-    /// Create a new desk: default configuration, knowledge base, theme, git repository, hooks.
+    /// Create a new desk in a new git repository: your organisation's own, empty (asks on a
+    /// terminal for what the options leave out), or the sample desk with --sample.
     Init(super::setup::InitArgs),
     /// Set up this clone: merge driver for tickets and the pre-commit check.
     Hooks(super::setup::HooksArgs),

@@ -76,6 +76,15 @@ fn default_language() -> String {
 #[serde(deny_unknown_fields)]
 pub struct Organisation {
     pub name: String,
+    /// ISO 3166 country code (`CO`): picks the holiday rule set of new calendars.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// The organisation's email domain (`example.com`).
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Where customers write for support.
+    #[serde(default)]
+    pub support_email: Option<String>,
     #[serde(default)]
     pub full_name: Option<String>,
     #[serde(default)]
@@ -198,6 +207,9 @@ pub struct Owner {
 pub struct CalendarConfig {
     pub id: String,
     pub name: String,
+    /// The calendar's time zone when it differs from the desk's; absent, it is the desk's
+    /// `time_zone` (filled in when desk.yaml is read, so there is one setting to change).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub time_zone: String,
     /// Open every minute of every day; `hours` and holidays are then ignored.
     #[serde(default)]

@@ -83,7 +83,14 @@ pub fn parse_config(path: &Path, text: &str) -> std::result::Result<DeskConfig, 
         body: "",
         yaml_line: 1,
     };
-    front_matter::parse(path, &split)
+    let mut config: DeskConfig = front_matter::parse(path, &split)?;
+    // A calendar without its own zone runs in the desk's: one setting for the whole desk.
+    for cal in &mut config.calendars {
+        if cal.time_zone.is_empty() {
+            cal.time_zone = config.time_zone.clone();
+        }
+    }
+    Ok(config)
 }
 
 /// Loads every `*.md` file of `dir` as a page with front matter `F`, sorted by id.

@@ -387,7 +387,8 @@ pub fn check_config(desk: &Desk) -> Vec<Diagnostic> {
         }
     }
     for (i, cal) in cfg.calendars.iter().enumerate() {
-        if cal.time_zone.parse::<chrono_tz::Tz>().is_err() {
+        // An inherited zone is the desk's, already reported above when wrong.
+        if cal.time_zone != cfg.time_zone && cal.time_zone.parse::<chrono_tz::Tz>().is_err() {
             p(
                 format!("calendars.{i}.time_zone"),
                 tr!("check.bad_time_zone", tz = cal.time_zone),

@@ -296,7 +296,9 @@ pub fn commit_all(repo: &Repository, message: &str, author: &Author) -> Result<O
     let tree_id = index.write_tree()?;
     let tree = repo.find_tree(tree_id)?;
     let sig = author.signature()?;
-    let oid = repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &[])?;
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    let oid = repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)?;
     index.write()?;
     Ok(oid)
 }

@@ -42,6 +42,8 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "escalation.html",
     "priorities.html",
     "contact.html",
+    "help.html",
+    "help_index.html",
     "tickets_index.html",
     "ticket.html",
     "reports.html",
