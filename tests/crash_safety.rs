@@ -4,8 +4,8 @@
 //! `git status` is clean, `git fsck` passes, `mesa check` passes, and every step a command
 //! reported as done is in HEAD.
 //!
-//! `MESA_KILL_RUNS` sets the number of killed runs (default 300; CI keeps the default, which
-//! takes well under two minutes on the release binary).
+//! `MESA_KILL_RUNS` sets the number of runs (default 300, about 40 s on the release binary);
+//! on a machine so loaded that they would pass 90 s, the loop stops there, after at least 100.
 
 mod common;
 
@@ -109,7 +109,13 @@ fn kill_9_at_random_points_never_loses_a_reported_step() {
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
     let mut reported: Vec<String> = Vec::new();
     let mut killed = 0;
+    let budget = Instant::now();
+    let mut done = 0;
     for i in 0..runs {
+        if i >= 100 && budget.elapsed() > Duration::from_secs(90) {
+            break;
+        }
+        done = i + 1;
         let text = format!("step-{i}");
         let public = i % 3 == 0;
         let mut args = vec!["comment", id.as_str(), "--text", text.as_str()];
@@ -146,7 +152,7 @@ fn kill_9_at_random_points_never_loses_a_reported_step() {
         }
     }
     // The next command repairs whatever the last kill left.
-    desk.ok(&at(10 + runs), &["comment", &id, "--text", "final"]);
+    desk.ok(&at(10 + done), &["comment", &id, "--text", "final"]);
     reported.push("final".into());
     assert_consistent(&desk, "at the end");
     let head = head_text(&desk, &id);
@@ -168,11 +174,11 @@ fn kill_9_at_random_points_never_loses_a_reported_step() {
         assert!(!gitdir.join(f).exists(), "{f} left behind");
     }
     assert!(
-        killed > runs / 4,
-        "only {killed} of {runs} runs were killed mid-way"
+        killed > done / 4,
+        "only {killed} of {done} runs were killed mid-way"
     );
     eprintln!(
-        "{runs} runs, {killed} killed mid-way, {} reported",
+        "{done} runs, {killed} killed mid-way, {} reported",
         reported.len()
     );
 }
