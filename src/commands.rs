@@ -680,7 +680,7 @@ fn report(
     extra: serde_json::Value,
 ) -> ExitCode {
     let customer = desk.config.customer(&rec.ticket.front.customer);
-    let next = workflow::next_steps(desk.rules(), customer, &rec.state);
+    let next = workflow::next_steps(&rec.ticket.front.id, desk.rules(), customer, &rec.state);
     let f = &rec.ticket.front;
     match global.format {
         Format::Json => {
@@ -1253,7 +1253,7 @@ fn show(global: &Global, a: ShowArgs) -> Result<ExitCode> {
     let rules = desk.rules();
     let customer = desk.config.customer(&f.customer);
     let (state, errors) = workflow::replay(rules, customer, &f.events);
-    let next = workflow::next_steps(rules, customer, &state);
+    let next = workflow::next_steps(&f.id, rules, customer, &state);
     let applicable: Vec<&crate::kb::Check> = state
         .incident
         .as_deref()

@@ -14,6 +14,7 @@ pub mod check;
 pub mod cli;
 pub mod cli_sla;
 pub mod commands;
+pub mod csv;
 pub mod desk;
 pub mod diag;
 pub mod duration;

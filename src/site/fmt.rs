@@ -112,6 +112,22 @@ impl Fmt {
         out
     }
 
+    /// "20/11/2026 10:05": a date and time that fits a table cell, in the desk's zone.
+    pub fn short_datetime(&self, t: DateTime<Utc>) -> String {
+        use chrono::Timelike;
+        let d = t.with_timezone(&self.tz);
+        let pattern = self.cat.get("site.fmt.short_datetime");
+        fill(&pattern, |name| {
+            Some(std::borrow::Cow::Owned(match name {
+                "dd" => format!("{:02}", d.day()),
+                "mm" => format!("{:02}", d.month()),
+                "yyyy" => d.year().to_string(),
+                "time" => format!("{:02}:{:02}", d.hour(), d.minute()),
+                _ => return None,
+            }))
+        })
+    }
+
     pub fn stamp(&self, s: &Stamp) -> String {
         self.datetime(s.utc())
     }

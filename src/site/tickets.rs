@@ -32,7 +32,16 @@ pub struct Row {
     /// Worst clock state (`breached`, `at_risk`, `running`, `paused`, `met`...) or `none`.
     pub sla: &'static str,
     pub sla_label: String,
+    /// `sla` as a number for sorting, worst first (see [`severity`]); 9 without clocks.
+    pub sla_rank: u8,
+    /// The soonest due instant of a clock still running (past when overdue), short, RFC 3339
+    /// and in Unix seconds for sorting.
+    pub due: String,
+    pub due_iso: String,
+    pub due_ts: Option<i64>,
     pub created: String,
+    /// The creation instant, short enough for a table cell.
+    pub created_short: String,
     pub created_iso: String,
     /// `YYYY-MM` of creation, in the desk's time zone.
     pub month: String,
@@ -179,6 +188,12 @@ pub(super) fn one(
     }
     let clocks = crate::sla::clocks_with(desk, &site.cals, f, site.now);
     let sla = worst(&clocks);
+    let due = clocks
+        .iter()
+        .filter(|c| !c.stopped)
+        .filter_map(|c| c.due.as_ref())
+        .min()
+        .map(|d| d.with_timezone(&chrono::Utc));
     let status = state.status();
     let created = t.created_at();
     let created_local = created.map(|c| c.utc().with_timezone(&site.fmt.tz));
@@ -214,7 +229,14 @@ pub(super) fn one(
             .unwrap_or_default(),
         sla,
         sla_label: sla_label(site, sla),
+        sla_rank: clocks.iter().map(|c| severity(c.state)).min().unwrap_or(9),
+        due: due.map(|d| site.fmt.short_datetime(d)).unwrap_or_default(),
+        due_iso: due.map(|d| d.to_rfc3339()).unwrap_or_default(),
+        due_ts: due.map(|d| d.timestamp()),
         created: created.map(|c| site.fmt.stamp(&c)).unwrap_or_default(),
+        created_short: created
+            .map(|c| site.fmt.short_datetime(c.utc()))
+            .unwrap_or_default(),
         created_iso: created.map(|c| c.to_string()).unwrap_or_default(),
         month: created_local
             .map(|c| c.format("%Y-%m").to_string())
@@ -368,7 +390,7 @@ pub(super) fn one(
         "checklist": checklist,
         "incident_case": incident.map(|(c, _)| Link { title: c.front.title.clone(), url: super::kbpages::seg_path(&super::kbpages::case_file(&c.id)) }),
         "articles": articles,
-        "next": workflow::next_steps(rules, customer, &state),
+        "next": workflow::next_steps(&f.id, rules, customer, &state),
         "rule_errors": errors.iter().map(|e| format!("#{}: {}", e.event + 1, e.message)).collect::<Vec<_>>(),
         "month": row.month,
     });

@@ -274,6 +274,16 @@ impl Browser {
         )
     }
 
+    /// Runs an asynchronous `script`: its last argument is the callback that returns the value
+    /// (within the session's 30 s script timeout).
+    pub fn exec_async(&self, script: &str, args: Value) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": script, "args": args})),
+        )
+    }
+
     /// Waits until `script` returns something truthy; returns it.
     pub fn wait_for(&self, what: &str, script: &str, args: Value) -> Value {
         let deadline = Instant::now() + Duration::from_secs(15);
