@@ -463,3 +463,144 @@ fn every_csv_reads_in_a_spanish_spreadsheet() {
         }
     }
 }
+
+/// The pages as staff read them: the findings of issue 13, each checked on the built site.
+#[test]
+fn pages_read_as_staff_expect() {
+    let desk = temp_desk(true);
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    build(desk.path(), &site, &[]);
+    let read = |rel: &str| std::fs::read_to_string(site.join(rel)).unwrap();
+
+    // The home page's title is the desk's name, once; one search box there and on every page.
+    let home = read("index.html");
+    assert!(
+        home.contains("<title>SGM Mesa de Servicio</title>"),
+        "home title: {:?}",
+        home.split("<title>")
+            .nth(1)
+            .map(|t| &t[..t.find('<').unwrap_or(0)])
+    );
+    for e in walkdir::WalkDir::new(&site)
+        .into_iter()
+        .filter_map(|e| e.ok())
+    {
+        if e.path().extension().is_some_and(|x| x == "html") {
+            let page = std::fs::read_to_string(e.path()).unwrap();
+            assert!(
+                page.matches("role=\"search\"").count() <= 1,
+                "{}: one search box",
+                e.path().display()
+            );
+        }
+    }
+    assert_eq!(
+        home.matches("type=\"search\"").count(),
+        1,
+        "home: one search box"
+    );
+
+    // Plurals.
+    let playbook = read("playbook/index.html");
+    assert!(!playbook.contains(">1 verificaciones<"), "1 verificación");
+    assert!(
+        playbook.contains(">1 verificación<"),
+        "the sample has single-check incidents"
+    );
+
+    // The printed playbook has places for the case number and the agent, at the top.
+    for rel in [
+        "playbook/acceso.html",
+        "playbook/dispositivos/no-captura-foto.html",
+    ] {
+        let page = read(rel);
+        let fields = page.find("print-fields").expect("print fields");
+        assert!(
+            fields < page.find("class=\"checklist").unwrap(),
+            "{rel}: before the checklist"
+        );
+        assert!(page[fields..].contains("Caso n.º") && page[fields..].contains("Agente"));
+    }
+
+    // The tickets index: a due column, sortable, short dates that fit a cell.
+    let index = read("tickets/index.html");
+    assert!(
+        index.contains("data-sort=\"num\">Vence</button>"),
+        "due column"
+    );
+    let rows: Vec<&str> = index
+        .split("<tr data-status=")
+        .skip(1)
+        .map(|r| &r[..r.find("</tr>").unwrap()])
+        .collect();
+    assert!(rows.len() >= 5);
+    for row in &rows {
+        assert_eq!(row.matches("class=\"when\"").count(), 2, "{row}");
+        assert!(!row.contains(" de 2026"), "long date in a cell: {row}");
+    }
+    assert!(
+        rows.iter().any(|r| {
+            let due = r.split("class=\"when\" data-value=\"").nth(1).unwrap();
+            !due.starts_with("99999999999") && due.contains("2026 ")
+        }),
+        "some open ticket has a due instant"
+    );
+
+    // A ticket page: status shown once, labelled; the next step names the real case number.
+    let ticket = walkdir::WalkDir::new(site.join("tickets/2026"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with("261102-C4K7P"))
+        .expect("the sample ticket's page");
+    let page = std::fs::read_to_string(ticket.path()).unwrap();
+    let article = &page[page.find("<article class=\"ticket\">").unwrap()..];
+    let header = &article[..article.find("</header>").unwrap()];
+    assert_eq!(header.matches("En análisis").count(), 1, "{header}");
+    assert!(
+        header.contains("<dt>Estado</dt>") && header.contains("<dt>ANS</dt>"),
+        "{header}"
+    );
+    let next = &page[page.find("class=\"card next\"").unwrap()..];
+    let next = &next[..next.find("</section>").unwrap()];
+    assert!(next.contains("mesa resolve 261102-C4K7P"), "{next}");
+    assert!(!next.contains(" ID "), "{next}");
+
+    // Charts: whole-number ticks on the count charts, a value on each bar.
+    let reports = read("reports/index.html");
+    let charts: Vec<&str> = reports.split("<svg class=\"chart\"").skip(1).collect();
+    assert_eq!(charts.len(), 3);
+    for chart in &charts {
+        let ticks: Vec<&str> = chart
+            .split("text-anchor=\"end\">")
+            .skip(1)
+            .map(|t| &t[..t.find('<').unwrap()])
+            .collect();
+        assert!(ticks.len() >= 2, "{chart}");
+        for t in &ticks {
+            assert!(t.parse::<u32>().is_ok(), "tick {t:?} is a whole number");
+        }
+        let steps: Vec<u32> = ticks.iter().map(|t| t.parse().unwrap()).collect();
+        assert!(
+            steps.windows(2).all(|w| w[1] - w[0] == steps[1] - steps[0]),
+            "{steps:?}"
+        );
+        assert_eq!(
+            chart.matches("<rect class=\"b").count() - chart.matches("width=\"12\"").count(),
+            chart.matches("class=\"value\"").count(),
+            "a value label per bar"
+        );
+    }
+
+    // Search snippets start with what the article says, not with its tags.
+    let pages = read("search/pages.js");
+    let row = pages
+        .split("[\"kb/articles/roles.html\",")
+        .nth(1)
+        .expect("the article in the search index");
+    let snippet = row.split("\",\"").nth(2).unwrap();
+    assert!(
+        snippet.starts_with("Quién participa en la atención de un caso"),
+        "{snippet}"
+    );
+}

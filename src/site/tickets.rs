@@ -192,8 +192,7 @@ pub(super) fn one(
         .iter()
         .filter(|c| !c.stopped)
         .filter_map(|c| c.due.as_ref())
-        .min()
-        .map(|d| d.with_timezone(&chrono::Utc));
+        .min();
     let status = state.status();
     let created = t.created_at();
     let created_local = created.map(|c| c.utc().with_timezone(&site.fmt.tz));
@@ -230,7 +229,9 @@ pub(super) fn one(
         sla,
         sla_label: sla_label(site, sla),
         sla_rank: clocks.iter().map(|c| severity(c.state)).min().unwrap_or(9),
-        due: due.map(|d| site.fmt.short_datetime(d)).unwrap_or_default(),
+        due: due
+            .map(|d| site.fmt.short_datetime(d.with_timezone(&chrono::Utc)))
+            .unwrap_or_default(),
         due_iso: due.map(|d| d.to_rfc3339()).unwrap_or_default(),
         due_ts: due.map(|d| d.timestamp()),
         created: created.map(|c| site.fmt.stamp(&c)).unwrap_or_default(),
