@@ -480,6 +480,12 @@ fn next_steps_for_every_open_status() {
         steps.iter().any(|s| s.contains("conexiones-fisicas")),
         "{steps:?}"
     );
+    // The commands to run name the case, not a placeholder.
+    assert!(
+        steps.iter().any(|s| s.contains("resolve 261102-C4K7P")),
+        "{steps:?}"
+    );
+    assert!(!steps.iter().any(|s| s.contains(" ID ")), "{steps:?}");
     t.resolve();
     assert!(!workflow::next_steps("261102-C4K7P", rules(), Some(t.customer), &t.state).is_empty());
 }
