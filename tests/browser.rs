@@ -4,13 +4,11 @@
 //! Without Chromium and chromedriver these tests say that they were skipped and pass; with
 //! `MESA_REQUIRE_BROWSER=1` (as `.ci/run` sets) a missing browser fails them.
 
-mod browser_support;
 mod common;
-mod serve_support;
 
-use browser_support::{browser_or_skip, screenshot_dir, Browser};
+use common::browser::{browser_or_skip, screenshot_dir, Browser};
+use common::serve::{new_ticket, sample_desk, Serve};
 use serde_json::{json, Value};
-use serve_support::{new_ticket, sample_desk, Serve};
 use std::path::Path;
 use std::time::Duration;
 
@@ -605,7 +603,7 @@ fn axe_finds_no_serious_problem_on_any_kind_of_page() {
         return;
     };
     let source = std::fs::read_to_string(axe_js).unwrap();
-    let docs = std::fs::read_to_string(serve_support::repo().join("docs/site.md")).unwrap();
+    let docs = std::fs::read_to_string(common::sample_root().join("docs/site.md")).unwrap();
     let explained = docs
         .split("## Accessibility")
         .nth(1)
