@@ -29,18 +29,19 @@ fn cell_text(site: &Site, c: Cell) -> String {
     }
 }
 
-/// A vertical bar chart as inline SVG; `series` share the x labels, values may be missing.
+/// A vertical bar chart as inline SVG, `w` units wide; `series` share the x labels, values may be missing.
 /// The y axis runs from 0 to `axis.0` with a gridline every `axis.1` (whole numbers, see
 /// [`count_axis`]); each bar carries its value, written by `label`. The same figures are in
 /// the table next to the chart, for screen readers and for reading exact values.
 fn bar_chart(
+    w: f64,
     title: &str,
     labels: &[String],
     series: &[(String, Vec<Option<f64>>)],
     axis: (f64, f64),
     label: &dyn Fn(f64) -> String,
 ) -> String {
-    let (w, h, left, bottom, top) = (640.0, 250.0, 44.0, 46.0, 24.0);
+    let (h, left, bottom, top) = (250.0, 44.0, 46.0, 24.0);
     let plot_w = w - left - 10.0;
     let plot_h = h - bottom - top;
     let n = labels.len().max(1) as f64;
@@ -92,13 +93,33 @@ fn bar_chart(
                 );
             }
         }
-        let _ = write!(
-            s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            left + group_w * (gi as f64 + 0.5),
-            h - bottom + 16.0,
-            escape(group)
-        );
+        // A label wider than its group (about 6.5 units a character) goes on two lines,
+        // broken at the space nearest its middle.
+        let cx = left + group_w * (gi as f64 + 0.5);
+        let y = h - bottom + 16.0;
+        let wide = group.chars().count() as f64 * 6.5 > group_w;
+        let middle = group.len() / 2;
+        let split = group
+            .match_indices(' ')
+            .map(|(i, _)| i)
+            .min_by_key(|i| i.abs_diff(middle));
+        match split.filter(|_| wide) {
+            Some(i) => {
+                let _ = write!(
+                    s,
+                    "<text x=\"{cx:.1}\" y=\"{y:.1}\" text-anchor=\"middle\"><tspan x=\"{cx:.1}\">{}</tspan><tspan x=\"{cx:.1}\" dy=\"14\">{}</tspan></text>",
+                    escape(&group[..i]),
+                    escape(&group[i + 1..])
+                );
+            }
+            None => {
+                let _ = write!(
+                    s,
+                    "<text x=\"{cx:.1}\" y=\"{y:.1}\" text-anchor=\"middle\">{}</text>",
+                    escape(group)
+                );
+            }
+        }
     }
     if series.len() > 1 {
         for (si, (name, _)) in series.iter().enumerate() {
@@ -174,6 +195,7 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
     let resp: Vec<Option<f64>> = months.iter().map(|(_, f)| f.response.rate()).collect();
     let reso: Vec<Option<f64>> = months.iter().map(|(_, f)| f.resolution.rate()).collect();
     let chart = bar_chart(
+        640.0,
         &site.label("site.reports.compliance_chart"),
         &month_labels,
         &[
@@ -223,7 +245,9 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
         .collect();
     let backlog: Vec<Option<f64>> = total.backlog.iter().map(|&n| Some(n as f64)).collect();
     let max = total.backlog.iter().copied().max().unwrap_or(0) as f64;
+    // Half-width cards: a narrower drawing keeps its text at a readable size.
     let chart = bar_chart(
+        420.0,
         &site.label("site.reports.backlog_chart"),
         &ages,
         &[(site.label("site.reports.count"), backlog)],
@@ -279,6 +303,7 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
         })
         .collect();
     let chart = bar_chart(
+        420.0,
         &site.label("site.reports.escalations_chart"),
         &levels.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
         &[(
