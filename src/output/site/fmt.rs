@@ -112,11 +112,27 @@ impl Fmt {
         out
     }
 
-    /// "20/11/2026 10:05": a date and time that fits a table cell, in the desk's zone.
+    /// "vie 27 nov 14:00": a date and time that fits a table column.
     pub fn short_datetime(&self, t: DateTime<Utc>) -> String {
         use chrono::Timelike;
         let d = t.with_timezone(&self.tz);
-        let pattern = self.cat.get("site.fmt.short_datetime");
+        let cut = |s: &str| s.chars().take(3).collect::<String>();
+        format!(
+            "{} {} {} {:02}:{:02}",
+            cut(&self.weekdays[d.weekday().num_days_from_monday() as usize]),
+            d.day(),
+            cut(&self.months[d.month0() as usize]),
+            d.hour(),
+            d.minute()
+        )
+    }
+
+    /// "20/11/2026 10:05": a date and time with its year that fits a table cell (the tickets
+    /// index spans years), in the desk's zone.
+    pub fn cell_datetime(&self, t: DateTime<Utc>) -> String {
+        use chrono::Timelike;
+        let d = t.with_timezone(&self.tz);
+        let pattern = self.cat.get("site.fmt.cell_datetime");
         fill(&pattern, |name| {
             Some(std::borrow::Cow::Owned(match name {
                 "dd" => format!("{:02}", d.day()),

@@ -188,13 +188,13 @@ pub(super) fn one(
         sla_label: sla_label(site, sla),
         sla_rank: clocks.iter().map(|c| severity(c.state)).min().unwrap_or(9),
         due: due
-            .map(|d| site.fmt.short_datetime(d.with_timezone(&chrono::Utc)))
+            .map(|d| site.fmt.cell_datetime(d.with_timezone(&chrono::Utc)))
             .unwrap_or_default(),
         due_iso: due.map(|d| d.to_rfc3339()).unwrap_or_default(),
         due_ts: due.map(|d| d.timestamp()),
         created: created.map(|c| site.fmt.stamp(&c)).unwrap_or_default(),
         created_short: created
-            .map(|c| site.fmt.short_datetime(c.utc()))
+            .map(|c| site.fmt.cell_datetime(c.utc()))
             .unwrap_or_default(),
         created_iso: created.map(|c| c.to_string()).unwrap_or_default(),
         month: created_local
