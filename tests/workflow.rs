@@ -473,15 +473,21 @@ fn replay_reports_every_broken_rule_and_goes_on() {
 #[test]
 fn next_steps_for_every_open_status() {
     let mut t = T::new("clinica-santa-helena");
-    assert!(!workflow::next_steps(rules(), Some(t.customer), &t.state).is_empty());
+    assert!(!workflow::next_steps("261102-C4K7P", rules(), Some(t.customer), &t.state).is_empty());
     t.incident("no-carga-pagina");
-    let steps = workflow::next_steps(rules(), Some(t.customer), &t.state);
+    let steps = workflow::next_steps("261102-C4K7P", rules(), Some(t.customer), &t.state);
     assert!(
         steps.iter().any(|s| s.contains("conexiones-fisicas")),
         "{steps:?}"
     );
+    // The commands to run name the case, not a placeholder.
+    assert!(
+        steps.iter().any(|s| s.contains("resolve 261102-C4K7P")),
+        "{steps:?}"
+    );
+    assert!(!steps.iter().any(|s| s.contains(" ID ")), "{steps:?}");
     t.resolve();
-    assert!(!workflow::next_steps(rules(), Some(t.customer), &t.state).is_empty());
+    assert!(!workflow::next_steps("261102-C4K7P", rules(), Some(t.customer), &t.state).is_empty());
 }
 
 // ---------------------------------------------------------------- property

@@ -91,14 +91,14 @@ pub fn run(
         eprintln!("{d}");
     }
     if csv {
-        print!("{}", report::render_csv(&report));
+        print!("{}", report::render_csv(&desk, &report));
     } else {
         match global.format {
             Format::Json => println!(
                 "{}",
                 serde_json::to_string_pretty(&report).unwrap_or_default()
             ),
-            Format::Text => print!("{}", report::render_text(&report)),
+            Format::Text => print!("{}", report::render_text(&desk, &report)),
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -64,7 +64,7 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
     let rules = desk.rules();
     let customer = desk.config.customer(&f.customer);
     let (state, errors) = workflow::replay(rules, customer, &f.events);
-    let next = workflow::next_steps(rules, customer, &state);
+    let next = workflow::next_steps(&f.id, rules, customer, &state);
     let applicable: Vec<&crate::model::kb::Check> = state
         .incident
         .as_deref()

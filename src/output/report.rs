@@ -702,16 +702,27 @@ fn fmt_cell(c: Cell, decimal: char) -> String {
     }
 }
 
-/// The group label of a key, for people.
-fn group_label(by: Option<By>, key: &str) -> String {
-    match by {
-        Some(By::Level) => tr!("report.level_n", n = key),
-        _ => key.to_string(),
+/// The group label of a key, for people: names from `desk.yaml` and the kb instead of ids, and
+/// a word for the group of tickets without the key (`-`).
+pub fn group_label(desk: &Desk, by: Option<By>, key: &str) -> String {
+    let cfg = &desk.config;
+    if key == "-" {
+        return tr!("report.no_group");
     }
+    let name = match by {
+        Some(By::Level) => Some(tr!("report.level_n", n = key)),
+        Some(By::Priority) => cfg.priority(key).map(|p| p.name.clone()),
+        Some(By::Customer) => cfg.customer(key).map(|c| c.name.clone()),
+        Some(By::Agent) => cfg.agent(key).map(|a| a.name.clone()),
+        Some(By::Request) => desk.kb.request(key).map(|r| r.front.title.clone()),
+        Some(By::Incident) => desk.kb.incident(key).map(|(_, i)| i.title.clone()),
+        Some(By::Month) | None => None,
+    };
+    name.unwrap_or_else(|| key.to_string())
 }
 
 /// The report as text: one row per figure, one column per group and the total.
-pub fn render_text(r: &Report) -> String {
+pub fn render_text(desk: &Desk, r: &Report) -> String {
     let mut out = String::new();
     let from = r.from.clone().unwrap_or_else(|| tr!("report_period.start"));
     let to = r.to.clone().unwrap_or_else(|| tr!("report_period.end"));
@@ -729,7 +740,7 @@ pub fn render_text(r: &Report) -> String {
     let mut cols: Vec<(String, &Figures)> = r
         .groups
         .iter()
-        .map(|(k, f)| (group_label(r.by, k), f))
+        .map(|(k, f)| (group_label(desk, r.by, k), f))
         .collect();
     cols.push((tr!("report.total"), &r.total));
     let labels: Vec<String> = ROWS
@@ -792,35 +803,29 @@ pub fn render_text(r: &Report) -> String {
     out
 }
 
-/// The report as CSV for spreadsheets in a Spanish locale: UTF-8 with a byte-order mark (so
-/// accents survive), `;` between fields, `,` as the decimal mark, CRLF line ends; one line per
-/// group and a total line. Open and breached tickets are in the text and JSON outputs only.
-pub fn render_csv(r: &Report) -> String {
-    let mut out = String::from("\u{feff}");
-    let field = |s: &str| {
-        if s.contains([';', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
-    let mut header = vec![field(&tr!("report.col.group"))];
-    header.extend(figure_keys().map(|k| field(&tr!(&format!("report.col.{k}")))));
-    out.push_str(&header.join(";"));
-    out.push_str("\r\n");
+/// The report as CSV ([`crate::output::csv`]: the convention of every CSV mesa writes): one line per
+/// group and a total line, headers and group names in the desk's language. Open and breached
+/// tickets are in the text and JSON outputs only.
+pub fn render_csv(desk: &Desk, r: &Report) -> String {
+    use crate::output::csv::{Cell as C, Csv};
+    let mut header = vec![tr!("report.col.group")];
+    header.extend(figure_keys().map(|k| tr!(&format!("report.col.{k}"))));
+    let mut csv = Csv::new(&header);
     let mut rows: Vec<(String, &Figures)> = r
         .groups
         .iter()
-        .map(|(k, f)| (group_label(r.by, k), f))
+        .map(|(k, f)| (group_label(desk, r.by, k), f))
         .collect();
     rows.push((tr!("report.total"), &r.total));
     for (name, f) in rows {
-        let mut line = vec![field(&name)];
-        line.extend(figure_keys().map(|k| fmt_cell(f.cell(k), ',')));
-        out.push_str(&line.join(";"));
-        out.push_str("\r\n");
+        let mut line = vec![C::Text(name)];
+        line.extend(figure_keys().map(|k| match f.cell(k) {
+            Cell::Count(n) => C::Int(n as i64),
+            Cell::Measure(x) => C::dec(x, 2),
+        }));
+        csv.row(&line);
     }
-    out
+    csv.finish()
 }
 
 /// Every figure's definition, one per line, in catalog `cat` (for `--help` and the docs).

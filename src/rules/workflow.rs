@@ -724,39 +724,39 @@ fn step(
 
 /// What the desk should do next, as message keys of the active catalog (for `mesa show` and
 /// every command's "next" line).
-pub fn next_steps(rules: Rules, customer: Option<&Customer>, s: &State) -> Vec<String> {
+pub fn next_steps(id: &str, rules: Rules, customer: Option<&Customer>, s: &State) -> Vec<String> {
     let mut out = Vec::new();
     match s.status() {
-        Status::New => out.push(tr!("next.classify")),
+        Status::New => out.push(tr!("next.classify", id = id)),
         Status::Analysis => {
             let missing = missing_checks(rules, customer, s);
             if !missing.is_empty() {
                 let ids: Vec<&str> = missing.iter().map(|c| c.id.as_str()).collect();
                 out.push(tr!("next.verify", checks = ids.join(", ")));
             }
-            out.push(tr!("next.resolve_or_escalate"));
+            out.push(tr!("next.resolve_or_escalate", id = id));
         }
         Status::CabReview => {
             if s.quote_needed.is_none() {
-                out.push(tr!("next.cab"))
+                out.push(tr!("next.cab", id = id))
             } else {
-                out.push(tr!("next.propose"))
+                out.push(tr!("next.propose", id = id))
             }
         }
-        Status::AwaitingApproval => out.push(tr!("next.await_approval")),
+        Status::AwaitingApproval => out.push(tr!("next.await_approval", id = id)),
         Status::InProgress => {
             let missing = missing_checks(rules, customer, s);
             if !missing.is_empty() {
                 let ids: Vec<&str> = missing.iter().map(|c| c.id.as_str()).collect();
                 out.push(tr!("next.verify", checks = ids.join(", ")));
             }
-            out.push(tr!("next.resolve_or_escalate"));
+            out.push(tr!("next.resolve_or_escalate", id = id));
         }
         Status::Resolved => {
             if !s.called {
-                out.push(tr!("next.call"));
+                out.push(tr!("next.call", id = id));
             }
-            out.push(tr!("next.await_confirmation"));
+            out.push(tr!("next.await_confirmation", id = id));
         }
         Status::Closed => out.push(tr!("next.none")),
     }

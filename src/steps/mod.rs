@@ -524,7 +524,7 @@ fn outcome(
     promised: Option<DateTime<chrono_tz::Tz>>,
 ) -> Outcome {
     let customer = desk.config.customer(&rec.ticket.front.customer);
-    let next = workflow::next_steps(desk.rules(), customer, &rec.state);
+    let next = workflow::next_steps(&rec.ticket.front.id, desk.rules(), customer, &rec.state);
     Outcome {
         ticket: rec.ticket,
         state: rec.state,

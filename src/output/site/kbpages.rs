@@ -440,8 +440,15 @@ pub fn prepare(site: &Site, tickets: &[Ticket]) -> Result<KbPages> {
             }
             let body = article_search_body(&view);
             acc.postings.add(doc as u32, &view.title, &body);
-            acc.snippets
-                .push((doc, crate::output::search::truncate(&body, SNIPPET)));
+            // The snippet shows what the article says: summary and text, not its category and
+            // tags (those find it, but read as noise at the start of a result).
+            acc.snippets.push((
+                doc,
+                crate::output::search::truncate(
+                    &format!("{} {}", view.summary, view.text),
+                    SNIPPET,
+                ),
+            ));
             acc.views.push((doc, slim(view)));
             acc
         })
