@@ -58,6 +58,11 @@ pub enum Command {
         /// Replay every commit in a range (A..B) and refuse hand edits of past events.
         #[arg(long)]
         history: Option<String>,
+        /// With --history: read the desk from the commits themselves, in a server's bare
+        /// repository (GIT_DIR, or the current folder); chosen by itself when no desk.yaml is
+        /// found.
+        #[arg(long, requires = "history")]
+        bare: bool,
         /// Only these files (as the pre-commit hook passes them).
         files: Vec<PathBuf>,
     },
@@ -136,7 +141,11 @@ pub fn main() -> ExitCode {
         return finish(&global, report::refuse_csv(&global));
     }
     let result = match cli.command {
-        Command::Check { history, files } => check(&global, history.as_deref(), &files),
+        Command::Check {
+            history,
+            bare,
+            files,
+        } => check(&global, history.as_deref(), bare, &files),
         Command::Schema { what } => schema(&global, &what),
         Command::Calendar { year } => sla::calendar(&global, year),
         Command::Sla { id } => sla::sla(&global, &id),

@@ -25,8 +25,14 @@ pub struct HooksArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HooksAction {
-    /// Register the ticket merge driver and the pre-commit check in this clone.
-    Install,
+    /// Register the ticket merge driver and the pre-commit check in this clone; with
+    /// --server, the pre-receive gate in a server's bare repository.
+    Install {
+        /// Install the push gate in the bare repository given (or the current folder):
+        /// every pushed branch must pass `mesa check --history OLD..NEW`.
+        #[arg(long, value_name = "BARE_REPO", num_args = 0..=1, default_missing_value = ".")]
+        server: Option<PathBuf>,
+    },
 }
 
 /// `mesa init DIR`.
@@ -43,7 +49,15 @@ pub fn init(global: &Global, a: InitArgs) -> Result<ExitCode> {
 /// `mesa hooks install`.
 pub fn hooks(global: &Global, a: HooksArgs) -> Result<ExitCode> {
     match a.action {
-        HooksAction::Install => {
+        HooksAction::Install {
+            server: Some(git_dir),
+        } => {
+            global.activate_language(None);
+            let hook = crate::store::server::install_server(&git_dir)?;
+            println!("{}", tr!("hooks.server_installed", path = hook.display()));
+            Ok(ExitCode::SUCCESS)
+        }
+        HooksAction::Install { server: None } => {
             let root = global.desk_root()?;
             let repo = crate::store::git::open_repo(&root)?;
             let root = root.canonicalize()?;

@@ -77,7 +77,7 @@ fn extract(dir: &Dir, to: &Path) -> Result<()> {
     Ok(())
 }
 
-fn sh_quote(s: &str) -> String {
+pub fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
