@@ -118,6 +118,8 @@ pub enum Command {
         #[command(subcommand)]
         action: kb::KbCommand,
     },
+    /// The desk's CI: `ci install github|gitlab|forgejo`.
+    Ci(setup::CiArgs),
     /// Customer emails queued in this clone: list them or deliver them over SMTP.
     Outbox {
         #[command(subcommand)]
@@ -161,6 +163,7 @@ pub fn main() -> ExitCode {
         Command::Serve { port, bind, public } => site::serve(&global, port, &bind, public),
         Command::Outbox { action } => outbox::run(&global, &action),
         Command::Kb { action } => kb::run(&global, &action),
+        Command::Ci(a) => setup::ci(&global, a),
     };
     finish(&global, result)
 }

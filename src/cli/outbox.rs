@@ -2,9 +2,8 @@
 
 use super::common::{Format, Global};
 use crate::mail::outbox;
-use crate::model::diag::{Error, Result};
+use crate::model::diag::Result;
 use crate::tr;
-use chrono::Utc;
 use std::process::ExitCode;
 
 /// `mesa outbox ...`
@@ -19,6 +18,9 @@ pub enum OutboxCommand {
         /// they keep their Message-ID, so a duplicate can be recognised.
         #[arg(long)]
         retry_uncertain: bool,
+        /// Record deliveries in the tickets without committing.
+        #[arg(long)]
+        no_commit: bool,
     },
     /// Queue again the emails a ticket's events record but this clone's outbox lacks (after
     /// a step was committed and queueing failed). Use it in the clone that recorded the step.
@@ -96,23 +98,26 @@ pub fn run(global: &Global, cmd: &OutboxCommand) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        OutboxCommand::Send { retry_uncertain } => {
-            let config =
-                crate::model::load::load_config(&root.join(crate::model::load::DESK_FILE))?;
-            let now = match &global.now {
-                Some(n) => crate::model::ticket::Stamp::parse(n)
-                    .map_err(Error::Usage)?
-                    .utc(),
-                None => Utc::now(),
+        OutboxCommand::Send {
+            retry_uncertain,
+            no_commit,
+        } => {
+            let desk = crate::model::load::Desk::open(&root)?;
+            let now = crate::steps::stamp_at(&desk, global.now.as_deref())?;
+            let author = match crate::steps::resolve_actor(&desk, global.agent.as_deref()) {
+                Ok(agent) => crate::steps::author_of(agent, &now),
+                Err(_) => crate::steps::sweep::bot_author(now),
             };
-            let report = outbox::send(
-                &root,
-                &config.mail,
+            let delivery = crate::steps::delivery::send(
+                &desk,
                 now,
+                &author,
                 outbox::SendOptions {
                     retry_uncertain: *retry_uncertain,
                 },
+                !no_commit,
             )?;
+            let report = &delivery.report;
             match global.format {
                 Format::Json => println!(
                     "{}",
@@ -122,12 +127,25 @@ pub fn run(global: &Global, cmd: &OutboxCommand) -> Result<ExitCode> {
                         "failed": report.failed.iter().map(|(s, e)| serde_json::json!({"message": s, "error": e})).collect::<Vec<_>>(),
                         "uncertain": report.uncertain.iter().map(|(s, e)| serde_json::json!({"message": s, "error": e})).collect::<Vec<_>>(),
                         "broken": report.broken,
+                        "from_git": delivery.from_git,
+                        "elsewhere": delivery.elsewhere,
+                        "recorded": delivery.recorded,
+                        "commit": delivery.commit.map(|c| c.to_string()),
+                        "errors": delivery.errors,
                     }))
                     .unwrap_or_default()
                 ),
                 Format::Text => {
-                    for b in &report.broken {
+                    for b in report.broken.iter().chain(&delivery.errors) {
                         eprintln!("{b}");
+                    }
+                    if !global.quiet {
+                        for m in &delivery.from_git {
+                            println!("{}", tr!("outbox.from_git_line", message = m));
+                        }
+                    }
+                    for m in &delivery.elsewhere {
+                        println!("{}", tr!("outbox.elsewhere_line", message = m));
                     }
                     if !global.quiet {
                         for s in &report.sent {
@@ -148,6 +166,16 @@ pub fn run(global: &Global, cmd: &OutboxCommand) -> Result<ExitCode> {
                                 sent = report.sent.len(),
                                 failed = report.failed.len(),
                                 uncertain = report.uncertain.len()
+                            )
+                        );
+                    }
+                    if let (Some(c), false) = (delivery.commit, global.quiet) {
+                        eprintln!(
+                            "{}",
+                            tr!(
+                                "outbox.recorded",
+                                count = delivery.recorded.len(),
+                                commit = &c.to_string()[..10]
                             )
                         );
                     }

@@ -15,6 +15,75 @@ use std::process::ExitCode;
 pub struct InitArgs {
     /// Folder of the new desk (created if missing; must not hold a desk yet).
     pub dir: PathBuf,
+    /// Also write the CI configuration for this system (github, gitlab, forgejo).
+    #[arg(long, value_name = "KIND")]
+    pub ci: Option<String>,
+    /// With --ci: when the scheduled job runs (cron, UTC).
+    #[arg(long, default_value = crate::store::ci::DEFAULT_CRON, requires = "ci")]
+    pub cron: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    #[command(subcommand)]
+    pub action: CiAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CiAction {
+    /// Write and commit the CI configuration (github, gitlab, forgejo) and the scheduled
+    /// script: check --history on every push; sweep, inbox and outbox on a schedule; the
+    /// sites on the main branch.
+    Install {
+        /// github, gitlab or forgejo.
+        kind: String,
+        /// When the scheduled job runs (cron, UTC; default: every 15 minutes, 07:00-18:45
+        /// Bogotá time, Monday to Friday).
+        #[arg(long, default_value = crate::store::ci::DEFAULT_CRON)]
+        cron: String,
+    },
+}
+
+/// The author of setup commits: the repository's git identity, else `mesa`.
+fn repo_author(root: &Path) -> crate::store::git::Author {
+    let sig = git2::Repository::discover(root)
+        .and_then(|r| r.signature())
+        .ok()
+        .map(|s| {
+            (
+                s.name().unwrap_or("mesa").to_string(),
+                s.email().unwrap_or("mesa@localhost").to_string(),
+            )
+        })
+        .unwrap_or_else(|| ("mesa".into(), "mesa@localhost".into()));
+    crate::store::git::Author {
+        name: sig.0,
+        email: sig.1,
+        at: chrono::Utc::now().fixed_offset(),
+    }
+}
+
+/// Installs the CI files of `kind` in the desk at `root` and prints what was written.
+fn ci_install(global: &Global, root: &Path, kind: &str, cron: &str) -> Result<()> {
+    let written = crate::store::ci::install(root, kind, cron, &repo_author(root), true)?;
+    for p in &written {
+        println!("{}", tr!("ci.written", path = p.display()));
+    }
+    if !global.quiet {
+        println!("  {}", tr!("ci.next", kind = kind));
+    }
+    Ok(())
+}
+
+/// `mesa ci install KIND`.
+pub fn ci(global: &Global, a: CiArgs) -> Result<ExitCode> {
+    match a.action {
+        CiAction::Install { kind, cron } => {
+            let root = global.desk_root()?;
+            ci_install(global, &root, &kind, &cron)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -38,10 +107,19 @@ pub enum HooksAction {
 /// `mesa init DIR`.
 pub fn init(global: &Global, a: InitArgs) -> Result<ExitCode> {
     global.activate_language(None);
+    if let Some(kind) = &a.ci {
+        // Refuse an unknown kind before anything is created.
+        if !crate::store::ci::KINDS.iter().any(|k| k.0 == kind) {
+            crate::store::ci::install(&a.dir, kind, &a.cron, &repo_author(&a.dir), false)?;
+        }
+    }
     crate::store::hooks::init_desk(&a.dir)?;
     println!("{}", tr!("hooks.initialised", path = a.dir.display()));
     if !global.quiet {
         println!("  {}", tr!("hooks.init_next"));
+    }
+    if let Some(kind) = &a.ci {
+        ci_install(global, &a.dir, kind, &a.cron)?;
     }
     Ok(ExitCode::SUCCESS)
 }

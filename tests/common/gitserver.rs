@@ -74,6 +74,8 @@ pub fn shared_desk(tmp: &Path) -> PathBuf {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The shared branch is `main`, whatever git's default branch name here.
+    git(&src, &["branch", "-M", "main"]);
     let base = tmp.join("srv");
     std::fs::create_dir_all(&base).unwrap();
     let bare = base.join("desk.git");
