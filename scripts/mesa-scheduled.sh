@@ -32,8 +32,11 @@ TTL=${MESA_LEASE_TTL:-900}
 LEASE=refs/mesa/outbox-lease
 EMPTY_TREE=4b825dc642cb6eb9a060e54bf8d69288fbee4904
 
-git config user.name "${MESA_BOT_NAME:-mesa (scheduled)}"
-git config user.email "${MESA_BOT_EMAIL:-mesa-bot@localhost}"
+MESA_BOT_NAME=${MESA_BOT_NAME:-mesa (scheduled)}
+MESA_BOT_EMAIL=${MESA_BOT_EMAIL:-mesa-bot@localhost}
+export MESA_BOT_NAME MESA_BOT_EMAIL
+git config user.name "$MESA_BOT_NAME"
+git config user.email "$MESA_BOT_EMAIL"
 # The ticket merge driver, so rebases union event logs.
 $MESA --quiet hooks install >/dev/null || exit 1
 

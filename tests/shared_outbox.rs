@@ -284,13 +284,18 @@ fn two_scheduled_runs_at_once_remind_close_and_mail_once() {
     mailed.sort();
     assert_eq!(queued, mailed);
     // The bot's identity on the scheduled commits; the lease let go; the history is clean.
-    let authors = git(&bare, &["log", "--format=%an <%ae>", "main"]);
-    assert!(authors.contains("mesa"), "{authors}");
-    let committers = git(&bare, &["log", "--format=%cn", "main"]);
-    assert!(
-        committers.contains("mesa (scheduled)") || authors.contains("mesa"),
-        "{committers}"
-    );
+    let authors = git(&bare, &["log", "--format=%an <%ae>|%s", "main"]);
+    let bot: Vec<&str> = authors
+        .lines()
+        .filter(|l| !l.starts_with("Laura") && !l.contains("mesa init"))
+        .collect();
+    assert!(authors.contains("outbox send"), "{authors}");
+    for line in bot {
+        assert!(
+            line.starts_with("mesa (scheduled) <mesa-bot@localhost>|"),
+            "{line}"
+        );
+    }
     let lease = git(
         &bare,
         &["log", "-1", "--format=%s", "refs/mesa/outbox-lease"],

@@ -104,10 +104,7 @@ pub fn run(global: &Global, cmd: &OutboxCommand) -> Result<ExitCode> {
         } => {
             let desk = crate::model::load::Desk::open(&root)?;
             let now = crate::steps::stamp_at(&desk, global.now.as_deref())?;
-            let author = match crate::steps::resolve_actor(&desk, global.agent.as_deref()) {
-                Ok(agent) => crate::steps::author_of(agent, &now),
-                Err(_) => crate::steps::sweep::bot_author(now),
-            };
+            let author = super::common::automatic_author(&desk, global, now);
             let delivery = crate::steps::delivery::send(
                 &desk,
                 now,

@@ -3,7 +3,8 @@
 //! keep every event of its log at each parent, in the same order (merges interleave, but never
 //! drop or rewrite); events a commit adds must pass the workflow; derived fields must equal the
 //! replay (a status edited by hand "skips states"); tickets are never deleted. Then every file
-//! at B must pass `mesa check`. The rules are the working folder's desk.yaml and kb/.
+//! at B must pass `mesa check`. The rules are the working folder's desk.yaml and kb/, or, in a
+//! server's bare repository (the pre-receive gate, [`check_history_bare`]), those at B.
 
 use crate::model::diag::{Diagnostic, Error, Result};
 use crate::model::load::Desk;
