@@ -153,7 +153,7 @@ pub fn send(
                 continue;
             }
         }
-        events.sort_by(|a, b| a.at.cmp(&b.at));
+        events.sort_by_key(|e| e.at);
         let ids: Vec<String> = events.iter().filter_map(|e| e.message_id.clone()).collect();
         match super::stage(desk, t, events) {
             Ok(st) => {
