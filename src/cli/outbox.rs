@@ -2,7 +2,7 @@
 
 use super::common::{Format, Global};
 use crate::mail::outbox;
-use crate::model::diag::Result;
+use crate::model::diag::{Error, Result};
 use crate::tr;
 use std::process::ExitCode;
 
@@ -18,6 +18,9 @@ pub enum OutboxCommand {
         /// they keep their Message-ID, so a duplicate can be recognised.
         #[arg(long)]
         retry_uncertain: bool,
+        /// With --retry-uncertain: resend every possibly-sent message without asking one by one.
+        #[arg(long)]
+        yes: bool,
         /// Record deliveries in the tickets without committing.
         #[arg(long)]
         no_commit: bool,
@@ -28,6 +31,57 @@ pub enum OutboxCommand {
         /// Case number.
         id: String,
     },
+}
+
+/// Names each message the server may already hold and asks, one by one, whether to send it
+/// again (`--yes`: all of them). Without a terminal to ask on and without `--yes`, refuses.
+/// Returns the stems to resend.
+fn confirm_uncertain(root: &std::path::Path, yes: bool) -> Result<Vec<String>> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let entries = outbox::uncertain(root);
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    eprintln!("{}", tr!("outbox_guard.may_hold", count = entries.len()));
+    for e in &entries {
+        let why = e
+            .uncertain
+            .as_ref()
+            .map(|u| u.error.clone())
+            .unwrap_or_else(|| tr!("outbox.interrupted"));
+        eprintln!(
+            "{}",
+            tr!(
+                "outbox_guard.entry",
+                message = e.stem,
+                to = e.message.to,
+                subject = e.message.subject,
+                why = why
+            )
+        );
+    }
+    if yes {
+        return Ok(entries.into_iter().map(|e| e.stem).collect());
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Error::Usage(tr!("outbox_guard.need_yes")));
+    }
+    let mut chosen = Vec::new();
+    let mut lines = stdin.lock().lines();
+    for e in entries {
+        eprint!(
+            "{}",
+            tr!("outbox_guard.ask", message = e.stem, to = e.message.to)
+        );
+        let _ = std::io::stderr().flush();
+        let answer = lines.next().and_then(|l| l.ok()).unwrap_or_default();
+        let answer = answer.trim().to_lowercase();
+        if matches!(answer.as_str(), "y" | "yes" | "s" | "si" | "sí") {
+            chosen.push(e.stem);
+        }
+    }
+    Ok(chosen)
 }
 
 /// Runs `mesa outbox ...`.
@@ -100,18 +154,22 @@ pub fn run(global: &Global, cmd: &OutboxCommand) -> Result<ExitCode> {
         }
         OutboxCommand::Send {
             retry_uncertain,
+            yes,
             no_commit,
         } => {
             let desk = crate::model::load::Desk::open(&root)?;
             let now = crate::steps::stamp_at(&desk, global.now.as_deref())?;
             let author = super::common::automatic_author(&desk, global, now);
+            let retry = if *retry_uncertain {
+                confirm_uncertain(&root, *yes)?
+            } else {
+                Vec::new()
+            };
             let delivery = crate::steps::delivery::send(
                 &desk,
                 now,
                 &author,
-                outbox::SendOptions {
-                    retry_uncertain: *retry_uncertain,
-                },
+                outbox::SendOptions { retry },
                 !no_commit,
             )?;
             let report = &delivery.report;

@@ -15,6 +15,7 @@ pub struct SweepArgs {
 
 /// `mesa sweep`.
 pub fn run(global: &Global, a: SweepArgs) -> Result<ExitCode> {
+    let _lock = super::common::lock_desk(global)?;
     let (desk, now) = open_desk(global)?;
     let author = super::common::automatic_author(&desk, global, now);
     let report = sweep::sweep(&desk, now, &author, !a.common.no_commit)?;

@@ -28,6 +28,7 @@ use crate::model::ticket::{Event, EventKind, Stamp, Ticket};
 use crate::rules::workflow;
 use crate::store::git::Author;
 use crate::tr;
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashSet};
 
 /// What [`send`] did.
@@ -119,21 +120,19 @@ pub fn send(
     // 3. Deliver.
     out.report = outbox::send(&desk.root, &desk.config.mail, now.utc(), opts)?;
 
-    // 4. Record what this clone delivered and no ticket records yet.
-    let mut pending: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+    // 4. Record what this clone delivered and no ticket records yet. The desk lock is held
+    // from here (not while talking to the SMTP server), and each ticket is read again under
+    // it, so a step another command committed meanwhile is kept.
+    let _lock = super::lock_desk(&desk.root, "mesa outbox send")?;
+    let mut pending: BTreeMap<String, Vec<(String, DateTime<Utc>)>> = BTreeMap::new();
     for s in outbox::sent(&desk.root) {
-        let Some((t, state)) = states.get(&s.message.ticket) else {
-            continue;
-        };
-        let id = &s.message.message_id;
-        if s.elsewhere || state.delivered_mail.contains(id) || !state.queued_mail.contains(id) {
+        if s.elsewhere || !states.contains_key(&s.message.ticket) {
             continue;
         }
-        let when = super::in_desk_zone(desk, s.at.unwrap_or(now.utc()));
-        let last = t.front.events.last().map(|e| e.at.0).unwrap_or(when);
-        let mut ev = Event::new(Stamp(when.max(last)), "mesa", EventKind::Mailed);
-        ev.message_id = Some(id.clone());
-        pending.entry(t.front.id.clone()).or_default().push(ev);
+        pending
+            .entry(s.message.ticket.clone())
+            .or_default()
+            .push((s.message.message_id, s.at.unwrap_or(now.utc())));
     }
     // A desk outside git (a bare folder) still gets the events, written without a commit.
     let repo = if commit {
@@ -143,10 +142,27 @@ pub fn send(
     };
     let commit = repo.is_some();
     let mut staged = Vec::new();
-    for (id, mut events) in pending {
-        let Some((t, _)) = states.remove(&id) else {
+    for (id, sent) in pending {
+        let Ok(t) = super::load_ticket(&desk.root, &id) else {
             continue;
         };
+        let customer = desk.config.customer(&t.front.customer);
+        let (state, _) = workflow::replay(desk.rules(), customer, &t.front.events);
+        let last = t.front.events.last().map(|e| e.at.0);
+        let mut events: Vec<Event> = sent
+            .into_iter()
+            .filter(|(m, _)| !state.delivered_mail.contains(m) && state.queued_mail.contains(m))
+            .map(|(m, at)| {
+                let when = super::in_desk_zone(desk, at);
+                let when = last.map_or(when, |l| when.max(l));
+                let mut ev = Event::new(Stamp(when), "mesa", EventKind::Mailed);
+                ev.message_id = Some(m);
+                ev
+            })
+            .collect();
+        if events.is_empty() {
+            continue;
+        }
         if let Some(repo) = &repo {
             if let Err(e) = crate::store::git::ensure_clean(repo, &desk.root.join(&t.path)) {
                 out.errors.push(format!("{id}: {e}"));

@@ -66,7 +66,7 @@ impl Drop for GitServer {
 pub fn shared_desk(tmp: &Path) -> PathBuf {
     let src = tmp.join("init");
     let out = Command::new(MESA)
-        .args(["--lang", "en", "init", src.to_str().unwrap()])
+        .args(["--lang", "en", "init", "--sample", src.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(
