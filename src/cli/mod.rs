@@ -62,6 +62,11 @@ pub enum Command {
         /// Replay every commit in a range (A..B) and refuse hand edits of past events.
         #[arg(long)]
         history: Option<String>,
+        /// With --history: read the desk from the commits themselves, in a server's bare
+        /// repository (GIT_DIR, or the current folder); chosen by itself when no desk.yaml is
+        /// found.
+        #[arg(long, requires = "history")]
+        bare: bool,
         /// Only these files (as the pre-commit hook passes them).
         files: Vec<PathBuf>,
     },
@@ -128,6 +133,8 @@ pub enum Command {
         #[command(subcommand)]
         action: kb::KbCommand,
     },
+    /// The desk's CI: `ci install github|gitlab|forgejo`.
+    Ci(setup::CiArgs),
     /// Customer emails queued in this clone: list them or deliver them over SMTP.
     Outbox {
         #[command(subcommand)]
@@ -175,7 +182,11 @@ pub fn main() -> ExitCode {
         return finish(&global, report::refuse_csv(&global));
     }
     let result = match cli.command {
-        Command::Check { history, files } => check(&global, history.as_deref(), &files),
+        Command::Check {
+            history,
+            bare,
+            files,
+        } => check(&global, history.as_deref(), bare, &files),
         Command::Schema { what } => schema(&global, &what),
         Command::Calendar { year } => sla::calendar(&global, year),
         Command::Sla { id } => sla::sla(&global, &id),
@@ -197,6 +208,7 @@ pub fn main() -> ExitCode {
         Command::Doctor { repair } => doctor::run(&global, repair),
         Command::Outbox { action } => outbox::run(&global, &action),
         Command::Kb { action } => kb::run(&global, &action),
+        Command::Ci(a) => setup::ci(&global, a),
         Command::Completions { shell } => {
             let mut out = std::io::stdout();
             clap_complete::generate(shell, &mut cmd, "mesa", &mut out);

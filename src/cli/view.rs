@@ -3,7 +3,7 @@
 use super::common::{clock_name, open_desk, parse_stamp, Format, Global};
 use crate::model::diag::{Error, Result};
 use crate::model::labels;
-use crate::model::ticket::{self, Requester, Status, Ticket};
+use crate::model::ticket::{self, EventKind, Requester, Status, Ticket};
 use crate::output::site::fmt::Fmt;
 use crate::rules::sla::{ClockState, ClockView};
 use crate::rules::workflow;
@@ -75,13 +75,20 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
         .map(|c| c.id.clone())
         .collect();
     let clocks = crate::rules::sla::clocks(&desk, f, now.utc());
+    let mailed = |m: &str| {
+        f.events
+            .iter()
+            .any(|e| e.event == EventKind::Mailed && e.message_id.as_deref() == Some(m))
+    };
     let emails: Vec<serde_json::Value> = f
         .events
         .iter()
+        .filter(|e| e.event != EventKind::Mailed)
         .filter_map(|e| {
-            e.message_id
-                .as_ref()
-                .map(|m| serde_json::json!({"at": e.at, "event": e.event, "message_id": m}))
+            e.message_id.as_ref().map(|m| {
+                serde_json::json!({"at": e.at, "event": e.event, "message_id": m,
+                                   "delivered": mailed(m)})
+            })
         })
         .collect();
     let problems: Vec<String> = errors
@@ -203,12 +210,21 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
             }
             if !emails.is_empty() {
                 line(format!("  {}", tr!("show.emails")));
-                for e in f.events.iter().filter(|e| e.message_id.is_some()) {
+                for e in f
+                    .events
+                    .iter()
+                    .filter(|e| e.message_id.is_some() && e.event != EventKind::Mailed)
+                {
+                    let m = e.message_id.as_deref().unwrap_or("");
+                    let delivered = if mailed(m) {
+                        format!(" ({})", tr!("site.event.mailed"))
+                    } else {
+                        String::new()
+                    };
                     line(format!(
-                        "    {} · {} · {}",
+                        "    {} · {} · {m}{delivered}",
                         fmt.stamp(&e.at),
-                        labels::event(e.event),
-                        e.message_id.as_deref().unwrap_or("")
+                        labels::event(e.event)
                     ));
                 }
             }

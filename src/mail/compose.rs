@@ -332,6 +332,7 @@ pub fn compose(
         .events
         .iter()
         .take_while(|e| !same_event(e, event))
+        .filter(|e| e.event != EventKind::Mailed)
         .filter_map(|e| e.message_id.clone())
         .filter(|m| *m != message_id)
         .collect();

@@ -326,6 +326,11 @@ pub struct MailSettings {
     pub smtp_port: u16,
     #[serde(default)]
     pub tls: TlsMode,
+    /// The outbox travels with the tickets in git from this day on: any clone or scheduled
+    /// runner sends an email an event of that day or later queued, unless the ticket records
+    /// its delivery (`mailed`). Unset: each clone sends only what it queued itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_since: Option<chrono::NaiveDate>,
 }
 
 fn default_smtp_port() -> u16 {
@@ -339,6 +344,7 @@ impl Default for MailSettings {
             smtp_host: "localhost".into(),
             smtp_port: 25,
             tls: TlsMode::None,
+            shared_since: None,
         }
     }
 }

@@ -193,6 +193,9 @@ pub enum EventKind {
     Commented,
     /// A knowledge-base article linked after the fact (`mesa kb new --from-ticket`).
     Linked,
+    /// The email another event queued (same `message_id`) was delivered: recorded by the
+    /// clone or runner that sent it, so no other clone sends it again (docs/mail.md).
+    Mailed,
 }
 
 impl EventKind {
@@ -218,6 +221,7 @@ impl EventKind {
             EventKind::Extended => "extended",
             EventKind::Commented => "commented",
             EventKind::Linked => "linked",
+            EventKind::Mailed => "mailed",
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::model::ticket::{
     TicketType,
 };
 use crate::tr;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The part of the desk the rules need.
 #[derive(Clone, Copy)]
@@ -57,6 +57,10 @@ pub struct State {
     pub reopened: u32,
     pub extended_resolution: Option<Dur>,
     pub last_at: Option<Stamp>,
+    /// Message-IDs of the emails the log's events queued, and of those recorded as delivered
+    /// (`mailed` events): the shared outbox sends the difference (docs/mail.md).
+    pub queued_mail: BTreeSet<String>,
+    pub delivered_mail: BTreeSet<String>,
 }
 
 impl State {
@@ -396,6 +400,13 @@ pub fn apply(
 ) -> Result<(), RuleError> {
     let mut next = state.clone();
     step(rules, customer, &mut next, ev)?;
+    if let Some(m) = &ev.message_id {
+        if ev.event == EventKind::Mailed {
+            next.delivered_mail.insert(m.clone());
+        } else {
+            next.queued_mail.insert(m.clone());
+        }
+    }
     next.last_at = Some(ev.at);
     next.sla = targets(rules, &next);
     *state = next;
@@ -708,6 +719,13 @@ fn step(
         }
         Commented => {
             require(&ev.text, ev, "text")?;
+        }
+        Mailed => {
+            // Delivery of an email an earlier event of this ticket queued; no state changes.
+            let id = require(&ev.message_id, ev, "message_id")?;
+            if !s.queued_mail.contains(id) {
+                return Err(err(Some("message_id"), tr!("rule.mailed_unknown", id = id)));
+            }
         }
         Linked => {
             let k = require(&ev.kb, ev, "kb")?;

@@ -22,6 +22,7 @@
 //! # Ok::<(), mesa::model::diag::Error>(())
 //! ```
 
+pub mod delivery;
 pub mod doctor;
 pub mod kb_draft;
 pub mod sweep;

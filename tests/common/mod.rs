@@ -2,6 +2,7 @@
 //! - here: the sample desk copied to a temp folder, the real `mesa` binary with a clean
 //!   environment, its output as text;
 //! - [`git`]: a desk in a real git repository (`TestDesk`), git itself;
+//! - [`gitserver`]: `git daemon` on loopback serving a shared desk with the push gate;
 //! - [`serve`], [`http`]: `mesa serve` on loopback and raw HTTP to it;
 //! - [`browser`]: headless Chromium through chromedriver;
 //! - [`smtp`]: a fault-injecting SMTP sink;
@@ -10,6 +11,7 @@
 
 pub mod browser;
 pub mod git;
+pub mod gitserver;
 pub mod http;
 pub mod serve;
 pub mod sla;
