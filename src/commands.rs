@@ -600,6 +600,11 @@ pub fn stage(desk: &Desk, mut ticket: Ticket, events: Vec<Event>) -> Result<Stag
     let id = ticket.front.id.clone();
     let mut outgoing = Vec::new();
     let first_new = ticket.front.events.len();
+    let before = if first_new == 0 {
+        Vec::new()
+    } else {
+        crate::check::check_ticket_text(desk, &ticket.path, &ticket.to_text()).0
+    };
     for ev in events {
         workflow::apply(rules, customer, &mut state, &ev).map_err(|e| refused(&id, e))?;
         ticket.front.events.push(ev);
@@ -616,11 +621,41 @@ pub fn stage(desk: &Desk, mut ticket: Ticket, events: Vec<Event>) -> Result<Stag
             }
         }
     }
+    refuse_new_problems(desk, &ticket, &before)?;
     Ok(Staged {
         ticket,
         state,
         outgoing,
     })
+}
+
+/// Whatever `mesa check` rejects, no command writes: the staged file is checked exactly as
+/// `mesa check` reads it (text, parse, replay, calendars, folder), and a problem the ticket did
+/// not have before the step refuses it. Problems already there (e.g. after a merge) are left to
+/// `mesa check` and a supervisor.
+fn refuse_new_problems(
+    desk: &Desk,
+    ticket: &Ticket,
+    before: &[crate::diag::Diagnostic],
+) -> Result<()> {
+    let after = crate::check::check_ticket_text(desk, &ticket.path, &ticket.to_text()).0;
+    let new: Vec<String> = after
+        .into_iter()
+        .filter(|d| !before.iter().any(|b| b.message == d.message))
+        .map(|d| match d.hint {
+            Some(h) => format!("{} ({h})", d.message),
+            None => d.message,
+        })
+        .collect();
+    if new.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Message(tr!(
+            "cmd.refused",
+            id = ticket.front.id,
+            message = new.join("; ")
+        )))
+    }
 }
 
 /// Queues the emails of committed steps; returns their Message-IDs.
@@ -786,6 +821,24 @@ fn fill_priority(ev: &mut Event, p: &PriorityFields) -> Result<()> {
     Ok(())
 }
 
+/// Impact, urgency and effort as typed (the id, or the name the site shows, e.g. `alto`) turned
+/// into desk.yaml's ids; unknown values stay as typed for the workflow to refuse.
+fn normalized(desk: &Desk, p: &PriorityFields) -> PriorityFields {
+    let mut p = p.clone();
+    for (field, value) in [
+        ("impact", &mut p.impact),
+        ("urgency", &mut p.urgency),
+        ("effort", &mut p.effort),
+    ] {
+        if let Some(v) = value {
+            if let Some(level) = desk.config.guidance_level(field, v) {
+                *v = level.id.clone();
+            }
+        }
+    }
+    p
+}
+
 /// With impact and urgency but no priority, the guidance's suggestion.
 fn suggested(desk: &Desk, state: Option<&State>, p: &PriorityFields) -> Option<String> {
     let impact = p
@@ -920,7 +973,7 @@ fn new(global: &Global, a: NewArgs) -> Result<ExitCode> {
     let requester = parse_requester(&a.requester, a.phone.clone())?;
     let body = description(&a)?;
 
-    let mut prio = a.prio.clone();
+    let mut prio = normalized(desk, &a.prio);
     if prio.priority.is_none() {
         prio.priority = suggested(desk, None, &prio);
     }
@@ -1008,7 +1061,7 @@ fn classify(global: &Global, a: ClassifyArgs) -> Result<ExitCode> {
         ev.incident = a.incident.clone();
         ev.request = a.request.clone();
         ev.cab = a.cab.map(bool::from);
-        let mut prio = a.prio.clone();
+        let mut prio = normalized(&ctx.desk, &a.prio);
         if prio.priority.is_none() {
             prio.priority = suggested(&ctx.desk, Some(state), &prio);
         }
@@ -1036,7 +1089,7 @@ fn assign(global: &Global, a: AssignArgs) -> Result<ExitCode> {
 
 fn priority(global: &Global, a: PriorityArgs) -> Result<ExitCode> {
     step_on(global, &a.id, &a.common, |ctx, _t, state, _c, agent| {
-        let mut prio = a.prio.clone();
+        let mut prio = normalized(&ctx.desk, &a.prio);
         if prio.priority.is_none() {
             prio.priority = a.value.clone();
         }

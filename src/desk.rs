@@ -335,6 +335,30 @@ impl DeskConfig {
             .map(|l| l.role.as_str())
     }
 
+    /// The scale of a guidance field: `impact`, `urgency` or `effort` (empty for others).
+    pub fn guidance_levels(&self, field: &str) -> &[Level3] {
+        let g = &self.priority_guidance;
+        match field {
+            "impact" => &g.impact,
+            "urgency" => &g.urgency,
+            "effort" => &g.effort,
+            _ => &[],
+        }
+    }
+
+    /// A guidance value as a person types it: the level's id, or its name as the site shows it
+    /// ("Alto", "media"), case and accents ignored. Commands store the id; logs hold only ids.
+    pub fn guidance_level(&self, field: &str, value: &str) -> Option<&Level3> {
+        let levels = self.guidance_levels(field);
+        let v = value.trim();
+        levels.iter().find(|l| l.id == v).or_else(|| {
+            let folded = crate::search::fold(v);
+            levels.iter().find(|l| {
+                crate::search::fold(&l.id) == folded || crate::search::fold(&l.name) == folded
+            })
+        })
+    }
+
     /// The priority the guidance suggests for an impact, urgency and effort.
     pub fn suggest_priority(
         &self,

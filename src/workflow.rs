@@ -285,8 +285,36 @@ pub fn quote_needed(rule: QuoteRule, request: &str, customer: Option<&Customer>)
     }
 }
 
+/// Impact, urgency and effort must be ids of desk.yaml's `priority_guidance` scales. A name
+/// typed where the id belongs ("alto") is refused with the id it stands for.
+pub fn check_levels(config: &DeskConfig, ev: &Event) -> Result<(), RuleError> {
+    for (field, value) in [
+        ("impact", &ev.impact),
+        ("urgency", &ev.urgency),
+        ("effort", &ev.effort),
+    ] {
+        let Some(v) = value else { continue };
+        let list = config.guidance_levels(field);
+        if list.iter().any(|l| &l.id == v) {
+            continue;
+        }
+        let ids: Vec<&str> = list.iter().map(|l| l.id.as_str()).collect();
+        let close = match config.guidance_level(field, v) {
+            Some(l) => vec![l.id.as_str()],
+            None => crate::diag::suggest(v, ids.iter().copied()),
+        };
+        return Err(err(
+            Some(field),
+            tr!("rule.unknown_level", field = field, id = v),
+        )
+        .with_hint(close, &ids));
+    }
+    Ok(())
+}
+
 fn check_priority(rules: Rules, state: &State, ev: &Event) -> Result<(), RuleError> {
     let config = rules.config;
+    check_levels(config, ev)?;
     let Some(p) = &ev.priority else {
         return Ok(());
     };
@@ -295,24 +323,17 @@ fn check_priority(rules: Rules, state: &State, ev: &Event) -> Result<(), RuleErr
         return Err(err(Some("priority"), tr!("rule.unknown_priority", id = p))
             .with_hint(crate::diag::suggest(p, ids.iter().copied()), &ids));
     };
-    for (field, value, list) in [
-        ("impact", &ev.impact, &config.priority_guidance.impact),
-        ("urgency", &ev.urgency, &config.priority_guidance.urgency),
-        ("effort", &ev.effort, &config.priority_guidance.effort),
-    ] {
-        if let Some(v) = value {
-            if !list.iter().any(|l| &l.id == v) {
-                let ids: Vec<&str> = list.iter().map(|l| l.id.as_str()).collect();
-                return Err(err(
-                    Some(field),
-                    tr!("rule.unknown_level", field = field, id = v),
-                )
-                .with_hint(Vec::new(), &ids));
-            }
-        }
-    }
     if prio.planned && ev.agreed_date.is_none() && state.agreed_date.is_none() {
         return Err(err(Some("priority"), tr!("rule.planned_needs_date")));
+    }
+    // A date agreed now is in the future: one in the past would be breached as it is written.
+    if let Some(d) = ev.agreed_date {
+        if d.utc() <= ev.at.utc() {
+            return Err(err(
+                Some("agreed_date"),
+                tr!("rule.agreed_date_past", date = d, at = ev.at),
+            ));
+        }
     }
     let impact = ev.impact.as_deref().or(state.impact.as_deref());
     let urgency = ev.urgency.as_deref().or(state.urgency.as_deref());
@@ -431,13 +452,16 @@ fn step(
             if s.status.is_some() {
                 return Err(err(Some("event"), tr!("rule.created_twice")));
             }
+            // Case numbers and folders carry the year as `20YY` (see `ids`).
+            let year = chrono::Datelike::year(&ev.at.0);
+            if !(2000..=2099).contains(&year) {
+                return Err(err(Some("at"), tr!("rule.created_year", year = year)));
+            }
             s.status = Some(Status::New);
             s.level = 1;
             s.assignee = Some(ev.by.clone());
-            if ev.priority.is_some() {
-                check_priority(rules, s, ev)?;
-                set_priority(s, ev);
-            }
+            check_priority(rules, s, ev)?;
+            set_priority(s, ev);
         }
         Classified => {
             allowed(s, ev, &[Status::New, Status::Analysis])?;

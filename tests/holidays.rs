@@ -29,7 +29,10 @@ use chrono::{Datelike, NaiveDate};
 use mesa::holidays;
 use std::collections::BTreeSet;
 
-const OFFICIAL: &[(i32, &[(u32, u32, &str)])] = &[
+/// (month, day, rule key).
+type Day = (u32, u32, &'static str);
+
+const OFFICIAL: &[(i32, &[Day])] = &[
     (
         2020,
         &[
