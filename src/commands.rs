@@ -1352,6 +1352,10 @@ fn show(global: &Global, a: ShowArgs) -> Result<ExitCode> {
                     serde_json::to_value(&clocks).unwrap_or_default(),
                 );
                 obj.insert("emails".into(), serde_json::json!(emails));
+                obj.insert(
+                    "solution_call".into(),
+                    serde_json::json!(solution_call(&state)),
+                );
                 obj.insert("next".into(), serde_json::json!(next));
                 obj.insert("problems".into(), serde_json::json!(problems));
             }
@@ -1409,6 +1413,9 @@ fn show(global: &Global, a: ShowArgs) -> Result<ExitCode> {
                 }
             }
             if !clocks.is_empty() {
+                if let Some(call) = solution_call(&state) {
+                    println!("  {}", tr!(&format!("show.solution_call_{call}")));
+                }
                 println!("  {}", tr!("show.clocks"));
                 for c in &clocks {
                     println!("    {}", describe_clock(c, &lang));
@@ -1450,6 +1457,16 @@ fn show(global: &Global, a: ShowArgs) -> Result<ExitCode> {
 }
 
 /// One clock for people: which, its state, target, due time and what is left.
+/// The call of the solution notice the manual asks for ("Solución": by phone and email), while a
+/// solution waits for the customer: `pending` or `recorded`; `None` otherwise.
+fn solution_call(state: &State) -> Option<&'static str> {
+    (state.status() == Status::Resolved).then_some(if state.called {
+        "recorded"
+    } else {
+        "pending"
+    })
+}
+
 pub fn describe_clock(c: &crate::sla::ClockView, lang: &str) -> String {
     let clock = clock_name(c.clock);
     if c.target.is_none() && c.due.is_none() {

@@ -18,13 +18,22 @@ pub struct Desk {
     pub root: PathBuf,
     pub config: DeskConfig,
     pub kb: Kb,
+    /// The calendars the workflow needs when confirmation waits count working hours
+    /// (`sla.confirmation_hours: working`), built on first use.
+    pub workflow_calendars: std::sync::OnceLock<std::sync::Arc<crate::calendar::Calendars>>,
 }
 
 impl Desk {
     pub fn rules(&self) -> crate::workflow::Rules<'_> {
+        let working = self.config.sla.confirmation_hours == crate::desk::ConfirmationHours::Working;
         crate::workflow::Rules {
             config: &self.config,
             kb: &self.kb,
+            calendars: working.then(|| {
+                &**self
+                    .workflow_calendars
+                    .get_or_init(|| crate::calendar::cached_calendars(self))
+            }),
         }
     }
 
@@ -44,6 +53,7 @@ impl Desk {
                 root: root.to_path_buf(),
                 config,
                 kb,
+                workflow_calendars: Default::default(),
             },
             diags,
         ))

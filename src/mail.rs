@@ -536,6 +536,8 @@ fn context(desk: &Desk, ticket: &Ticket, event: &Event, lang: &str) -> tera::Con
         &serde_json::json!({
             "follow_up": human_duration(config.sla.follow_up_after),
             "auto_close": human_duration(config.sla.auto_close_after),
+            "grace": human_duration(config.sla.grace()),
+            "working": config.sla.confirmation_hours == crate::desk::ConfirmationHours::Working,
         }),
     );
     let (promised, target) = promised(desk, ticket, lang);

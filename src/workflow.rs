@@ -18,6 +18,8 @@ use std::collections::BTreeMap;
 pub struct Rules<'a> {
     pub config: &'a DeskConfig,
     pub kb: &'a Kb,
+    /// Present when the confirmation waits count working hours (`sla.confirmation_hours`).
+    pub calendars: Option<&'a crate::calendar::Calendars>,
 }
 
 /// A rule broken by one event: which event (index in the log), which of its fields, and why.
@@ -53,6 +55,8 @@ pub struct State {
     pub proposals: u32,
     pub resolved_at: Option<Stamp>,
     pub reminded: bool,
+    /// When the follow-up of the current solution was sent.
+    pub reminded_at: Option<Stamp>,
     pub called: bool,
     pub reopened: u32,
     pub extended_resolution: Option<Dur>,
@@ -408,6 +412,47 @@ pub fn targets(rules: Rules, state: &State) -> SlaTargets {
     }
 }
 
+/// When a confirmation wait of `wait` that starts at `from` ends: wall-clock time, or working
+/// time on the ticket's resolution calendar (`sla.confirmation_hours: working`; a ticket
+/// without a calendar yet counts wall-clock time).
+pub fn wait_end(rules: Rules, s: &State, from: Stamp, wait: Dur) -> chrono::DateTime<chrono::Utc> {
+    let wall = from.utc() + wait.to_chrono();
+    let Some(cals) = rules.calendars else {
+        return wall;
+    };
+    let cal_id = s
+        .request
+        .as_deref()
+        .and_then(|r| rules.kb.request(r))
+        .map(|r| r.front.calendar.clone())
+        .or_else(|| {
+            s.priority
+                .as_deref()
+                .and_then(|p| rules.config.priority(p))
+                .map(|p| p.calendar.clone())
+        });
+    cal_id
+        .and_then(|id| cals.get(&id))
+        .and_then(|c| c.add_working(from.utc(), wait.seconds()))
+        .unwrap_or(wall)
+}
+
+/// When the sent solution may be closed as approved: the auto-close wait after the solution
+/// and the grace after the follow-up (`None` until the follow-up was sent).
+pub fn auto_close_at(rules: Rules, s: &State) -> Option<chrono::DateTime<chrono::Utc>> {
+    let sla = &rules.config.sla;
+    let resolved = s.resolved_at?;
+    let reminded = s.reminded_at?;
+    Some(
+        wait_end(rules, s, resolved, sla.auto_close_after).max(wait_end(
+            rules,
+            s,
+            reminded,
+            sla.grace(),
+        )),
+    )
+}
+
 /// Applies one event to `state` if the process allows it; on error `state` is unchanged.
 pub fn apply(
     rules: Rules,
@@ -646,6 +691,7 @@ fn step(
             s.status = Some(Status::Resolved);
             s.resolved_at = Some(ev.at);
             s.reminded = false;
+            s.reminded_at = None;
             s.called = false;
         }
         Called => {
@@ -656,13 +702,14 @@ fn step(
             allowed(s, ev, &[Status::Resolved])?;
             let since = s.resolved_at.unwrap_or(ev.at);
             let wait = rules.config.sla.follow_up_after;
-            if ev.at.utc() - since.utc() < wait.to_chrono() {
+            if ev.at.utc() < wait_end(rules, s, since, wait) {
                 return Err(err(Some("at"), tr!("rule.remind_too_early", after = wait)));
             }
             if s.reminded {
                 return Err(err(Some("event"), tr!("rule.reminded_twice")));
             }
             s.reminded = true;
+            s.reminded_at = Some(ev.at);
         }
         Confirmed => {
             allowed(s, ev, &[Status::Resolved])?;
@@ -689,12 +736,23 @@ fn step(
                 }
                 CloseReason::AutoConfirmed => {
                     allowed(s, ev, &[Status::Resolved])?;
-                    let since = s.resolved_at.unwrap_or(ev.at);
-                    let wait = rules.config.sla.auto_close_after;
-                    if ev.at.utc() - since.utc() < wait.to_chrono() {
+                    // The manual's close "as approved" follows a follow-up the customer
+                    // received: never without one, never before the grace after it.
+                    let Some(earliest) = auto_close_at(rules, s) else {
+                        return Err(err(
+                            Some("close_reason"),
+                            tr!("rule.auto_close_without_reminder"),
+                        ));
+                    };
+                    if ev.at.utc() < earliest {
+                        let sla = &rules.config.sla;
                         return Err(err(
                             Some("at"),
-                            tr!("rule.auto_close_too_early", after = wait),
+                            tr!(
+                                "rule.auto_close_too_early",
+                                after = sla.auto_close_after,
+                                grace = sla.grace()
+                            ),
                         ));
                     }
                 }

@@ -231,3 +231,112 @@ fn the_cab_review_of_a_request_is_attention() {
     );
     stops_at(&d, &id, &["cab", &id]);
 }
+
+// ---- point 4: the confirmation loop as the manual says it ----
+
+/// A sweep that runs days late sends the reminder then, and closes only once the grace after
+/// that reminder (48 h in the sample desk) has passed: never both in one run.
+#[test]
+fn a_late_sweep_reminds_first_and_closes_only_after_the_grace() {
+    let d = TestDesk::new();
+    let id = critical_incident(&d);
+    d.ok(
+        &at(10),
+        &["resolve", &id, "--solution", "Se reinició el servicio."],
+    );
+    // Five days later: only the reminder, dated now.
+    let late = 10 + 5 * 24 * 60;
+    d.ok(&at(late), &["sweep"]);
+    let v = d.show(&id);
+    assert_eq!(v["status"], "resolved", "{v}");
+    let last = v["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["event"], "reminded");
+    assert_eq!(last["at"], at(late));
+    assert_eq!(
+        d.outbox_kinds(&id),
+        vec!["acknowledgement", "solution", "reminder"]
+    );
+    // 47 h 59 min after the reminder: still waiting.
+    let head = d.head();
+    d.ok(&at(late + 48 * 60 - 1), &["sweep"]);
+    assert_eq!(d.head(), head);
+    // 48 h after it: closed as approved, dated at the end of the grace.
+    d.ok(&at(late + 50 * 60), &["sweep"]);
+    let v = d.show(&id);
+    assert_eq!(v["close_reason"], "auto_confirmed");
+    let last = v["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["at"], at(late + 48 * 60));
+    // The close without a reminder is refused by the workflow (and so by `mesa check`).
+    check_ok(&d);
+}
+
+fn check_ok(d: &TestDesk) {
+    let out = d.run(&at(0), &["check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// With `confirmation_hours: working` the 24 h count on the ticket's calendar (laboral:
+/// Mon-Fri 07-12 and 13-17, Sat 08-12). Worked by hand from Friday 6 November 2026, 16:00:
+/// Fri 16-17 (1 h), Sat 08-12 (4 h, 5 h), Mon 9 07-12 and 13-17 (9 h, 14 h), Tue 10 (9 h,
+/// 23 h), Wed 11 07-08 (24 h): the follow-up is due on Wednesday 11 November at 08:00.
+#[test]
+fn working_hours_confirmation_waits_count_on_the_calendar() {
+    let d = TestDesk::new();
+    let yaml = std::fs::read_to_string(d.root.join("desk.yaml")).unwrap();
+    let yaml = yaml.replace(
+        "confirmation_hours: wall_clock",
+        "confirmation_hours: working",
+    );
+    assert!(yaml.contains("confirmation_hours: working"));
+    std::fs::write(d.root.join("desk.yaml"), yaml).unwrap();
+    lifecycle_support::git(&d.root, &["commit", "-qam", "working hours"]);
+    let id = d.new_ticket(
+        "2026-11-06T15:00:00-05:00",
+        &[
+            "--type",
+            "incident",
+            "--incident",
+            "no-carga-pagina",
+            "--priority",
+            "alta",
+        ],
+    );
+    d.ok(
+        "2026-11-06T16:00:00-05:00",
+        &["resolve", &id, "--solution", "Se reinició el servicio."],
+    );
+    let head = d.head();
+    d.ok("2026-11-11T07:59:00-05:00", &["sweep"]);
+    assert_eq!(d.head(), head, "23 h 59 min of working time: not yet");
+    d.ok("2026-11-11T08:00:00-05:00", &["sweep"]);
+    let v = d.show(&id);
+    let last = v["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["event"], "reminded", "{v}");
+    // The reminder says the hours are working hours.
+    let mut texts = String::new();
+    for e in walk(&d.root.join("outbox")) {
+        texts.push_str(&std::fs::read_to_string(e).unwrap_or_default());
+    }
+    assert!(
+        texts.contains("24 horas laborales") || texts.contains("24 h laborales"),
+        "{texts}"
+    );
+    check_ok(&d);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
