@@ -1,5 +1,5 @@
-//! Colombia's holidays computed by `mesa::holidays` against a list written down outside the
-//! code, 2020-2035.
+//! Colombia's holidays computed by `mesa::rules::holidays` against a list written down outside
+//! the code, 2020-2035.
 //!
 //! The list below is not computed by mesa. It was produced by an independent implementation,
 //! the Python `holidays` package (vacanza/holidays 0.109, which added Ley 2578 de 2026 in its
@@ -26,7 +26,7 @@
 //! one Monday) appears twice, once per rule.
 
 use chrono::{Datelike, NaiveDate};
-use mesa::holidays;
+use mesa::rules::holidays;
 use std::collections::BTreeSet;
 
 /// (month, day, rule key).

@@ -1,0 +1,8 @@
+//! Mail: what the desk tells customers.
+//!
+//! - [`compose`]: a step's email, rendered from `theme/emails/` into an RFC 5322 message and
+//!   queued in the clone's outbox.
+//! - [`outbox`]: delivering the outbox over SMTP, never losing and never re-sending a message.
+
+pub mod compose;
+pub mod outbox;
