@@ -283,6 +283,9 @@ pub struct EscalateArgs {
     pub to: Option<u8>,
     #[arg(long)]
     pub reason: String,
+    /// The agent of the target level who takes the case (default: the least loaded one).
+    #[arg(long)]
+    pub assign: Option<String>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -433,6 +436,10 @@ pub struct ListArgs {
     /// Only open tickets.
     #[arg(long)]
     pub open: bool,
+    /// The acting agent's open cases (`--agent`, `MESA_AGENT` or git's user.email), the
+    /// earliest due first.
+    #[arg(long)]
+    pub mine: bool,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1139,23 +1146,86 @@ fn escalate(global: &Global, a: EscalateArgs) -> Result<ExitCode> {
         let mut ev = event(ctx, &agent.code, EventKind::Escalated);
         ev.level = Some(to);
         ev.reason = Some(a.reason.clone());
+        ev.agent = match &a.assign {
+            Some(code) => Some(code.clone()),
+            None => least_loaded(&ctx.desk, to),
+        };
         let role = ctx.desk.config.level_role(to).unwrap_or("-").to_string();
-        let people: Vec<&str> = ctx
-            .desk
-            .config
-            .agents
-            .iter()
-            .filter(|ag| ag.level == to)
-            .map(|ag| ag.code.as_str())
-            .collect();
-        let what = tr!(
-            "cmd.what.escalated",
-            level = to,
-            role = role,
-            agents = people.join(", ")
-        );
+        let what = match &ev.agent {
+            Some(who) => tr!(
+                "cmd.what.escalated_to",
+                level = to,
+                role = role,
+                agent = who
+            ),
+            None => {
+                let people: Vec<&str> = ctx
+                    .desk
+                    .config
+                    .agents
+                    .iter()
+                    .filter(|ag| ag.level == to)
+                    .map(|ag| ag.code.as_str())
+                    .collect();
+                tr!(
+                    "cmd.what.escalated",
+                    level = to,
+                    role = role,
+                    agents = people.join(", ")
+                )
+            }
+        };
         Ok((vec![ev], what))
     })
+}
+
+/// The agent of `level` who takes an escalated case when none is named: the one with the
+/// fewest open tickets assigned, ties to the one listed first in desk.yaml. `None` when the
+/// level has no agent (the case keeps its assignee). Reads every ticket's front matter once,
+/// in parallel; escalations are rare next to the steps that never scan the desk.
+pub fn least_loaded(desk: &Desk, level: u8) -> Option<String> {
+    use rayon::prelude::*;
+    let agents: Vec<&str> = desk
+        .config
+        .agents
+        .iter()
+        .filter(|a| a.level == level)
+        .map(|a| a.code.as_str())
+        .collect();
+    if agents.len() <= 1 {
+        return agents.first().map(|a| a.to_string());
+    }
+    let root = &desk.root;
+    let load: Vec<usize> = crate::model::load::ticket_paths(root)
+        .par_iter()
+        .filter_map(|p| {
+            let rel = crate::model::load::rel(root, p);
+            let text = crate::model::front_matter::read_text(p).ok()?;
+            let t = ticket::parse(&rel, &text).ok()?;
+            let who = t.front.assignee.as_deref()?;
+            (t.front.status.is_open())
+                .then(|| agents.iter().position(|a| *a == who))
+                .flatten()
+        })
+        .fold(
+            || vec![0usize; agents.len()],
+            |mut acc, i| {
+                acc[i] += 1;
+                acc
+            },
+        )
+        .reduce(
+            || vec![0usize; agents.len()],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        );
+    (0..agents.len())
+        .min_by_key(|&i| (load[i], i))
+        .map(|i| agents[i].to_string())
 }
 
 fn cab(global: &Global, a: CabArgs) -> Result<ExitCode> {
@@ -1528,11 +1598,19 @@ fn list(global: &Global, a: ListArgs) -> Result<ExitCode> {
             )));
         }
     }
-    let needs_clocks = a.breached || due_before.is_some();
+    let mine = if a.mine {
+        Some(actor(global, &desk)?.code.clone())
+    } else {
+        None
+    };
+    let needs_clocks = a.breached || due_before.is_some() || mine.is_some();
     let (cals, _) = crate::rules::calendar::Calendars::new(&desk);
     let keep = |t: &Ticket| -> Option<Vec<crate::rules::sla::ClockView>> {
         let f = &t.front;
         let selected = (a.status.is_empty() || a.status.iter().any(|s| s == f.status.as_str()))
+            && mine
+                .as_ref()
+                .is_none_or(|m| f.status.is_open() && f.assignee.as_ref() == Some(m))
             && (!a.open || f.status.is_open())
             && (a.priority.is_empty()
                 || f.priority.as_ref().is_some_and(|p| a.priority.contains(p)))
@@ -1599,6 +1677,17 @@ fn list(global: &Global, a: ListArgs) -> Result<ExitCode> {
         }
     }
     rows.sort_by(|x, y| x.0.front.id.cmp(&y.0.front.id));
+    if mine.is_some() {
+        // The earliest due instant of a running clock first; cases with none last.
+        let due = |clocks: &[crate::rules::sla::ClockView]| {
+            clocks
+                .iter()
+                .filter(|c| !c.stopped)
+                .filter_map(|c| c.due.map(|d| d.with_timezone(&Utc)))
+                .min()
+        };
+        rows.sort_by_key(|(_, c)| (due(c).is_none(), due(c)));
+    }
     match global.format {
         Format::Json => {
             let items: Vec<serde_json::Value> = rows
