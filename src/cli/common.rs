@@ -60,16 +60,11 @@ impl Global {
 
     /// Activates `--lang`, else the desk's `language`, else Spanish.
     pub fn activate_language(&self, root: Option<&Path>) {
-        let lang = self.lang.clone().unwrap_or_else(|| {
-            root.and_then(|r| std::fs::read_to_string(r.join(load::DESK_FILE)).ok())
-                .and_then(|t| {
-                    t.lines().find_map(|l| {
-                        l.strip_prefix("language:")
-                            .map(|v| v.trim().trim_matches('"').to_string())
-                    })
-                })
-                .unwrap_or_else(|| "es".into())
-        });
+        let lang = self
+            .lang
+            .clone()
+            .or_else(|| root.and_then(load::desk_language))
+            .unwrap_or_else(|| "es".into());
         i18n::activate(Catalog::load(&lang, root));
     }
 }

@@ -57,7 +57,7 @@ pub fn run(global: &Global, a: SweepArgs) -> Result<ExitCode> {
                         "sweep.warning",
                         id = id,
                         clock = clock_name(c.clock),
-                        state = c.state.as_str(),
+                        state = crate::model::labels::clock_state(c.state.as_str()),
                         due = due
                     )
                 );

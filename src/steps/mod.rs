@@ -29,6 +29,7 @@ use crate::model::desk::{Agent, Customer};
 use crate::model::diag::{Error, Result};
 use crate::model::duration::Dur;
 use crate::model::kb::Complexity;
+use crate::model::labels;
 use crate::model::load::Desk;
 use crate::model::ticket::{
     self, CheckResult, Clock, CloseReason, Event, EventKind, Requester, Stamp, Ticket, TicketFront,
@@ -521,7 +522,7 @@ fn build(
             fill_priority(&mut e, &prio);
             let what = tr!(
                 "cmd.what.classified",
-                kind = format!("{:?}", classification.ticket_type).to_lowercase(),
+                kind = labels::ticket_type(classification.ticket_type),
                 entry = classification
                     .incident
                     .clone()
@@ -557,7 +558,7 @@ fn build(
             e.check = Some(check.clone());
             e.result = Some(result);
             e.text = note;
-            let result = format!("{result:?}").to_lowercase();
+            let result = labels::check_result(Some(result));
             (
                 vec![e],
                 tr!("cmd.what.checked", check = check, result = result),
@@ -610,14 +611,8 @@ fn build(
             e.text = note;
             let what = tr!(
                 "cmd.what.cab_reviewed",
-                complexity = complexity
-                    .map(|c| format!("{c:?}").to_lowercase())
-                    .unwrap_or_default(),
-                quote = if quote == Some(true) {
-                    tr!("cmd.yes")
-                } else {
-                    tr!("cmd.no")
-                }
+                complexity = complexity.map(labels::complexity).unwrap_or_default(),
+                quote = labels::yes_no(quote == Some(true))
             );
             (vec![e], what)
         }
@@ -662,7 +657,10 @@ fn build(
             // The close reason itself is the minimal record of why; a note says more.
             e.reason =
                 Some(note.unwrap_or_else(|| tr!(&format!("cmd.close_reason.{}", reason.as_str()))));
-            (vec![e], tr!("cmd.what.closed", reason = reason.as_str()))
+            (
+                vec![e],
+                tr!("cmd.what.closed", reason = labels::close_reason(reason)),
+            )
         }
         Step::Extend { to, reason } => {
             let mut e = ev(me, EventKind::Extended);
