@@ -117,6 +117,10 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
                     serde_json::to_value(&clocks).unwrap_or_default(),
                 );
                 obj.insert("emails".into(), serde_json::json!(emails));
+                obj.insert(
+                    "solution_call".into(),
+                    serde_json::json!(solution_call(&state)),
+                );
                 obj.insert("next".into(), serde_json::json!(next));
                 obj.insert("problems".into(), serde_json::json!(problems));
             }
@@ -202,6 +206,9 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
                     ));
                 }
             }
+            if let Some(call) = solution_call(&state) {
+                line(format!("  {}", tr!(&format!("show.solution_call_{call}"))));
+            }
             if !clocks.is_empty() {
                 line(format!("  {}", tr!("show.clocks")));
                 for c in &clocks {
@@ -267,6 +274,16 @@ pub fn people_format(desk: &crate::model::load::Desk) -> Fmt {
         .parse::<chrono_tz::Tz>()
         .unwrap_or(chrono_tz::UTC);
     Fmt::new(crate::model::i18n::active(), tz)
+}
+
+/// The call of the solution notice the manual asks for ("Solución": by phone and email), while a
+/// solution waits for the customer: `pending` or `recorded`; `None` otherwise.
+fn solution_call(state: &workflow::State) -> Option<&'static str> {
+    (state.status() == Status::Resolved).then_some(if state.called {
+        "recorded"
+    } else {
+        "pending"
+    })
 }
 
 /// One clock for people: which, its state, target, due time and what is left. A stopped

@@ -105,6 +105,10 @@ pub struct Figures {
     pub resolved_once: u64,
     pub reopened: u64,
     pub closed_by_silence: u64,
+    /// Solution notices sent (`resolved` events) and those followed by the call the manual
+    /// asks for ("Solución": by phone and email) before the customer's answer.
+    pub solutions_sent: u64,
+    pub solutions_called: u64,
     pub quotes_sent: u64,
     pub quotes_accepted: u64,
     pub quotes_declined: u64,
@@ -143,6 +147,8 @@ impl Figures {
         self.resolved_once += o.resolved_once;
         self.reopened += o.reopened;
         self.closed_by_silence += o.closed_by_silence;
+        self.solutions_sent += o.solutions_sent;
+        self.solutions_called += o.solutions_called;
         self.quotes_sent += o.quotes_sent;
         self.quotes_accepted += o.quotes_accepted;
         self.quotes_declined += o.quotes_declined;
@@ -165,6 +171,12 @@ impl Figures {
     pub fn first_contact_rate(&self) -> Option<f64> {
         (self.closed_solved > 0)
             .then(|| 100.0 * self.first_contact as f64 / self.closed_solved as f64)
+    }
+
+    /// Share of solution notices with the call recorded, in percent.
+    pub fn call_rate(&self) -> Option<f64> {
+        (self.solutions_sent > 0)
+            .then(|| 100.0 * self.solutions_called as f64 / self.solutions_sent as f64)
     }
 
     /// Reopen rate in percent.
@@ -314,6 +326,7 @@ pub fn ticket_facts(
     let mut escalated = false;
     let mut resolved = false;
     let mut last_quote = false;
+    let mut uncalled_solution = false;
     for ev in front.events.iter().take_while(|e| e.at.utc() <= as_of) {
         match ev.event {
             EventKind::Escalated => {
@@ -322,7 +335,15 @@ pub fn ticket_facts(
                     escalated = true;
                 }
             }
-            EventKind::Resolved => resolved = true,
+            EventKind::Resolved => {
+                resolved = true;
+                f.solutions_sent += 1;
+                uncalled_solution = true;
+            }
+            EventKind::Called if uncalled_solution => {
+                f.solutions_called += 1;
+                uncalled_solution = false;
+            }
             EventKind::Proposed => {
                 last_quote = ev.amount.is_some();
                 if last_quote {
@@ -619,6 +640,9 @@ pub const ROWS: &[Row] = &[
     Row::Figure("reopened"),
     Row::Figure("reopen_rate"),
     Row::Figure("closed_by_silence"),
+    Row::Figure("solutions_sent"),
+    Row::Figure("solutions_called"),
+    Row::Figure("call_rate"),
     Row::Section("quotes"),
     Row::Figure("quotes_sent"),
     Row::Figure("quotes_accepted"),
@@ -682,6 +706,9 @@ impl Figures {
             "reopened" => c(self.reopened),
             "reopen_rate" => Measure(self.reopen_rate()),
             "closed_by_silence" => c(self.closed_by_silence),
+            "solutions_sent" => c(self.solutions_sent),
+            "solutions_called" => c(self.solutions_called),
+            "call_rate" => Measure(self.call_rate()),
             "quotes_sent" => c(self.quotes_sent),
             "quotes_accepted" => c(self.quotes_accepted),
             "quotes_declined" => c(self.quotes_declined),

@@ -954,6 +954,8 @@ fn priorities(site: &Site) -> Result<()> {
             "at_risk": site.fmt.percent(cfg.sla.at_risk * 100.0),
             "follow_up": site.fmt.duration(cfg.sla.follow_up_after),
             "auto_close": site.fmt.duration(cfg.sla.auto_close_after),
+            "grace": site.fmt.duration(cfg.sla.grace()),
+            "working": cfg.sla.confirmation_hours == crate::model::desk::ConfirmationHours::Working,
         }),
     );
     site.page(file, "priorities.html", &ctx)
