@@ -1,7 +1,7 @@
 //! `mesa calendar` and `mesa sla ID`: the desk's calendars and one ticket's clocks, for people
 //! (text in the desk's language) and for programs (`--format json`).
 
-use crate::cli::{Format, Global};
+use super::common::{Format, Global};
 use crate::model::diag::{Error, Result};
 use crate::model::load::Desk;
 use crate::model::ticket::{self, Ticket};
