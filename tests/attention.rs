@@ -6,10 +6,10 @@
 //! Expected values are worked by hand: a Crítica incident runs on the 24x7 calendar with a
 //! 30-minute response time, so the clock's working minutes are plain wall-clock minutes.
 
-mod lifecycle_support;
+mod common;
 
 use chrono::{Duration, FixedOffset, TimeZone};
-use lifecycle_support::TestDesk;
+use common::git::TestDesk;
 use serde_json::Value;
 
 /// `minutes` after Tuesday 3 November 2026, 08:00 Bogotá.
@@ -293,7 +293,7 @@ fn working_hours_confirmation_waits_count_on_the_calendar() {
     );
     assert!(yaml.contains("confirmation_hours: working"));
     std::fs::write(d.root.join("desk.yaml"), yaml).unwrap();
-    lifecycle_support::git(&d.root, &["commit", "-qam", "working hours"]);
+    common::git::git(&d.root, &["commit", "-qam", "working hours"]);
     let id = d.new_ticket(
         "2026-11-06T15:00:00-05:00",
         &[

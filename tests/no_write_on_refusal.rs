@@ -6,10 +6,10 @@
 //! repository exactly as it was (same HEAD, same working folder). Then the specific cases the
 //! issue names, each with the message a person reads.
 
-mod lifecycle_support;
+mod common;
 
 use chrono::{Duration, FixedOffset, TimeZone};
-use lifecycle_support::TestDesk;
+use common::git::TestDesk;
 use proptest::prelude::*;
 use std::process::Command;
 
@@ -23,7 +23,7 @@ fn at(minutes: i64) -> String {
 }
 
 fn check_passes(d: &TestDesk, after: &str) {
-    let out = Command::new(lifecycle_support::MESA)
+    let out = Command::new(common::git::MESA)
         .args(["--desk", d.root.to_str().unwrap(), "--lang", "en", "check"])
         .output()
         .unwrap();
@@ -321,7 +321,7 @@ fn check_refuses_a_name_where_the_id_belongs_and_says_which_id() {
     let path = d.root.join(format!("tickets/2026/11/{id}.md"));
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("impact: high", "impact: alto")).unwrap();
-    let out = Command::new(lifecycle_support::MESA)
+    let out = Command::new(common::git::MESA)
         .args(["--desk", d.root.to_str().unwrap(), "--lang", "en", "check"])
         .output()
         .unwrap();
