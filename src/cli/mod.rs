@@ -86,6 +86,10 @@ pub enum Command {
         /// Break the figures down by this key.
         #[arg(long, value_enum)]
         by: Option<report::ByArg>,
+        /// Instead of the figures, the trend per week or month: opened, closed, backlog at the
+        /// end with its ages, compliance of the clocks that ended in each period.
+        #[arg(long, value_enum, conflicts_with = "by")]
+        trend: Option<report::TrendArg>,
     },
     /// Build the static site: knowledge base, playbook, catalog, tables, tickets and reports.
     Build {
@@ -140,11 +144,17 @@ pub fn main() -> ExitCode {
         Command::Schema { what } => schema(&global, &what),
         Command::Calendar { year } => sla::calendar(&global, year),
         Command::Sla { id } => sla::sla(&global, &id),
-        Command::Report { from, to, by } => report::run(
+        Command::Report {
+            from,
+            to,
+            by,
+            trend,
+        } => report::run(
             &global,
             from.as_deref(),
             to.as_deref(),
             by.map(Into::into),
+            trend.map(Into::into),
             csv,
         ),
         Command::Ticket(cmd) => tickets::run(&global, cmd),

@@ -11,3 +11,4 @@ pub mod report;
 pub mod search;
 pub mod server;
 pub mod site;
+pub mod trend;
