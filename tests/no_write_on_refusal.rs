@@ -42,7 +42,7 @@ fn pick<'a>(r: u16, options: &[&'a str]) -> &'a str {
 
 /// One random command: its `--now` and its arguments.
 fn command(kind: u8, r: u16, minutes: i64, ids: &[String]) -> (String, Vec<String>) {
-    let id = if ids.is_empty() || r % 17 == 0 {
+    let id = if ids.is_empty() || r.is_multiple_of(17) {
         "261103-ZZZZZ".to_string()
     } else {
         ids[r as usize % ids.len()].clone()

@@ -439,3 +439,54 @@ fn the_trend_matches_the_hand_worked_figures_in_every_format() {
         }
     }
 }
+
+#[test]
+fn the_load_per_agent_and_customer_is_the_hand_worked_one() {
+    let exp = expected();
+    let v: Value =
+        serde_json::from_str(&mesa(&["--format", "json", "report", "--load"])).expect("json");
+    let states = ["breached", "at_risk", "running", "paused"];
+    let agents = v["agents"].as_object().expect("agents");
+    let want = exp["load"]["agents"].as_object().expect("expected agents");
+    assert_eq!(
+        agents.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
+    for (name, a) in agents {
+        let w = &want[name];
+        assert_eq!(a["open"], w["open"], "{name} open");
+        for l in 1..=5 {
+            assert_eq!(
+                a["by_level"][l - 1],
+                w[format!("level_{l}")],
+                "{name} level {l}"
+            );
+        }
+        for (i, s) in states.iter().enumerate() {
+            assert_eq!(a["by_state"][i], w[*s], "{name} {s}");
+        }
+        assert_eq!(a["oldest"], w["oldest"], "{name} oldest");
+        let due = format!(
+            "{} {}",
+            a["nearest_due"].as_str().unwrap_or("-"),
+            a["nearest_due_at"].as_str().unwrap_or("-")
+        );
+        assert_eq!(
+            due,
+            w["nearest_due"].as_str().unwrap(),
+            "{name} nearest due"
+        );
+    }
+    let customers = v["customers"].as_object().expect("customers");
+    assert_eq!(customers, exp["load"]["customers"].as_object().unwrap());
+    // The text shows the same: each agent's column, row by row.
+    let text = mesa(&["report", "--load"]);
+    let lines: Vec<&str> = text.lines().collect();
+    let open_row = lines
+        .iter()
+        .find(|l| l.trim_start().starts_with("abiertos "))
+        .expect("open row");
+    let counts: Vec<&str> = open_row.split_whitespace().skip(1).collect();
+    let want_counts: Vec<String> = want.values().map(|w| w["open"].to_string()).collect();
+    assert_eq!(counts, want_counts);
+}

@@ -86,6 +86,7 @@ pub fn run(
     to: Option<&str>,
     by: Option<By>,
     step: Option<trend::Step>,
+    load: bool,
     csv: bool,
 ) -> Result<ExitCode> {
     let root = global.desk_root()?;
@@ -105,12 +106,29 @@ pub fn run(
             return Err(Error::Usage(tr!("report.empty_period")));
         }
     }
-    if let Some(step) = step {
+    if step.is_some() || load {
         let (tickets, load_diags) = crate::model::load::load_tickets(&root);
         for d in &load_diags {
             eprintln!("{d}");
         }
         let fronts: Vec<_> = tickets.into_iter().map(|t| t.front).collect();
+        if load {
+            let l = crate::output::load::build(&desk, &cals, &fronts, from, to, now);
+            if csv {
+                print!("{}", crate::output::load::render_csv(&l));
+            } else {
+                match global.format {
+                    Format::Json => {
+                        println!("{}", serde_json::to_string_pretty(&l).unwrap_or_default())
+                    }
+                    Format::Text => print!("{}", crate::output::load::render_text(&l)),
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        let Some(step) = step else {
+            return Ok(ExitCode::SUCCESS);
+        };
         let t = trend::build(&desk, &cals, &fronts, step, from, to, now);
         if csv {
             print!("{}", trend::render_csv(&t));
