@@ -340,3 +340,224 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+// ---- point 5: the customer hears of every change that affects them ----
+
+fn mails(d: &TestDesk, id: &str) -> String {
+    let mut texts = String::new();
+    for e in walk(&d.root.join("outbox")) {
+        if e.to_string_lossy().contains(id) {
+            texts.push_str(&std::fs::read_to_string(e).unwrap_or_default());
+        }
+    }
+    texts
+}
+
+#[test]
+fn extension_declined_proposal_mutual_close_reopening_and_priority_change_are_told() {
+    let d = TestDesk::new();
+    // An estimated request (crear-reporte, 72 h, CAB and quote): accepted, then extended.
+    let req = d.new_ticket(&at(0), &["--type", "request", "--request", "crear-reporte"]);
+    d.ok(&at(5), &["cab", &req]);
+    d.ok(
+        &at(10),
+        &[
+            "propose",
+            &req,
+            "--text",
+            "Reporte nuevo",
+            "--amount",
+            "1200000",
+            "--currency",
+            "COP",
+        ],
+    );
+    d.ok(&at(20), &["accept", &req]);
+    d.ok(
+        &at(30),
+        &[
+            "extend",
+            &req,
+            "--to",
+            "120h",
+            "--reason",
+            "El cliente pidió dos columnas más",
+        ],
+    );
+    assert_eq!(
+        d.outbox_kinds(&req),
+        vec!["acknowledgement", "proposal", "extension"]
+    );
+    let text = mails(&d, &req);
+    assert!(text.contains("El cliente pidió dos columnas más"), "{text}");
+    assert!(text.contains("120 h"), "{text}");
+    assert!(text.contains("a más tardar el"), "{text}");
+
+    // A declined quote closes the case, and the customer is told.
+    let other = d.new_ticket(
+        &at(40),
+        &["--type", "request", "--request", "crear-reporte"],
+    );
+    d.ok(&at(45), &["cab", &other]);
+    d.ok(
+        &at(50),
+        &[
+            "propose",
+            &other,
+            "--text",
+            "Reporte nuevo",
+            "--amount",
+            "900000",
+            "--currency",
+            "COP",
+        ],
+    );
+    d.ok(&at(60), &["decline", &other]);
+    assert_eq!(
+        d.outbox_kinds(&other),
+        vec!["acknowledgement", "proposal", "declined"]
+    );
+
+    // Mutual agreement.
+    let inc = critical_incident(&d);
+    d.ok(
+        &at(70),
+        &[
+            "close",
+            &inc,
+            "--reason",
+            "mutual_agreement",
+            "--note",
+            "Se atenderá en la visita del martes",
+        ],
+    );
+    assert_eq!(
+        d.outbox_kinds(&inc),
+        vec!["acknowledgement", "mutual_close"]
+    );
+    assert!(mails(&d, &inc).contains("Se atenderá en la visita del martes"));
+
+    // A priority change that moves the promised time (alta 2 h -> media 24 h) is told; one
+    // that keeps it (media again, with a new impact) is not.
+    let p = d.new_ticket(
+        &at(80),
+        &[
+            "--type",
+            "incident",
+            "--incident",
+            "no-carga-pagina",
+            "--priority",
+            "alta",
+        ],
+    );
+    d.ok(
+        &at(85),
+        &[
+            "priority",
+            &p,
+            "media",
+            "--reason",
+            "Solo afecta a un equipo",
+        ],
+    );
+    d.ok(
+        &at(86),
+        &[
+            "priority",
+            &p,
+            "media",
+            "--impact",
+            "low",
+            "--urgency",
+            "high",
+        ],
+    );
+    assert_eq!(
+        d.outbox_kinds(&p),
+        vec!["acknowledgement", "priority_change"]
+    );
+    assert!(mails(&d, &p).contains("Solo afecta a un equipo"));
+
+    // A reopening (rejected solution).
+    d.ok(
+        &at(90),
+        &["resolve", &p, "--solution", "Se limpió la caché."],
+    );
+    d.ok(&at(95), &["reject", &p, "--reason", "Sigue sin cargar"]);
+    assert_eq!(
+        d.outbox_kinds(&p),
+        vec!["acknowledgement", "priority_change", "solution", "reopen"]
+    );
+    check_ok(&d);
+}
+
+// ---- point 7: escalation hands the case over ----
+
+#[test]
+fn escalation_assigns_an_agent_of_the_level_and_tells_them() {
+    let d = TestDesk::new();
+    // A second agent at level 2, so that the least-loaded rule has a choice.
+    let yaml = std::fs::read_to_string(d.root.join("desk.yaml")).unwrap();
+    let yaml = yaml.replace(
+        "  - code: jrojas\n",
+        "  - code: mperez\n    name: Mario Pérez\n    email: mperez@sgm.example.co\n    level: 2\n    role: agent\n  - code: jrojas\n",
+    );
+    std::fs::write(d.root.join("desk.yaml"), yaml).unwrap();
+    common::git::git(&d.root, &["commit", "-qam", "second level-2 agent"]);
+
+    let a = critical_problem(&d);
+    let b = critical_problem(&d);
+    let c = critical_problem(&d);
+    // --assign names an agent of the target level; another level is refused.
+    let err = d.refused(
+        &at(5),
+        &["escalate", &a, "--reason", "Nivel 2", "--assign", "jrojas"],
+    );
+    assert!(err.contains("jrojas works at level 3"), "{err}");
+    assert!(err.contains("agomez, mperez"), "{err}");
+    d.ok(
+        &at(5),
+        &["escalate", &a, "--reason", "Nivel 2", "--assign", "mperez"],
+    );
+    assert_eq!(d.show(&a)["assignee"], "mperez");
+    // Least loaded: agomez has none, mperez has one.
+    d.ok(&at(6), &["escalate", &b, "--reason", "Nivel 2"]);
+    assert_eq!(d.show(&b)["assignee"], "agomez");
+    // Now one each: the tie goes to the one listed first in desk.yaml.
+    d.ok(&at(7), &["escalate", &c, "--reason", "Nivel 2"]);
+    assert_eq!(d.show(&c)["assignee"], "agomez");
+    // The internal notice is queued to the agent, not to the customer.
+    assert_eq!(d.outbox_kinds(&b), vec!["acknowledgement", "handover"]);
+    let text = mails(&d, &b);
+    assert!(text.contains("agomez@sgm.example.co"), "{text}");
+    assert!(text.contains("Motivo del escalamiento: Nivel 2"), "{text}");
+
+    // `mesa list --mine`: agomez's open cases, earliest due first. b and c are Crítica
+    // problems created at the same minute: same due, so by case number.
+    let mut d2 = TestDesk::at(&d.root);
+    d2.agent = "agomez".into();
+    let v = d2.json(&at(8), &["list", "--mine"]);
+    let ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    let mut want = vec![b.as_str(), c.as_str()];
+    want.sort();
+    assert_eq!(ids, want);
+    // A more urgent case for agomez comes first.
+    let e = d.new_ticket(&at(9), &["--type", "problem", "--priority", "critica"]);
+    d.ok(&at(9), &["assign", &e, "--to", "agomez"]);
+    let later = d.new_ticket(&at(9), &["--type", "problem", "--priority", "baja"]);
+    d.ok(&at(9), &["assign", &later, "--to", "agomez"]);
+    let v = d2.json(&at(10), &["list", "--mine"]);
+    let ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.last(), Some(&later.as_str()), "{ids:?}");
+    check_ok(&d);
+}

@@ -616,7 +616,10 @@ fn build(d: &Draw, t: i64) -> Event {
         e.reason = f(8).then(|| "motivo".to_string());
         e.agreed_date = f(9).then(|| at(t + 7 * 24 * 60));
     }
-    e.agent = Some(pick(&p.agents, s[7]));
+    // Escalations name no agent here (as older logs): a random agent is rarely of the target
+    // level, and the walks must still climb the levels. The hand-over is tested in
+    // tests/attention.rs.
+    e.agent = (kind != EventKind::Escalated).then(|| pick(&p.agents, s[7]));
     e.level = Some(1 + (s[5] % 6) as u8);
     e.check = Some(pick(&p.checks, s[6]));
     e.result = Some([CheckResult::Done, CheckResult::Failed, CheckResult::Na][s[7] as usize % 3]);

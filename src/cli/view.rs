@@ -36,6 +36,10 @@ pub struct ListArgs {
     /// Only open tickets.
     #[arg(long)]
     pub open: bool,
+    /// The acting agent's open cases (`--agent`, `MESA_AGENT` or git's user.email), the
+    /// earliest due first.
+    #[arg(long)]
+    pub mine: bool,
 }
 
 pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
@@ -151,10 +155,10 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
                     println!("    [{mark}] {} (L{}): {}", c.id, c.level, c.action);
                 }
             }
+            if let Some(call) = solution_call(&state) {
+                println!("  {}", tr!(&format!("show.solution_call_{call}")));
+            }
             if !clocks.is_empty() {
-                if let Some(call) = solution_call(&state) {
-                    println!("  {}", tr!(&format!("show.solution_call_{call}")));
-                }
                 println!("  {}", tr!("show.clocks"));
                 for c in &clocks {
                     println!("    {}", describe_clock(c, &lang));
@@ -195,6 +199,7 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// One clock for people: which, its state, target, due time and what is left.
 /// The call of the solution notice the manual asks for ("Solución": by phone and email), while a
 /// solution waits for the customer: `pending` or `recorded`; `None` otherwise.
 fn solution_call(state: &workflow::State) -> Option<&'static str> {
@@ -205,7 +210,6 @@ fn solution_call(state: &workflow::State) -> Option<&'static str> {
     })
 }
 
-/// One clock for people: which, its state, target, due time and what is left.
 pub fn describe_clock(c: &crate::rules::sla::ClockView, lang: &str) -> String {
     let clock = clock_name(c.clock);
     if c.target.is_none() && c.due.is_none() {
@@ -254,11 +258,23 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
             )));
         }
     }
-    let needs_clocks = a.breached || due_before.is_some();
+    let mine = if a.mine {
+        Some(
+            steps::resolve_actor(&desk, global.agent.as_deref())?
+                .code
+                .clone(),
+        )
+    } else {
+        None
+    };
+    let needs_clocks = a.breached || due_before.is_some() || mine.is_some();
     let (cals, _) = crate::rules::calendar::Calendars::new(&desk);
     let keep = |t: &Ticket| -> Option<Vec<crate::rules::sla::ClockView>> {
         let f = &t.front;
         let selected = (a.status.is_empty() || a.status.iter().any(|s| s == f.status.as_str()))
+            && mine
+                .as_ref()
+                .is_none_or(|m| f.status.is_open() && f.assignee.as_ref() == Some(m))
             && (!a.open || f.status.is_open())
             && (a.priority.is_empty()
                 || f.priority.as_ref().is_some_and(|p| a.priority.contains(p)))
@@ -325,6 +341,17 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
         }
     }
     rows.sort_by(|x, y| x.0.front.id.cmp(&y.0.front.id));
+    if mine.is_some() {
+        // The earliest due instant of a running clock first; cases with none last.
+        let due = |clocks: &[crate::rules::sla::ClockView]| {
+            clocks
+                .iter()
+                .filter(|c| !c.stopped)
+                .filter_map(|c| c.due.map(|d| d.with_timezone(&Utc)))
+                .min()
+        };
+        rows.sort_by_key(|(_, c)| (due(c).is_none(), due(c)));
+    }
     match global.format {
         Format::Json => {
             let items: Vec<serde_json::Value> = rows

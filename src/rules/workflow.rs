@@ -625,6 +625,42 @@ fn step(
                     ),
                 ));
             }
+            // The hand-over: the agent of the new level who takes the case (older logs may
+            // escalate without one; the assignee then stays).
+            if let Some(a) = &ev.agent {
+                match rules.config.agent(a) {
+                    None => {
+                        let ids: Vec<&str> = rules
+                            .config
+                            .agents
+                            .iter()
+                            .map(|a| a.code.as_str())
+                            .collect();
+                        return Err(err(Some("agent"), tr!("rule.unknown_agent", id = a))
+                            .with_hint(crate::model::diag::suggest(a, ids.iter().copied()), &[]));
+                    }
+                    Some(agent) if agent.level != to => {
+                        let ids: Vec<&str> = rules
+                            .config
+                            .agents
+                            .iter()
+                            .filter(|a| a.level == to)
+                            .map(|a| a.code.as_str())
+                            .collect();
+                        return Err(err(
+                            Some("agent"),
+                            tr!(
+                                "rule.agent_wrong_level",
+                                agent = a,
+                                level = agent.level,
+                                to = to
+                            ),
+                        )
+                        .with_hint(Vec::new(), &ids));
+                    }
+                    Some(_) => s.assignee = Some(a.clone()),
+                }
+            }
             s.level = to;
         }
         Started => {

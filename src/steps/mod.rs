@@ -16,7 +16,7 @@
 //! let desk = Desk::open(std::path::Path::new("/srv/desk"))?;
 //! let agent = steps::resolve_actor(&desk, Some("ana"))?;
 //! let now = steps::stamp_at(&desk, Some("2026-11-30T09:00:00-05:00"))?;
-//! let step = Step::Escalate { to: None, reason: "Needs the database team".into() };
+//! let step = Step::Escalate { to: None, reason: "Needs the database team".into(), assign: None };
 //! let outcome = steps::apply(&desk, "261130-C4K7P", step, agent, now, Options::default())?;
 //! println!("{} -> level {}", outcome.what, outcome.ticket.front.level);
 //! # Ok::<(), mesa::model::diag::Error>(())
@@ -97,10 +97,12 @@ pub enum Step {
         result: CheckResult,
         note: Option<String>,
     },
-    /// One level up without `to`.
+    /// One level up without `to`. The case goes to `assign`, an agent of the target level, or
+    /// else to the least loaded one ([`least_loaded`]).
     Escalate {
         to: Option<u8>,
         reason: String,
+        assign: Option<String>,
     },
     Start {
         note: Option<String>,
@@ -561,25 +563,36 @@ fn build(
                 tr!("cmd.what.checked", check = check, result = result),
             )
         }
-        Step::Escalate { to, reason } => {
+        Step::Escalate { to, reason, assign } => {
             let to = to.unwrap_or(state.level.saturating_add(1));
             let mut e = ev(me, EventKind::Escalated);
             e.level = Some(to);
             e.reason = Some(reason);
+            e.agent = assign.or_else(|| least_loaded(desk, to));
             let role = desk.config.level_role(to).unwrap_or("-").to_string();
-            let people: Vec<&str> = desk
-                .config
-                .agents
-                .iter()
-                .filter(|ag| ag.level == to)
-                .map(|ag| ag.code.as_str())
-                .collect();
-            let what = tr!(
-                "cmd.what.escalated",
-                level = to,
-                role = role,
-                agents = people.join(", ")
-            );
+            let what = match &e.agent {
+                Some(who) => tr!(
+                    "cmd.what.escalated_to",
+                    level = to,
+                    role = role,
+                    agent = who
+                ),
+                None => {
+                    let people: Vec<&str> = desk
+                        .config
+                        .agents
+                        .iter()
+                        .filter(|ag| ag.level == to)
+                        .map(|ag| ag.code.as_str())
+                        .collect();
+                    tr!(
+                        "cmd.what.escalated",
+                        level = to,
+                        role = role,
+                        agents = people.join(", ")
+                    )
+                }
+            };
             (vec![e], what)
         }
         Step::Cab {
@@ -718,6 +731,55 @@ fn normalized(desk: &Desk, p: &PriorityInput) -> PriorityInput {
         }
     }
     p
+}
+
+/// The agent of `level` who takes an escalated case when none is named: the one with the
+/// fewest open tickets assigned, ties to the one listed first in desk.yaml. `None` when the
+/// level has no agent (the case keeps its assignee). Reads every ticket's front matter once,
+/// in parallel; escalations are rare next to the steps that never scan the desk.
+pub fn least_loaded(desk: &Desk, level: u8) -> Option<String> {
+    use rayon::prelude::*;
+    let agents: Vec<&str> = desk
+        .config
+        .agents
+        .iter()
+        .filter(|a| a.level == level)
+        .map(|a| a.code.as_str())
+        .collect();
+    if agents.len() <= 1 {
+        return agents.first().map(|a| a.to_string());
+    }
+    let root = &desk.root;
+    let load: Vec<usize> = crate::model::load::ticket_paths(root)
+        .par_iter()
+        .filter_map(|p| {
+            let rel = crate::model::load::rel(root, p);
+            let text = crate::model::front_matter::read_text(p).ok()?;
+            let t = ticket::parse(&rel, &text).ok()?;
+            let who = t.front.assignee.as_deref()?;
+            (t.front.status.is_open())
+                .then(|| agents.iter().position(|a| *a == who))
+                .flatten()
+        })
+        .fold(
+            || vec![0usize; agents.len()],
+            |mut acc, i| {
+                acc[i] += 1;
+                acc
+            },
+        )
+        .reduce(
+            || vec![0usize; agents.len()],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        );
+    (0..agents.len())
+        .min_by_key(|&i| (load[i], i))
+        .map(|i| agents[i].to_string())
 }
 
 /// With impact, urgency or effort (given, or already on the ticket), the guidance's suggestion.

@@ -212,8 +212,7 @@ pub(super) fn one(
                 search_text.push(' ');
                 search_text.push_str(&r.text);
             }
-            let mail = crate::mail::compose::MailKind::for_event(ev)
-                .map(|k| site.label(&format!("site.mail.{}", k.as_str())));
+            let mail = sent_kind(ev).map(|k| site.label(&format!("site.mail.{}", k.as_str())));
             json!({
                 "n": i + 1,
                 "at": site.fmt.stamp(&ev.at),
@@ -233,7 +232,7 @@ pub(super) fn one(
         .events
         .iter()
         .filter_map(|ev| {
-            crate::mail::compose::MailKind::for_event(ev).map(|k| {
+            sent_kind(ev).map(|k| {
                 json!({"at": site.fmt.stamp(&ev.at), "kind_label": site.label(&format!("site.mail.{}", k.as_str())),
                        "message_id": ev.message_id})
             })
@@ -627,4 +626,11 @@ fn filters(site: &Site, rows: &[&Row]) -> serde_json::Value {
         "assignee": pairs(assignee.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect()),
         "sla": pairs(sla.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect()),
     })
+}
+
+/// The email an event sent: a priority change sends one only when it moved the promised time,
+/// which its recorded Message-ID shows.
+fn sent_kind(ev: &crate::model::ticket::Event) -> Option<crate::mail::compose::MailKind> {
+    use crate::mail::compose::MailKind;
+    MailKind::for_event(ev).filter(|k| *k != MailKind::PriorityChange || ev.message_id.is_some())
 }
