@@ -610,9 +610,29 @@ fn xss_payloads_in_articles_and_tickets_come_out_inert() {
     std::fs::create_dir_all(root.join("tickets/2026/11")).unwrap();
     std::fs::write(root.join("tickets/2026/11/261125-XSS00.md"), ticket).unwrap();
 
+    // `mesa build` stops on what `mesa check` calls an error: the script links and the
+    // requester's address that is no address (issue 11), each named at its line.
     let b = build(root, &[]);
-    assert!(b.ok, "build failed: {}", b.stderr);
-    let site = &b.out;
+    assert!(!b.ok, "unsafe links must stop the build");
+    for bad in ["javascript:alert(1)", "vbscript:msgbox(1)", "requester"] {
+        assert!(b.stderr.contains(bad), "{bad}: {}", b.stderr);
+    }
+    assert!(!b.out.join("index.html").exists(), "nothing published");
+    // Defence in depth: rendered anyway (the library's build has no check gate), every payload
+    // comes out inert.
+    let lib_out = root.join("_lib_out");
+    mesa::output::site::build(
+        root,
+        &lib_out,
+        &mesa::output::site::BuildOptions {
+            public: false,
+            progress: None,
+            now: Some(chrono::DateTime::parse_from_rfc3339(NOW).unwrap().into()),
+            live_reload: false,
+        },
+    )
+    .expect("the library renders the payloads");
+    let site = &lib_out;
     let article = site.join("kb/articles/xss.html");
     let ticket = site.join("tickets/2026/11/261125-XSS00.html");
     assert!(

@@ -5,7 +5,9 @@
 
 pub mod check;
 pub mod common;
+pub mod doctor;
 pub mod kb;
+pub mod localize;
 pub mod outbox;
 pub mod progress;
 pub mod report;
@@ -17,8 +19,10 @@ pub mod tickets;
 pub mod view;
 
 use check::{check, schema};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 pub use common::{finish, Format, Global};
+use std::ffi::OsString;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -116,6 +120,16 @@ pub enum Command {
         /// Serve the public build: no tickets, reports, customers' contacts or internal articles.
         #[arg(long)]
         public: bool,
+        /// Allow a non-loopback --bind for the internal build (tickets, customers, reports).
+        #[arg(long)]
+        allow_remote: bool,
+    },
+    /// What a killed or concurrent command left (locks, a half-done step, a stale index);
+    /// `--repair` repairs it.
+    Doctor {
+        /// Repair: take over a dead command's lock, finish or undo its step, fix the index.
+        #[arg(long)]
+        repair: bool,
     },
     /// Knowledge base: draft an article from a solved ticket (`kb new --from-ticket ID`).
     Kb {
@@ -127,11 +141,35 @@ pub enum Command {
         #[command(subcommand)]
         action: outbox::OutboxCommand,
     },
+    /// Shell completions for mesa's commands and options (bash, zsh, fish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Parses the command line and runs the command; the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    restore_sigpipe();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    localize::activate_early(&args);
+    let mut cmd = localize::localize(Cli::command());
+    let matches = match cmd.try_get_matches_from_mut(&args) {
+        Ok(m) => m,
+        Err(e) => return usage_error(&e, &cmd),
+    };
+    if let Some(("help", sub)) = matches.subcommand() {
+        let path: Vec<String> = sub
+            .get_many::<String>("command")
+            .map(|v| v.cloned().collect())
+            .unwrap_or_default();
+        return help(&mut cmd, &path);
+    }
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e.with_cmd(&cmd), &cmd),
+    };
     let global = Global {
         desk: cli.desk,
         format: cli.format.base(),
@@ -166,9 +204,84 @@ pub fn main() -> ExitCode {
         ),
         Command::Ticket(cmd) => tickets::run(&global, cmd),
         Command::Build { out, public } => site::build(&global, out.as_deref(), public),
-        Command::Serve { port, bind, public } => site::serve(&global, port, &bind, public),
+        Command::Serve {
+            port,
+            bind,
+            public,
+            allow_remote,
+        } => site::serve(&global, port, &bind, public, allow_remote),
+        Command::Doctor { repair } => doctor::run(&global, repair),
         Command::Outbox { action } => outbox::run(&global, &action),
         Command::Kb { action } => kb::run(&global, &action),
+        Command::Completions { shell } => {
+            let mut out = std::io::stdout();
+            clap_complete::generate(shell, &mut cmd, "mesa", &mut out);
+            Ok(ExitCode::SUCCESS)
+        }
     };
     finish(&global, result)
+}
+
+/// Help and version go to standard output (exit 0); anything else is a usage error in the
+/// desk's language (exit 2).
+fn usage_error(e: &clap::Error, cmd: &clap::Command) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let text = localize::translate_rendered(&e.render().to_string());
+            let _ = write!(std::io::stdout(), "{text}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprint!("{}", localize::render_error(e, cmd));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `mesa help [COMMAND...]`: the help of the named command.
+fn help(cmd: &mut clap::Command, path: &[String]) -> ExitCode {
+    let mut current = cmd.clone();
+    let mut names = Vec::new();
+    for name in path {
+        let found = current
+            .get_subcommands()
+            .find(|s| s.get_name() == name || s.get_all_aliases().any(|a| a == name))
+            .cloned();
+        match found {
+            Some(next) => {
+                names.push(next.get_name().to_string());
+                current = next;
+            }
+            None => {
+                let mut e =
+                    clap::Error::new(clap::error::ErrorKind::InvalidSubcommand).with_cmd(cmd);
+                e.insert(
+                    clap::error::ContextKind::InvalidSubcommand,
+                    clap::error::ContextValue::String(name.clone()),
+                );
+                return usage_error(&e, cmd);
+            }
+        }
+    }
+    if !names.is_empty() {
+        current = current.bin_name(format!("mesa {}", names.join(" ")));
+    }
+    let mut text = localize::translate_rendered(&current.render_help().to_string());
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let _ = write!(std::io::stdout(), "{text}");
+    ExitCode::SUCCESS
+}
+
+/// `mesa show ID | head -1`: when the reader goes away, end quietly as other Unix tools do
+/// (killed by SIGPIPE) instead of panicking in `println!`. Every step has committed and queued
+/// its mail before anything is printed, so nothing is left half done.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: resets one signal's disposition to the default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

@@ -16,7 +16,6 @@ use std::process::ExitCode;
 pub enum OutputFormat {
     Text,
     Json,
-    /// Semicolon-separated, UTF-8 with BOM (`mesa report` only).
     Csv,
 }
 

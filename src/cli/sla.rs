@@ -24,7 +24,7 @@ pub fn ticket_path(root: &Path, id: &str) -> Result<PathBuf> {
 /// Loads one ticket by case number without scanning the desk.
 pub fn load_ticket(root: &Path, id: &str) -> Result<Ticket> {
     let path = ticket_path(root, id)?;
-    if !path.is_file() {
+    if std::fs::symlink_metadata(&path).is_err() {
         return Err(Error::Message(tr!(
             "sla.not_found",
             id = id,
@@ -45,9 +45,9 @@ fn open_desk(global: &Global) -> Result<(Desk, Calendars)> {
     Ok((desk, cals))
 }
 
-/// Working minutes for people: "2 h 05 min".
+/// Working minutes for people: "2 h 5 min", "45 min".
 pub fn human_minutes(m: i64) -> String {
-    tr!("sla.minutes", h = m / 60, m = format!("{:02}", m % 60))
+    crate::output::site::fmt::Fmt::new(crate::model::i18n::active(), chrono_tz::UTC).minutes(m)
 }
 
 /// `mesa calendar [--year Y]`.
@@ -190,7 +190,7 @@ pub fn sla(global: &Global, id: &str) -> Result<ExitCode> {
                     "sla.header",
                     id = t.front.id,
                     title = t.front.title,
-                    status = t.front.status,
+                    status = crate::model::labels::status(t.front.status),
                     now = sla::human_datetime(&now.with_timezone(&tz), &lang)
                 )
             );
@@ -217,7 +217,7 @@ fn print_view(v: &ClockView, lang: &str, tz: Tz) {
     );
     let target = v
         .target
-        .map(|t| t.to_string())
+        .map(|t| human_minutes(t.minutes))
         .unwrap_or_else(|| tr!("sla.none"));
     println!(
         "  {}: {target} · {}: {} · {}: {}",

@@ -15,6 +15,7 @@ pub struct SweepArgs {
 
 /// `mesa sweep`.
 pub fn run(global: &Global, a: SweepArgs) -> Result<ExitCode> {
+    let _lock = super::common::lock_desk(global)?;
     let (desk, now) = open_desk(global)?;
     let author = match steps::resolve_actor(&desk, global.agent.as_deref()) {
         Ok(agent) => steps::author_of(agent, &now),
@@ -57,7 +58,7 @@ pub fn run(global: &Global, a: SweepArgs) -> Result<ExitCode> {
                         "sweep.warning",
                         id = id,
                         clock = clock_name(c.clock),
-                        state = c.state.as_str(),
+                        state = crate::model::labels::clock_state(c.state.as_str()),
                         due = due
                     )
                 );

@@ -18,44 +18,63 @@ use std::process::ExitCode;
 #[derive(Debug, Subcommand)]
 pub enum TicketCommand {
     /// Reception: create a ticket, print its case number and promised time, queue the acknowledgement.
+    #[command(visible_alias = "nuevo")]
     New(Box<NewArgs>),
     /// Analysis: incident, problem or request (with its playbook incident or catalog entry).
+    #[command(visible_alias = "clasificar")]
     Classify(Box<ClassifyArgs>),
     /// Assign the ticket to an agent.
+    #[command(visible_alias = "asignar")]
     Assign(AssignArgs),
     /// Set the priority; impact, urgency and effort suggest one, an override needs --reason.
+    #[command(visible_alias = "prioridad")]
     Priority(Box<PriorityArgs>),
     /// Record a playbook check: done, failed or na.
+    #[command(visible_alias = "verificar")]
     Verify(VerifyArgs),
     /// Escalate one level up (or to a level reachable directly, e.g. 5).
+    #[command(visible_alias = "escalar")]
     Escalate(EscalateArgs),
     /// Start working on the solution (analysis -> in progress).
+    #[command(visible_alias = "iniciar")]
     Start(SimpleArgs),
     /// The change advisory board's decision: complexity and whether a quote is needed.
     Cab(CabArgs),
     /// Email the proposal or quote to the customer.
+    #[command(visible_alias = "proponer")]
     Propose(ProposeArgs),
     /// The customer accepts the proposal or quote.
+    #[command(visible_alias = "aceptar")]
     Accept(SimpleArgs),
     /// The customer declines the proposal or quote (the ticket closes).
+    #[command(visible_alias = "declinar")]
     Decline(SimpleArgs),
     /// Solution notice: record the solution and email it.
+    #[command(visible_alias = "resolver")]
     Resolve(ResolveArgs),
     /// Record the phone call that notified the solution.
+    #[command(visible_alias = "llamada")]
     Call(SimpleArgs),
     /// The customer confirms the solution (the ticket closes).
+    #[command(visible_alias = "confirmar")]
     Confirm(SimpleArgs),
     /// The customer rejects the solution (the ticket reopens).
+    #[command(visible_alias = "rechazar")]
     Reject(RejectArgs),
     /// Close by mutual agreement or as not applicable.
+    #[command(visible_alias = "cerrar")]
     Close(CloseArgs),
     /// Extend an estimated resolution target, with a reason.
+    #[command(visible_alias = "ampliar")]
     Extend(ExtendArgs),
     /// Add a comment: internal, or to the customer with --public.
+    #[command(visible_alias = "comentar")]
     Comment(CommentArgs),
     /// Show a ticket: status, level, checks, clocks, emails, next step.
+    #[command(visible_alias = "ver")]
     Show(super::view::ShowArgs),
     /// List tickets, filtered.
+    #[command(visible_alias = "listar")]
     List(Box<super::view::ListArgs>),
     /// Follow-ups and auto-closes that are due, and SLA warnings (for cron or CI).
     Sweep(super::sweep::SweepArgs),
@@ -71,6 +90,17 @@ pub enum TicketCommand {
 /// Runs one life-cycle command.
 pub fn run(global: &Global, cmd: TicketCommand) -> Result<ExitCode> {
     use TicketCommand as C;
+    // Commands that write hold the desk lock from before they read the ticket until they are
+    // done; taking it repairs what a killed command left (and says so).
+    let writes = !matches!(
+        cmd,
+        C::Show(_) | C::List(_) | C::Init(_) | C::Hooks(_) | C::MergeTicket(_) | C::Sweep(_)
+    );
+    let _lock = if writes {
+        Some(super::common::lock_desk(global)?)
+    } else {
+        None
+    };
     match cmd {
         C::New(a) => new(global, *a),
         C::Classify(a) => {
@@ -698,7 +728,7 @@ fn print_outcome(global: &Global, rec: &Outcome, extra: serde_json::Value) -> Ex
                     "  {}",
                     tr!(
                         "cmd.state_line",
-                        status = f.status,
+                        status = crate::model::labels::status(f.status),
                         level = f.level,
                         commit = commit
                     )

@@ -2,7 +2,10 @@
 
 use super::common::{clock_name, open_desk, parse_stamp, Format, Global};
 use crate::model::diag::{Error, Result};
-use crate::model::ticket::{self, CheckResult, Requester, Status, Ticket};
+use crate::model::labels;
+use crate::model::ticket::{self, Requester, Status, Ticket};
+use crate::output::site::fmt::Fmt;
+use crate::rules::sla::{ClockState, ClockView};
 use crate::rules::workflow;
 use crate::steps;
 use crate::tr;
@@ -36,10 +39,22 @@ pub struct ListArgs {
     /// Only open tickets.
     #[arg(long)]
     pub open: bool,
-    /// The acting agent's open cases (`--agent`, `MESA_AGENT` or git's user.email), the
-    /// earliest due first.
+    /// Only the tickets assigned to the acting agent (`--agent` or git's user.email).
     #[arg(long)]
     pub mine: bool,
+    /// Order: due (nearest due time first, the default), priority, updated (latest first), id.
+    #[arg(long, value_enum, default_value = "due")]
+    pub sort: SortArg,
+}
+
+/// `mesa list --sort`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortArg {
+    #[default]
+    Due,
+    Priority,
+    Updated,
+    Id,
 }
 
 pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
@@ -105,77 +120,106 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
         Format::Text => {
-            let lang = crate::model::i18n::active().lang.clone();
-            println!("{} · {}", f.id, f.title);
+            let fmt = people_format(&desk);
+            let mut out = String::new();
+            let mut line = |l: String| {
+                out.push_str(&l);
+                out.push('\n');
+            };
+            line(format!("{} · {}", f.id, f.title));
             let cust = customer.map(|c| c.name.as_str()).unwrap_or(&f.customer);
-            println!(
+            line(format!(
                 "  {}",
                 tr!(
                     "show.customer",
                     customer = cust,
                     requester = requester_line(&f.requester),
-                    channel = f.channel
+                    channel = labels::channel(&desk.config, &f.channel)
                 )
-            );
+            ));
             let kind = f
                 .ticket_type
-                .map(|t| format!("{t:?}").to_lowercase())
+                .map(labels::ticket_type)
                 .unwrap_or_else(|| "-".into());
             let entry = f
                 .incident
-                .clone()
-                .or(f.request.clone())
+                .as_deref()
+                .and_then(|i| desk.kb.incident(i).map(|(_, inc)| inc.title.clone()))
+                .or_else(|| {
+                    f.request
+                        .as_deref()
+                        .and_then(|r| desk.kb.request(r).map(|e| e.front.title.clone()))
+                })
+                .or(f.incident.clone().or(f.request.clone()))
                 .unwrap_or_else(|| "-".into());
-            println!("  {}", tr!("show.kind", kind = kind, entry = entry));
+            line(format!(
+                "  {}",
+                tr!("show.kind", kind = kind, entry = entry)
+            ));
             let role = desk.config.level_role(f.level).unwrap_or("-");
-            println!(
+            line(format!(
                 "  {}",
                 tr!(
                     "show.status",
-                    status = f.status,
+                    status = labels::status(f.status),
                     level = f.level,
                     role = role,
-                    assignee = f.assignee.clone().unwrap_or_else(|| "-".into()),
-                    priority = f.priority.clone().unwrap_or_else(|| "-".into())
+                    assignee = f
+                        .assignee
+                        .as_deref()
+                        .map(|a| agent_name(&desk, a))
+                        .unwrap_or_else(|| "-".into()),
+                    priority = f
+                        .priority
+                        .as_deref()
+                        .map(|p| priority_name(&desk, p))
+                        .unwrap_or_else(|| "-".into())
                 )
-            );
+            ));
             if let Some(r) = f.close_reason {
-                println!("  {}", tr!("show.close_reason", reason = r.as_str()));
+                line(format!(
+                    "  {}",
+                    tr!("show.close_reason", reason = labels::close_reason(r))
+                ));
             }
             if !applicable.is_empty() {
-                println!("  {}", tr!("show.checks"));
+                line(format!("  {}", tr!("show.checks")));
                 for c in &applicable {
-                    let mark = match state.checks.get(&c.id) {
-                        Some(CheckResult::Done) => "done",
-                        Some(CheckResult::Failed) => "failed",
-                        Some(CheckResult::Na) => "na",
-                        None if missing.contains(&c.id) => "MISSING",
-                        None => "-",
+                    let result = state.checks.get(&c.id).copied();
+                    let mark = if result.is_none() && missing.contains(&c.id) {
+                        tr!("show.check_missing")
+                    } else {
+                        labels::check_result(result)
                     };
-                    println!("    [{mark}] {} (L{}): {}", c.id, c.level, c.action);
+                    line(format!(
+                        "    [{mark}] {} ({}): {}",
+                        c.id,
+                        tr!("show.level_short", level = c.level),
+                        c.action
+                    ));
                 }
             }
             if let Some(call) = solution_call(&state) {
-                println!("  {}", tr!(&format!("show.solution_call_{call}")));
+                line(format!("  {}", tr!(&format!("show.solution_call_{call}"))));
             }
             if !clocks.is_empty() {
-                println!("  {}", tr!("show.clocks"));
+                line(format!("  {}", tr!("show.clocks")));
                 for c in &clocks {
-                    println!("    {}", describe_clock(c, &lang));
+                    line(format!("    {}", describe_clock(c, &fmt)));
                 }
             }
             if !emails.is_empty() {
-                println!("  {}", tr!("show.emails"));
+                line(format!("  {}", tr!("show.emails")));
                 for e in f.events.iter().filter(|e| e.message_id.is_some()) {
-                    println!(
-                        "    {} {} {}",
-                        e.at,
-                        e.event,
+                    line(format!(
+                        "    {} · {} · {}",
+                        fmt.stamp(&e.at),
+                        labels::event(e.event),
                         e.message_id.as_deref().unwrap_or("")
-                    );
+                    ));
                 }
             }
-            println!("  {}", tr!("show.events", count = f.events.len()));
+            line(format!("  {}", tr!("show.events", count = f.events.len())));
             for e in &f.events {
                 let detail = e
                     .text
@@ -183,23 +227,28 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
                     .or(e.reason.as_deref())
                     .map(|s| format!(": {}", s.lines().next().unwrap_or("")))
                     .unwrap_or_default();
-                println!("    {} {} {}{detail}", e.at, e.by, e.event);
+                line(format!(
+                    "    {} · {} · {}{detail}",
+                    fmt.stamp(&e.at),
+                    who(&desk, &e.by),
+                    labels::event(e.event)
+                ));
             }
             for p in &problems {
-                println!("  {}", tr!("show.problem", problem = p));
+                line(format!("  {}", tr!("show.problem", problem = p)));
             }
             for n in &next {
-                println!(
+                line(format!(
                     "  {}",
                     tr!("cmd.next", step = n.replace(" ID", &format!(" {}", f.id)))
-                );
+                ));
             }
+            print!("{out}");
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// One clock for people: which, its state, target, due time and what is left.
 /// The call of the solution notice the manual asks for ("Solución": by phone and email), while a
 /// solution waits for the customer: `pending` or `recorded`; `None` otherwise.
 fn solution_call(state: &workflow::State) -> Option<&'static str> {
@@ -210,30 +259,79 @@ fn solution_call(state: &workflow::State) -> Option<&'static str> {
     })
 }
 
-pub fn describe_clock(c: &crate::rules::sla::ClockView, lang: &str) -> String {
+/// The desk's formats for people: dates to the minute in the desk's time zone, durations as
+/// "2 h 30 min", in the active language.
+pub fn people_format(desk: &crate::model::load::Desk) -> Fmt {
+    let tz = desk
+        .config
+        .time_zone
+        .parse::<chrono_tz::Tz>()
+        .unwrap_or(chrono_tz::UTC);
+    Fmt::new(crate::model::i18n::active(), tz)
+}
+
+/// One clock for people: which, its state, target, due time and what is left. A stopped
+/// clock says when it stopped, not when it would have been due.
+pub fn describe_clock(c: &crate::rules::sla::ClockView, fmt: &Fmt) -> String {
     let clock = clock_name(c.clock);
+    let state = labels::clock_state(c.state.as_str());
     if c.target.is_none() && c.due.is_none() {
+        return tr!("show.clock_no_target", clock = clock, state = state);
+    }
+    let target = c
+        .target
+        .map(|t| fmt.duration(t))
+        .unwrap_or_else(|| "-".into());
+    if c.stopped {
         return tr!(
-            "show.clock_no_target",
+            "show.clock_stopped",
             clock = clock,
-            state = c.state.as_str()
+            state = state,
+            target = target,
+            at = c
+                .stopped_at
+                .as_ref()
+                .map(|d| fmt.tz_datetime(d))
+                .unwrap_or_else(|| "-".into()),
+            used = fmt.minutes(c.used_minutes)
         );
     }
     tr!(
         "show.clock_line",
         clock = clock,
-        state = c.state.as_str(),
-        target = c
-            .target
-            .map(|t| t.to_string())
-            .unwrap_or_else(|| "-".into()),
+        state = state,
+        target = target,
         due = c
             .due
-            .map(|d| crate::rules::sla::human_datetime(&d, lang))
+            .as_ref()
+            .map(|d| fmt.tz_datetime(d))
             .unwrap_or_else(|| "-".into()),
-        used = c.used_minutes,
-        left = c.left_minutes
+        used = fmt.minutes(c.used_minutes),
+        left = fmt.minutes(c.left_minutes)
     )
+}
+
+/// An agent's name from desk.yaml (the code when unknown); `customer` and `mesa` as words.
+fn who(desk: &crate::model::load::Desk, by: &str) -> String {
+    match by {
+        steps::CUSTOMER => tr!("show.by_customer"),
+        crate::steps::sweep::BY => tr!("show.by_mesa"),
+        code => agent_name(desk, code),
+    }
+}
+
+fn agent_name(desk: &crate::model::load::Desk, code: &str) -> String {
+    desk.config
+        .agent(code)
+        .map(|a| a.name.clone())
+        .unwrap_or_else(|| code.to_string())
+}
+
+fn priority_name(desk: &crate::model::load::Desk, id: &str) -> String {
+    desk.config
+        .priority(id)
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| id.to_string())
 }
 
 fn requester_line(r: &Requester) -> String {
@@ -267,7 +365,8 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
     } else {
         None
     };
-    let needs_clocks = a.breached || due_before.is_some() || mine.is_some();
+    // Clocks are computed for every listed ticket: the due column and the default order need them.
+    let needs_clocks = true;
     let (cals, _) = crate::rules::calendar::Calendars::new(&desk);
     let keep = |t: &Ticket| -> Option<Vec<crate::rules::sla::ClockView>> {
         let f = &t.front;
@@ -281,7 +380,10 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
             && (a.level.is_empty() || a.level.contains(&f.level))
             && (a.customer.is_empty() || a.customer.contains(&f.customer))
             && (a.assignee.is_empty()
-                || f.assignee.as_ref().is_some_and(|p| a.assignee.contains(p)));
+                || f.assignee.as_ref().is_some_and(|p| a.assignee.contains(p)))
+            && mine
+                .as_ref()
+                .is_none_or(|me| f.assignee.as_ref() == Some(me));
         if !selected {
             return None;
         }
@@ -340,18 +442,7 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
             Err(_) => {}
         }
     }
-    rows.sort_by(|x, y| x.0.front.id.cmp(&y.0.front.id));
-    if mine.is_some() {
-        // The earliest due instant of a running clock first; cases with none last.
-        let due = |clocks: &[crate::rules::sla::ClockView]| {
-            clocks
-                .iter()
-                .filter(|c| !c.stopped)
-                .filter_map(|c| c.due.map(|d| d.with_timezone(&Utc)))
-                .min()
-        };
-        rows.sort_by_key(|(_, c)| (due(c).is_none(), due(c)));
-    }
+    sort_rows(&mut rows, a.sort, &desk);
     match global.format {
         Format::Json => {
             let items: Vec<serde_json::Value> = rows
@@ -362,6 +453,7 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                         "id": f.id, "title": f.title, "customer": f.customer, "status": f.status,
                         "level": f.level, "priority": f.priority, "assignee": f.assignee,
                         "type": f.ticket_type, "path": t.path,
+                        "due": next_due(clocks).map(|d| d.to_rfc3339()),
                         "clocks": serde_json::to_value(clocks).unwrap_or_default(),
                     })
                 })
@@ -372,23 +464,131 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
             );
         }
         Format::Text => {
-            for (t, _) in &rows {
-                let f = &t.front;
-                println!(
-                    "{}  {:<17} L{}  {:<9} {:<10} {:<22} {}",
-                    f.id,
-                    f.status.as_str(),
-                    f.level,
-                    f.priority.as_deref().unwrap_or("-"),
-                    f.assignee.as_deref().unwrap_or("-"),
-                    f.customer,
-                    f.title
-                );
-            }
+            let fmt = people_format(&desk);
+            let header = [
+                tr!("list.col_id"),
+                tr!("list.col_status"),
+                tr!("list.col_level"),
+                tr!("list.col_priority"),
+                tr!("list.col_assignee"),
+                tr!("list.col_due"),
+                tr!("list.col_customer"),
+                tr!("list.col_title"),
+            ];
+            let table: Vec<[String; 8]> = rows
+                .iter()
+                .map(|(t, clocks)| {
+                    let f = &t.front;
+                    [
+                        f.id.clone(),
+                        labels::status(f.status),
+                        f.level.to_string(),
+                        f.priority
+                            .as_deref()
+                            .map(|p| priority_name(&desk, p))
+                            .unwrap_or_else(|| "-".into()),
+                        f.assignee.clone().unwrap_or_else(|| "-".into()),
+                        due_cell(clocks, &fmt),
+                        f.customer.clone(),
+                        f.title.clone(),
+                    ]
+                })
+                .collect();
+            print!("{}", columns(&header, &table));
             if !global.quiet {
                 eprintln!("{}", tr!("cmd.listed", count = rows.len()));
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The nearest due instant of a ticket's running clocks.
+fn next_due(clocks: &[ClockView]) -> Option<chrono::DateTime<chrono_tz::Tz>> {
+    clocks
+        .iter()
+        .filter(|c| !c.stopped)
+        .filter_map(|c| c.due)
+        .min_by_key(|d| d.with_timezone(&Utc))
+}
+
+/// "vie 27 nov 14:00 (en riesgo)": the nearest due time, short, with the worst clock state.
+fn due_cell(clocks: &[ClockView], fmt: &Fmt) -> String {
+    let Some(due) = next_due(clocks) else {
+        return "-".into();
+    };
+    let worst = clocks
+        .iter()
+        .filter(|c| !c.stopped)
+        .map(|c| c.state)
+        .max_by_key(|s| match s {
+            ClockState::Breached => 3,
+            ClockState::AtRisk => 2,
+            _ => 1,
+        });
+    let when = fmt.short_datetime(due.with_timezone(&Utc));
+    match worst {
+        Some(s @ (ClockState::Breached | ClockState::AtRisk)) => {
+            format!("{when} ({})", labels::clock_state(s.as_str()))
+        }
+        _ => when,
+    }
+}
+
+fn sort_rows(
+    rows: &mut [(Ticket, Vec<ClockView>)],
+    sort: SortArg,
+    desk: &crate::model::load::Desk,
+) {
+    let rank = |p: &Option<String>| {
+        p.as_deref()
+            .and_then(|p| desk.config.priorities.iter().position(|x| x.id == p))
+            .unwrap_or(usize::MAX)
+    };
+    match sort {
+        SortArg::Id => rows.sort_by(|x, y| x.0.front.id.cmp(&y.0.front.id)),
+        SortArg::Due => rows.sort_by(|x, y| {
+            let (dx, dy) = (next_due(&x.1), next_due(&y.1));
+            match (dx, dy) {
+                (Some(a), Some(b)) => a.cmp(&b),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+            .then_with(|| x.0.front.id.cmp(&y.0.front.id))
+        }),
+        SortArg::Priority => rows.sort_by(|x, y| {
+            rank(&x.0.front.priority)
+                .cmp(&rank(&y.0.front.priority))
+                .then_with(|| x.0.front.id.cmp(&y.0.front.id))
+        }),
+        SortArg::Updated => rows.sort_by(|x, y| {
+            let last = |t: &Ticket| t.front.events.last().map(|e| e.at.utc());
+            last(&y.0)
+                .cmp(&last(&x.0))
+                .then_with(|| x.0.front.id.cmp(&y.0.front.id))
+        }),
+    }
+}
+
+/// Left-aligned columns, the last one unpadded; widths in characters, not bytes.
+fn columns<const N: usize>(header: &[String; N], rows: &[[String; N]]) -> String {
+    let mut widths = [0usize; N];
+    for r in std::iter::once(header).chain(rows.iter()) {
+        for (i, cell) in r.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for r in std::iter::once(header).chain(rows.iter()) {
+        for (i, cell) in r.iter().enumerate() {
+            out.push_str(cell);
+            if i + 1 < N {
+                let pad = widths[i] - cell.chars().count() + 2;
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push('\n');
+    }
+    out
 }

@@ -257,7 +257,7 @@ fn engine(desk_root: &Path, lang: &str) -> Result<tera::Tera> {
     let mut paths: Vec<(String, PathBuf)> = Vec::new();
     for (l, name, text) in EMBEDDED.iter().filter(|(l, _, _)| *l == lang) {
         let own = desk_root.join("theme/emails").join(l).join(name);
-        if own.is_file() {
+        if std::fs::symlink_metadata(&own).is_ok() {
             let text = crate::model::front_matter::read_text(&own)?;
             sources.push((name.to_string(), text));
             paths.push((name.to_string(), own));
@@ -341,6 +341,22 @@ pub fn compose(
             tr!("mail.bad_from", from = desk.config.mail.from),
         ))
     })?;
+    // A stored value that cannot go into a header refuses this one message (the caller reports
+    // the ticket and goes on with the others); it never reaches lettre, which panics on it.
+    let refuse = |key: &str, why: String| {
+        Error::from(Diagnostic::new(
+            &ticket.path,
+            0,
+            0,
+            tr!("guard.mail_refused", id = front.id, field = key, why = why),
+        ))
+    };
+    if let Some(p) = crate::model::input::header_text_problem(&front.requester.name) {
+        return Err(refuse("requester.name", p));
+    }
+    if let Some(p) = crate::model::input::instant_problem(event.at.utc()) {
+        return Err(refuse("events.at", p));
+    }
     let to_name = handed_to.map_or(front.requester.name.clone(), |a| a.name.clone());
     let to = Mailbox::new(Some(to_name), to_addr.clone());
 
@@ -362,6 +378,9 @@ pub fn compose(
         .collect::<Vec<_>>()
         .join(" ");
     let body = normalise_body(&render(&format!("{kind}.txt"))?);
+    if let Some(p) = crate::model::input::header_text_problem(&subject) {
+        return Err(refuse("title", p));
+    }
 
     let message_id = message_id(&front.id, kind, event, from.email.domain());
     // Earlier messages of the case, in log order.

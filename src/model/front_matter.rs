@@ -8,10 +8,6 @@ use crate::tr;
 use serde::de::DeserializeOwned;
 use std::path::Path;
 
-/// Front matter bigger than this is refused before parsing: no ticket or article needs it, and
-/// it keeps a hostile file from costing the whole desk's check time.
-pub const MAX_FRONT_MATTER: usize = 4 * 1024 * 1024;
-
 /// A Markdown file split at its `---` fences.
 #[derive(Debug, Clone, Copy)]
 pub struct Split<'a> {
@@ -44,12 +40,16 @@ pub fn split<'a>(path: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
         if line.trim_end_matches(['\n', '\r']) == "---" {
             let yaml = &rest[..offset];
             let body = &rest[offset + line.len()..];
-            if yaml.len() > MAX_FRONT_MATTER {
+            // Front matter bigger than the cap (desk.yaml `limits:`) is refused before parsing:
+            // no ticket or article needs it, and it keeps a hostile file from costing the
+            // whole desk's check time.
+            let max = crate::model::fsread::max_front_matter();
+            if yaml.len() > max {
                 return Err(Diagnostic::new(
                     path,
                     2,
                     1,
-                    tr!("fm.too_big", max = MAX_FRONT_MATTER / 1024 / 1024),
+                    tr!("fm.too_big", max = max / 1024),
                 ));
             }
             return Ok(Split {
@@ -63,15 +63,10 @@ pub fn split<'a>(path: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
         .with_hint(Some(tr!("fm.missing_close_hint"))))
 }
 
-/// Reads a file as UTF-8, with a diagnostic (not a panic) for unreadable or non-UTF-8 bytes.
+/// Reads a desk file as UTF-8 through the one safe reader ([`crate::model::fsread`]), with a
+/// diagnostic (not a panic) for refused, unreadable or non-UTF-8 files.
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(path).map_err(|e| Diagnostic::new(path, 0, 0, e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-        let col = valid.len() - valid.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
-        Diagnostic::new(path, line, col, tr!("fm.not_utf8"))
-    })
+    crate::model::fsread::read_text(path)
 }
 
 /// Deserialises front matter, mapping serde's error to the file's line and column.
@@ -111,27 +106,87 @@ pub fn yaml_error(path: &Path, split: &Split, e: &serde_yaml::Error) -> Diagnost
         }
         None => (text.as_str(), None),
     };
+    // Where the context points (e.g. where an unclosed quote opened), in file lines.
+    let context_pos = context
+        .and_then(|c| c.split_once(" at line "))
+        .map(|(_, pos)| {
+            let mut nums = pos
+                .split(" column ")
+                .map(|n| n.trim().parse::<usize>().unwrap_or(0));
+            let (l, c) = (nums.next().unwrap_or(0), nums.next().unwrap_or(0));
+            (l + split.yaml_line - 1, c)
+        });
+    let at = |l: usize, c: usize| -> Option<char> {
+        let line = split.yaml.lines().nth(l.checked_sub(split.yaml_line)?)?;
+        line.chars().nth(c.checked_sub(1)?)
+    };
+    let before_error: Option<String> = split
+        .yaml
+        .lines()
+        .nth(line.saturating_sub(split.yaml_line))
+        .map(|l| l.chars().take(col.saturating_sub(1)).collect());
+    if let Some(kind) = syntax_kind(problem, context, at(line, col)) {
+        // libyaml says "mapping values are not allowed" both for `title: Error: no abre` and
+        // for a key indented deeper than its siblings; the text before the colon tells which.
+        let kind = match (kind, &before_error) {
+            ("colon_in_value", Some(b)) if b.starts_with(' ') && !b.contains(": ") => "indentation",
+            _ => kind,
+        };
+        // Hand-edit mistakes: say what is wrong and how to fix it, in the desk's language.
+        let (line, col) = match (kind, context_pos) {
+            ("unclosed_quote" | "missing_colon_space", Some(p)) => p,
+            _ => (line, col),
+        };
+        return Diagnostic::new(path, line, col, tr!(&format!("yaml.syntax.{kind}")))
+            .with_hint(Some(tr!(&format!("yaml.fix.{kind}"))));
+    }
     let hint = unknown_field_hint(problem);
     let mut message = localize(problem);
     if let Some(context) = context {
-        message = match context.split_once(" at line ") {
-            Some((what, pos)) => {
-                let mut nums = pos
-                    .split(" column ")
-                    .map(|n| n.trim().parse::<usize>().unwrap_or(0));
-                let (l, c) = (nums.next().unwrap_or(0), nums.next().unwrap_or(0));
-                tr!(
-                    "yaml.context",
-                    problem = message,
-                    context = what,
-                    line = l + split.yaml_line - 1,
-                    col = c
-                )
-            }
-            None => format!("{message}, {context}"),
+        message = match (context.split_once(" at line "), context_pos) {
+            (Some((what, _)), Some((l, c))) => tr!(
+                "yaml.context",
+                problem = message,
+                context = what,
+                line = l,
+                col = c
+            ),
+            _ => format!("{message}, {context}"),
         };
     }
     Diagnostic::new(path, line, col, message).with_hint(hint)
+}
+
+/// The common hand-edit mistakes among libyaml's syntax errors (a `: ` inside a plain value,
+/// an unclosed quote, a tab, a missing space after the colon, indentation), by the words of
+/// its message and the character at the error.
+fn syntax_kind(problem: &str, context: Option<&str>, ch: Option<char>) -> Option<&'static str> {
+    let context = context.unwrap_or("");
+    if ch == Some('\t') || problem.contains("tab character") {
+        return Some("tab");
+    }
+    let kinds: [(&str, &str); 10] = [
+        ("mapping values are not allowed", "colon_in_value"),
+        ("could not find expected ':'", "missing_colon_space"),
+        ("did not find expected key", "indentation"),
+        ("did not find expected '-' indicator", "list_indentation"),
+        ("block sequence entries are not allowed", "list_indentation"),
+        (
+            "found character that cannot start any token",
+            "bad_start_char",
+        ),
+        ("found unknown escape character", "bad_escape"),
+        ("found undefined alias", "alias"),
+        ("did not find expected node content", "missing_value"),
+        ("found unexpected end of stream", "unexpected_end"),
+    ];
+    if context.contains("quoted scalar") && !problem.contains("escape") {
+        return Some("unclosed_quote");
+    }
+    kinds
+        .iter()
+        .find(|(words, _)| problem.contains(words))
+        .map(|(_, kind)| *kind)
 }
 
 /// serde's and serde_yaml's usual messages in the active language; others stay as they are.

@@ -10,7 +10,7 @@ use crate::tr;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
-pub const DESK_FILE: &str = "desk.yaml";
+pub const DESK_FILE: &str = crate::model::fsread::DESK_FILE;
 
 /// A loaded desk: where it is, its configuration and its knowledge base.
 #[derive(Debug, Clone)]
@@ -43,16 +43,23 @@ impl Desk {
     }
 }
 
+/// The `language:` a desk's desk.yaml declares, read without parsing the file (the language
+/// is needed before anything else, even for a desk too broken to load).
+pub fn desk_language(root: &Path) -> Option<String> {
+    // Through the safe reader, checked to exist first: this runs before the language is
+    // active, and a refusal's message would activate the default catalog.
+    let path = root.join(DESK_FILE);
+    std::fs::symlink_metadata(&path).ok()?;
+    let text = crate::model::fsread::read_text(&path).ok()?;
+    text.lines().find_map(|l| {
+        l.strip_prefix("language:")
+            .map(|v| v.trim().trim_matches('"').trim_matches('\'').to_string())
+    })
+}
+
 /// Walks up from `start` to the first folder holding `desk.yaml`.
 pub fn find_desk(start: &Path) -> Option<PathBuf> {
-    let mut dir = Some(start);
-    while let Some(d) = dir {
-        if d.join(DESK_FILE).is_file() {
-            return Some(d.to_path_buf());
-        }
-        dir = d.parent();
-    }
-    None
+    crate::model::fsread::find_desk(start)
 }
 
 /// Parses `desk.yaml`; its syntax and schema errors are fatal (nothing else can be checked
@@ -65,7 +72,9 @@ pub fn load_config(path: &Path) -> Result<DeskConfig> {
             Error::from(d)
         }
     })?;
-    parse_config(path, &text).map_err(Error::from)
+    let config = parse_config(path, &text).map_err(Error::from)?;
+    crate::model::fsread::set_limits(config.limits);
+    Ok(config)
 }
 
 pub fn parse_config(path: &Path, text: &str) -> std::result::Result<DeskConfig, Diagnostic> {
@@ -83,9 +92,19 @@ pub fn load_pages<F: DeserializeOwned>(dir: &Path, diags: &mut Vec<Diagnostic>) 
     let Ok(entries) = std::fs::read_dir(dir) else {
         return pages;
     };
+    // A folder that is a link leaving the desk (or a special file) is refused, not read.
+    if let crate::model::fsread::Kind::Refused(why) = crate::model::fsread::kind(dir) {
+        diags.push(Diagnostic::new(dir, 0, 0, why));
+        return pages;
+    }
+    // Every `*.md` entry goes to the reader, whatever it is: one that is not a regular file in
+    // the desk is reported there, never skipped.
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .filter(|p| {
+            let md = p.extension().is_some_and(|x| x == "md");
+            md || crate::model::fsread::worth_reporting(p, false)
+        })
         .collect();
     paths.sort();
     for path in paths {
@@ -132,12 +151,31 @@ pub fn load_kb(root: &Path, diags: &mut Vec<Diagnostic>) -> Kb {
     }
 }
 
-/// Every ticket file under `tickets/`, sorted.
+/// Every ticket path under `tickets/`, sorted: the `*.md` files, and every entry the reader
+/// must refuse (a `*.md` that is a folder, a FIFO or a device, any symbolic link that is not a
+/// regular file inside the desk), so that reading it reports the problem instead of the
+/// ticket silently dropping out of checks, reports and the site. Links are not followed.
 pub fn ticket_paths(root: &Path) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(root.join("tickets"))
+    let top = root.join("tickets");
+    if crate::model::fsread::worth_reporting(&top, false) {
+        return vec![top];
+    }
+    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(&top)
+        .min_depth(1)
         .into_iter()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "md"))
+        .filter(|e| {
+            let md = e.path().extension().is_some_and(|x| x == "md");
+            let ft = e.file_type();
+            if ft.is_file() {
+                md
+            } else if ft.is_symlink() {
+                // A link to a regular `.md` file inside the desk is read; anything else refused.
+                true
+            } else {
+                md || !ft.is_dir()
+            }
+        })
         .map(|e| e.into_path())
         .collect();
     paths.sort();
