@@ -95,6 +95,15 @@ pub enum Command {
         /// Break the figures down by this key.
         #[arg(long, value_enum)]
         by: Option<report::ByArg>,
+        /// Instead of the figures, the trend per week or month: opened, closed, backlog at the
+        /// end with its ages, compliance of the clocks that ended in each period.
+        #[arg(long, value_enum, conflicts_with = "by")]
+        trend: Option<report::TrendArg>,
+        /// Instead of the figures, who holds what: each agent's open tickets by level and
+        /// clock state, the oldest and the nearest due; each customer's open tickets, tickets
+        /// with a breach in the period and quotes awaiting an answer.
+        #[arg(long, conflicts_with_all = ["by", "trend"])]
+        load: bool,
     },
     /// Build the static site: knowledge base, playbook, catalog, tables, tickets and reports.
     Build {
@@ -190,11 +199,19 @@ pub fn main() -> ExitCode {
         Command::Schema { what } => schema(&global, &what),
         Command::Calendar { year } => sla::calendar(&global, year),
         Command::Sla { id } => sla::sla(&global, &id),
-        Command::Report { from, to, by } => report::run(
+        Command::Report {
+            from,
+            to,
+            by,
+            trend,
+            load,
+        } => report::run(
             &global,
             from.as_deref(),
             to.as_deref(),
             by.map(Into::into),
+            trend.map(Into::into),
+            load,
             csv,
         ),
         Command::Ticket(cmd) => tickets::run(&global, cmd),

@@ -265,6 +265,16 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The call of the solution notice the manual asks for ("Solución": by phone and email), while a
+/// solution waits for the customer: `pending` or `recorded`; `None` otherwise.
+fn solution_call(state: &workflow::State) -> Option<&'static str> {
+    (state.status() == Status::Resolved).then_some(if state.called {
+        "recorded"
+    } else {
+        "pending"
+    })
+}
+
 /// The desk's formats for people: dates to the minute in the desk's time zone, durations as
 /// "2 h 30 min", in the active language.
 pub fn people_format(desk: &crate::model::load::Desk) -> Fmt {
@@ -274,16 +284,6 @@ pub fn people_format(desk: &crate::model::load::Desk) -> Fmt {
         .parse::<chrono_tz::Tz>()
         .unwrap_or(chrono_tz::UTC);
     Fmt::new(crate::model::i18n::active(), tz)
-}
-
-/// The call of the solution notice the manual asks for ("Solución": by phone and email), while a
-/// solution waits for the customer: `pending` or `recorded`; `None` otherwise.
-fn solution_call(state: &workflow::State) -> Option<&'static str> {
-    (state.status() == Status::Resolved).then_some(if state.called {
-        "recorded"
-    } else {
-        "pending"
-    })
 }
 
 /// One clock for people: which, its state, target, due time and what is left. A stopped

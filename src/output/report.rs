@@ -121,6 +121,7 @@ pub struct Figures {
     pub resolution_rate: Option<f64>,
     pub first_contact_rate: Option<f64>,
     pub reopen_rate: Option<f64>,
+    pub call_rate: Option<f64>,
     #[serde(skip)]
     respond_samples: Vec<i64>,
     #[serde(skip)]
@@ -165,6 +166,7 @@ impl Figures {
         self.resolution_rate = self.resolution.rate();
         self.first_contact_rate = self.first_contact_rate();
         self.reopen_rate = self.reopen_rate();
+        self.call_rate = self.call_rate();
     }
 
     /// First-contact resolution rate in percent.
@@ -864,6 +866,15 @@ pub fn definitions(cat: &crate::model::i18n::Catalog) -> String {
             "\n  {}: {}",
             cat.get(&format!("report.col.{k}")),
             cat.get(&format!("report.def.{k}"))
+        ));
+    }
+    out.push_str("\n\n");
+    out.push_str(&cat.get("report.trend_def_intro"));
+    out.push('\n');
+    for k in crate::output::trend::DEFINED {
+        out.push_str(&format!(
+            "\n  {k}: {}",
+            cat.get(&format!("report.trend_def.{k}"))
         ));
     }
     out
