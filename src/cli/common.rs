@@ -25,6 +25,8 @@ pub struct Global {
     pub now: Option<String>,
     pub agent: Option<String>,
     pub quiet: bool,
+    /// `--format csv`: the commands that print tables (`report`, `list`) write CSV.
+    pub csv: bool,
 }
 
 impl Global {

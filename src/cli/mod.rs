@@ -185,9 +185,14 @@ pub fn main() -> ExitCode {
         now: cli.now,
         agent: cli.agent,
         quiet: cli.quiet,
+        csv: cli.format == report::OutputFormat::Csv,
     };
     let csv = cli.format == report::OutputFormat::Csv;
-    if csv && !matches!(cli.command, Command::Report { .. }) {
+    let table = matches!(
+        cli.command,
+        Command::Report { .. } | Command::Ticket(tickets::TicketCommand::List(_))
+    );
+    if csv && !table {
         return finish(&global, report::refuse_csv(&global));
     }
     let result = match cli.command {

@@ -456,6 +456,10 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
         }
     }
     sort_rows(&mut rows, a.sort, &desk);
+    if global.csv {
+        print!("{}", list_csv(&rows, &desk));
+        return Ok(ExitCode::SUCCESS);
+    }
     match global.format {
         Format::Json => {
             let items: Vec<serde_json::Value> = rows
@@ -604,4 +608,48 @@ fn columns<const N: usize>(header: &[String; N], rows: &[[String; N]]) -> String
         out.push('\n');
     }
     out
+}
+
+/// `mesa list --format csv`: the same rows as the text table, in the one CSV convention
+/// ([`crate::output::csv`]: BOM, `;`, CRLF, labels, dates a spreadsheet reads).
+fn list_csv(rows: &[(Ticket, Vec<ClockView>)], desk: &crate::model::load::Desk) -> String {
+    use crate::output::csv::{Cell, Csv};
+    let tz = desk
+        .config
+        .time_zone
+        .parse::<chrono_tz::Tz>()
+        .unwrap_or(chrono_tz::UTC);
+    let mut csv = Csv::new(&[
+        tr!("list.col_id"),
+        tr!("list.col_status"),
+        tr!("list.col_level"),
+        tr!("list.col_priority"),
+        tr!("list.col_assignee"),
+        tr!("list.col_due"),
+        tr!("list.col_customer"),
+        tr!("list.col_title"),
+    ]);
+    for (t, clocks) in rows {
+        let f = &t.front;
+        csv.row(&[
+            Cell::text(&f.id),
+            Cell::text(labels::status(f.status)),
+            Cell::Int(i64::from(f.level)),
+            f.priority
+                .as_deref()
+                .map_or(Cell::Empty, |p| Cell::text(priority_name(desk, p))),
+            f.assignee
+                .as_deref()
+                .map_or(Cell::Empty, |a| Cell::text(agent_name(desk, a))),
+            next_due(clocks).map_or(Cell::Empty, |d| Cell::instant(&d, &tz)),
+            Cell::text(
+                desk.config
+                    .customer(&f.customer)
+                    .map(|c| c.name.clone())
+                    .unwrap_or_else(|| f.customer.clone()),
+            ),
+            Cell::text(&f.title),
+        ]);
+    }
+    csv.finish()
 }
