@@ -60,9 +60,11 @@ fn keys_by_label() -> BTreeMap<String, String> {
     out
 }
 
-/// A printed cell (`12`, `85,71`, `-`) as a number, `None` for `-`.
+/// A printed cell (`12`, `85,71`, `-`, or an empty CSV cell) as a number, `None` for `-` and
+/// for an empty cell (the CSV convention leaves undefined figures empty).
 fn cell(s: &str) -> Option<f64> {
-    (s != "-").then(|| s.replace(',', ".").parse::<f64>().expect("a number"))
+    let s = s.trim();
+    (s != "-" && !s.is_empty()).then(|| s.replace(',', ".").parse::<f64>().expect("a number"))
 }
 
 /// Compares one group's figures with the expected ones: the same keys, the same values.
