@@ -6,24 +6,7 @@
 mod common;
 
 use common::git::git;
-use common::gitserver::{clone, push_with_retry, shared_desk, try_git, GitServer};
-
-fn at(d: u32, hh: u32, mm: u32) -> String {
-    format!("2026-11-{d:02}T{hh:02}:{mm:02}:00-05:00")
-}
-
-const INC: [&str; 10] = [
-    "--type",
-    "incident",
-    "--incident",
-    "no-carga-pagina",
-    "--priority",
-    "alta",
-    "--impact",
-    "high",
-    "--urgency",
-    "medium",
-];
+use common::gitserver::{at, clone, push_with_retry, shared_desk, try_git, GitServer, INC};
 
 #[test]
 fn gate_refuses_bad_pushes_and_lets_concurrent_good_ones_land() {

@@ -7,28 +7,11 @@
 mod common;
 
 use common::git::{git, TestDesk, MESA};
-use common::gitserver::{clone, push_with_retry, shared_desk, GitServer};
+use common::gitserver::{at, clone, push_with_retry, shared_desk, GitServer, INC};
 use common::smtp::Sink;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-
-fn at(d: u32, hh: u32, mm: u32) -> String {
-    format!("2026-11-{d:02}T{hh:02}:{mm:02}:00-05:00")
-}
-
-const INC: [&str; 10] = [
-    "--type",
-    "incident",
-    "--incident",
-    "no-carga-pagina",
-    "--priority",
-    "alta",
-    "--impact",
-    "high",
-    "--urgency",
-    "medium",
-];
 
 /// Points the shared desk at the sink and turns the shared outbox on (from 1 Nov 2026),
 /// through clone `c`, pushed.

@@ -162,3 +162,22 @@ pub fn push_with_retry(dir: &Path) -> (bool, String) {
     }
     (false, last)
 }
+
+/// An instant in November 2026, in Bogotá's offset: `at(2, 9, 0)` is 2 Nov 09:00.
+pub fn at(d: u32, hh: u32, mm: u32) -> String {
+    format!("2026-11-{d:02}T{hh:02}:{mm:02}:00-05:00")
+}
+
+/// `mesa new` arguments that classify a ticket at once as the playbook's "no carga la página".
+pub const INC: [&str; 10] = [
+    "--type",
+    "incident",
+    "--incident",
+    "no-carga-pagina",
+    "--priority",
+    "alta",
+    "--impact",
+    "high",
+    "--urgency",
+    "medium",
+];
