@@ -68,6 +68,9 @@ impl Global {
 
     /// Activates `--lang`, else the desk's `language`, else Spanish.
     pub fn activate_language(&self, root: Option<&Path>) {
+        if i18n::is_active() {
+            return;
+        }
         let lang = self
             .lang
             .clone()

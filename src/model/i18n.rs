@@ -111,6 +111,12 @@ pub fn activate(catalog: Catalog) {
     let _ = ACTIVE.set(catalog);
 }
 
+/// Whether a catalog is already active (the first activation wins: a later one would only
+/// parse the catalogs again for nothing).
+pub fn is_active() -> bool {
+    ACTIVE.get().is_some()
+}
+
 /// The active catalog (Spanish, embedded, until a desk activates its own).
 pub fn active() -> &'static Catalog {
     ACTIVE.get_or_init(|| Catalog::load("es", None))

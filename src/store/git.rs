@@ -4,8 +4,24 @@
 //! folder, then a rename), exactly the touched paths are staged, and the commit carries the agent
 //! as author. The index file on disk is only rewritten after the commit object exists and HEAD
 //! points at it, so a failure anywhere restores the files and leaves index and HEAD untouched.
+//!
+//! A commit costs what it changes, not the size of the desk: the new tree is HEAD's tree with
+//! only the trees along the changed paths rewritten, and the index is never loaded through
+//! libgit2 (10 MB and a hash map of 100,000 entries on a big desk). Instead `.git/index.lock`
+//! is taken first (so no git command changes the index meanwhile), the changed entries are
+//! patched into a copy of the index's bytes ([`crate::store::raw_index`]) with the written
+//! files' stat data, so `git status` is clean and `git diff --cached` empty afterwards, and
+//! the copy is renamed over the index once HEAD moved. Whatever else the user staged stays
+//! staged and out of the commit. An index this path cannot patch (a split or sparse index, a
+//! conflicted path) or a clone whose content filters change what git stores (autocrlf, `text`,
+//! `filter` attributes) takes libgit2's full path, with the same results.
+//!
+//! Git hooks do not run on these commits (libgit2 runs none): the pre-commit hook `mesa hooks
+//! install` writes runs `mesa check` on the staged files, and a step already refuses anything
+//! that check would reject before it writes.
 
 use crate::model::diag::{Error, Result};
+use crate::store::raw_index::{Found, NewEntry, RawIndex, Stat, Update};
 use crate::tr;
 use chrono::{DateTime, FixedOffset};
 use git2::{IndexAddOption, Oid, Repository, Signature, Time, Tree};
@@ -167,13 +183,92 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Stages exactly `paths` (deleted files are removed from the index) and commits them on HEAD
-/// with `author`: the commit is HEAD plus these paths, whatever else is staged. The index file
-/// is written only after HEAD moved; on any failure HEAD and the index are as they were.
-/// Returns the new commit.
+/// Stages exactly `paths` (files already written; a missing file is removed from the index)
+/// and commits them on HEAD with `author`: the commit is HEAD plus these paths, whatever else
+/// is staged, which stays staged. The index file is written only after HEAD moved; on any
+/// failure HEAD and the index are as they were. Returns the new commit.
+///
+/// This is the store's one-commit fast path for any front end (a step, the inbox import, a
+/// repair): its cost grows with the paths and their folders, not with the desk (see the module
+/// doc). Paths are absolute or relative to `root`. It does not check that the files were clean
+/// before: a writer that must refuse hand edits uses [`write_and_commit`].
 pub fn commit_paths(root: &Path, paths: &[PathBuf], message: &str, author: &Author) -> Result<Oid> {
     let repo = open_repo(root)?;
-    commit_in(&repo, root, paths, message, author)
+    let abs: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| {
+            if p.is_absolute() {
+                p.clone()
+            } else {
+                root.join(p)
+            }
+        })
+        .collect();
+    let rels = abs
+        .iter()
+        .map(|p| repo_relative(&repo, p))
+        .collect::<Result<Vec<_>>>()?;
+    let lock = usable(&repo, NextIndex::read(&repo)?, &rels)?;
+    let Some((lock, _)) = lock else {
+        return commit_in(&repo, root, paths, message, author);
+    };
+    let parent = head_commit(&repo)?;
+    let mut tree = match &parent {
+        Some(p) => p.tree_id(),
+        None => repo.treebuilder(None)?.write()?,
+    };
+    let mut staged = Vec::new();
+    for (abs, rel) in abs.iter().zip(rels) {
+        let entry = if std::fs::symlink_metadata(abs).is_ok() {
+            Some((repo.blob_path(abs)?, file_mode(abs)))
+        } else {
+            None
+        };
+        let base = repo.find_tree(tree)?;
+        tree = match tree_with(&repo, Some(&base), &names_of(&rel), entry)?.0 {
+            Some(id) => id,
+            None => repo.treebuilder(None)?.write()?,
+        };
+        staged.push(StagedPath {
+            rel,
+            abs: abs.clone(),
+            entry,
+        });
+    }
+    let parent = parent.map(|p| p.id());
+    commit_fast(&repo, lock, tree, parent, &staged, message, author)
+}
+
+fn names_of(rel: &Path) -> Vec<String> {
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect()
+}
+
+fn head_commit(repo: &Repository) -> Result<Option<git2::Commit<'_>>> {
+    match repo.head() {
+        Ok(h) => Ok(Some(h.peel_to_commit()?)),
+        Err(e)
+            if e.code() == git2::ErrorCode::UnbornBranch
+                || e.code() == git2::ErrorCode::NotFound =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The mode git records for a regular file: executable or not.
+fn file_mode(path: &Path) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0) {
+            return 0o100755;
+        }
+    }
+    let _ = path;
+    0o100644
 }
 
 fn commit_in(
@@ -339,8 +434,8 @@ pub fn write_and_commit_step(
     if !commit {
         return write_all(root, changes, || Ok(None));
     }
-    // Reading the index of a big desk (10 MB for 100,000 tickets) and rewriting the trees along
-    // the ticket's path both take a while: build the trees on another thread meanwhile.
+    // Rewriting the trees along the ticket's path takes a while on a big desk (a month folder
+    // of 30,000 tickets): build them on another thread while the index is read.
     let owned_root = root.to_path_buf();
     let owned: Vec<Change> = changes
         .iter()
@@ -350,17 +445,36 @@ pub fn write_and_commit_step(
         })
         .collect();
     let builder = std::thread::spawn(move || prepare(&owned_root, &owned));
-    let loaded = open_repo(root).and_then(|repo| {
-        let index = repo.index()?;
-        Ok((repo, index))
+    let locked = open_repo(root).and_then(|repo| {
+        let lock = NextIndex::read(&repo)?;
+        Ok((repo, lock))
     });
     let prepared = builder
         .join()
         .map_err(|_| Error::Message(tr!("store.thread_failed")))?;
-    let (repo, mut index) = loaded?;
+    let (repo, lock) = locked?;
     let prepared = prepared?;
-    for (c, p) in changes.iter().zip(&prepared.paths) {
-        check_clean(&index, p, &c.path)?;
+    let rels: Vec<PathBuf> = prepared.paths.iter().map(|p| p.rel.clone()).collect();
+    // The fast path when the index and the clone allow it (module doc), else libgit2's.
+    let fast = usable(&repo, lock, &rels)?;
+    let mut full_index = None;
+    let staged: Vec<Option<Oid>> = match &fast {
+        Some((_, found)) => found
+            .iter()
+            .map(|f| f.map(|f| Oid::from_bytes(&f.oid)).transpose())
+            .collect::<std::result::Result<_, _>>()?,
+        None => {
+            let index = repo.index()?;
+            let ids = rels
+                .iter()
+                .map(|r| index.get_path(r, 0).map(|e| e.id))
+                .collect();
+            full_index = Some(index);
+            ids
+        }
+    };
+    for ((c, p), s) in changes.iter().zip(&prepared.paths).zip(&staged) {
+        check_clean(p, *s, &c.path)?;
     }
     crate::store::journal::begin(
         &repo,
@@ -380,39 +494,425 @@ pub fn write_and_commit_step(
             mail: mail.to_vec(),
         },
     )?;
-    let result = write_all(root, changes, || {
-        let mut tree = prepared.tree;
-        for p in &prepared.paths {
-            index.add_path(&p.rel)?;
+    let result = write_all(root, changes, || match (fast, full_index) {
+        (Some((lock, _)), _) => {
+            let staged: Vec<StagedPath> = prepared
+                .paths
+                .iter()
+                .zip(changes)
+                .map(|(p, c)| StagedPath {
+                    rel: p.rel.clone(),
+                    abs: c.path.clone(),
+                    entry: Some((p.blob, p.mode)),
+                })
+                .collect();
+            commit_fast(
+                &repo,
+                lock,
+                prepared.tree,
+                prepared.parent,
+                &staged,
+                message,
+                author,
+            )
+            .map(Some)
         }
-        // The blobs git stores may differ from the bytes written when the clone has content
-        // filters (e.g. autocrlf): then build the tree from what the index holds.
-        let filtered = prepared
-            .paths
-            .iter()
-            .any(|p| index.get_path(&p.rel, 0).map(|e| e.id) != Some(p.blob));
-        if filtered {
-            tree = match prepared.parent {
-                Some(id) => repo.find_commit(id)?.tree_id(),
-                None => repo.treebuilder(None)?.write()?,
-            };
-            for p in &prepared.paths {
-                let entry = index.get_path(&p.rel, 0).map(|e| (e.id, e.mode));
-                let base = repo.find_tree(tree)?;
-                tree = match tree_with(&repo, Some(&base), &p.names, entry)?.0 {
-                    Some(id) => id,
-                    None => repo.treebuilder(None)?.write()?,
-                };
-            }
-        }
-        let parent = prepared.parent.map(|id| repo.find_commit(id)).transpose()?;
-        commit_tree(&repo, &mut index, tree, parent.as_ref(), message, author).map(Some)
+        (None, Some(mut index)) => commit_full(&repo, &mut index, &prepared, message, author),
+        (None, None) => Err(Error::Message(tr!("store.thread_failed"))),
     });
     if result.is_err() {
         // Every file was restored: nothing to repair.
         crate::store::journal::end(root);
     }
     result
+}
+
+/// libgit2's path: the whole index loaded, the paths added (through the clone's content
+/// filters), written back after the commit.
+fn commit_full(
+    repo: &Repository,
+    index: &mut git2::Index,
+    prepared: &Prepared,
+    message: &str,
+    author: &Author,
+) -> Result<Option<Oid>> {
+    let mut tree = prepared.tree;
+    for p in &prepared.paths {
+        index.add_path(&p.rel)?;
+    }
+    // The blobs git stores may differ from the bytes written when the clone has content
+    // filters (e.g. autocrlf): then build the tree from what the index holds.
+    let filtered = prepared
+        .paths
+        .iter()
+        .any(|p| index.get_path(&p.rel, 0).map(|e| e.id) != Some(p.blob));
+    if filtered {
+        tree = match prepared.parent {
+            Some(id) => repo.find_commit(id)?.tree_id(),
+            None => repo.treebuilder(None)?.write()?,
+        };
+        for p in &prepared.paths {
+            let entry = index.get_path(&p.rel, 0).map(|e| (e.id, e.mode));
+            let base = repo.find_tree(tree)?;
+            tree = match tree_with(repo, Some(&base), &p.names, entry)?.0 {
+                Some(id) => id,
+                None => repo.treebuilder(None)?.write()?,
+            };
+        }
+    }
+    let parent = prepared.parent.map(|id| repo.find_commit(id)).transpose()?;
+    commit_tree(repo, index, tree, parent.as_ref(), message, author).map(Some)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fast path: the index patched as bytes
+
+/// The index as read for one commit (mapped, not locked: reading takes no lock in git
+/// either), and the next index, written beside it before `.git/index.lock` is taken, so the
+/// lock is held only for the commit and a rename. Dropped before [`NextIndex::install`], it
+/// removes what it wrote.
+struct NextIndex {
+    index: PathBuf,
+    raw: RawIndex,
+    /// The index file as it was when read (`None`: there was none), to see a git command
+    /// replace it meanwhile.
+    seen: Option<FileId>,
+    skip_hash: bool,
+    /// `.git/.mesa-index.PID.tmp`: the next index (a killed process's is removed by the next
+    /// command, see [`crate::store::lock`]).
+    tmp: PathBuf,
+}
+
+/// What tells one version of a file from the next: git replaces the index by renaming a new
+/// file over it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileId {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    ino: u64,
+}
+
+fn file_id(path: &Path) -> Option<FileId> {
+    let m = std::fs::metadata(path).ok()?;
+    Some(FileId {
+        len: m.len(),
+        modified: m.modified().ok(),
+        #[cfg(unix)]
+        ino: std::os::unix::fs::MetadataExt::ino(&m),
+    })
+}
+
+impl NextIndex {
+    /// Reads the index. `Ok(None)` when it is not one the fast path patches.
+    fn read(repo: &Repository) -> Result<Option<NextIndex>> {
+        let index = repo.path().join("index");
+        let seen = file_id(&index);
+        let raw = match RawIndex::read(&index) {
+            Ok(Some(Ok(raw))) => raw,
+            Ok(Some(Err(_))) => return Ok(None),
+            Ok(None) => RawIndex::empty(),
+            Err(e) => {
+                return Err(Error::Message(tr!(
+                    "store.write_failed",
+                    path = index.display(),
+                    error = e
+                )))
+            }
+        };
+        if raw.check_extensions().is_err() {
+            return Ok(None);
+        }
+        let skip_hash = repo
+            .config()
+            .and_then(|c| c.get_bool("index.skipHash"))
+            .unwrap_or(false);
+        let tmp = repo
+            .path()
+            .join(format!(".mesa-index.{}.tmp", std::process::id()));
+        Ok(Some(NextIndex {
+            index,
+            raw,
+            seen,
+            skip_hash,
+            tmp,
+        }))
+    }
+
+    /// The staged entry of each path, or `None` when one of them is in a state only the full
+    /// path handles (conflicted, skip-worktree, intent-to-add).
+    fn lookup(&self, rels: &[PathBuf]) -> Option<Vec<Option<Found>>> {
+        let keys: Vec<String> = rels.iter().map(|r| git_path(r)).collect();
+        let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_bytes()).collect();
+        self.raw.lookup(&keys).ok()
+    }
+
+    /// Writes the index with `updates` applied to the temp file (not yet the index).
+    fn write(&self, updates: &[Update]) -> Result<()> {
+        let fail = |e: String| {
+            Error::Message(tr!(
+                "store.write_failed",
+                path = self.tmp.display(),
+                error = e
+            ))
+        };
+        let mut file = std::fs::File::create(&self.tmp).map_err(|e| fail(e.to_string()))?;
+        self.raw
+            .write_updated(updates, self.skip_hash, &mut file)
+            .map_err(|e| fail(e.to_string()))?
+            .map_err(|u| fail(u.to_string()))
+    }
+
+    /// Takes `.git/index.lock` (marked as mesa's, see [`crate::store::holder::git_lock_marker`]),
+    /// runs `commit`, and makes the written file the index. If a git command replaced the
+    /// index since it was read, the updates are applied again to the new one first, so
+    /// nothing it staged is lost. On failure the lock and the temp file are removed.
+    fn install(
+        mut self,
+        updates: &[Update],
+        commit: impl FnOnce() -> Result<Oid>,
+    ) -> Result<(Oid, InstallFailure)> {
+        let lock = self.index.with_file_name("index.lock");
+        let mut file = match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::Message(tr!(
+                    "store.index_locked",
+                    path = lock.display()
+                )))
+            }
+            Err(e) => {
+                return Err(Error::Message(tr!(
+                    "store.write_failed",
+                    path = lock.display(),
+                    error = e
+                )))
+            }
+        };
+        let held = (|| {
+            file.write_all(crate::store::holder::git_lock_marker("mesa commit").as_bytes())
+                .map_err(|e| {
+                    Error::Message(tr!("store.write_failed", path = lock.display(), error = e))
+                })?;
+            drop(file);
+            if file_id(&self.index) != self.seen {
+                let again = NextIndex::read_raw(&self.index)?;
+                self.raw = again;
+                self.write(updates)?;
+            }
+            let oid = commit()?;
+            let installed = std::fs::rename(&self.tmp, &self.index).map_err(|e| {
+                Error::Message(tr!(
+                    "store.write_failed",
+                    path = self.index.display(),
+                    error = e
+                ))
+            });
+            Ok((oid, installed.err()))
+        })();
+        let _ = std::fs::remove_file(&lock);
+        held.map(|(oid, failed)| (oid, InstallFailure(failed)))
+    }
+
+    /// The index at `path` again, for a patch made under the lock.
+    fn read_raw(path: &Path) -> Result<RawIndex> {
+        let unsupported = |why: String| {
+            Error::Message(tr!(
+                "store.write_failed",
+                path = path.display(),
+                error = why
+            ))
+        };
+        match RawIndex::read(path) {
+            Ok(Some(Ok(raw))) => {
+                raw.check_extensions()
+                    .map_err(|u| unsupported(u.to_string()))?;
+                Ok(raw)
+            }
+            Ok(Some(Err(u))) => Err(unsupported(u.to_string())),
+            Ok(None) => Ok(RawIndex::empty()),
+            Err(e) => Err(unsupported(e.to_string())),
+        }
+    }
+}
+
+/// The index could not be replaced after the commit was made (`Some`): the caller puts HEAD
+/// back.
+struct InstallFailure(Option<Error>);
+
+impl Drop for NextIndex {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// The read index and the staged entries of `rels` when the fast path can take them; else
+/// `None`, for libgit2's path.
+fn usable(
+    repo: &Repository,
+    lock: Option<NextIndex>,
+    rels: &[PathBuf],
+) -> Result<Option<(NextIndex, Vec<Option<Found>>)>> {
+    let Some(lock) = lock else {
+        return Ok(None);
+    };
+    if filtered(repo, rels)? {
+        return Ok(None);
+    }
+    Ok(lock.lookup(rels).map(|found| (lock, found)))
+}
+
+/// Whether git might store other bytes than the file's for one of `rels`: line-ending
+/// conversion (`core.autocrlf`, the `text`, `eol`, `crlf` attributes) or a `filter`, `ident` or
+/// `working-tree-encoding` attribute. Those go through libgit2, which applies them.
+///
+/// libgit2's own attribute lookup loads the whole index, the cost this path avoids; so the
+/// attribute files that can apply (each folder's `.gitattributes` down to the file,
+/// `.git/info/attributes`, the user's and the system's) are read here, and any line that
+/// sets one of those attributes, whatever its pattern, counts: a wrong "yes" only costs the
+/// full path.
+fn filtered(repo: &Repository, rels: &[PathBuf]) -> Result<bool> {
+    const CONVERTING: [&str; 6] = [
+        "text",
+        "eol",
+        "crlf",
+        "filter",
+        "ident",
+        "working-tree-encoding",
+    ];
+    let config = repo.config()?;
+    if let Ok(v) = config.get_string("core.autocrlf") {
+        if !matches!(
+            v.to_ascii_lowercase().as_str(),
+            "false" | "no" | "off" | "0" | ""
+        ) {
+            return Ok(true);
+        }
+    }
+    let mut files: Vec<PathBuf> = vec![
+        repo.path().join("info").join("attributes"),
+        PathBuf::from("/etc/gitattributes"),
+    ];
+    match config.get_path("core.attributesFile") {
+        Ok(p) => files.push(p),
+        Err(_) => {
+            let xdg = std::env::var_os("XDG_CONFIG_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+            if let Some(x) = xdg {
+                files.push(x.join("git").join("attributes"));
+            }
+        }
+    }
+    if let Some(workdir) = repo.workdir() {
+        for rel in rels {
+            let mut dir = workdir.to_path_buf();
+            files.push(dir.join(".gitattributes"));
+            if let Some(parent) = rel.parent() {
+                for c in parent.components() {
+                    dir.push(c);
+                    files.push(dir.join(".gitattributes"));
+                }
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        let sets = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .flat_map(|l| l.split_whitespace().skip(1))
+            .any(|token| {
+                let name = token.split('=').next().unwrap_or_default();
+                !token.starts_with(['-', '!']) && CONVERTING.contains(&name)
+            });
+        if sets {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// One path of a fast commit: where it is and the blob and mode it gets (`None`: removed).
+struct StagedPath {
+    rel: PathBuf,
+    abs: PathBuf,
+    entry: Option<(Oid, u32)>,
+}
+
+/// Commits `tree` on `parent` and patches the index read in `next` for `paths` (their files
+/// already written). HEAD moves only if it is still `parent`; if the index cannot be replaced
+/// HEAD goes back, so the repository is as it was.
+fn commit_fast(
+    repo: &Repository,
+    next: NextIndex,
+    tree: Oid,
+    parent: Option<Oid>,
+    paths: &[StagedPath],
+    message: &str,
+    author: &Author,
+) -> Result<Oid> {
+    let updates = paths
+        .iter()
+        .map(|p| {
+            let entry = match p.entry {
+                Some((oid, mode)) => {
+                    let stat = Stat::of(&p.abs).map_err(|e| {
+                        Error::Message(tr!("store.write_failed", path = p.abs.display(), error = e))
+                    })?;
+                    let mut id = [0u8; 20];
+                    id.copy_from_slice(oid.as_bytes());
+                    Some(NewEntry {
+                        oid: id,
+                        mode,
+                        stat,
+                    })
+                }
+                None => None,
+            };
+            Ok(Update {
+                path: git_path(&p.rel).into_bytes(),
+                entry,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    next.write(&updates)?;
+    let parent = parent.map(|id| repo.find_commit(id)).transpose()?;
+    let tree = repo.find_tree(tree)?;
+    let sig = author.signature()?;
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    // Fails (and changes nothing) if HEAD moved since `parent` was read.
+    let (oid, failed) = next.install(&updates, || {
+        Ok(repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)?)
+    })?;
+    if let Some(e) = failed.0 {
+        undo_head(repo, parent.as_ref());
+        return Err(e);
+    }
+    Ok(oid)
+}
+
+/// Puts HEAD's branch back on `parent` (or removes it when the commit was the first).
+fn undo_head(repo: &Repository, parent: Option<&git2::Commit>) {
+    if let Ok(mut head) = repo.head().and_then(|h| h.resolve()) {
+        match parent {
+            Some(p) => {
+                let _ = head.set_target(p.id(), "mesa: undo commit after index write failure");
+            }
+            None => {
+                let _ = head.delete();
+            }
+        }
+    }
 }
 
 /// Writes every change, runs `then`, and restores every file as it was if anything failed.
@@ -463,6 +963,8 @@ struct PreparedPath {
     names: Vec<String>,
     head: Option<Oid>,
     blob: Oid,
+    /// The mode in the new tree: HEAD's, or a regular file's for a new path.
+    mode: u32,
 }
 
 fn prepare(root: &Path, changes: &[Change]) -> Result<Prepared> {
@@ -501,6 +1003,7 @@ fn prepare(root: &Path, changes: &[Change]) -> Result<Prepared> {
             names,
             head: head.map(|h| h.0),
             blob,
+            mode: head.map_or(0o100644, |h| h.1),
         });
     }
     Ok(Prepared {
@@ -510,10 +1013,9 @@ fn prepare(root: &Path, changes: &[Change]) -> Result<Prepared> {
     })
 }
 
-/// Refuses when the file differs between HEAD, the index and the working folder.
-fn check_clean(index: &git2::Index, p: &PreparedPath, abs: &Path) -> Result<()> {
+/// Refuses when the file differs between HEAD, the index (`staged`) and the working folder.
+fn check_clean(p: &PreparedPath, staged: Option<Oid>, abs: &Path) -> Result<()> {
     let key = git_path(&p.rel);
-    let staged = index.get_path(&p.rel, 0).map(|e| e.id);
     let worktree = if abs.exists() {
         Some(Oid::hash_file(git2::ObjectType::Blob, abs)?)
     } else {
@@ -544,16 +1046,7 @@ fn commit_tree(
     // Fails (and changes nothing) if HEAD moved since `parent` was read.
     let oid = repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)?;
     if let Err(e) = index.write() {
-        if let Ok(mut head) = repo.head().and_then(|h| h.resolve()) {
-            match parent {
-                Some(p) => {
-                    let _ = head.set_target(p.id(), "mesa: undo commit after index write failure");
-                }
-                None => {
-                    let _ = head.delete();
-                }
-            }
-        }
+        undo_head(repo, parent);
         return Err(e.into());
     }
     Ok(oid)

@@ -46,70 +46,8 @@ impl Drop for DeskLock {
     }
 }
 
-/// Who holds a lock, as its file says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holder {
-    pub pid: u32,
-    pub start: Option<u64>,
-    pub command: String,
-}
-
-impl Holder {
-    fn me(command: &str) -> Holder {
-        let pid = std::process::id();
-        Holder {
-            pid,
-            start: process_start(pid),
-            command: command.replace(['\n', '\r'], " "),
-        }
-    }
-
-    fn to_text(&self) -> String {
-        format!(
-            "pid {}\nstart {}\ncommand {}\n",
-            self.pid,
-            self.start.map(|s| s.to_string()).unwrap_or_default(),
-            self.command
-        )
-    }
-
-    fn parse(text: &str) -> Option<Holder> {
-        let mut pid = None;
-        let mut start = None;
-        let mut command = String::new();
-        for line in text.lines() {
-            match line.split_once(' ') {
-                Some(("pid", v)) => pid = v.trim().parse().ok(),
-                Some(("start", v)) => start = v.trim().parse().ok(),
-                Some(("command", v)) => command = v.to_string(),
-                _ => {}
-            }
-        }
-        Some(Holder {
-            pid: pid?,
-            start,
-            command,
-        })
-    }
-
-    /// Whether the holder still runs: its pid exists and (where the system says) started at
-    /// the recorded time, so a reused pid does not keep a dead holder's lock alive.
-    fn alive(&self) -> bool {
-        match process_start(self.pid) {
-            Some(now) => self.start.is_none_or(|s| s == now),
-            None => !cfg!(target_os = "linux") && self.pid != 0,
-        }
-    }
-}
-
-/// The start time of a process (clock ticks since boot, from `/proc/PID/stat`), or `None`
-/// when there is no such process (or no `/proc`).
-fn process_start(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) is in parentheses and may hold spaces: count after it.
-    let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(19)?.parse().ok()
-}
+use crate::store::holder::process_start;
+pub use crate::store::holder::Holder;
 
 /// The git folder of the repository holding `root`.
 pub fn git_dir(root: &Path) -> Result<PathBuf> {
@@ -200,10 +138,24 @@ pub fn acquire(root: &Path, command: &str) -> Result<DeskLock> {
         lock.repaired.extend(remove_git_locks(&dir, since));
     }
     remove_dead_temps(&dir);
+    lock.repaired.extend(remove_dead_index_lock(&dir));
     let (notes, requeue) = crate::store::repair::recover(root)?;
     lock.repaired.extend(notes);
     lock.requeue = requeue;
     Ok(lock)
+}
+
+/// Removes `index.lock` when mesa wrote it ([`crate::store::holder::git_lock_marker`]) and its holder no longer
+/// runs. A git command's lock holds index data (or nothing yet) and is never touched here.
+fn remove_dead_index_lock(dir: &Path) -> Option<String> {
+    let path = dir.join("index.lock");
+    let text = std::fs::read_to_string(&path).ok()?;
+    let holder = Holder::parse(&text)?;
+    if holder.alive() || !text.starts_with("pid ") {
+        return None;
+    }
+    std::fs::remove_file(&path).ok()?;
+    Some(tr!("lock.removed_git_lock", file = "index.lock"))
 }
 
 /// Creates the lock file with its contents in one step: written to a temp file, then hard
@@ -224,7 +176,12 @@ fn remove_dead_temps(dir: &Path) {
     };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(".mesa.lock.") else {
+        // `.mesa.lock.PID.tmp`, `.mesa.lock.PID.stale`, and the next index a commit was
+        // writing, `.mesa-index.PID.tmp` (see `crate::store::git`).
+        let Some(rest) = name
+            .strip_prefix(".mesa.lock.")
+            .or_else(|| name.strip_prefix(".mesa-index."))
+        else {
             continue;
         };
         let Some((pid, _)) = rest.split_once('.') else {
