@@ -430,6 +430,12 @@ pub struct ListArgs {
     /// Only open tickets.
     #[arg(long)]
     pub open: bool,
+    /// Only tickets with a customer email no agent has acted on since (`mesa inbox`).
+    #[arg(long)]
+    pub unread: bool,
+    /// Only tickets opened from email with no customer (unknown sender), awaiting triage.
+    #[arg(long)]
+    pub triage: bool,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1465,7 +1471,9 @@ fn list(global: &Global, a: ListArgs) -> Result<ExitCode> {
             && (a.level.is_empty() || a.level.contains(&f.level))
             && (a.customer.is_empty() || a.customer.contains(&f.customer))
             && (a.assignee.is_empty()
-                || f.assignee.as_ref().is_some_and(|p| a.assignee.contains(p)));
+                || f.assignee.as_ref().is_some_and(|p| a.assignee.contains(p)))
+            && (!a.unread || workflow::unread_reply(&f.events).is_some())
+            && (!a.triage || f.customer.is_empty());
         if !selected {
             return None;
         }
@@ -1532,6 +1540,7 @@ fn list(global: &Global, a: ListArgs) -> Result<ExitCode> {
                         "id": f.id, "title": f.title, "customer": f.customer, "status": f.status,
                         "level": f.level, "priority": f.priority, "assignee": f.assignee,
                         "type": f.ticket_type, "path": t.path,
+                        "unread": workflow::unread_reply(&f.events).is_some(),
                         "clocks": serde_json::to_value(clocks).unwrap_or_default(),
                     })
                 })
@@ -1544,8 +1553,13 @@ fn list(global: &Global, a: ListArgs) -> Result<ExitCode> {
         Format::Text => {
             for (t, _) in &rows {
                 let f = &t.front;
+                let unread = if workflow::unread_reply(&f.events).is_some() {
+                    format!("  [{}]", tr!("inbox.unread"))
+                } else {
+                    String::new()
+                };
                 println!(
-                    "{}  {:<17} L{}  {:<9} {:<10} {:<22} {}",
+                    "{}  {:<17} L{}  {:<9} {:<10} {:<22} {}{unread}",
                     f.id,
                     f.status.as_str(),
                     f.level,

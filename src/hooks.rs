@@ -60,7 +60,7 @@ pub fn init(global: &Global, a: InitArgs) -> Result<ExitCode> {
     crate::store::write_atomic(&dir.join("tickets/.gitkeep"), b"")?;
     let ignore = dir.join(".gitignore");
     if !ignore.exists() {
-        crate::store::write_atomic(&ignore, b"/outbox/\n/_site/\n")?;
+        crate::store::write_atomic(&ignore, b"/outbox/\n/_site/\n/rejected/\n")?;
     }
     let repo = git2::Repository::init(dir)?;
     let root = dir.canonicalize()?;

@@ -12,6 +12,7 @@
 pub mod calendar;
 pub mod check;
 pub mod cli;
+pub mod cli_inbox;
 pub mod cli_sla;
 pub mod commands;
 pub mod desk;
@@ -24,6 +25,7 @@ pub mod holidays;
 pub mod hooks;
 pub mod i18n;
 pub mod ids;
+pub mod inbound;
 pub mod kb;
 pub mod kbnew;
 pub mod links;

@@ -150,9 +150,19 @@ pub fn load_kb(root: &Path, diags: &mut Vec<Diagnostic>) -> Kb {
 }
 
 /// Every ticket file under `tickets/`, sorted.
+/// Suffix of the folder beside a ticket file that keeps its email attachments.
+pub const ATTACHMENT_DIR_SUFFIX: &str = ".files";
+
 pub fn ticket_paths(root: &Path) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(root.join("tickets"))
         .into_iter()
+        // `<ID>.files/` beside a ticket holds its email attachments, never tickets.
+        .filter_entry(|e| {
+            !(e.file_type().is_dir()
+                && e.file_name()
+                    .to_string_lossy()
+                    .ends_with(ATTACHMENT_DIR_SUFFIX))
+        })
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "md"))
         .map(|e| e.into_path())

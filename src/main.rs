@@ -100,6 +100,11 @@ enum Command {
         #[command(subcommand)]
         action: mesa::kbnew::KbCommand,
     },
+    /// Customer email coming in: replies, answers and new cases (`inbox import SOURCE...`).
+    Inbox {
+        #[command(subcommand)]
+        action: mesa::cli_inbox::InboxCommand,
+    },
     /// Customer emails queued in this clone: list them or deliver them over SMTP.
     Outbox {
         #[command(subcommand)]
@@ -133,6 +138,7 @@ fn main() -> ExitCode {
         Command::Build { out, public } => mesa::site::command(&global, out.as_deref(), public),
         Command::Serve { port, bind, public } => mesa::server::serve(&global, port, &bind, public),
         Command::Outbox { action } => mesa::outbox::run(&global, &action),
+        Command::Inbox { action } => mesa::cli_inbox::run(&global, &action),
         Command::Kb { action } => mesa::kbnew::run(&global, &action),
     };
     mesa::cli::finish(&global, result)

@@ -57,6 +57,8 @@ pub struct State {
     pub reopened: u32,
     pub extended_resolution: Option<Dur>,
     pub last_at: Option<Stamp>,
+    /// When the ticket last closed (for the reopen window).
+    pub closed_at: Option<Stamp>,
 }
 
 impl State {
@@ -396,6 +398,9 @@ pub fn apply(
 ) -> Result<(), RuleError> {
     let mut next = state.clone();
     step(rules, customer, &mut next, ev)?;
+    if next.status == Some(Status::Closed) && state.status != Some(Status::Closed) {
+        next.closed_at = Some(ev.at);
+    }
     next.last_at = Some(ev.at);
     next.sla = targets(rules, &next);
     *state = next;
@@ -433,7 +438,8 @@ fn step(
             }
             s.status = Some(Status::New);
             s.level = 1;
-            s.assignee = Some(ev.by.clone());
+            // A ticket mesa opened from an email waits for an agent to take it.
+            s.assignee = (ev.by != MESA).then(|| ev.by.clone());
             if ev.priority.is_some() {
                 check_priority(rules, s, ev)?;
                 set_priority(s, ev);
@@ -709,6 +715,39 @@ fn step(
         Commented => {
             require(&ev.text, ev, "text")?;
         }
+        Received => {
+            allowed(s, ev, OPEN)?;
+            require(&ev.received_id, ev, "received_id")?;
+        }
+        Reopened => {
+            allowed(s, ev, &[Status::Closed])?;
+            let window = rules.config.sla.reopen_within;
+            let reason_ok = matches!(
+                s.close_reason,
+                Some(
+                    CloseReason::Confirmed
+                        | CloseReason::AutoConfirmed
+                        | CloseReason::MutualAgreement
+                )
+            );
+            let in_time = match (window, s.closed_at) {
+                (Some(w), Some(at)) => ev.at.utc() - at.utc() <= w.to_chrono(),
+                _ => false,
+            };
+            if !reason_ok || !in_time {
+                return Err(err(
+                    Some("event"),
+                    tr!(
+                        "rule.reopen_not_allowed",
+                        window = window.map_or("-".to_string(), |w| w.to_string())
+                    ),
+                ));
+            }
+            s.status = Some(Status::InProgress);
+            s.close_reason = None;
+            s.reopened += 1;
+            s.resolved_at = None;
+        }
         Linked => {
             let k = require(&ev.kb, ev, "kb")?;
             if rules.kb.article(k).is_none() {
@@ -720,6 +759,91 @@ fn step(
         }
     }
     Ok(())
+}
+
+/// Who records automatic steps (`mesa sweep`, tickets opened from email).
+pub const MESA: &str = "mesa";
+/// Who records the customer's answers and emails.
+pub const CUSTOMER: &str = "customer";
+
+/// The answers a customer can give by email, and the step each applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Accept,
+    Decline,
+    Confirm,
+    Reject,
+}
+
+impl Answer {
+    pub const ALL: [Answer; 4] = [
+        Answer::Accept,
+        Answer::Decline,
+        Answer::Confirm,
+        Answer::Reject,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Answer::Accept => "accept",
+            Answer::Decline => "decline",
+            Answer::Confirm => "confirm",
+            Answer::Reject => "reject",
+        }
+    }
+    /// The event the answer records (by the customer).
+    pub fn event(self) -> EventKind {
+        match self {
+            Answer::Accept => EventKind::Accepted,
+            Answer::Decline => EventKind::Declined,
+            Answer::Confirm => EventKind::Confirmed,
+            Answer::Reject => EventKind::Rejected,
+        }
+    }
+    /// Whether the step needs the customer's reason (a rejected solution does).
+    pub fn needs_reason(self) -> bool {
+        self == Answer::Reject
+    }
+}
+
+/// The answers the desk is waiting for from the customer in this state: approval of a proposal
+/// or quote, or confirmation of a solution. Anything else the customer writes is a message.
+pub fn awaited_answers(s: &State) -> &'static [Answer] {
+    match s.status() {
+        Status::AwaitingApproval => &[Answer::Accept, Answer::Decline],
+        Status::Resolved => &[Answer::Confirm, Answer::Reject],
+        _ => &[],
+    }
+}
+
+/// The customer email no agent has acted on since: the latest `received` event when no event
+/// by an agent follows it (steps by `customer` or `mesa` do not count as reading it). A reply
+/// that was an approval or a confirmation, applied as the customer's step, needs no reading; a
+/// rejection does (its reason is the agent's next work).
+pub fn unread_reply(events: &[Event]) -> Option<&Event> {
+    for ev in events.iter().rev() {
+        if ev.event == EventKind::Received {
+            return Some(ev);
+        }
+        if ev.by == CUSTOMER
+            && matches!(
+                ev.event,
+                EventKind::Accepted | EventKind::Declined | EventKind::Confirmed
+            )
+        {
+            return None;
+        }
+        if ev.by != CUSTOMER && ev.by != MESA {
+            return None;
+        }
+    }
+    None
+}
+
+/// Whether a reply to this closed ticket at `at` may reopen it (else it opens a new case).
+pub fn may_reopen(rules: Rules, s: &State, at: Stamp) -> bool {
+    let mut probe = s.clone();
+    let ev = Event::new(at, CUSTOMER, EventKind::Reopened);
+    step(rules, None, &mut probe, &ev).is_ok()
 }
 
 /// What the desk should do next, as message keys of the active catalog (for `mesa show` and

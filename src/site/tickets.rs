@@ -37,6 +37,8 @@ pub struct Row {
     /// `YYYY-MM` of creation, in the desk's time zone.
     pub month: String,
     pub open: bool,
+    /// A customer email no agent has acted on since (`workflow::unread_reply`).
+    pub unread: bool,
 }
 
 pub struct TicketOut {
@@ -220,6 +222,7 @@ pub(super) fn one(
             .map(|c| c.format("%Y-%m").to_string())
             .unwrap_or_else(|| "0000-00".into()),
         open: status.is_open(),
+        unread: workflow::unread_reply(&f.events).is_some(),
     };
 
     // The page.
@@ -524,6 +527,29 @@ fn details(site: &Site, ev: &Event, kb: &KbPages) -> Vec<(String, String)> {
     }
     if let Some(k) = &ev.kb {
         push("kb", kb.article_link(k).map_or(k.clone(), |l| l.title));
+    }
+    // A customer email's sender, attachments and the earlier case it follows (ticket pages
+    // are built for the internal site only).
+    if let Some(f) = &ev.from {
+        push("from", f.clone());
+    }
+    if !ev.attachments.is_empty() {
+        let list: Vec<String> = ev
+            .attachments
+            .iter()
+            .map(|a| {
+                let size = site.fmt.size(a.bytes);
+                if a.left_out {
+                    format!("{} ({size}, {})", a.file, site.label("site.field.left_out"))
+                } else {
+                    format!("{} ({size})", a.file)
+                }
+            })
+            .collect();
+        push("attachments", list.join(" · "));
+    }
+    if let Some(r) = &ev.related {
+        push("related", r.clone());
     }
     out
 }

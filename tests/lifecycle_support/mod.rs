@@ -66,7 +66,7 @@ impl TestDesk {
         std::fs::copy(src.join("desk.yaml"), root.join("desk.yaml")).unwrap();
         copy_dir(&src.join("kb"), &root.join("kb"));
         copy_dir(&src.join("theme"), &root.join("theme"));
-        std::fs::write(root.join(".gitignore"), "/outbox/\n/_site/\n").unwrap();
+        std::fs::write(root.join(".gitignore"), "/outbox/\n/_site/\n/rejected/\n").unwrap();
         git(&root, &["init", "-q", "-b", "main"]);
         identity(&root);
         git(&root, &["add", "-A"]);
