@@ -13,8 +13,8 @@
 
 use chrono::{DateTime, Utc};
 use clap::Parser;
-use mesa::calendar::Calendars;
-use mesa::load::Desk;
+use mesa::model::load::Desk;
+use mesa::rules::calendar::Calendars;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
@@ -41,7 +41,7 @@ fn main() {
         .map(|p| p.join("mesa"))
         .filter(|p| p.is_file())
         .expect("build the release binary first: cargo build --release");
-    let count = mesa::load::ticket_paths(&args.desk).len();
+    let count = mesa::model::load::ticket_paths(&args.desk).len();
     println!(
         "desk: {} ({count} tickets), binary: {}",
         args.desk.display(),
@@ -88,7 +88,7 @@ fn main() {
         .expect("--now")
         .with_timezone(&Utc);
     let t = Instant::now();
-    let (tickets, _) = mesa::load::load_tickets(&args.desk);
+    let (tickets, _) = mesa::model::load::load_tickets(&args.desk);
     println!(
         "load {} tickets (parallel): {:.3} s",
         tickets.len(),
@@ -96,7 +96,7 @@ fn main() {
     );
     let t = Instant::now();
     for tk in &tickets {
-        std::hint::black_box(mesa::sla::walk(&desk, &tk.front, now));
+        std::hint::black_box(mesa::rules::sla::walk(&desk, &tk.front, now));
     }
     let walk = t.elapsed().as_secs_f64();
     println!(
@@ -107,7 +107,7 @@ fn main() {
     let t = Instant::now();
     let mut clocks = 0usize;
     for tk in &tickets {
-        clocks += mesa::sla::clocks_with(&desk, &cals, &tk.front, now).len();
+        clocks += mesa::rules::sla::clocks_with(&desk, &cals, &tk.front, now).len();
     }
     let all = t.elapsed().as_secs_f64();
     println!(
@@ -118,8 +118,8 @@ fn main() {
     // What `mesa check` adds per ticket: recorded targets against the calendars.
     let t = Instant::now();
     for tk in &tickets {
-        let cals = mesa::calendar::cached_calendars(&desk);
-        std::hint::black_box(mesa::sla::target_problems(&desk, &cals, &tk.front));
+        let cals = mesa::rules::calendar::cached_calendars(&desk);
+        std::hint::black_box(mesa::rules::sla::target_problems(&desk, &cals, &tk.front));
     }
     let check = t.elapsed().as_secs_f64();
     println!(
@@ -132,7 +132,7 @@ fn main() {
         let n = 10_000;
         let t = Instant::now();
         for _ in 0..n {
-            std::hint::black_box(mesa::sla::clocks_with(
+            std::hint::black_box(mesa::rules::sla::clocks_with(
                 &desk,
                 &cals,
                 std::hint::black_box(&tk.front),

@@ -6,22 +6,22 @@
 //!
 //! Copies the sample desk's `desk.yaml`, `kb/` and `theme/` into `DIR`, then writes `--tickets`
 //! realistic tickets (every path of the process, 5-20 events, 1-3 KB each) and `--articles`
-//! synthetic knowledge-base articles. Every event goes through `mesa::workflow::apply` before it
+//! synthetic knowledge-base articles. Every event goes through `mesa::rules::workflow::apply` before it
 //! is kept and the derived fields come from the replayed state, so the desk is valid under
 //! `mesa check`. The output depends only on the arguments (seeded, no clock, no OS randomness).
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone};
 use clap::Parser;
-use mesa::calendar::Calendar;
-use mesa::desk::{AgentRole, Customer};
-use mesa::duration::Dur;
-use mesa::kb::{CabRule, Complexity};
-use mesa::load::Desk;
-use mesa::ticket::{
+use mesa::model::desk::{AgentRole, Customer};
+use mesa::model::duration::Dur;
+use mesa::model::kb::{CabRule, Complexity};
+use mesa::model::load::Desk;
+use mesa::model::ticket::{
     CheckResult, Clock, CloseReason, Event, EventKind, Requester, Stamp, Status, Ticket,
     TicketFront, TicketType,
 };
-use mesa::workflow::{self, Rules, State};
+use mesa::rules::calendar::Calendar;
+use mesa::rules::workflow::{self, Rules, State};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -934,7 +934,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             + Duration::minutes(minute)
             + Duration::seconds(rng.range(0, 59));
         let id = loop {
-            let id = mesa::ids::case_number(&created, (rng.next() & 0x7fff) as u16);
+            let id = mesa::model::ids::case_number(&created, (rng.next() & 0x7fff) as u16);
             if seen.insert(id.clone()) {
                 break id;
             }

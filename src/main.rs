@@ -21,7 +21,7 @@ struct Cli {
     desk: Option<PathBuf>,
     /// Output format where the output is data (csv: `mesa report` only).
     #[arg(long, global = true, value_enum, default_value = "text")]
-    format: mesa::report::OutputFormat,
+    format: mesa::output::report::OutputFormat,
     /// Language of messages (es, en); default: the desk's language.
     #[arg(long, global = true, env = "MESA_LANG")]
     lang: Option<String>,
@@ -52,7 +52,7 @@ enum Command {
     Schema { what: String },
     /// The ticket life cycle: new, classify, ..., show, list, sweep; init and hooks.
     #[command(flatten)]
-    Ticket(mesa::commands::TicketCommand),
+    Ticket(mesa::steps::TicketCommand),
     /// Each calendar's working hours and the holidays it closes on.
     Calendar {
         /// Year whose holidays to list (default: this year).
@@ -62,7 +62,7 @@ enum Command {
     /// Explain a ticket's SLA clocks: segments, working time used and left, due instant, why.
     Sla { id: String },
     /// Supervisors' report: SLA compliance, risk, backlog, escalations, quality, quotes, times.
-    #[command(after_long_help = mesa::report::help_definitions())]
+    #[command(after_long_help = mesa::output::report::help_definitions())]
     Report {
         /// Tickets created from this date (YYYY-MM-DD in the desk's zone, or RFC 3339).
         #[arg(long)]
@@ -72,7 +72,7 @@ enum Command {
         to: Option<String>,
         /// Break the figures down by this key.
         #[arg(long, value_enum)]
-        by: Option<mesa::report::By>,
+        by: Option<mesa::output::report::By>,
     },
     /// Build the static site: knowledge base, playbook, catalog, tables, tickets and reports.
     Build {
@@ -98,17 +98,17 @@ enum Command {
     /// Knowledge base: draft an article from a solved ticket (`kb new --from-ticket ID`).
     Kb {
         #[command(subcommand)]
-        action: mesa::kbnew::KbCommand,
+        action: mesa::steps::kb_draft::KbCommand,
     },
     /// Customer email coming in: replies, answers and new cases (`inbox import SOURCE...`).
     Inbox {
         #[command(subcommand)]
-        action: mesa::cli_inbox::InboxCommand,
+        action: mesa::cli::inbox::InboxCommand,
     },
     /// Customer emails queued in this clone: list them or deliver them over SMTP.
     Outbox {
         #[command(subcommand)]
-        action: mesa::outbox::OutboxCommand,
+        action: mesa::mail::outbox::OutboxCommand,
     },
 }
 
@@ -122,24 +122,28 @@ fn main() -> ExitCode {
         agent: cli.agent,
         quiet: cli.quiet,
     };
-    let csv = cli.format == mesa::report::OutputFormat::Csv;
+    let csv = cli.format == mesa::output::report::OutputFormat::Csv;
     if csv && !matches!(cli.command, Command::Report { .. }) {
-        return mesa::cli::finish(&global, mesa::report::refuse_csv(&global));
+        return mesa::cli::finish(&global, mesa::output::report::refuse_csv(&global));
     }
     let result = match cli.command {
         Command::Check { history, files } => mesa::cli::check(&global, history.as_deref(), &files),
         Command::Schema { what } => mesa::cli::schema(&global, &what),
-        Command::Calendar { year } => mesa::cli_sla::calendar(&global, year),
-        Command::Sla { id } => mesa::cli_sla::sla(&global, &id),
+        Command::Calendar { year } => mesa::cli::sla::calendar(&global, year),
+        Command::Sla { id } => mesa::cli::sla::sla(&global, &id),
         Command::Report { from, to, by } => {
-            mesa::report::run(&global, from.as_deref(), to.as_deref(), by, csv)
+            mesa::output::report::run(&global, from.as_deref(), to.as_deref(), by, csv)
         }
-        Command::Ticket(cmd) => mesa::commands::run(&global, cmd),
-        Command::Build { out, public } => mesa::site::command(&global, out.as_deref(), public),
-        Command::Serve { port, bind, public } => mesa::server::serve(&global, port, &bind, public),
-        Command::Outbox { action } => mesa::outbox::run(&global, &action),
-        Command::Inbox { action } => mesa::cli_inbox::run(&global, &action),
-        Command::Kb { action } => mesa::kbnew::run(&global, &action),
+        Command::Ticket(cmd) => mesa::steps::run(&global, cmd),
+        Command::Build { out, public } => {
+            mesa::output::site::command(&global, out.as_deref(), public)
+        }
+        Command::Serve { port, bind, public } => {
+            mesa::output::server::serve(&global, port, &bind, public)
+        }
+        Command::Outbox { action } => mesa::mail::outbox::run(&global, &action),
+        Command::Inbox { action } => mesa::cli::inbox::run(&global, &action),
+        Command::Kb { action } => mesa::steps::kb_draft::run(&global, &action),
     };
     mesa::cli::finish(&global, result)
 }

@@ -1,4 +1,4 @@
-//! Colombia's holidays computed by `mesa::holidays` against the published lists.
+//! Colombia's holidays computed by `mesa::rules::holidays` against the published lists.
 //!
 //! The oracle below is hard-coded from the official calendars published each year (Ley 51 de
 //! 1983 as applied in the government's and the press's yearly lists; e.g. 2025's list with
@@ -7,7 +7,7 @@
 //! that appears twice in a year (two holidays on one Monday) is listed once.
 
 use chrono::{Datelike, NaiveDate};
-use mesa::holidays;
+use mesa::rules::holidays;
 use std::collections::BTreeSet;
 
 const OFFICIAL: &[(i32, &[(u32, u32)])] = &[

@@ -2,7 +2,7 @@
 //! of the sample desk: the ticket is solved with the lifecycle commands, then drafted into an
 //! article, committed, and linked both ways.
 
-use mesa::kb::ArticleFront;
+use mesa::model::kb::ArticleFront;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -144,7 +144,8 @@ fn drafts_commits_and_links_both_ways() {
     // The article: valid front matter, linked to the ticket, with symptom, checks and solution.
     let path = root.join(format!("kb/articles/{slug}.md"));
     let text_md = std::fs::read_to_string(&path).unwrap();
-    let page: mesa::kb::Article = mesa::load::load_page::<ArticleFront>(&path).unwrap();
+    let page: mesa::model::kb::Article =
+        mesa::model::load::load_page::<ArticleFront>(&path).unwrap();
     assert_eq!(page.front.from_tickets, vec![CASE.to_string()]);
     assert_eq!(page.front.title, "No carga la página de historias clínicas");
     assert_eq!(page.front.category, "Acceso");
@@ -177,19 +178,19 @@ fn drafts_commits_and_links_both_ways() {
     assert!(text_md.contains("La página de historias clínicas volvió a cargar."));
 
     // The ticket: a `linked` event and the article in its kb list.
-    let t = mesa::ticket::parse(
+    let t = mesa::model::ticket::parse(
         Path::new(TICKET),
         &std::fs::read_to_string(root.join(TICKET)).unwrap(),
     )
     .unwrap();
     assert_eq!(t.front.kb, vec![slug.clone()]);
     let last = t.front.events.last().unwrap();
-    assert_eq!(last.event, mesa::ticket::EventKind::Linked);
+    assert_eq!(last.event, mesa::model::ticket::EventKind::Linked);
     assert_eq!(last.kb.as_deref(), Some(slug.as_str()));
     assert_eq!(last.by, "lmartinez");
     assert_eq!(
         t.front.status,
-        mesa::ticket::Status::Resolved,
+        mesa::model::ticket::Status::Resolved,
         "linking changes no status"
     );
 
@@ -301,12 +302,13 @@ fn slug_title_and_no_commit() {
         ],
     ));
     assert_eq!(head(root), before, "--no-commit makes no commit");
-    let page =
-        mesa::load::load_page::<ArticleFront>(&root.join("kb/articles/reinicio-servicio-web.md"))
-            .unwrap();
+    let page = mesa::model::load::load_page::<ArticleFront>(
+        &root.join("kb/articles/reinicio-servicio-web.md"),
+    )
+    .unwrap();
     assert_eq!(page.front.title, "Reiniciar el servicio web de una sede");
     assert!(!clean(root), "the files are written");
-    let t = mesa::ticket::parse(
+    let t = mesa::model::ticket::parse(
         Path::new(TICKET),
         &std::fs::read_to_string(root.join(TICKET)).unwrap(),
     )
@@ -361,8 +363,8 @@ fn a_request_links_its_catalog_entry() {
         .to_string();
     assert_eq!(slug, "desactivar-usuarios-de-la-sede-tunja");
     let path = root.join(format!("kb/articles/{slug}.md"));
-    let page = mesa::load::load_page::<ArticleFront>(&path).unwrap();
-    let catalog = mesa::load::load_page::<mesa::kb::CatalogFront>(
+    let page = mesa::model::load::load_page::<ArticleFront>(&path).unwrap();
+    let catalog = mesa::model::load::load_page::<mesa::model::kb::CatalogFront>(
         &root.join("kb/catalog/actualizacion-eliminacion-usuarios.md"),
     )
     .unwrap();

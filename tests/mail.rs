@@ -5,9 +5,9 @@
 #[path = "smtp_sink/mod.rs"]
 mod smtp_sink;
 
-use mesa::load::Desk;
-use mesa::mail::{compose, enqueue, MailKind, Outgoing};
-use mesa::ticket::{CloseReason, Event, EventKind, Stamp, Ticket};
+use mesa::mail::compose::{compose, enqueue, MailKind, Outgoing};
+use mesa::model::load::Desk;
+use mesa::model::ticket::{CloseReason, Event, EventKind, Stamp, Ticket};
 use smtp_sink::{Fault, Sink};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -46,7 +46,7 @@ fn sample_desk(port: u16) -> tempfile::TempDir {
 fn ticket(root: &Path) -> Ticket {
     let path = root.join(format!("tickets/2026/11/{CASE}.md"));
     let text = std::fs::read_to_string(&path).unwrap();
-    mesa::ticket::parse(&path, &text).unwrap()
+    mesa::model::ticket::parse(&path, &text).unwrap()
 }
 
 fn at(s: &str) -> Stamp {
@@ -908,7 +908,7 @@ fn lifecycle_steps_queue_threaded_mail_recorded_in_the_ticket() {
 
     // The ticket's events carry the Message-IDs of the queued mail.
     let rel = format!("tickets/20{}/{}/{id}.md", &id[0..2], &id[2..4]);
-    let t = mesa::ticket::parse(
+    let t = mesa::model::ticket::parse(
         Path::new(&rel),
         &std::fs::read_to_string(root.join(&rel)).unwrap(),
     )

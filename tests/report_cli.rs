@@ -4,9 +4,9 @@
 mod support_sla;
 
 use chrono::{DateTime, Duration, Utc};
-use mesa::calendar::Calendars;
-use mesa::report::{self, By};
-use mesa::ticket::{EventKind, Stamp, Ticket};
+use mesa::model::ticket::{EventKind, Stamp, Ticket};
+use mesa::output::report::{self, By};
+use mesa::rules::calendar::Calendars;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -56,7 +56,7 @@ fn mesa(desk: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn write_ticket(root: &Path, front: mesa::ticket::TicketFront) -> PathBuf {
+fn write_ticket(root: &Path, front: mesa::model::ticket::TicketFront) -> PathBuf {
     let created = front.events[0].at;
     let rel = Ticket::relative_path(&front.id, &created);
     let path = root.join(&rel);

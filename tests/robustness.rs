@@ -251,7 +251,7 @@ fn broken_desk_yaml_is_a_diagnostic_not_a_panic() {
 #[test]
 fn mutated_tickets_never_panic_and_both_parsers_agree() {
     let desk_dir = temp_desk(false);
-    let (desk, _) = mesa::load::Desk::load(desk_dir.path()).expect("desk");
+    let (desk, _) = mesa::model::load::Desk::load(desk_dir.path()).expect("desk");
     let base = base_ticket();
     let bytes = base.as_bytes();
     let inserts: [&str; 16] = [
@@ -284,11 +284,14 @@ fn mutated_tickets_never_panic_and_both_parsers_agree() {
         let Ok(text) = String::from_utf8(m) else {
             continue;
         };
-        let _ = mesa::check::check_ticket_text(&desk, path, &text);
-        if let Ok(split) = mesa::front_matter::split(path, &text) {
-            if let Some(fast) = mesa::fastyaml::from_str::<mesa::ticket::TicketFront>(split.yaml) {
+        let _ = mesa::rules::validate::check_ticket_text(&desk, path, &text);
+        if let Ok(split) = mesa::model::front_matter::split(path, &text) {
+            if let Some(fast) =
+                mesa::model::fastyaml::from_str::<mesa::model::ticket::TicketFront>(split.yaml)
+            {
                 fast_answers += 1;
-                let slow: Result<mesa::ticket::TicketFront, _> = serde_yaml::from_str(split.yaml);
+                let slow: Result<mesa::model::ticket::TicketFront, _> =
+                    serde_yaml::from_str(split.yaml);
                 assert_eq!(
                     Some(&fast),
                     slow.as_ref().ok(),
@@ -312,7 +315,7 @@ fn positions_survive_hostile_yaml() {
         "&a a: *a\n".repeat(1000),
     ] {
         let start = Instant::now();
-        let p = mesa::yamlpos::Positions::of(&yaml);
+        let p = mesa::model::yamlpos::Positions::of(&yaml);
         let _ = p.find("a.b.c");
         assert!(start.elapsed() < quick());
     }
@@ -322,12 +325,12 @@ fn positions_survive_hostile_yaml() {
 /// serde_yaml reads (compared as JSON), and it answers for every sample ticket.
 #[test]
 fn fast_path_agrees_on_every_sample_file() {
-    use mesa::fastyaml;
+    use mesa::model::fastyaml;
     use serde::de::DeserializeOwned;
     fn agree<T: DeserializeOwned + serde::Serialize>(path: &Path, must_answer: bool) {
         let text = std::fs::read_to_string(path).unwrap();
         let yaml = if path.extension().is_some_and(|e| e == "md") {
-            mesa::front_matter::split(path, &text)
+            mesa::model::front_matter::split(path, &text)
                 .unwrap()
                 .yaml
                 .to_string()
@@ -346,17 +349,17 @@ fn fast_path_agrees_on_every_sample_file() {
         }
     }
     let root = sample_root();
-    for p in mesa::load::ticket_paths(&root) {
-        agree::<mesa::ticket::TicketFront>(&p, true);
+    for p in mesa::model::load::ticket_paths(&root) {
+        agree::<mesa::model::ticket::TicketFront>(&p, true);
     }
-    agree::<mesa::desk::DeskConfig>(&root.join("desk.yaml"), false);
+    agree::<mesa::model::desk::DeskConfig>(&root.join("desk.yaml"), false);
     for (dir, kind) in [("kb/articles", 0), ("kb/catalog", 1), ("kb/playbook", 2)] {
         for e in std::fs::read_dir(root.join(dir)).unwrap() {
             let p = e.unwrap().path();
             match kind {
-                0 => agree::<mesa::kb::ArticleFront>(&p, false),
-                1 => agree::<mesa::kb::CatalogFront>(&p, false),
-                _ => agree::<mesa::kb::PlaybookFront>(&p, false),
+                0 => agree::<mesa::model::kb::ArticleFront>(&p, false),
+                1 => agree::<mesa::model::kb::CatalogFront>(&p, false),
+                _ => agree::<mesa::model::kb::PlaybookFront>(&p, false),
             }
         }
     }

@@ -16,7 +16,7 @@ fn schema(kind: &str) -> Value {
 /// A Markdown file's front matter as JSON, the way an editor's YAML language server sees it.
 fn front_matter(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).expect("read");
-    let split = mesa::front_matter::split(path, &text).expect("front matter");
+    let split = mesa::model::front_matter::split(path, &text).expect("front matter");
     serde_yaml::from_str::<Value>(split.yaml).expect("yaml to json")
 }
 
@@ -30,7 +30,7 @@ fn errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
 #[test]
 fn sample_tickets_validate_against_the_ticket_schema() {
     let validator = jsonschema::validator_for(&schema("ticket")).expect("valid JSON Schema");
-    let paths = mesa::load::ticket_paths(&sample_root());
+    let paths = mesa::model::load::ticket_paths(&sample_root());
     assert!(paths.len() >= 32, "{} sample tickets", paths.len());
     for p in &paths {
         let instance = front_matter(p);

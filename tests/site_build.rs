@@ -215,7 +215,7 @@ fn sample_desk_builds_every_page_and_every_link_resolves() {
     let b = build(desk.path(), &[]);
     assert!(b.ok, "build failed: {}", b.stderr);
     let site = &b.out;
-    let loaded = mesa::load::Desk::load(desk.path()).unwrap().0;
+    let loaded = mesa::model::load::Desk::load(desk.path()).unwrap().0;
     let mut expected: Vec<String> = vec![
         "index.html".into(),
         "kb/index.html".into(),
@@ -246,7 +246,7 @@ fn sample_desk_builds_every_page_and_every_link_resolves() {
             expected.push(format!("playbook/{}/{}.html", c.id, i.id));
         }
     }
-    let (tickets, diags) = mesa::load::load_tickets(desk.path());
+    let (tickets, diags) = mesa::model::load::load_tickets(desk.path());
     assert!(diags.is_empty(), "{diags:?}");
     assert!(!tickets.is_empty());
     for t in &tickets {
@@ -357,8 +357,8 @@ fn sample_desk_builds_every_page_and_every_link_resolves() {
 /// Every interface string the templates use exists in both catalogs.
 #[test]
 fn every_template_string_is_translated() {
-    let es = mesa::i18n::Catalog::load("es", None);
-    let en = mesa::i18n::Catalog::load("en", None);
+    let es = mesa::model::i18n::Catalog::load("es", None);
+    let en = mesa::model::i18n::Catalog::load("en", None);
     let mut missing = Vec::new();
     for p in files(&repo().join("theme/templates")) {
         let text = read(&p);
@@ -381,7 +381,7 @@ fn every_template_string_is_translated() {
             }
         }
     }
-    for s in mesa::ticket::Status::ALL {
+    for s in mesa::model::ticket::Status::ALL {
         for cat in [&es, &en] {
             if !cat
                 .all()
@@ -391,7 +391,7 @@ fn every_template_string_is_translated() {
             }
         }
     }
-    for k in mesa::mail::MailKind::ALL {
+    for k in mesa::mail::compose::MailKind::ALL {
         for cat in [&es, &en] {
             if !cat.all().contains_key(&format!("site.mail.{}", k.as_str())) {
                 missing.push(format!("{}: site.mail.{}", cat.lang, k.as_str()));
@@ -413,8 +413,8 @@ fn public_build_leaks_no_case_requester_or_customer_contact() {
     assert!(!site.join("reports").exists());
     assert!(!site.join("search/t").exists());
 
-    let loaded = mesa::load::Desk::load(desk.path()).unwrap().0;
-    let (tickets, _) = mesa::load::load_tickets(desk.path());
+    let loaded = mesa::model::load::Desk::load(desk.path()).unwrap().0;
+    let (tickets, _) = mesa::model::load::load_tickets(desk.path());
     let mut secrets: BTreeSet<String> = BTreeSet::new();
     for t in &tickets {
         secrets.insert(t.front.id.clone());
@@ -431,7 +431,7 @@ fn public_build_leaks_no_case_requester_or_customer_contact() {
             secrets.extend(p.phone.clone());
         }
     }
-    let internal: Vec<&mesa::kb::Article> = loaded
+    let internal: Vec<&mesa::model::kb::Article> = loaded
         .kb
         .articles
         .iter()
@@ -450,8 +450,8 @@ fn public_build_leaks_no_case_requester_or_customer_contact() {
         .iter()
         .filter(|s| s.len() >= 4)
         .flat_map(|s| {
-            let folded = mesa::search::fold(s);
-            let escaped = mesa::markdown::escape(s).replace('/', "&#x2F;");
+            let folded = mesa::output::search::fold(s);
+            let escaped = mesa::output::markdown::escape(s).replace('/', "&#x2F;");
             [
                 (s.clone(), s.clone()),
                 (folded, s.clone()),

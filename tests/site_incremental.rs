@@ -1,9 +1,9 @@
-//! `mesa serve`'s incremental rebuild (`mesa::site::Session`): after a ticket changes (edited
+//! `mesa serve`'s incremental rebuild (`mesa::output::site::Session`): after a ticket changes (edited
 //! by hand, or through the real `mesa comment` / `mesa confirm` commands in a real git repo),
 //! the kept site is patched, and every file of it must be byte for byte what a fresh full build
 //! of the same desk writes into another folder.
 
-use mesa::site::{BuildOptions, Session};
+use mesa::output::site::{BuildOptions, Session};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -103,7 +103,7 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 /// Builds the desk's current state in full into a fresh folder and compares every file.
 fn assert_same_as_full(root: &Path, site: &Path, n: usize) {
     let full = root.join(format!("_full{n}"));
-    mesa::site::build(root, &full, &opts()).expect("full build");
+    mesa::output::site::build(root, &full, &opts()).expect("full build");
     let (a, b) = (files(site), files(&full));
     let names_a: Vec<&String> = a.keys().collect();
     let names_b: Vec<&String> = b.keys().collect();

@@ -3,11 +3,11 @@
 mod support_sla;
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Timelike, Utc};
-use mesa::calendar::{parse_ics, Calendar, Calendars};
-use mesa::desk::CalendarConfig;
-use mesa::duration::Dur;
-use mesa::sla::{self, ClockState, SegmentKind};
-use mesa::ticket::{Clock, EventKind, Stamp};
+use mesa::model::desk::CalendarConfig;
+use mesa::model::duration::Dur;
+use mesa::model::ticket::{Clock, EventKind, Stamp};
+use mesa::rules::calendar::{parse_ics, Calendar, Calendars};
+use mesa::rules::sla::{self, ClockState, SegmentKind};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -312,14 +312,14 @@ fn ics_file_closes_a_working_day() {
 // ---- clocks from event logs ----
 
 fn incident(
-    desk: &mesa::load::Desk,
+    desk: &mesa::model::load::Desk,
     priority: &str,
     created: DateTime<FixedOffset>,
     classified: DateTime<FixedOffset>,
-) -> Vec<mesa::ticket::Event> {
+) -> Vec<mesa::model::ticket::Event> {
     let c = ev(created, "lmartinez", EventKind::Created);
     let mut k = ev(classified, "lmartinez", EventKind::Classified);
-    k.ticket_type = Some(mesa::ticket::TicketType::Problem);
+    k.ticket_type = Some(mesa::model::ticket::TicketType::Problem);
     k.priority = Some(priority.into());
     let _ = desk;
     vec![c, k]
@@ -382,7 +382,7 @@ fn resolution_clock_pauses_while_waiting_on_the_customer_and_resumes_on_reject()
         "lmartinez",
         EventKind::Classified,
     );
-    k.ticket_type = Some(mesa::ticket::TicketType::Request);
+    k.ticket_type = Some(mesa::model::ticket::TicketType::Request);
     k.request = Some("bases-datos-estandar".into());
     k.priority = Some("media".into());
     events.push(k);
@@ -438,7 +438,7 @@ fn extension_gives_met_after_extension_and_report_keeps_it_apart() {
         "lmartinez",
         EventKind::Classified,
     );
-    k.ticket_type = Some(mesa::ticket::TicketType::Request);
+    k.ticket_type = Some(mesa::model::ticket::TicketType::Request);
     k.request = Some("bases-datos-estandar".into());
     k.priority = Some("media".into());
     events.push(k);
@@ -463,7 +463,7 @@ fn extension_gives_met_after_extension_and_report_keeps_it_apart() {
     assert_eq!(res.target, Some(Dur::hours(40)));
     assert_eq!(res.state, ClockState::MetAfterExtension);
     let (cals, _) = Calendars::new(&desk);
-    let rep = mesa::report::build(
+    let rep = mesa::output::report::build(
         &desk,
         &cals,
         &[f],
@@ -549,7 +549,7 @@ fn promised_time_for_people() {
         "lmartinez",
         EventKind::Classified,
     );
-    k.ticket_type = Some(mesa::ticket::TicketType::Request);
+    k.ticket_type = Some(mesa::model::ticket::TicketType::Request);
     k.request = Some("anular-factura".into());
     let f = front(&desk, "261130-AAAAB", "ips-andina", vec![c, k]);
     assert_eq!(
@@ -592,7 +592,7 @@ fn laboral_minute(t: DateTime<Utc>) -> bool {
     let local = t - Duration::hours(5);
     let d = local.date_naive();
     let m = local.hour() * 60 + local.minute();
-    if mesa::holidays::is_holiday("co", d)
+    if mesa::rules::holidays::is_holiday("co", d)
         || ["2026-12-24", "2026-12-31"].contains(&d.format("%Y-%m-%d").to_string().as_str())
     {
         return false;
@@ -685,7 +685,7 @@ proptest! {
 fn sample_tickets_have_clocks_from_their_events() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let desk = sample_desk();
-    let (tickets, diags) = mesa::load::load_tickets(root);
+    let (tickets, diags) = mesa::model::load::load_tickets(root);
     assert!(diags.is_empty(), "{diags:?}");
     assert!(!tickets.is_empty());
     let (cals, cal_diags) = Calendars::new(&desk);

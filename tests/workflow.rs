@@ -4,14 +4,14 @@
 
 mod common;
 
-use mesa::desk::Customer;
-use mesa::duration::Dur;
-use mesa::kb::Complexity;
-use mesa::load::Desk;
-use mesa::ticket::{
+use mesa::model::desk::Customer;
+use mesa::model::duration::Dur;
+use mesa::model::kb::Complexity;
+use mesa::model::load::Desk;
+use mesa::model::ticket::{
     CheckResult, Clock, CloseReason, Event, EventKind, Stamp, Status, TicketFront, TicketType,
 };
-use mesa::workflow::{self, Rules, State};
+use mesa::rules::workflow::{self, Rules, State};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 

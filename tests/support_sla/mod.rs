@@ -5,10 +5,12 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone};
-use mesa::duration::Dur;
-use mesa::load::Desk;
-use mesa::ticket::{CloseReason, Event, EventKind, Requester, Stamp, TicketFront, TicketType};
-use mesa::workflow::{self, State};
+use mesa::model::duration::Dur;
+use mesa::model::load::Desk;
+use mesa::model::ticket::{
+    CloseReason, Event, EventKind, Requester, Stamp, TicketFront, TicketType,
+};
+use mesa::rules::workflow::{self, State};
 use std::path::Path;
 
 pub fn sample_desk() -> Desk {
@@ -63,7 +65,7 @@ pub fn front(desk: &Desk, id: &str, customer: &str, events: Vec<Event>) -> Ticke
         effort: None,
         level: 1,
         assignee: None,
-        status: mesa::ticket::Status::New,
+        status: mesa::model::ticket::Status::New,
         close_reason: None,
         sla: Default::default(),
         checks: Default::default(),
@@ -151,7 +153,7 @@ pub fn random_ticket(
             }
             5 => {
                 let mut e = ev(at, "mesa", EventKind::CabReviewed);
-                e.complexity = Some(mesa::kb::Complexity::Low);
+                e.complexity = Some(mesa::model::kb::Complexity::Low);
                 e.quote = Some(rng.below(2) == 0);
                 e
             }
@@ -203,7 +205,7 @@ pub fn random_ticket(
 }
 
 fn code(n: usize) -> String {
-    let a = mesa::ids::ALPHABET;
+    let a = mesa::model::ids::ALPHABET;
     (0..5)
         .rev()
         .map(|i| a[(n >> (5 * i)) & 31] as char)

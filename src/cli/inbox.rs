@@ -1,0 +1,126 @@
+//! `mesa inbox`: the command-line face of [`crate::steps::inbox`]. Parses nothing itself, prints
+//! each message's outcome in the chosen format and language.
+
+use crate::cli::{Format, Global};
+use crate::model::diag::Result;
+use crate::steps::inbox::{self as inbound, Action, Importer, Outcome};
+use crate::tr;
+use clap::Subcommand;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Subcommand)]
+pub enum InboxCommand {
+    /// Import customer email from Maildir folders, mbox files or .eml files.
+    Import {
+        /// Maildir folders (with cur/ and new/), folders of .eml files, mbox or .eml files.
+        #[arg(required = true)]
+        sources: Vec<PathBuf>,
+        /// Say what would happen to each message; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub fn run(global: &Global, cmd: &InboxCommand) -> Result<ExitCode> {
+    match cmd {
+        InboxCommand::Import { sources, dry_run } => import(global, sources, *dry_run),
+    }
+}
+
+fn import(global: &Global, sources: &[PathBuf], dry_run: bool) -> Result<ExitCode> {
+    let ctx = crate::steps::Ctx::open(global)?;
+    let items = inbound::read_sources(sources)?;
+    let mut importer = Importer::new(&ctx.desk, ctx.now, dry_run)?;
+    let mut outcomes = Vec::with_capacity(items.len());
+    for item in &items {
+        match importer.import(&item.label, &item.raw) {
+            Ok(o) => {
+                if global.format == Format::Text {
+                    print_one(global, &o, dry_run);
+                }
+                outcomes.push(o);
+            }
+            Err(e) => {
+                finish(global, &outcomes, dry_run);
+                return Err(e);
+            }
+        }
+    }
+    finish(global, &outcomes, dry_run);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line per message: what happened (or would), the case, the subject, why.
+pub fn print_one(global: &Global, o: &Outcome, dry_run: bool) {
+    let action = tr!(&format!("inbox.action.{}", o.action.as_str()));
+    let mut line = format!(
+        "{}{action}",
+        if dry_run {
+            tr!("inbox.would")
+        } else {
+            String::new()
+        }
+    );
+    if let Some(t) = &o.ticket {
+        line.push_str(&format!(" {t}"));
+    }
+    if let Some(a) = o.answer {
+        line.push_str(&format!(" ({})", tr!(&format!("inbox.answer_label.{a}"))));
+    }
+    if let Some(r) = &o.related {
+        line.push_str(&format!(" {}", tr!("inbox.follows", id = r)));
+    }
+    if !o.subject.is_empty() {
+        line.push_str(&format!(" · {}", o.subject));
+    }
+    println!("{line}");
+    if global.quiet {
+        return;
+    }
+    println!("  {}", o.source);
+    if let Some(r) = &o.reason {
+        println!("  {r}");
+    }
+    if o.triage {
+        println!("  {}", tr!("inbox.triage_note"));
+    }
+    if o.attachments_left_out > 0 {
+        println!(
+            "  {}",
+            tr!("inbox.left_out", count = o.attachments_left_out)
+        );
+    }
+    if let Some(p) = &o.set_aside {
+        println!("  {}", tr!("inbox.set_aside", path = p.display()));
+    }
+}
+
+fn finish(global: &Global, outcomes: &[Outcome], dry_run: bool) {
+    match global.format {
+        Format::Json => {
+            let v = serde_json::json!({
+                "ok": true,
+                "dry_run": dry_run,
+                "messages": outcomes,
+            });
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        Format::Text => {
+            if !global.quiet {
+                let count = |a: Action| outcomes.iter().filter(|o| o.action == a).count();
+                let written = outcomes.iter().filter(|o| o.action.writes()).count();
+                eprintln!(
+                    "{}",
+                    tr!(
+                        "inbox.summary",
+                        total = outcomes.len(),
+                        written = written,
+                        duplicate = count(Action::Duplicate),
+                        set_aside = count(Action::Loop) + count(Action::Rejected)
+                    )
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Splitting a Markdown file into its YAML front matter and its body, and turning YAML errors
+//! into diagnostics that point at the right line of the *file* (not of the front matter).
+
+use crate::model::diag::Diagnostic;
+use crate::model::yamlpos::Positions;
+pub use crate::model::yamlpos::{too_deep, MAX_FLOW_DEPTH};
+use crate::tr;
+use serde::de::DeserializeOwned;
+use std::path::Path;
+
+/// Front matter bigger than this is refused before parsing: no ticket or article needs it, and
+/// it keeps a hostile file from costing the whole desk's check time.
+pub const MAX_FRONT_MATTER: usize = 4 * 1024 * 1024;
+
+/// A Markdown file split at its `---` fences.
+#[derive(Debug, Clone, Copy)]
+pub struct Split<'a> {
+    pub yaml: &'a str,
+    pub body: &'a str,
+    /// File line (1-based) of the first line of `yaml`.
+    pub yaml_line: usize,
+}
+
+/// Splits `text` (already valid UTF-8) into front matter and body.
+pub fn split<'a>(path: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
+    let rest = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))
+        .ok_or_else(|| {
+            Diagnostic::new(path, 1, 1, tr!("fm.missing_open"))
+                .with_hint(Some(tr!("fm.missing_open_hint")))
+        })?;
+    // Candidate fences are found with a substring search (the common case scans each byte
+    // once); a candidate counts only when its whole line is `---`.
+    let line_at = |start: usize| -> &str {
+        match rest[start..].find('\n') {
+            Some(i) => &rest[start..start + i + 1],
+            None => &rest[start..],
+        }
+    };
+    let candidates = std::iter::once(0).chain(rest.match_indices("\n---").map(|(i, _)| i + 1));
+    for offset in candidates {
+        let line = line_at(offset);
+        if line.trim_end_matches(['\n', '\r']) == "---" {
+            let yaml = &rest[..offset];
+            let body = &rest[offset + line.len()..];
+            if yaml.len() > MAX_FRONT_MATTER {
+                return Err(Diagnostic::new(
+                    path,
+                    2,
+                    1,
+                    tr!("fm.too_big", max = MAX_FRONT_MATTER / 1024 / 1024),
+                ));
+            }
+            return Ok(Split {
+                yaml,
+                body,
+                yaml_line: 2,
+            });
+        }
+    }
+    Err(Diagnostic::new(path, 1, 1, tr!("fm.missing_close"))
+        .with_hint(Some(tr!("fm.missing_close_hint"))))
+}
+
+/// Reads a file as UTF-8, with a diagnostic (not a panic) for unreadable or non-UTF-8 bytes.
+pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(path).map_err(|e| Diagnostic::new(path, 0, 0, e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let col = valid.len() - valid.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+        Diagnostic::new(path, line, col, tr!("fm.not_utf8"))
+    })
+}
+
+/// Deserialises front matter, mapping serde's error to the file's line and column.
+/// The common case (block YAML as mesa writes it) takes the fast path; anything else, and
+/// every error, goes through serde_yaml so messages and positions are its own.
+pub fn parse<T: DeserializeOwned>(path: &Path, split: &Split) -> Result<T, Diagnostic> {
+    if let Some(value) = crate::model::fastyaml::from_str::<T>(split.yaml) {
+        return Ok(value);
+    }
+    if let Some((line, col)) = too_deep(split.yaml) {
+        return Err(Diagnostic::new(
+            path,
+            line + split.yaml_line - 1,
+            col,
+            tr!("yaml.too_deep", max = MAX_FLOW_DEPTH),
+        ));
+    }
+    serde_yaml::from_str::<T>(split.yaml).map_err(|e| yaml_error(path, split, &e))
+}
+
+/// A serde_yaml error as a diagnostic at the file position it names, with a "did you mean"
+/// hint for unknown keys.
+pub fn yaml_error(path: &Path, split: &Split, e: &serde_yaml::Error) -> Diagnostic {
+    let (line, col) = e
+        .location()
+        .map(|l| (l.line() + split.yaml_line - 1, l.column()))
+        .unwrap_or((split.yaml_line, 1));
+    let text = e.to_string();
+    // serde_yaml appends " at line X column Y"; the position is ours to print. libyaml's
+    // syntax errors may go on with ", while scanning ... at line A column B": keep that part,
+    // with its line counted in the file.
+    let (problem, context) = match text.find(" at line ") {
+        Some(i) => {
+            let after = &text[i + " at line ".len()..];
+            let context = after.split_once(", ").map(|(_, c)| c);
+            (&text[..i], context)
+        }
+        None => (text.as_str(), None),
+    };
+    let hint = unknown_field_hint(problem);
+    let mut message = localize(problem);
+    if let Some(context) = context {
+        message = match context.split_once(" at line ") {
+            Some((what, pos)) => {
+                let mut nums = pos
+                    .split(" column ")
+                    .map(|n| n.trim().parse::<usize>().unwrap_or(0));
+                let (l, c) = (nums.next().unwrap_or(0), nums.next().unwrap_or(0));
+                tr!(
+                    "yaml.context",
+                    problem = message,
+                    context = what,
+                    line = l + split.yaml_line - 1,
+                    col = c
+                )
+            }
+            None => format!("{message}, {context}"),
+        };
+    }
+    Diagnostic::new(path, line, col, message).with_hint(hint)
+}
+
+/// serde's and serde_yaml's usual messages in the active language; others stay as they are.
+/// A leading field path (`events[1].at: `) is kept.
+fn localize(message: &str) -> String {
+    let (prefix, body) = match message.split_once(": ") {
+        Some((p, b)) if !p.is_empty() && !p.contains([' ', '`']) => (&message[..p.len() + 2], b),
+        _ => ("", message),
+    };
+    let quoted = |s: &str| -> Option<(String, String)> {
+        let (name, rest) = s.split_once('`')?;
+        Some((name.to_string(), rest.to_string()))
+    };
+    let expected = |rest: &str| -> String {
+        let e = rest.strip_prefix(", expected ").unwrap_or(rest);
+        e.strip_prefix("one of ").unwrap_or(e).to_string()
+    };
+    let body = if let Some((field, rest)) = body.strip_prefix("unknown field `").and_then(quoted) {
+        if rest == ", there are no fields" {
+            tr!("yaml.no_fields", field = field)
+        } else {
+            tr!(
+                "yaml.unknown_field",
+                field = field,
+                expected = expected(&rest)
+            )
+        }
+    } else if let Some((value, rest)) = body.strip_prefix("unknown variant `").and_then(quoted) {
+        tr!(
+            "yaml.unknown_variant",
+            value = value,
+            expected = expected(&rest)
+        )
+    } else if let Some((field, _)) = body.strip_prefix("missing field `").and_then(quoted) {
+        tr!("yaml.missing_field", field = field)
+    } else if let Some((field, _)) = body.strip_prefix("duplicate field `").and_then(quoted) {
+        tr!("yaml.duplicate_field", field = field)
+    } else if let Some((found, exp)) = body
+        .strip_prefix("invalid type: ")
+        .and_then(|r| r.rsplit_once(", expected "))
+    {
+        tr!("yaml.invalid_type", found = found, expected = exp)
+    } else if body == "recursion limit exceeded" {
+        tr!("yaml.too_deep", max = 128)
+    } else if body == "repetition limit exceeded" {
+        tr!("yaml.too_repetitive")
+    } else {
+        body.to_string()
+    };
+    format!("{prefix}{body}")
+}
+
+/// From serde's "unknown field `x`, expected one of `a`, `b`" builds "did you mean `a`?".
+fn unknown_field_hint(message: &str) -> Option<String> {
+    // Unknown keys and unknown values of a fixed list (event kinds, statuses...) alike.
+    let rest = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|p| message.find(p).map(|i| &message[i + p.len()..]))?;
+    let (wrong, expected) = rest.split_once('`')?;
+    let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let close = crate::model::diag::suggest(wrong, known.iter().copied());
+    close
+        .first()
+        .map(|k| tr!("check.did_you_mean", name = format!("`{k}`")))
+}
+
+/// Position of a dotted path inside the front matter, as a file position.
+pub fn locate(split: &Split, positions: &Positions, path: &str) -> (usize, usize) {
+    positions
+        .find(path)
+        .map(|(l, c)| (l + split.yaml_line - 1, c))
+        .unwrap_or((split.yaml_line, 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_front_matter() {
+        let s = split(Path::new("a.md"), "---\na: 1\n---\nbody\n").unwrap();
+        assert_eq!(s.yaml, "a: 1\n");
+        assert_eq!(s.body, "body\n");
+    }
+
+    #[test]
+    fn missing_fences_are_errors() {
+        assert!(split(Path::new("a.md"), "a: 1\n").is_err());
+        assert!(split(Path::new("a.md"), "---\na: 1\n").is_err());
+        assert!(split(Path::new("a.md"), "").is_err());
+    }
+}

@@ -1,0 +1,27 @@
+//! The model: the desk's files as types, read from disk. Knows nothing of rules, git, mail or
+//! output; everything above builds on it.
+//!
+//! - [`diag`]: problems at `path:line:col` and the crate's error type.
+//! - [`front_matter`], [`fastyaml`], [`yamlpos`]: Markdown files with YAML front matter, a fast
+//!   path for the YAML mesa writes, and key positions for error messages.
+//! - [`desk`], [`kb`], [`ticket`]: desk.yaml, the knowledge base (catalog, playbook, articles)
+//!   and tickets with their event logs.
+//! - [`load`]: finding and loading a desk; [`links`]: resolving links between kb pages.
+//! - [`ids`]: offline-safe case numbers; [`duration`]: working-time durations.
+//! - [`text`]: accent folding and slugs.
+//! - [`i18n`]: message catalogs (Spanish default, English); [`schema`]: JSON Schemas.
+
+pub mod desk;
+pub mod diag;
+pub mod duration;
+pub mod fastyaml;
+pub mod front_matter;
+pub mod i18n;
+pub mod ids;
+pub mod kb;
+pub mod links;
+pub mod load;
+pub mod schema;
+pub mod text;
+pub mod ticket;
+pub mod yamlpos;

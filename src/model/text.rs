@@ -1,0 +1,46 @@
+//! Text helpers shared by every layer: accent folding (search, slugs) and slugs.
+
+/// Lowercase, accents and other combining marks removed (NFD), as the browser does with
+/// `s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase()`.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    fold_into(s, &mut out);
+    out
+}
+
+pub fn fold_into(s: &str, out: &mut String) {
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            unicode_normalization::char::decompose_canonical(c, |d| {
+                if !('\u{0300}'..='\u{036f}').contains(&d) {
+                    out.extend(d.to_lowercase());
+                }
+            });
+        }
+    }
+}
+
+/// Lowercase ASCII slug of a text, accents folded: "Cómo atender" -> "como-atender".
+pub fn slug(text: &str) -> String {
+    let folded = fold(text);
+    let mut out = String::with_capacity(folded.len());
+    let mut dash = false;
+    for c in folded.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+            dash = false;
+        } else if !dash && !out.is_empty() {
+            out.push('-');
+            dash = true;
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() {
+        out.push_str("section");
+    }
+    out
+}

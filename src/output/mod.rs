@@ -1,0 +1,13 @@
+//! The outputs: what people read, computed from the model and the rules.
+//!
+//! - [`check`]: `mesa check` over a whole desk or some files; [`history`]: `check --history`.
+//! - [`report`]: the supervisors' figures.
+//! - [`markdown`], [`search`], [`site`]: the static site; [`server`]: serving it locally.
+
+pub mod check;
+pub mod history;
+pub mod markdown;
+pub mod report;
+pub mod search;
+pub mod server;
+pub mod site;

@@ -1,0 +1,973 @@
+//! `mesa report`: the supervisors' figures over the tickets created in a period, broken down by
+//! priority, request, incident, customer, agent, level or month. Every figure is defined in
+//! `docs/reports.md` and in the catalogs (`report.def.*`, shown by `mesa report --help`).
+//!
+//! Tickets are evaluated as of `min(--to, now)`: events after that instant are ignored, so a
+//! report of a past month reads the same tomorrow. Clocks come from `sla` (nothing stored).
+
+use crate::cli::{Format, Global};
+use crate::model::diag::{Error, Result};
+use crate::model::load::Desk;
+use crate::model::ticket::{Clock, CloseReason, EventKind, Status, TicketFront};
+use crate::rules::calendar::Calendars;
+use crate::rules::sla::{self, ClockState, ClockView};
+use crate::rules::workflow;
+use crate::tr;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+/// `--format` as `mesa` parses it: `csv` exists only for `mesa report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    /// Semicolon-separated, UTF-8 with BOM (`mesa report` only).
+    Csv,
+}
+
+impl OutputFormat {
+    /// The format every other command understands (csv reads as text there and is refused
+    /// by [`refuse_csv`]).
+    pub fn base(self) -> Format {
+        match self {
+            OutputFormat::Json => Format::Json,
+            _ => Format::Text,
+        }
+    }
+}
+
+/// Refuses `--format csv` for commands other than `mesa report`.
+pub fn refuse_csv(global: &Global) -> Result<ExitCode> {
+    global.activate_language(global.desk.as_deref());
+    Err(Error::Usage(tr!("report.csv_only")))
+}
+
+/// What `--by` groups tickets by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum By {
+    Priority,
+    Request,
+    Incident,
+    Customer,
+    Agent,
+    Level,
+    Month,
+    /// The channel the ticket came through (desk.yaml `channels`: email, phone...).
+    Channel,
+}
+
+impl By {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            By::Priority => "priority",
+            By::Request => "request",
+            By::Incident => "incident",
+            By::Customer => "customer",
+            By::Agent => "agent",
+            By::Level => "level",
+            By::Month => "month",
+            By::Channel => "channel",
+        }
+    }
+}
+
+/// Compliance of one clock over a group of tickets.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Compliance {
+    pub met: u64,
+    pub met_after_extension: u64,
+    pub breached: u64,
+    pub open_on_time: u64,
+    pub open_breached: u64,
+    /// Tickets with no target on this clock (not counted above).
+    pub no_target: u64,
+}
+
+impl Compliance {
+    fn add(&mut self, o: &Compliance) {
+        self.met += o.met;
+        self.met_after_extension += o.met_after_extension;
+        self.breached += o.breached;
+        self.open_on_time += o.open_on_time;
+        self.open_breached += o.open_breached;
+        self.no_target += o.no_target;
+    }
+    pub fn total(&self) -> u64 {
+        self.met
+            + self.met_after_extension
+            + self.breached
+            + self.open_on_time
+            + self.open_breached
+            + self.no_target
+    }
+    /// Met (with or without extension) over stopped clocks with a target, in percent.
+    pub fn rate(&self) -> Option<f64> {
+        let done = self.met + self.met_after_extension + self.breached;
+        (done > 0).then(|| 100.0 * (self.met + self.met_after_extension) as f64 / done as f64)
+    }
+}
+
+/// Backlog of open tickets by calendar age at the report instant.
+pub const AGE_BUCKETS: [&str; 5] = ["lt_1d", "d1_3", "d3_7", "d7_30", "gt_30d"];
+
+/// Every figure of one group (or of the whole report).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Figures {
+    pub tickets: u64,
+    pub open: u64,
+    pub closed: u64,
+    pub response: Compliance,
+    pub resolution: Compliance,
+    pub at_risk: u64,
+    pub open_breached: u64,
+    /// Open tickets by age bucket (`AGE_BUCKETS`).
+    pub backlog: [u64; 5],
+    pub escalated_tickets: u64,
+    /// Escalation events by the level escalated to (index 0 = level 1 .. 4 = level 5).
+    pub escalations_to: [u64; 5],
+    pub reached_level5: u64,
+    /// Closed after a solution (confirmed, auto_confirmed, or mutual agreement after a solution).
+    pub closed_solved: u64,
+    pub first_contact: u64,
+    pub resolved_once: u64,
+    pub reopened: u64,
+    pub closed_by_silence: u64,
+    pub quotes_sent: u64,
+    pub quotes_accepted: u64,
+    pub quotes_declined: u64,
+    pub respond_minutes_mean: Option<f64>,
+    pub respond_minutes_median: Option<f64>,
+    pub resolve_minutes_mean: Option<f64>,
+    pub resolve_minutes_median: Option<f64>,
+    /// Customer emails appended to tickets (`received` events, `mesa inbox`).
+    pub customer_replies: u64,
+    /// Tickets whose latest customer email no agent has acted on yet.
+    pub unread_replies: u64,
+    /// Wall-clock time from a customer email to the desk's next step on the ticket.
+    pub reply_action_minutes_mean: Option<f64>,
+    pub reply_action_minutes_median: Option<f64>,
+    /// The rates of `ROWS` in percent (`None` when there is nothing to divide by).
+    pub response_rate: Option<f64>,
+    pub resolution_rate: Option<f64>,
+    pub first_contact_rate: Option<f64>,
+    pub reopen_rate: Option<f64>,
+    #[serde(skip)]
+    respond_samples: Vec<i64>,
+    #[serde(skip)]
+    resolve_samples: Vec<i64>,
+    #[serde(skip)]
+    reply_action_samples: Vec<i64>,
+}
+
+impl Figures {
+    fn add(&mut self, o: &Figures) {
+        self.tickets += o.tickets;
+        self.open += o.open;
+        self.closed += o.closed;
+        self.response.add(&o.response);
+        self.resolution.add(&o.resolution);
+        self.at_risk += o.at_risk;
+        self.open_breached += o.open_breached;
+        for i in 0..5 {
+            self.backlog[i] += o.backlog[i];
+            self.escalations_to[i] += o.escalations_to[i];
+        }
+        self.escalated_tickets += o.escalated_tickets;
+        self.reached_level5 += o.reached_level5;
+        self.closed_solved += o.closed_solved;
+        self.first_contact += o.first_contact;
+        self.resolved_once += o.resolved_once;
+        self.reopened += o.reopened;
+        self.closed_by_silence += o.closed_by_silence;
+        self.quotes_sent += o.quotes_sent;
+        self.quotes_accepted += o.quotes_accepted;
+        self.quotes_declined += o.quotes_declined;
+        self.respond_samples.extend_from_slice(&o.respond_samples);
+        self.resolve_samples.extend_from_slice(&o.resolve_samples);
+        self.customer_replies += o.customer_replies;
+        self.unread_replies += o.unread_replies;
+        self.reply_action_samples
+            .extend_from_slice(&o.reply_action_samples);
+    }
+
+    fn finish(&mut self) {
+        (self.respond_minutes_mean, self.respond_minutes_median) =
+            mean_median(&mut self.respond_samples);
+        (self.resolve_minutes_mean, self.resolve_minutes_median) =
+            mean_median(&mut self.resolve_samples);
+        (
+            self.reply_action_minutes_mean,
+            self.reply_action_minutes_median,
+        ) = mean_median(&mut self.reply_action_samples);
+        self.response_rate = self.response.rate();
+        self.resolution_rate = self.resolution.rate();
+        self.first_contact_rate = self.first_contact_rate();
+        self.reopen_rate = self.reopen_rate();
+    }
+
+    /// First-contact resolution rate in percent.
+    pub fn first_contact_rate(&self) -> Option<f64> {
+        (self.closed_solved > 0)
+            .then(|| 100.0 * self.first_contact as f64 / self.closed_solved as f64)
+    }
+
+    /// Reopen rate in percent.
+    pub fn reopen_rate(&self) -> Option<f64> {
+        (self.resolved_once > 0).then(|| 100.0 * self.reopened as f64 / self.resolved_once as f64)
+    }
+}
+
+/// Mean and median of working seconds, in minutes.
+fn mean_median(v: &mut [i64]) -> (Option<f64>, Option<f64>) {
+    if v.is_empty() {
+        return (None, None);
+    }
+    v.sort_unstable();
+    let n = v.len();
+    let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n as f64 / 60.0;
+    let median = if n % 2 == 1 {
+        v[n / 2] as f64
+    } else {
+        (v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0
+    } / 60.0;
+    (Some(mean), Some(median))
+}
+
+/// An open ticket at risk or breached, with who holds it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Watch {
+    pub id: String,
+    pub title: String,
+    pub clock: Clock,
+    pub state: ClockState,
+    pub assignee: Option<String>,
+    pub level: u8,
+    pub due: Option<String>,
+    pub left_minutes: i64,
+}
+
+/// One ticket's contribution: its group key and figures (`tickets` = 1).
+pub struct TicketFacts {
+    pub key: String,
+    pub figures: Figures,
+    pub watch: Vec<Watch>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub as_of: String,
+    pub by: Option<By>,
+    pub groups: BTreeMap<String, Figures>,
+    pub total: Figures,
+    pub watch: Vec<Watch>,
+}
+
+fn compliance_of(v: Option<&ClockView>) -> (Compliance, Option<i64>) {
+    let mut c = Compliance::default();
+    let Some(v) = v else {
+        c.no_target = 1;
+        return (c, None);
+    };
+    let has_target = v.target.is_some() || is_planned(v);
+    if !has_target {
+        c.no_target = 1;
+    } else {
+        match (v.stopped, v.state) {
+            (true, ClockState::Breached) => c.breached = 1,
+            (true, ClockState::MetAfterExtension) => c.met_after_extension = 1,
+            (true, _) => c.met = 1,
+            (false, ClockState::Breached) => c.open_breached = 1,
+            (false, _) => c.open_on_time = 1,
+        }
+    }
+    (c, v.stopped.then_some(v.used_seconds))
+}
+
+fn is_planned(v: &ClockView) -> bool {
+    v.clock == Clock::Resolution && v.target.is_none() && v.due.is_some()
+}
+
+/// The facts of one ticket as of `as_of`.
+pub fn ticket_facts(
+    desk: &Desk,
+    cals: &Calendars,
+    front: &TicketFront,
+    by: Option<By>,
+    as_of: DateTime<Utc>,
+    tz: Tz,
+) -> TicketFacts {
+    let w = sla::walk(desk, front, as_of);
+    let views = sla::clocks_of_walk_brief(desk, cals, &w, as_of);
+    let response = views.iter().find(|v| v.clock == Clock::Response);
+    let resolution = views.iter().find(|v| v.clock == Clock::Resolution);
+    let state = &w.state;
+    let status = state.status();
+    let mut f = Figures {
+        tickets: 1,
+        ..Figures::default()
+    };
+    let open = status != Status::Closed;
+    if open {
+        f.open = 1;
+        let age = w.created.map(|c| (as_of - c).num_seconds()).unwrap_or(0);
+        let day = 86_400;
+        let bucket = match age {
+            a if a < day => 0,
+            a if a < 3 * day => 1,
+            a if a < 7 * day => 2,
+            a if a < 30 * day => 3,
+            _ => 4,
+        };
+        f.backlog[bucket] = 1;
+    } else {
+        f.closed = 1;
+    }
+    let (rc, respond) = compliance_of(response);
+    f.response = rc;
+    if let Some(s) = respond {
+        f.respond_samples.push(s);
+    }
+    let (sc, _) = compliance_of(resolution);
+    f.resolution = sc;
+    let mut watch = Vec::new();
+    for v in &views {
+        if !v.stopped && matches!(v.state, ClockState::AtRisk | ClockState::Breached) {
+            watch.push(Watch {
+                id: front.id.clone(),
+                title: front.title.clone(),
+                clock: v.clock,
+                state: v.state,
+                assignee: state.assignee.clone(),
+                level: state.level,
+                due: v.due.map(|d| d.to_rfc3339()),
+                left_minutes: v.left_minutes,
+            });
+        }
+    }
+    if watch.iter().any(|w| w.state == ClockState::AtRisk) {
+        f.at_risk = 1;
+    }
+    if watch.iter().any(|w| w.state == ClockState::Breached) {
+        f.open_breached = 1;
+    }
+    // Escalations, solutions, reopenings and quotes, from the log up to as_of (`mesa check`
+    // proves the log replays through the workflow).
+    let mut escalated = false;
+    let mut resolved = false;
+    let mut last_quote = false;
+    // The first customer email the desk has not acted on since.
+    let mut waiting: Option<DateTime<Utc>> = None;
+    for ev in front.events.iter().take_while(|e| e.at.utc() <= as_of) {
+        if ev.event == EventKind::Received {
+            f.customer_replies += 1;
+            waiting.get_or_insert(ev.at.utc());
+        } else if ev.by != workflow::CUSTOMER && ev.by != workflow::MESA {
+            if let Some(since) = waiting.take() {
+                f.reply_action_samples
+                    .push((ev.at.utc() - since).num_seconds().max(0));
+            }
+        }
+        match ev.event {
+            EventKind::Escalated => {
+                if let Some(l) = ev.level.filter(|l| (1..=5).contains(l)) {
+                    f.escalations_to[l as usize - 1] += 1;
+                    escalated = true;
+                }
+            }
+            EventKind::Resolved => resolved = true,
+            EventKind::Proposed => {
+                last_quote = ev.amount.is_some();
+                if last_quote {
+                    f.quotes_sent += 1;
+                }
+            }
+            EventKind::Accepted if last_quote => f.quotes_accepted += 1,
+            EventKind::Declined if last_quote => f.quotes_declined += 1,
+            _ => {}
+        }
+    }
+    f.unread_replies = waiting.is_some() as u64;
+    f.escalated_tickets = escalated as u64;
+    f.reached_level5 = (state.level >= 5) as u64;
+    f.resolved_once = resolved as u64;
+    f.reopened = (state.reopened > 0) as u64;
+    let solved_close = matches!(
+        state.close_reason,
+        Some(CloseReason::Confirmed | CloseReason::AutoConfirmed)
+    ) || (state.close_reason == Some(CloseReason::MutualAgreement) && resolved);
+    if !open && solved_close {
+        f.closed_solved = 1;
+        if !escalated && state.level == 1 {
+            f.first_contact = 1;
+        }
+        if let Some(v) = resolution {
+            f.resolve_samples.push(v.used_seconds);
+        }
+    }
+    f.closed_by_silence = (state.close_reason == Some(CloseReason::AutoConfirmed)) as u64;
+    let key = match by {
+        None => String::new(),
+        Some(By::Priority) => state.priority.clone().unwrap_or_else(|| "-".into()),
+        Some(By::Request) => state.request.clone().unwrap_or_else(|| "-".into()),
+        Some(By::Incident) => state.incident.clone().unwrap_or_else(|| "-".into()),
+        Some(By::Customer) => front.customer.clone(),
+        Some(By::Agent) => state.assignee.clone().unwrap_or_else(|| "-".into()),
+        Some(By::Level) => state.level.to_string(),
+        Some(By::Channel) => front.channel.clone(),
+        Some(By::Month) => w
+            .created
+            .map(|c| c.with_timezone(&tz).format("%Y-%m").to_string())
+            .unwrap_or_else(|| "-".into()),
+    };
+    TicketFacts {
+        key,
+        figures: f,
+        watch,
+    }
+}
+
+/// Builds the report over `tickets` created in `[from, to)`, as of `min(to, now)`.
+pub fn build(
+    desk: &Desk,
+    cals: &Calendars,
+    tickets: &[TicketFront],
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    by: Option<By>,
+    now: DateTime<Utc>,
+) -> Report {
+    let p = Period::new(desk, from, to, by, now);
+    let acc = tickets
+        .par_iter()
+        .fold(Acc::default, |acc, t| acc.with(&p, desk, cals, t))
+        .reduce(Acc::default, Acc::merge);
+    p.finish(acc)
+}
+
+/// One ticket's facts for a report over every ticket as of `now` (`None` when that report
+/// leaves it out), for a caller that keeps them between reports (`mesa serve`).
+pub fn facts_of(
+    desk: &Desk,
+    cals: &Calendars,
+    front: &TicketFront,
+    by: Option<By>,
+    now: DateTime<Utc>,
+) -> Option<TicketFacts> {
+    let p = Period::new(desk, None, None, by, now);
+    p.covers(front)
+        .then(|| ticket_facts(desk, cals, front, by, p.as_of, p.tz))
+}
+
+/// The report over every ticket from facts kept from [`facts_of`], in ticket order: the same
+/// report [`build`] makes from those tickets, without evaluating them again.
+pub fn build_from_facts<'a>(
+    desk: &Desk,
+    facts: impl IntoIterator<Item = &'a TicketFacts>,
+    by: Option<By>,
+    now: DateTime<Utc>,
+) -> Report {
+    let p = Period::new(desk, None, None, by, now);
+    let mut acc = Acc::default();
+    for f in facts {
+        acc.total.add(&f.figures);
+        if by.is_some() {
+            acc.groups.entry(f.key.clone()).or_default().add(&f.figures);
+        }
+        acc.watch.extend(f.watch.iter().cloned());
+    }
+    p.finish(acc)
+}
+
+/// Builds the report straight from the desk's ticket files, parsing and evaluating each in
+/// parallel without keeping the tickets in memory. Unreadable tickets come back as
+/// diagnostics (and are left out).
+pub fn build_from_files(
+    desk: &Desk,
+    cals: &Calendars,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    by: Option<By>,
+    now: DateTime<Utc>,
+) -> (Report, Vec<crate::model::diag::Diagnostic>) {
+    let p = Period::new(desk, from, to, by, now);
+    let root = &desk.root;
+    let mut acc = crate::model::load::ticket_paths(root)
+        .par_iter()
+        .fold(Acc::default, |mut acc, path| {
+            let rel = crate::model::load::rel(root, path);
+            let parsed = crate::model::front_matter::read_text(path)
+                .and_then(|text| crate::model::ticket::parse(&rel, &text));
+            match parsed {
+                Ok(t) => acc.with(&p, desk, cals, &t.front),
+                Err(mut d) => {
+                    d.path = rel;
+                    acc.diags.push(d);
+                    acc
+                }
+            }
+        })
+        .reduce(Acc::default, Acc::merge);
+    let mut diags = std::mem::take(&mut acc.diags);
+    diags.sort();
+    (p.finish(acc), diags)
+}
+
+/// What a report covers.
+struct Period {
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    as_of: DateTime<Utc>,
+    by: Option<By>,
+    tz: Tz,
+}
+
+impl Period {
+    fn new(
+        desk: &Desk,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        by: Option<By>,
+        now: DateTime<Utc>,
+    ) -> Period {
+        Period {
+            from,
+            to,
+            as_of: to.map_or(now, |t| t.min(now)),
+            by,
+            tz: desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC),
+        }
+    }
+
+    /// Whether a ticket was created in the period (and before the evaluated instant).
+    fn covers(&self, t: &TicketFront) -> bool {
+        let Some(c) = t.events.first().map(|e| e.at.utc()) else {
+            return false;
+        };
+        self.from.is_none_or(|f| c >= f) && self.to.is_none_or(|t| c < t) && c <= self.as_of
+    }
+
+    fn finish(&self, acc: Acc) -> Report {
+        let Acc {
+            mut groups,
+            mut total,
+            mut watch,
+            ..
+        } = acc;
+        for g in groups.values_mut() {
+            g.finish();
+        }
+        total.finish();
+        watch.sort_by(|a, b| a.due.cmp(&b.due).then(a.id.cmp(&b.id)));
+        let tz = self.tz;
+        Report {
+            from: self.from.map(|f| {
+                f.with_timezone(&tz)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+            }),
+            to: self.to.map(|t| {
+                t.with_timezone(&tz)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+            }),
+            as_of: self
+                .as_of
+                .with_timezone(&tz)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            by: self.by,
+            groups,
+            total,
+            watch,
+        }
+    }
+}
+
+/// Figures gathered so far by one worker.
+#[derive(Default)]
+struct Acc {
+    groups: BTreeMap<String, Figures>,
+    total: Figures,
+    watch: Vec<Watch>,
+    diags: Vec<crate::model::diag::Diagnostic>,
+}
+
+impl Acc {
+    fn with(mut self, p: &Period, desk: &Desk, cals: &Calendars, t: &TicketFront) -> Acc {
+        if p.covers(t) {
+            let f = ticket_facts(desk, cals, t, p.by, p.as_of, p.tz);
+            self.total.add(&f.figures);
+            if p.by.is_some() {
+                self.groups.entry(f.key).or_default().add(&f.figures);
+            }
+            self.watch.extend(f.watch);
+        }
+        self
+    }
+
+    fn merge(mut self, other: Acc) -> Acc {
+        self.total.add(&other.total);
+        for (k, g) in other.groups {
+            self.groups.entry(k).or_default().add(&g);
+        }
+        self.watch.extend(other.watch);
+        self.diags.extend(other.diags);
+        self
+    }
+}
+
+/// A cell of the report: a count, or a measure that may be undefined (no tickets to measure).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell {
+    Count(u64),
+    Measure(Option<f64>),
+}
+
+/// Section headings and figure keys in the order they are shown.
+pub enum Row {
+    Section(&'static str),
+    Figure(&'static str),
+}
+
+/// The figures, in order, with the section they belong to. Each key has a label
+/// (`report.col.<key>`) and a definition (`report.def.<key>`) in the catalogs.
+pub const ROWS: &[Row] = &[
+    Row::Section("volume"),
+    Row::Figure("tickets"),
+    Row::Figure("open"),
+    Row::Figure("closed"),
+    Row::Section("response"),
+    Row::Figure("response_met"),
+    Row::Figure("response_met_after_extension"),
+    Row::Figure("response_breached"),
+    Row::Figure("response_open_on_time"),
+    Row::Figure("response_open_breached"),
+    Row::Figure("response_no_target"),
+    Row::Figure("response_rate"),
+    Row::Section("resolution"),
+    Row::Figure("resolution_met"),
+    Row::Figure("resolution_met_after_extension"),
+    Row::Figure("resolution_breached"),
+    Row::Figure("resolution_open_on_time"),
+    Row::Figure("resolution_open_breached"),
+    Row::Figure("resolution_no_target"),
+    Row::Figure("resolution_rate"),
+    Row::Section("risk"),
+    Row::Figure("at_risk"),
+    Row::Figure("open_breached"),
+    Row::Section("backlog"),
+    Row::Figure("backlog_lt_1d"),
+    Row::Figure("backlog_d1_3"),
+    Row::Figure("backlog_d3_7"),
+    Row::Figure("backlog_d7_30"),
+    Row::Figure("backlog_gt_30d"),
+    Row::Section("escalation"),
+    Row::Figure("escalated_tickets"),
+    Row::Figure("escalations_to_2"),
+    Row::Figure("escalations_to_3"),
+    Row::Figure("escalations_to_4"),
+    Row::Figure("escalations_to_5"),
+    Row::Figure("reached_level5"),
+    Row::Section("quality"),
+    Row::Figure("closed_solved"),
+    Row::Figure("first_contact"),
+    Row::Figure("first_contact_rate"),
+    Row::Figure("resolved_once"),
+    Row::Figure("reopened"),
+    Row::Figure("reopen_rate"),
+    Row::Figure("closed_by_silence"),
+    Row::Section("quotes"),
+    Row::Figure("quotes_sent"),
+    Row::Figure("quotes_accepted"),
+    Row::Figure("quotes_declined"),
+    Row::Section("times"),
+    Row::Figure("respond_hours_mean"),
+    Row::Figure("respond_hours_median"),
+    Row::Figure("resolve_hours_mean"),
+    Row::Figure("resolve_hours_median"),
+    Row::Section("email"),
+    Row::Figure("customer_replies"),
+    Row::Figure("unread_replies"),
+    Row::Figure("reply_action_hours_mean"),
+    Row::Figure("reply_action_hours_median"),
+];
+
+/// The keys of every figure, in order.
+pub fn figure_keys() -> impl Iterator<Item = &'static str> {
+    ROWS.iter().filter_map(|r| match r {
+        Row::Figure(k) => Some(*k),
+        Row::Section(_) => None,
+    })
+}
+
+impl Figures {
+    /// The value of figure `key` (see [`ROWS`]).
+    pub fn cell(&self, key: &str) -> Cell {
+        use Cell::*;
+        let c = |x: u64| Count(x);
+        let hours = |m: Option<f64>| Measure(m.map(|m| m / 60.0));
+        match key {
+            "tickets" => c(self.tickets),
+            "open" => c(self.open),
+            "closed" => c(self.closed),
+            "response_met" => c(self.response.met),
+            "response_met_after_extension" => c(self.response.met_after_extension),
+            "response_breached" => c(self.response.breached),
+            "response_open_on_time" => c(self.response.open_on_time),
+            "response_open_breached" => c(self.response.open_breached),
+            "response_no_target" => c(self.response.no_target),
+            "response_rate" => Measure(self.response.rate()),
+            "resolution_met" => c(self.resolution.met),
+            "resolution_met_after_extension" => c(self.resolution.met_after_extension),
+            "resolution_breached" => c(self.resolution.breached),
+            "resolution_open_on_time" => c(self.resolution.open_on_time),
+            "resolution_open_breached" => c(self.resolution.open_breached),
+            "resolution_no_target" => c(self.resolution.no_target),
+            "resolution_rate" => Measure(self.resolution.rate()),
+            "at_risk" => c(self.at_risk),
+            "open_breached" => c(self.open_breached),
+            "backlog_lt_1d" => c(self.backlog[0]),
+            "backlog_d1_3" => c(self.backlog[1]),
+            "backlog_d3_7" => c(self.backlog[2]),
+            "backlog_d7_30" => c(self.backlog[3]),
+            "backlog_gt_30d" => c(self.backlog[4]),
+            "escalated_tickets" => c(self.escalated_tickets),
+            "escalations_to_2" => c(self.escalations_to[1]),
+            "escalations_to_3" => c(self.escalations_to[2]),
+            "escalations_to_4" => c(self.escalations_to[3]),
+            "escalations_to_5" => c(self.escalations_to[4]),
+            "reached_level5" => c(self.reached_level5),
+            "closed_solved" => c(self.closed_solved),
+            "first_contact" => c(self.first_contact),
+            "first_contact_rate" => Measure(self.first_contact_rate()),
+            "resolved_once" => c(self.resolved_once),
+            "reopened" => c(self.reopened),
+            "reopen_rate" => Measure(self.reopen_rate()),
+            "closed_by_silence" => c(self.closed_by_silence),
+            "quotes_sent" => c(self.quotes_sent),
+            "quotes_accepted" => c(self.quotes_accepted),
+            "quotes_declined" => c(self.quotes_declined),
+            "respond_hours_mean" => hours(self.respond_minutes_mean),
+            "respond_hours_median" => hours(self.respond_minutes_median),
+            "resolve_hours_mean" => hours(self.resolve_minutes_mean),
+            "resolve_hours_median" => hours(self.resolve_minutes_median),
+            "customer_replies" => c(self.customer_replies),
+            "unread_replies" => c(self.unread_replies),
+            "reply_action_hours_mean" => hours(self.reply_action_minutes_mean),
+            "reply_action_hours_median" => hours(self.reply_action_minutes_median),
+            _ => Measure(None),
+        }
+    }
+}
+
+fn fmt_cell(c: Cell, decimal: char) -> String {
+    match c {
+        Cell::Count(n) => n.to_string(),
+        Cell::Measure(None) => "-".into(),
+        Cell::Measure(Some(x)) => format!("{x:.2}").replace('.', &decimal.to_string()),
+    }
+}
+
+/// The group label of a key, for people.
+fn group_label(by: Option<By>, key: &str) -> String {
+    match by {
+        Some(By::Level) => tr!("report.level_n", n = key),
+        _ => key.to_string(),
+    }
+}
+
+/// The report as text: one row per figure, one column per group and the total.
+pub fn render_text(r: &Report) -> String {
+    let mut out = String::new();
+    let from = r.from.clone().unwrap_or_else(|| tr!("report_period.start"));
+    let to = r.to.clone().unwrap_or_else(|| tr!("report_period.end"));
+    out.push_str(&tr!("report.header", from = from, to = to, as_of = r.as_of));
+    if let Some(by) = r.by {
+        out.push_str(&format!(
+            " · {}",
+            tr!(
+                "report.by_label",
+                by = tr!(&format!("report.by.{}", by.as_str()))
+            )
+        ));
+    }
+    out.push_str("\n\n");
+    let mut cols: Vec<(String, &Figures)> = r
+        .groups
+        .iter()
+        .map(|(k, f)| (group_label(r.by, k), f))
+        .collect();
+    cols.push((tr!("report.total"), &r.total));
+    let labels: Vec<String> = ROWS
+        .iter()
+        .map(|row| match row {
+            Row::Section(s) => tr!(&format!("report.section.{s}")),
+            Row::Figure(k) => format!("  {}", tr!(&format!("report.col.{k}"))),
+        })
+        .collect();
+    let lw = labels.iter().map(|l| l.chars().count()).max().unwrap_or(10);
+    let widths: Vec<usize> = cols
+        .iter()
+        .map(|(name, f)| {
+            figure_keys()
+                .map(|k| fmt_cell(f.cell(k), ',').chars().count())
+                .chain([name.chars().count()])
+                .max()
+                .unwrap_or(1)
+        })
+        .collect();
+    out.push_str(&" ".repeat(lw));
+    for ((name, _), w) in cols.iter().zip(&widths) {
+        out.push_str(&format!("  {name:>w$}"));
+    }
+    out.push('\n');
+    for (row, label) in ROWS.iter().zip(&labels) {
+        match row {
+            Row::Section(_) => out.push_str(&format!("{label}\n")),
+            Row::Figure(k) => {
+                out.push_str(&format!("{label:<lw$}"));
+                for ((_, f), w) in cols.iter().zip(&widths) {
+                    out.push_str(&format!("  {:>w$}", fmt_cell(f.cell(k), ',')));
+                }
+                out.push('\n');
+            }
+        }
+    }
+    out.push('\n');
+    out.push_str(&tr!("report.watch_title"));
+    out.push('\n');
+    if r.watch.is_empty() {
+        out.push_str(&format!("  {}\n", tr!("report.watch_none")));
+    }
+    for w in &r.watch {
+        let clock = match w.clock {
+            Clock::Response => tr!("sla.clock.response"),
+            Clock::Resolution => tr!("sla.clock.resolution"),
+        };
+        out.push_str(&format!(
+            "  {}  {:<11} {:<14} {}  {}  {}  {}\n",
+            w.id,
+            clock,
+            tr!(&format!("sla.state.{}", w.state.as_str())),
+            w.assignee.clone().unwrap_or_else(|| "-".into()),
+            tr!("report.level_n", n = w.level),
+            w.due.clone().unwrap_or_else(|| "-".into()),
+            w.title
+        ));
+    }
+    out
+}
+
+/// The report as CSV for spreadsheets in a Spanish locale: UTF-8 with a byte-order mark (so
+/// accents survive), `;` between fields, `,` as the decimal mark, CRLF line ends; one line per
+/// group and a total line. Open and breached tickets are in the text and JSON outputs only.
+pub fn render_csv(r: &Report) -> String {
+    let mut out = String::from("\u{feff}");
+    let field = |s: &str| {
+        if s.contains([';', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let mut header = vec![field(&tr!("report.col.group"))];
+    header.extend(figure_keys().map(|k| field(&tr!(&format!("report.col.{k}")))));
+    out.push_str(&header.join(";"));
+    out.push_str("\r\n");
+    let mut rows: Vec<(String, &Figures)> = r
+        .groups
+        .iter()
+        .map(|(k, f)| (group_label(r.by, k), f))
+        .collect();
+    rows.push((tr!("report.total"), &r.total));
+    for (name, f) in rows {
+        let mut line = vec![field(&name)];
+        line.extend(figure_keys().map(|k| fmt_cell(f.cell(k), ',')));
+        out.push_str(&line.join(";"));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Every figure's definition, one per line, in catalog `cat` (for `--help` and the docs).
+pub fn definitions(cat: &crate::model::i18n::Catalog) -> String {
+    let mut out = cat.get("report.def_intro");
+    out.push('\n');
+    for k in figure_keys() {
+        out.push_str(&format!(
+            "\n  {}: {}",
+            cat.get(&format!("report.col.{k}")),
+            cat.get(&format!("report.def.{k}"))
+        ));
+    }
+    out
+}
+
+/// The definitions for `mesa report --help`, in `MESA_LANG` or Spanish. Reads the catalog
+/// without activating it (the desk's language is not known while arguments are parsed).
+pub fn help_definitions() -> String {
+    let lang = std::env::var("MESA_LANG").unwrap_or_else(|_| "es".into());
+    definitions(&crate::model::i18n::Catalog::load(&lang, None))
+}
+
+/// Parses `--from` / `--to`: RFC 3339, or a date (`YYYY-MM-DD`) in the desk's zone, read as the
+/// start of that day for `--from` and the end of it for `--to`.
+pub fn parse_bound(s: &str, tz: Tz, end_of_day: bool) -> Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| Error::Usage(tr!("report.bad_bound", value = s)))?;
+    let d = if end_of_day {
+        d.succ_opt().unwrap_or(d)
+    } else {
+        d
+    };
+    Ok(crate::rules::calendar::local_instant(tz, d, 0))
+}
+
+/// `mesa report`.
+pub fn run(
+    global: &Global,
+    from: Option<&str>,
+    to: Option<&str>,
+    by: Option<By>,
+    csv: bool,
+) -> Result<ExitCode> {
+    let root = global.desk_root()?;
+    let desk = Desk::open(&root)?;
+    let (cals, diags) = Calendars::new(&desk);
+    if !diags.is_empty() {
+        return Err(Error::Diagnostics(diags));
+    }
+    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let now = global.now()?;
+    let from = from.map(|s| parse_bound(s, tz, false)).transpose()?;
+    let to = to.map(|s| parse_bound(s, tz, true)).transpose()?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if t <= f {
+            return Err(Error::Usage(tr!("report.empty_period")));
+        }
+    }
+    let (report, load_diags) = build_from_files(&desk, &cals, from, to, by, now);
+    for d in &load_diags {
+        eprintln!("{d}");
+    }
+    if csv {
+        print!("{}", render_csv(&report));
+    } else {
+        match global.format {
+            Format::Json => println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            ),
+            Format::Text => print!("{}", render_text(&report)),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

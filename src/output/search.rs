@@ -1,0 +1,557 @@
+//! The offline search index, built at build time and queried by `theme/static/search.js`.
+//!
+//! Terms are folded (lowercase, accents removed: "Fotografía" -> "fotografia") and lightly
+//! stemmed for Spanish plurals, the same way in Rust and in the browser. Scripts, not JSON, carry
+//! the index (they assign to `window.MESA_SEARCH`), because `fetch()` fails on `file://`.
+//!
+//! - `search/pages.js`: every kb, playbook, catalog and table page, with its text for snippets.
+//! - `search/t/<xy>.js` (internal build): ticket postings of the terms starting with `xy`, and
+//!   `search/t/docs-<n>.js`: ticket titles and snippets in chunks. A query loads only the
+//!   shards of its own terms, so no page downloads the whole ticket index.
+
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// Tickets per document chunk.
+pub const DOC_CHUNK: usize = 1000;
+/// Weight of a term found in a title, against 1 per occurrence in the body (capped below).
+pub const TITLE_WEIGHT: u32 = 100;
+const BODY_CAP: u32 = 20;
+
+pub use crate::model::text::fold;
+use crate::model::text::fold_into;
+
+/// Light Spanish stemming, mirrored in search.js: a plural `s` goes, and an `e` after l, n, r,
+/// d, j or z goes too, so "verificaciones" and "verificación" meet at "verificacion".
+pub fn stem(word: &str) -> &str {
+    let mut w = word;
+    if w.len() > 3 && w.ends_with('s') {
+        w = &w[..w.len() - 1];
+    }
+    if w.len() > 3 && w.ends_with('e') {
+        let before = w.as_bytes()[w.len() - 2];
+        if matches!(before, b'l' | b'n' | b'r' | b'd' | b'j' | b'z') {
+            w = &w[..w.len() - 1];
+        }
+    }
+    w
+}
+
+/// Calls `f` with each index term of a text: folded, split at anything not alphanumeric,
+/// 2+ characters, stemmed.
+pub fn each_term(text: &str, mut f: impl FnMut(&str)) {
+    let mut folded = String::with_capacity(text.len());
+    fold_into(text, &mut folded);
+    for w in folded.split(|c: char| !c.is_alphanumeric()) {
+        if w.len() >= 2 && (w.is_ascii() || w.chars().count() >= 2) {
+            f(stem(w));
+        }
+    }
+}
+
+/// The index terms of a text, in order.
+pub fn terms(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    each_term(text, |t| out.push(t.to_string()));
+    out
+}
+
+/// Shard key of a term: its first two characters (ASCII letters and digits; `_` otherwise).
+pub fn shard(term: &str) -> String {
+    term.chars()
+        .take(2)
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// Shard size (bytes, about) above which a two-letter shard is split by three letters.
+pub const SPLIT_BYTES: usize = 512 * 1024;
+
+/// Shard key of a term in a split shard: three characters, or the two of a two-letter term
+/// followed by `-`.
+pub fn shard3(term: &str) -> String {
+    let mut key: String = term
+        .chars()
+        .take(3)
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if term.chars().count() < 3 {
+        key.push('-');
+    }
+    key
+}
+
+/// A document of the page index.
+pub struct Doc {
+    pub url: String,
+    pub title: String,
+    /// What kind of page it is (a label shown with the result).
+    pub kind: String,
+    pub body: String,
+}
+
+/// A ticket as a search result: what the result list shows (its terms are in [`Postings`]).
+pub struct TicketDoc {
+    pub url: String,
+    pub title: String,
+    pub kind: String,
+    pub snippet: String,
+}
+
+/// term -> flat list of (doc, weight) pairs.
+#[derive(Default)]
+pub struct Postings {
+    map: HashMap<String, Vec<u32>>,
+    local: HashMap<String, u32>,
+}
+
+impl Postings {
+    /// Indexes document `doc`: each title occurrence weighs [`TITLE_WEIGHT`], each body
+    /// occurrence 1 (up to a cap, so long bodies do not outrank titles).
+    pub fn add(&mut self, doc: u32, title: &str, body: &str) {
+        let local = &mut self.local;
+        let mut bump = |t: &str, w: u32| match local.get_mut(t) {
+            Some(v) => {
+                if w == TITLE_WEIGHT || *v % TITLE_WEIGHT < BODY_CAP {
+                    *v += w;
+                }
+            }
+            None => {
+                local.insert(t.to_string(), w);
+            }
+        };
+        each_term(title, |t| bump(t, TITLE_WEIGHT));
+        each_term(body, |t| bump(t, 1));
+        for (t, w) in self.local.drain() {
+            let list = self.map.entry(t).or_default();
+            list.push(doc);
+            list.push(w);
+        }
+    }
+
+    /// Appends another index's postings (of later documents) to this one.
+    pub fn merge(&mut self, other: Postings) {
+        for (t, list) in other.map {
+            match self.map.get_mut(&t) {
+                Some(l) => l.extend(list),
+                None => {
+                    self.map.insert(t, list);
+                }
+            }
+        }
+    }
+
+    /// Re-indexes document `doc` (for `mesa serve`'s incremental rebuild), keeping every list
+    /// ordered by document as a full build makes it. Returns the terms whose lists changed.
+    pub fn replace(&mut self, doc: u32, title: &str, body: &str) -> Vec<String> {
+        let mut fresh = Postings::default();
+        fresh.add(doc, title, body);
+        let mut touched = Vec::new();
+        self.map.retain(|term, list| {
+            let pairs = list.len() / 2;
+            let (mut at, mut hi) = (0, pairs);
+            while at < hi {
+                let mid = (at + hi) / 2;
+                if list[2 * mid] < doc {
+                    at = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            let new = fresh.map.get(term).map(|l| l[1]);
+            let old = (at < pairs && list[2 * at] == doc).then(|| list[2 * at + 1]);
+            if old != new {
+                touched.push(term.clone());
+                match (old, new) {
+                    (Some(_), Some(w)) => list[2 * at + 1] = w,
+                    (Some(_), None) => {
+                        list.drain(2 * at..2 * at + 2);
+                    }
+                    (None, Some(w)) => {
+                        list.splice(2 * at..2 * at, [doc, w]);
+                    }
+                    (None, None) => {}
+                }
+            }
+            fresh.map.remove(term);
+            !list.is_empty()
+        });
+        for (term, list) in fresh.map {
+            touched.push(term.clone());
+            self.map.insert(term, list);
+        }
+        touched
+    }
+
+    /// Orders every list by document (after merging postings gathered out of order), so the
+    /// output is the same as indexing the documents one by one.
+    pub fn sort_docs(&mut self) {
+        for list in self.map.values_mut() {
+            let mut pairs: Vec<(u32, u32)> = list.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+            pairs.sort_unstable();
+            list.clear();
+            list.extend(pairs.into_iter().flat_map(|(d, w)| [d, w]));
+        }
+    }
+
+    fn sorted(&self) -> BTreeMap<&str, &Vec<u32>> {
+        self.map.iter().map(|(k, v)| (k.as_str(), v)).collect()
+    }
+}
+
+fn json(value: &impl Serialize) -> String {
+    // The index is loaded as a script: keep `</script>` out of it even inside strings.
+    serde_json::to_string(value)
+        .unwrap_or_else(|_| "null".into())
+        .replace("</", "<\\/")
+}
+
+const PREFIX: &str = "window.MESA_SEARCH=window.MESA_SEARCH||{};";
+
+/// `search/pages.js`: the whole page index (kb, playbook, catalog, tables).
+pub fn pages_index(docs: &[Doc], text_limit: usize) -> String {
+    let mut index = PageIndex::default();
+    for d in docs {
+        index.add(d, text_limit);
+    }
+    index.finish()
+}
+
+/// The page index being built: postings plus one short row (url, title, kind, snippet) per
+/// page. Pages may be indexed elsewhere (in parallel, as they are rendered) and handed over
+/// with [`PageIndex::with`]; the full text of a page is never kept.
+#[derive(Default)]
+pub struct PageIndex {
+    postings: Postings,
+    rows: Vec<[String; 4]>,
+}
+
+impl PageIndex {
+    /// Starts from postings of documents `0..rows.len()` (lists sorted by document).
+    pub fn with(postings: Postings, rows: Vec<[String; 4]>) -> PageIndex {
+        PageIndex { postings, rows }
+    }
+
+    /// Indexes the next document; its snippet is the start of its body.
+    pub fn add(&mut self, d: &Doc, text_limit: usize) {
+        self.postings.add(self.rows.len() as u32, &d.title, &d.body);
+        self.rows.push([
+            d.url.clone(),
+            d.title.clone(),
+            d.kind.clone(),
+            truncate(&d.body, text_limit),
+        ]);
+    }
+
+    pub fn finish(&self) -> String {
+        format!(
+            "{PREFIX}MESA_SEARCH.pages={{\"docs\":{},\"terms\":{}}};\n",
+            json(&self.rows),
+            json(&self.postings.sorted())
+        )
+    }
+}
+
+/// About how many bytes a term and its postings take in a shard (decides which shards split).
+fn term_bytes(term: &str, list: &[u32]) -> usize {
+    term.len() + 6 + list.len() * 6
+}
+
+/// One shard of ticket terms. [`ticket_shards`] and [`ticket_shards_touched`] both write
+/// shards, the manifest and document chunks through these three, so the formats agree.
+fn shard_file(key: &str, terms: &BTreeMap<&str, &Vec<u32>>) -> (String, String) {
+    (
+        format!("{key}.js"),
+        format!(
+            "{PREFIX}MESA_SEARCH.tickets=MESA_SEARCH.tickets||{{}};MESA_SEARCH.tickets[\"{key}\"]={};\n",
+            json(terms)
+        ),
+    )
+}
+
+/// The manifest: which shards are split and which exist.
+fn manifest_file(split: &[&str], names: &[&str]) -> (String, String) {
+    (
+        "index.js".into(),
+        format!(
+            "{PREFIX}MESA_SEARCH.ticketSplit={};MESA_SEARCH.ticketShards={};\n",
+            json(&split),
+            json(&names)
+        ),
+    )
+}
+
+/// Chunk `n` of the ticket documents (url, title, kind, snippet).
+fn docs_file(n: usize, chunk: &[TicketDoc]) -> (String, String) {
+    let rows: Vec<(&str, &str, &str, &str)> = chunk
+        .iter()
+        .map(|d| {
+            (
+                d.url.as_str(),
+                d.title.as_str(),
+                d.kind.as_str(),
+                d.snippet.as_str(),
+            )
+        })
+        .collect();
+    (
+        format!("docs-{n}.js"),
+        format!(
+            "{PREFIX}MESA_SEARCH.ticketDocs=MESA_SEARCH.ticketDocs||{{}};MESA_SEARCH.ticketDocs[{n}]={};\n",
+            json(&rows)
+        ),
+    )
+}
+
+/// The sharded ticket index: (file name under `search/t/`, contents). Deterministic, so an
+/// unchanged desk rewrites nothing.
+pub fn ticket_shards(postings: &Postings, docs: &[TicketDoc]) -> Vec<(String, String)> {
+    use rayon::prelude::*;
+    let mut by_two: BTreeMap<String, Vec<(&str, &Vec<u32>)>> = BTreeMap::new();
+    for (term, list) in postings.sorted() {
+        by_two.entry(shard(term)).or_default().push((term, list));
+    }
+    // A common two-letter prefix ("co", "re") holds a large part of the index: such shards are
+    // split by three letters, and `split.js` tells the browser which ones are.
+    let mut split: Vec<&str> = Vec::new();
+    let mut shards: BTreeMap<String, Vec<(&str, &Vec<u32>)>> = BTreeMap::new();
+    for (key, terms) in &by_two {
+        let size: usize = terms.iter().map(|(t, l)| term_bytes(t, l)).sum();
+        if size > SPLIT_BYTES {
+            split.push(key);
+            for (t, l) in terms {
+                shards.entry(shard3(t)).or_default().push((t, l));
+            }
+        } else {
+            shards.insert(key.clone(), terms.clone());
+        }
+    }
+    let mut out: Vec<(String, String)> = shards
+        .into_par_iter()
+        .map(|(key, terms)| {
+            let map: BTreeMap<&str, &Vec<u32>> = terms.into_iter().collect();
+            shard_file(&key, &map)
+        })
+        .collect();
+    // The manifest: which shards are split and which exist, so the browser never asks for a
+    // file that is not there (a 404 in the console of a served site).
+    let names: Vec<&str> = out.iter().map(|(n, _)| n.trim_end_matches(".js")).collect();
+    out.push(manifest_file(&split, &names));
+    for (n, chunk) in docs.chunks(DOC_CHUNK).enumerate() {
+        out.push(docs_file(n, chunk));
+    }
+    out
+}
+
+/// The files of [`ticket_shards`] that can differ after the documents `changed` were
+/// re-indexed and the lists of `touched` terms changed ([`Postings::replace`]): those terms'
+/// shards, the manifest and the changed documents' chunks, with the same bytes
+/// `ticket_shards` gives them (for `mesa serve`'s incremental rebuild). Also returns the name
+/// of every shard file that exists now, so the caller can remove the ones that went away.
+pub fn ticket_shards_touched(
+    postings: &Postings,
+    docs: &[TicketDoc],
+    touched: &[String],
+    changed: &[u32],
+) -> (Vec<(String, String)>, Vec<String>) {
+    use std::collections::{HashMap, HashSet};
+    let mut sizes: HashMap<String, usize> = HashMap::new();
+    for (t, l) in &postings.map {
+        *sizes.entry(shard(t)).or_default() += term_bytes(t, l);
+    }
+    let key_of = |t: &str| {
+        let two = shard(t);
+        if sizes.get(&two).is_some_and(|&s| s > SPLIT_BYTES) {
+            shard3(t)
+        } else {
+            two
+        }
+    };
+    let mut split: Vec<&str> = sizes
+        .iter()
+        .filter(|(_, &s)| s > SPLIT_BYTES)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    split.sort_unstable();
+    let wanted: HashSet<String> = touched.iter().map(|t| key_of(t)).collect();
+    let mut names: BTreeMap<String, BTreeMap<&str, &Vec<u32>>> = BTreeMap::new();
+    for (t, l) in &postings.map {
+        let key = key_of(t);
+        let terms = names.entry(key.clone()).or_default();
+        if wanted.contains(&key) {
+            terms.insert(t.as_str(), l);
+        }
+    }
+    let mut out: Vec<(String, String)> = names
+        .iter()
+        .filter(|(key, _)| wanted.contains(*key))
+        .map(|(key, map)| shard_file(key, map))
+        .collect();
+    let keys: Vec<&str> = names.keys().map(String::as_str).collect();
+    out.push(manifest_file(&split, &keys));
+    let chunks: std::collections::BTreeSet<usize> =
+        changed.iter().map(|&d| d as usize / DOC_CHUNK).collect();
+    for n in chunks {
+        let Some(chunk) = docs.chunks(DOC_CHUNK).nth(n) else {
+            continue;
+        };
+        out.push(docs_file(n, chunk));
+    }
+    let mut files: Vec<String> = names.keys().map(|k| format!("{k}.js")).collect();
+    files.push("index.js".into());
+    files.extend((0..docs.len().div_ceil(DOC_CHUNK)).map(|n| format!("docs-{n}.js")));
+    (out, files)
+}
+
+/// The first `max` bytes of `s` (at a character boundary), with an ellipsis when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_and_stems_spanish() {
+        assert_eq!(fold("Fotografía ÑANDÚ"), "fotografia nandu");
+        assert_eq!(terms("Verificaciones"), terms("verificación"));
+        assert_eq!(terms("errores"), terms("error"));
+        assert_eq!(terms("páginas"), terms("Página"));
+        assert_eq!(terms("a b cd"), vec!["cd".to_string()]);
+    }
+
+    #[test]
+    fn titles_rank_above_bodies() {
+        let docs = [
+            Doc {
+                url: "a.html".into(),
+                title: "Otra cosa".into(),
+                kind: "k".into(),
+                body: "huellero huellero huellero".into(),
+            },
+            Doc {
+                url: "b.html".into(),
+                title: "Biométrico (huellero)".into(),
+                kind: "k".into(),
+                body: "nada".into(),
+            },
+        ];
+        let mut p = Postings::default();
+        for (i, d) in docs.iter().enumerate() {
+            p.add(i as u32, &d.title, &d.body);
+        }
+        let list = &p.map["huellero"];
+        let weight = |doc: u32| list.chunks(2).find(|c| c[0] == doc).map(|c| c[1]).unwrap();
+        assert!(weight(1) > weight(0));
+        let js = pages_index(&docs, 100);
+        assert!(js.starts_with("window.MESA_SEARCH"));
+        assert!(js.contains("\"huellero\""));
+    }
+
+    #[test]
+    fn pages_indexed_in_parallel_match_one_by_one() {
+        let docs: Vec<Doc> = (0..40)
+            .map(|i| Doc {
+                url: format!("kb/articles/a{i}.html"),
+                title: format!("Artículo {i} huellero"),
+                kind: "Artículo".into(),
+                body: format!(
+                    "Fotografía {} captura {}",
+                    "x".repeat(i % 7 + 2),
+                    "é".repeat(300)
+                ),
+            })
+            .collect();
+        let one_by_one = pages_index(&docs, 240);
+        // Two "workers" take interleaved documents, as rayon may, then merge and sort.
+        let (mut a, mut b) = (Postings::default(), Postings::default());
+        for (i, d) in docs.iter().enumerate().rev() {
+            let p = if i % 3 == 0 { &mut a } else { &mut b };
+            p.add(i as u32, &d.title, &d.body);
+        }
+        a.merge(b);
+        a.sort_docs();
+        let rows = docs
+            .iter()
+            .map(|d| {
+                [
+                    d.url.clone(),
+                    d.title.clone(),
+                    d.kind.clone(),
+                    truncate(&d.body, 240),
+                ]
+            })
+            .collect();
+        assert_eq!(PageIndex::with(a, rows).finish(), one_by_one);
+        // Snippets are short: no page carries its whole text.
+        assert!(!one_by_one.contains(&"é".repeat(200)));
+        assert!(
+            one_by_one.contains("\"fotografia\":[0,1,1,1,2,1"),
+            "{one_by_one}"
+        );
+    }
+
+    #[test]
+    fn big_shards_split_by_three_letters() {
+        let mut p = Postings::default();
+        let mut docs = Vec::new();
+        // Enough documents with "configuracion" and "correo" to pass SPLIT_BYTES in "co".
+        for i in 0..60_000u32 {
+            p.add(i, &format!("n{}", i % 10), "configuración correo co");
+            docs.push(TicketDoc {
+                url: format!("t/{i}.html"),
+                title: "Caso".into(),
+                kind: "ticket".into(),
+                snippet: String::new(),
+            });
+        }
+        let shards = ticket_shards(&p, &docs);
+        let names: Vec<&str> = shards.iter().map(|(n, _)| n.as_str()).collect();
+        assert!(
+            names.contains(&"con.js") && names.contains(&"cor.js") && names.contains(&"co-.js"),
+            "{names:?}"
+        );
+        assert!(!names.contains(&"co.js"));
+        let split = &shards.iter().find(|(n, _)| n == "index.js").unwrap().1;
+        assert!(split.contains("[\"co\"]"), "{split}");
+        assert!(names.contains(&"n0.js"), "small shards stay whole");
+    }
+
+    #[test]
+    fn ticket_shards_split_by_prefix() {
+        let mut p = Postings::default();
+        let mut docs = Vec::new();
+        for i in 0..3u32 {
+            let body = if i == 1 { "impresora" } else { "fotografía" };
+            p.add(i, &format!("Caso {i}"), body);
+            docs.push(TicketDoc {
+                url: format!("tickets/{i}.html"),
+                title: format!("Caso {i}"),
+                kind: "ticket".into(),
+                snippet: body.into(),
+            });
+        }
+        let shards = ticket_shards(&p, &docs);
+        let fo = shards.iter().find(|(n, _)| n == "fo.js").unwrap();
+        assert!(fo.1.contains("\"fotografia\":[0,1,2,1]"), "{}", fo.1);
+        assert!(!fo.1.contains("impresora"));
+        assert!(shards.iter().any(|(n, _)| n == "docs-0.js"));
+        let index = shards.iter().find(|(n, _)| n == "index.js").unwrap();
+        assert!(index.1.contains("MESA_SEARCH.ticketSplit=[];"));
+        assert!(
+            index.1.contains("\"fo\"") && index.1.contains("\"im\""),
+            "{}",
+            index.1
+        );
+        // Same input, same bytes (unchanged files are not rewritten).
+        assert_eq!(shards, ticket_shards(&p, &docs));
+    }
+}

@@ -1,0 +1,270 @@
+//! Incremental rebuilds for `mesa serve`: a [`Session`] keeps what the last full build loaded
+//! and computed (the desk, the rendered knowledge base, every ticket's front matter, index
+//! row, search document, postings and report facts, all as of that build's instant, which
+//! incremental rebuilds keep). When only existing ticket files changed, it re-parses
+//! just those, renders their pages, patches their rows and postings, and renders again only
+//! what shows them: the index pages listing them, the reports and the search shards (written
+//! only where their bytes changed). Anything else (desk.yaml, kb/, theme/, a new or removed
+//! ticket, a change that reaches the knowledge base) falls back to a full build. Either way the
+//! output is byte for byte what a full build of the same desk writes (tests/site_incremental.rs).
+
+use super::output::{Output, Progress};
+use super::tickets::{self, IndexOnly};
+use super::{build_kept, new_site, reports, BuildOptions, BuildSummary, Kept};
+use crate::model::diag::Result;
+use crate::output::report::{self, By, TicketFacts};
+use crate::rules::calendar::Calendars;
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+/// A site kept between builds of one desk into one output folder.
+pub struct Session {
+    root: PathBuf,
+    out: PathBuf,
+    /// `None` after a failed build: the next rebuild is a full one.
+    kept: Option<Kept>,
+    public: bool,
+    /// Ticket file (relative to the desk) -> its index in the kept rows.
+    index: HashMap<PathBuf, usize>,
+    /// The instant of the last full build. Incremental rebuilds keep it, so the pages they
+    /// patch agree with the ones they leave (clocks, reports); a full build moves it on.
+    now: DateTime<Utc>,
+    /// Each kept ticket's contribution to the reports (`None`: not counted).
+    facts: Vec<Option<TicketFacts>>,
+}
+
+/// Incremental rebuilds keep the clocks of the last full build; after this long the next
+/// change rebuilds in full, so SLA clocks and reports on an open page never lag further.
+const REFRESH_AFTER_MINUTES: i64 = 10;
+
+/// What a batch of changed paths asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Plan {
+    /// These kept tickets changed (indexes), nothing else that the site shows.
+    Tickets(Vec<usize>),
+    Full,
+}
+
+impl Session {
+    /// A full build of the desk at `root` into `out`, kept for later rebuilds.
+    pub fn build(root: &Path, out: &Path, opts: &BuildOptions) -> Result<(Session, BuildSummary)> {
+        let mut session = Session {
+            root: root.to_path_buf(),
+            out: out.to_path_buf(),
+            kept: None,
+            public: opts.public,
+            index: HashMap::new(),
+            now: Utc::now(),
+            facts: Vec::new(),
+        };
+        let summary = session.full(opts)?;
+        Ok((session, summary))
+    }
+
+    /// Brings the site up to date after `changed` paths (absolute or relative to the desk)
+    /// changed: incrementally when only existing tickets changed, otherwise in full.
+    pub fn rebuild(&mut self, changed: &[PathBuf], opts: &BuildOptions) -> Result<BuildSummary> {
+        let now = opts.now.unwrap_or_else(Utc::now);
+        let stale = now - self.now > chrono::Duration::minutes(REFRESH_AFTER_MINUTES);
+        if self.kept.is_none() || opts.public != self.public || opts.public || stale {
+            return self.full(opts);
+        }
+        match self.plan(changed) {
+            Plan::Tickets(list) => match self.tickets(&list, opts) {
+                Ok(Some(summary)) => Ok(summary),
+                Ok(None) => self.full(opts),
+                // Half patched: the next rebuild starts over.
+                Err(e) => {
+                    self.kept = None;
+                    Err(e)
+                }
+            },
+            Plan::Full => self.full(opts),
+        }
+    }
+
+    /// A full build, replacing what is kept (the old state is dropped first, so peak memory
+    /// stays that of one build).
+    pub fn full(&mut self, opts: &BuildOptions) -> Result<BuildSummary> {
+        self.kept = None;
+        self.index.clear();
+        self.facts.clear();
+        self.public = opts.public;
+        self.now = opts.now.unwrap_or_else(Utc::now);
+        let opts = BuildOptions {
+            now: Some(self.now),
+            ..opts.clone()
+        };
+        let (summary, kept) = build_kept(&self.root, &self.out, &opts)?;
+        let (cals, _) = Calendars::new(&kept.desk);
+        self.facts = kept
+            .fronts
+            .par_iter()
+            .map(|f| report::facts_of(&kept.desk, &cals, f, Some(By::Month), self.now))
+            .collect();
+        self.index = kept
+            .paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.clone(), i))
+            .collect();
+        self.kept = Some(kept);
+        Ok(summary)
+    }
+
+    fn plan(&self, changed: &[PathBuf]) -> Plan {
+        let mut list = Vec::new();
+        for path in changed {
+            let rel = path.strip_prefix(&self.root).unwrap_or(path);
+            let under_tickets =
+                matches!(rel.components().next(), Some(Component::Normal(n)) if n == "tickets");
+            if !under_tickets {
+                return Plan::Full;
+            }
+            let abs = self.root.join(rel);
+            if rel.extension().is_none_or(|e| e != "md") {
+                // A folder's own event says nothing the files' events do not; anything else
+                // (a removed folder of tickets...) is left to a full build.
+                if abs.is_dir() {
+                    continue;
+                }
+                return Plan::Full;
+            }
+            match self.index.get(rel) {
+                Some(&i) if abs.is_file() => list.push(i),
+                // Removed ticket.
+                Some(_) => return Plan::Full,
+                // New ticket.
+                None if abs.exists() => return Plan::Full,
+                // A file that came and went (a temporary file): the site never saw it.
+                None => {}
+            }
+        }
+        list.sort_unstable();
+        list.dedup();
+        Plan::Tickets(list)
+    }
+
+    /// The incremental path; `None` when the change turns out to need a full build.
+    fn tickets(&mut self, list: &[usize], opts: &BuildOptions) -> Result<Option<BuildSummary>> {
+        let started = Instant::now();
+        let opts = &BuildOptions {
+            now: Some(self.now),
+            ..opts.clone()
+        };
+        let Some(kept) = self.kept.as_mut() else {
+            return Ok(None);
+        };
+        let mut parsed = Vec::with_capacity(list.len());
+        for &i in list {
+            let rel = &kept.paths[i];
+            let abs = self.root.join(rel);
+            // An unreadable ticket is a warning of the full build (and it is left out there).
+            let Ok(text) = crate::model::front_matter::read_text(&abs) else {
+                return Ok(None);
+            };
+            let Ok(ticket) = crate::model::ticket::parse(rel, &text) else {
+                return Ok(None);
+            };
+            if reaches_kb(kept, i, &ticket.front) {
+                return Ok(None);
+            }
+            parsed.push((i, ticket));
+        }
+
+        let Kept {
+            desk,
+            kb,
+            paths,
+            fronts,
+            tickets: out,
+            warnings,
+        } = kept;
+        let (site, _) = new_site(desk, opts, Output::new(&self.out)?, Progress::new(true))?;
+        let mut only = IndexOnly {
+            ids: HashSet::new(),
+            whole: HashSet::new(),
+        };
+        let mut every_index = false;
+        let mut touched = Vec::new();
+        let mut changed_docs = Vec::new();
+        for (i, ticket) in parsed {
+            let (row, title, text, w) = tickets::one(&site, &ticket, kb)?;
+            let old = &out.rows[i];
+            // A ticket that moves between months changes every page's month list.
+            if old.month != row.month || old.created_iso != row.created_iso || old.id != row.id {
+                every_index = true;
+            }
+            // Opened or closed: the open list's pages shift and its count changes.
+            if old.open != row.open {
+                only.whole.insert("tickets/index".to_string());
+            }
+            only.ids.insert(old.id.clone());
+            only.ids.insert(row.id.clone());
+            touched.extend(out.postings.replace(i as u32, &title, &text));
+            changed_docs.push(i as u32);
+            self.facts[i] =
+                report::facts_of(desk, &site.cals, &ticket.front, Some(By::Month), site.now);
+            out.docs[i] = tickets::search_doc(&site, &row, title, &text);
+            out.rows[i] = row;
+            fronts[i] = ticket.front;
+            warnings.retain(|d| d.path != paths[i]);
+            warnings.extend(w);
+        }
+        *warnings = super::rel_diags(&desk.root, std::mem::take(warnings));
+
+        tickets::index_pages(&site, out, (!every_index).then_some(&only))?;
+        let report =
+            report::build_from_facts(desk, self.facts.iter().flatten(), Some(By::Month), site.now);
+        reports::pages_of(&site, report, out)?;
+        let (shards, names) = crate::output::search::ticket_shards_touched(
+            &out.postings,
+            &out.docs,
+            &touched,
+            &changed_docs,
+        );
+        shards.par_iter().try_for_each(|(name, text)| {
+            site.out.write(&format!("search/t/{name}"), text.as_bytes())
+        })?;
+        // A shard no longer produced (its last term went) is removed, as a full build would.
+        let names: HashSet<&str> = names.iter().map(String::as_str).collect();
+        if let Ok(dir) = std::fs::read_dir(self.out.join("search/t")) {
+            for e in dir.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !names.contains(name.as_str()) && e.path().is_file() {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        let o = &site.out;
+        Ok(Some(BuildSummary {
+            pages: site.pages.load(Ordering::Relaxed),
+            files: o.files.load(Ordering::Relaxed),
+            changed: o.changed.load(Ordering::Relaxed),
+            bytes: o.bytes.load(Ordering::Relaxed),
+            elapsed: started.elapsed(),
+            warnings: warnings.clone(),
+        }))
+    }
+}
+
+/// Whether a ticket's new front matter changes a knowledge base page: the articles it cites,
+/// or (when an article lists it) its id or title.
+fn reaches_kb(kept: &Kept, i: usize, new: &crate::model::ticket::TicketFront) -> bool {
+    let old = &kept.fronts[i];
+    if old.kb != new.kb || old.id != new.id {
+        return true;
+    }
+    if old.title == new.title {
+        return false;
+    }
+    let url = &kept.tickets.rows[i].url;
+    kept.kb
+        .articles
+        .iter()
+        .any(|a| a.cited_by.iter().any(|l| &l.url == url))
+}

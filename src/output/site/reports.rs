@@ -1,0 +1,438 @@
+//! Supervisors' reports (internal build only): every figure `mesa report` computes (the
+//! computation is `crate::output::report`'s; nothing is recounted here), as tables and inline SVG
+//! charts, with a CSV and a JSON download of each table.
+
+use super::tickets::TicketOut;
+use super::Site;
+use crate::model::diag::Result;
+use crate::model::ticket::{Clock, TicketFront};
+use crate::output::markdown::escape;
+use crate::output::report::{self, By, Cell, Row as ReportRow, Watch};
+use crate::rules::sla::ClockState;
+use serde_json::json;
+use std::collections::HashMap;
+use std::fmt::Write;
+
+/// One table of the page with its downloads.
+struct Table {
+    /// File stem under `reports/`.
+    stem: &'static str,
+    csv: String,
+    json: String,
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r', ';']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv(header: &[String], rows: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    for line in std::iter::once(header).chain(rows.iter().map(|r| r.as_slice())) {
+        out.push_str(
+            &line
+                .iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn cell_text(site: &Site, c: Cell) -> String {
+    match c {
+        Cell::Count(n) => site.fmt.int(n as i64),
+        Cell::Measure(None) => "–".into(),
+        Cell::Measure(Some(x)) => site.fmt.dec1(x),
+    }
+}
+
+/// A vertical bar chart as inline SVG; `series` share the x labels, values may be missing.
+fn bar_chart(
+    title: &str,
+    labels: &[String],
+    series: &[(String, Vec<Option<f64>>)],
+    max: f64,
+) -> String {
+    let (w, h, left, bottom, top) = (640.0, 240.0, 44.0, 46.0, 14.0);
+    let plot_w = w - left - 10.0;
+    let plot_h = h - bottom - top;
+    let n = labels.len().max(1) as f64;
+    let group_w = plot_w / n;
+    let bar_w = (group_w * 0.8 / series.len().max(1) as f64).min(48.0);
+    let max = if max > 0.0 { max } else { 1.0 };
+    let id = format!(
+        "c{:x}",
+        title.len() * 7919 + labels.len() * 31 + series.len()
+    );
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"{id}\"><title id=\"{id}\">{}</title>",
+        escape(title)
+    );
+    for i in 0..=4 {
+        let v = max * i as f64 / 4.0;
+        let y = top + plot_h - plot_h * i as f64 / 4.0;
+        let _ = write!(
+            s,
+            "<line class=\"axis\" x1=\"{left}\" y1=\"{y:.1}\" x2=\"{}\" y2=\"{y:.1}\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            w - 10.0,
+            left - 4.0,
+            y + 4.0,
+            (v.round() as i64)
+        );
+    }
+    for (gi, label) in labels.iter().enumerate() {
+        let gx = left + group_w * gi as f64 + (group_w - bar_w * series.len() as f64) / 2.0;
+        for (si, (name, values)) in series.iter().enumerate() {
+            if let Some(Some(v)) = values.get(gi) {
+                let bh = plot_h * (v / max).clamp(0.0, 1.0);
+                let x = gx + bar_w * si as f64;
+                let _ = write!(
+                    s,
+                    "<rect class=\"b{si}\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\"><title>{} · {}: {v:.1}</title></rect>",
+                    top + plot_h - bh,
+                    (bar_w - 2.0).max(1.0),
+                    escape(label),
+                    escape(name)
+                );
+            }
+        }
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            left + group_w * (gi as f64 + 0.5),
+            h - bottom + 16.0,
+            escape(label)
+        );
+    }
+    if series.len() > 1 {
+        for (si, (name, _)) in series.iter().enumerate() {
+            let x = left + 150.0 * si as f64;
+            let _ = write!(
+                s,
+                "<rect class=\"b{si}\" x=\"{x}\" y=\"{}\" width=\"12\" height=\"12\"/><text x=\"{}\" y=\"{}\">{}</text>",
+                h - 16.0,
+                x + 16.0,
+                h - 6.0,
+                escape(name)
+            );
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
+pub fn pages(site: &Site, fronts: &[TicketFront], out: &TicketOut) -> Result<()> {
+    let by_month = report::build(
+        site.desk,
+        &site.cals,
+        fronts,
+        None,
+        None,
+        Some(By::Month),
+        site.now,
+    );
+    pages_of(site, by_month, out)
+}
+
+/// The report pages of a report by month over every ticket as of `site.now`.
+pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Result<()> {
+    let desk = site.desk;
+    let urls: HashMap<&str, &str> = out
+        .rows
+        .iter()
+        .map(|r| (r.id.as_str(), r.url.as_str()))
+        .collect();
+    let mut tables: Vec<Table> = Vec::new();
+    let mut ctx = site.context(
+        "reports/index.html",
+        "reports",
+        &site.label("site.reports.title"),
+    );
+    let total = &by_month.total;
+    let lbl = |k: &str| site.label(&format!("report.col.{k}"));
+
+    // Summary cards.
+    let cards: Vec<serde_json::Value> = [
+        "tickets",
+        "open",
+        "response_rate",
+        "resolution_rate",
+        "at_risk",
+        "open_breached",
+    ]
+    .iter()
+    .map(|k| {
+        let c = total.cell(k);
+        let value = match c {
+            Cell::Measure(Some(x)) => site.fmt.percent(x),
+            other => cell_text(site, other),
+        };
+        json!({"label": lbl(k), "value": value, "key": k})
+    })
+    .collect();
+    ctx.insert("cards", &cards);
+
+    // Compliance by month.
+    let months: Vec<(&String, &report::Figures)> = by_month.groups.iter().collect();
+    let month_labels: Vec<String> = months.iter().map(|(m, _)| m.to_string()).collect();
+    let resp: Vec<Option<f64>> = months.iter().map(|(_, f)| f.response.rate()).collect();
+    let reso: Vec<Option<f64>> = months.iter().map(|(_, f)| f.resolution.rate()).collect();
+    let chart = bar_chart(
+        &site.label("site.reports.compliance_chart"),
+        &month_labels,
+        &[
+            (site.label("site.reports.response_rate"), resp),
+            (site.label("site.reports.resolution_rate"), reso),
+        ],
+        100.0,
+    );
+    let header: Vec<String> = vec![
+        site.label("site.reports.month"),
+        lbl("tickets"),
+        lbl("response_rate"),
+        lbl("resolution_rate"),
+        lbl("at_risk"),
+        lbl("open_breached"),
+    ];
+    let keys = [
+        "tickets",
+        "response_rate",
+        "resolution_rate",
+        "at_risk",
+        "open_breached",
+    ];
+    let rows: Vec<Vec<String>> = months
+        .iter()
+        .map(|(m, f)| {
+            std::iter::once(m.to_string())
+                .chain(keys.iter().map(|k| cell_text(site, f.cell(k))))
+                .collect()
+        })
+        .collect();
+    tables.push(Table {
+        stem: "compliance-by-month",
+        csv: report::render_csv(&by_month),
+        json: serde_json::to_string_pretty(&by_month).unwrap_or_default(),
+    });
+    ctx.insert(
+        "compliance",
+        &json!({"chart": chart, "header": header, "rows": rows, "stem": "compliance-by-month"}),
+    );
+
+    // Backlog by age.
+    let ages: Vec<String> = report::AGE_BUCKETS
+        .iter()
+        .map(|a| site.label(&format!("site.reports.age_{a}")))
+        .collect();
+    let backlog: Vec<Option<f64>> = total.backlog.iter().map(|&n| Some(n as f64)).collect();
+    let max = total.backlog.iter().copied().max().unwrap_or(0) as f64;
+    let chart = bar_chart(
+        &site.label("site.reports.backlog_chart"),
+        &ages,
+        &[(site.label("site.reports.count"), backlog)],
+        nice_max(max),
+    );
+    let rows: Vec<Vec<String>> = ages
+        .iter()
+        .zip(total.backlog.iter())
+        .map(|(a, n)| vec![a.clone(), site.fmt.int(*n as i64)])
+        .collect();
+    let header = vec![
+        site.label("site.reports.age"),
+        site.label("site.reports.count"),
+    ];
+    tables.push(Table {
+        stem: "backlog-by-age",
+        csv: csv(
+            &header,
+            &report::AGE_BUCKETS
+                .iter()
+                .zip(total.backlog.iter())
+                .map(|(a, n)| vec![a.to_string(), n.to_string()])
+                .collect::<Vec<_>>(),
+        ),
+        json: serde_json::to_string_pretty(
+            &report::AGE_BUCKETS
+                .iter()
+                .zip(total.backlog.iter())
+                .map(|(a, n)| json!({"age": a, "open": n}))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_default(),
+    });
+    ctx.insert(
+        "backlog",
+        &json!({"chart": chart, "header": header, "rows": rows, "stem": "backlog-by-age"}),
+    );
+
+    // Escalations by level (to levels 2..5).
+    let levels: Vec<u8> = (2..=5).collect();
+    let counts: Vec<u64> = levels
+        .iter()
+        .map(|l| match total.cell(&format!("escalations_to_{l}")) {
+            Cell::Count(n) => n,
+            _ => 0,
+        })
+        .collect();
+    let level_labels: Vec<String> = levels
+        .iter()
+        .map(|l| {
+            let role = desk.config.level_role(*l).unwrap_or("");
+            format!("{l} · {role}")
+        })
+        .collect();
+    let chart = bar_chart(
+        &site.label("site.reports.escalations_chart"),
+        &levels.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+        &[(
+            site.label("site.reports.count"),
+            counts.iter().map(|&n| Some(n as f64)).collect(),
+        )],
+        nice_max(counts.iter().copied().max().unwrap_or(0) as f64),
+    );
+    let header = vec![
+        site.label("site.reports.level"),
+        site.label("site.reports.count"),
+    ];
+    let rows: Vec<Vec<String>> = level_labels
+        .iter()
+        .zip(counts.iter())
+        .map(|(l, n)| vec![l.clone(), site.fmt.int(*n as i64)])
+        .collect();
+    tables.push(Table {
+        stem: "escalations-by-level",
+        csv: csv(
+            &header,
+            &levels
+                .iter()
+                .zip(counts.iter())
+                .map(|(l, n)| vec![l.to_string(), n.to_string()])
+                .collect::<Vec<_>>(),
+        ),
+        json: serde_json::to_string_pretty(
+            &levels
+                .iter()
+                .zip(counts.iter())
+                .map(|(l, n)| json!({"level": l, "escalations": n}))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_default(),
+    });
+    ctx.insert(
+        "escalations",
+        &json!({"chart": chart, "header": header, "rows": rows, "stem": "escalations-by-level",
+                "escalated": site.fmt.int(total.escalated_tickets as i64), "reached5": site.fmt.int(total.reached_level5 as i64)}),
+    );
+
+    // At-risk and breached lists.
+    for (key, state, stem) in [
+        ("at_risk", ClockState::AtRisk, "at-risk"),
+        ("breached", ClockState::Breached, "breached"),
+    ] {
+        let list: Vec<&Watch> = by_month.watch.iter().filter(|w| w.state == state).collect();
+        let clock = |c: Clock| {
+            site.label(match c {
+                Clock::Response => "sla.clock.response",
+                Clock::Resolution => "sla.clock.resolution",
+            })
+        };
+        let rows: Vec<serde_json::Value> = list
+            .iter()
+            .map(|w| {
+                json!({"id": w.id, "url": urls.get(w.id.as_str()), "title": w.title, "clock": clock(w.clock),
+                       "assignee": w.assignee.as_deref().map(|a| desk.config.agent(a).map_or(a.to_string(), |x| x.name.clone())),
+                       "level": w.level,
+                       "due": w.due.as_deref().and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok()).map(|d| site.fmt.datetime(d.with_timezone(&chrono::Utc))),
+                       "left": site.fmt.minutes(w.left_minutes)})
+            })
+            .collect();
+        let header: Vec<String> = vec![
+            site.label("site.tickets.col_id"),
+            site.label("site.tickets.col_title"),
+            site.label("site.reports.col_clock"),
+            site.label("site.tickets.col_assignee"),
+            site.label("site.tickets.col_level"),
+            site.label("site.reports.col_due"),
+            site.label("site.reports.col_left"),
+        ];
+        let raw: Vec<Vec<String>> = list
+            .iter()
+            .map(|w| {
+                vec![
+                    w.id.clone(),
+                    w.title.clone(),
+                    format!("{:?}", w.clock).to_lowercase(),
+                    w.assignee.clone().unwrap_or_default(),
+                    w.level.to_string(),
+                    w.due.clone().unwrap_or_default(),
+                    w.left_minutes.to_string(),
+                ]
+            })
+            .collect();
+        tables.push(Table {
+            stem,
+            csv: csv(&header, &raw),
+            json: serde_json::to_string_pretty(&list).unwrap_or_default(),
+        });
+        ctx.insert(
+            key,
+            &json!({"rows": rows, "stem": stem, "count": site.fmt.int(list.len() as i64)}),
+        );
+    }
+
+    // Every figure `mesa report` computes: the total and each month (one computation of the
+    // report serves the whole page).
+    let groups: Vec<(String, &report::Figures)> =
+        std::iter::once((site.label("site.reports.total"), &by_month.total))
+            .chain(by_month.groups.iter().map(|(k, f)| (k.clone(), f)))
+            .collect();
+    let mut figure_rows: Vec<serde_json::Value> = Vec::new();
+    for r in report::ROWS {
+        match r {
+            ReportRow::Section(s) => {
+                figure_rows.push(json!({"section": site.label(&format!("report.section.{s}"))}))
+            }
+            ReportRow::Figure(k) => figure_rows.push(json!({
+                "label": lbl(k),
+                "definition": site.label(&format!("report.def.{k}")),
+                "cells": groups.iter().map(|(_, f)| cell_text(site, f.cell(k))).collect::<Vec<_>>(),
+            })),
+        }
+    }
+    ctx.insert(
+        "figures",
+        &json!({"groups": groups.iter().map(|(g, _)| g).collect::<Vec<_>>(), "rows": figure_rows, "stem": "compliance-by-month"}),
+    );
+    ctx.insert("as_of", &site.fmt.datetime(site.now));
+
+    site.progress.add_total(1);
+    for t in &tables {
+        site.out
+            .write(&format!("reports/{}.csv", t.stem), t.csv.as_bytes())?;
+        site.out
+            .write(&format!("reports/{}.json", t.stem), t.json.as_bytes())?;
+    }
+    site.page("reports/index.html", "reports.html", &ctx)
+}
+
+/// A round upper bound for a chart axis.
+fn nice_max(x: f64) -> f64 {
+    if x <= 4.0 {
+        return 4.0;
+    }
+    let mag = 10f64.powf(x.log10().floor());
+    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
+        if m * mag >= x {
+            return m * mag;
+        }
+    }
+    10.0 * mag
+}

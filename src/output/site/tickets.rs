@@ -1,0 +1,689 @@
+//! Ticket pages (internal build only): one page per ticket, rendered and written in one
+//! parallel pass that also yields the small rows the indexes, reports and search need (the
+//! full views are never held for all tickets at once), then the filterable indexes.
+
+use super::kbpages::{ticket_file, KbPages};
+use super::{Link, Site};
+use crate::model::diag::{Diagnostic, Result};
+use crate::model::ticket::{Event, Ticket};
+use crate::output::search::{Postings, TicketDoc};
+use crate::rules::sla::{ClockState, ClockView};
+use crate::rules::workflow;
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// A ticket as the indexes and reports see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub id: String,
+    pub url: String,
+    pub title: String,
+    pub customer: String,
+    pub customer_name: String,
+    pub status: &'static str,
+    pub status_label: String,
+    pub priority: String,
+    pub priority_label: String,
+    pub level: u8,
+    pub assignee: String,
+    pub assignee_name: String,
+    /// Worst clock state (`breached`, `at_risk`, `running`, `paused`, `met`...) or `none`.
+    pub sla: &'static str,
+    pub sla_label: String,
+    pub created: String,
+    pub created_iso: String,
+    /// `YYYY-MM` of creation, in the desk's time zone.
+    pub month: String,
+    pub open: bool,
+    /// A customer email no agent has acted on since (`workflow::unread_reply`).
+    pub unread: bool,
+}
+
+pub struct TicketOut {
+    pub rows: Vec<Row>,
+    pub docs: Vec<TicketDoc>,
+    /// Search terms of every ticket (document number = index in `rows`).
+    pub postings: Postings,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Tickets per parallel work unit: each unit renders its tickets and indexes them for search
+/// locally, so no ticket's text is kept after its page is written.
+const CHUNK: usize = 1024;
+
+/// Rows per ticket index page: a month of a busy desk stays a page a browser filters at once.
+const PAGE_ROWS: usize = 2000;
+
+/// Clock states from worst to best, for a ticket's overall SLA state.
+fn severity(s: ClockState) -> u8 {
+    match s {
+        ClockState::Breached => 0,
+        ClockState::AtRisk => 1,
+        ClockState::Running => 2,
+        ClockState::Paused => 3,
+        ClockState::MetAfterExtension => 4,
+        ClockState::Met => 5,
+    }
+}
+
+fn worst(clocks: &[ClockView]) -> &'static str {
+    clocks
+        .iter()
+        .map(|c| c.state)
+        .min_by_key(|s| severity(*s))
+        .map_or("none", |s| s.as_str())
+}
+
+fn sla_label(site: &Site, state: &str) -> String {
+    if state == "none" {
+        site.label("site.tickets.no_sla")
+    } else {
+        site.label(&format!("sla.state.{state}"))
+    }
+}
+
+/// Renders and writes every ticket page; returns rows, search documents and warnings.
+pub fn render_all(site: &Site, tickets: &[Ticket], kb: &KbPages) -> Result<TicketOut> {
+    let mut out = TicketOut {
+        rows: Vec::with_capacity(tickets.len()),
+        docs: Vec::with_capacity(tickets.len()),
+        postings: Postings::default(),
+        warnings: Vec::new(),
+    };
+    if !site.internal() {
+        return Ok(out);
+    }
+    type Part = (Vec<Row>, Vec<TicketDoc>, Postings, Vec<Diagnostic>);
+    let parts: Vec<Result<Part>> = tickets
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let mut part: Part = (
+                Vec::with_capacity(chunk.len()),
+                Vec::with_capacity(chunk.len()),
+                Postings::default(),
+                Vec::new(),
+            );
+            for (i, t) in chunk.iter().enumerate() {
+                let (row, title, text, w) = one(site, t, kb)?;
+                part.2.add((c * CHUNK + i) as u32, &title, &text);
+                part.1.push(search_doc(site, &row, title, &text));
+                part.0.push(row);
+                part.3.extend(w);
+            }
+            Ok(part)
+        })
+        .collect();
+    for p in parts {
+        let (rows, docs, postings, warnings) = p?;
+        out.rows.extend(rows);
+        out.docs.extend(docs);
+        out.postings.merge(postings);
+        out.warnings.extend(warnings);
+    }
+    Ok(out)
+}
+
+/// A ticket as a search result.
+pub(super) fn search_doc(site: &Site, row: &Row, title: String, text: &str) -> TicketDoc {
+    TicketDoc {
+        url: row.url.clone(),
+        title,
+        kind: format!(
+            "{} · {} · {}",
+            site.label("site.tickets.kind"),
+            row.status_label,
+            row.customer_name
+        ),
+        snippet: crate::output::search::truncate(text, 160),
+    }
+}
+
+fn agent_name(site: &Site, code: &str) -> String {
+    match code {
+        "customer" => site.label("site.tickets.by_customer"),
+        "mesa" => site.label("site.tickets.by_mesa"),
+        c => site
+            .desk
+            .config
+            .agent(c)
+            .map_or(c.to_string(), |a| a.name.clone()),
+    }
+}
+
+/// Renders one ticket's page; returns its row, its search title and text, and warnings.
+pub(super) fn one(
+    site: &Site,
+    t: &Ticket,
+    kb: &KbPages,
+) -> Result<(Row, String, String, Vec<Diagnostic>)> {
+    let desk = site.desk;
+    let cfg = &desk.config;
+    let f = &t.front;
+    let file = ticket_file(t);
+    let abs = desk.root.join(&t.path);
+    let mut warnings = Vec::new();
+    let customer = cfg.customer(&f.customer);
+    let rules = desk.rules();
+    let (state, errors) = workflow::replay(rules, customer, &f.events);
+    for e in &errors {
+        warnings.push(Diagnostic::new(
+            &t.path,
+            0,
+            0,
+            site.cat.format(
+                "site.tickets.rule_warning",
+                &[("n", &(e.event + 1)), ("message", &e.message)],
+            ),
+        ));
+    }
+    let clocks = crate::rules::sla::clocks_with(desk, &site.cals, f, site.now);
+    let sla = worst(&clocks);
+    let status = state.status();
+    let created = t.created_at();
+    let created_local = created.map(|c| c.utc().with_timezone(&site.fmt.tz));
+    let body = site.markdown(&t.body, &abs, 1, &file);
+    if !body.broken.is_empty() {
+        let offset = body_line(&abs) - 1;
+        for mut d in body.broken.clone() {
+            d.path = t.path.clone();
+            d.line += offset;
+            warnings.push(d);
+        }
+    }
+    let prio = state.priority.as_deref().and_then(|p| cfg.priority(p));
+    let row = Row {
+        id: f.id.clone(),
+        url: super::kbpages::seg_path(&file),
+        title: f.title.clone(),
+        customer: f.customer.clone(),
+        customer_name: customer.map_or(f.customer.clone(), |c| c.name.clone()),
+        status: status.as_str(),
+        status_label: site.label(&format!("site.status.{}", status.as_str())),
+        priority: state.priority.clone().unwrap_or_default(),
+        priority_label: prio.map_or_else(
+            || site.label("site.tickets.no_priority"),
+            |p| p.name.clone(),
+        ),
+        level: state.level,
+        assignee: state.assignee.clone().unwrap_or_default(),
+        assignee_name: state
+            .assignee
+            .as_deref()
+            .map(|a| agent_name(site, a))
+            .unwrap_or_default(),
+        sla,
+        sla_label: sla_label(site, sla),
+        created: created.map(|c| site.fmt.stamp(&c)).unwrap_or_default(),
+        created_iso: created.map(|c| c.to_string()).unwrap_or_default(),
+        month: created_local
+            .map(|c| c.format("%Y-%m").to_string())
+            .unwrap_or_else(|| "0000-00".into()),
+        open: status.is_open(),
+        unread: workflow::unread_reply(&f.events).is_some(),
+    };
+
+    // The page.
+    let mut ctx = site.context(&file, "tickets", &format!("{} · {}", f.id, f.title));
+    let label_of = |list: &[crate::model::desk::Level3], id: &Option<String>| {
+        id.as_ref().map(|id| {
+            list.iter()
+                .find(|l| &l.id == id)
+                .map_or(id.clone(), |l| l.name.clone())
+        })
+    };
+    let g = &cfg.priority_guidance;
+    let incident = state.incident.as_deref().and_then(|i| desk.kb.incident(i));
+    let request = state.request.as_deref().and_then(|r| desk.kb.request(r));
+    let mut search_text = String::new();
+    let events: Vec<serde_json::Value> = f
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, ev)| {
+            let text = ev.text.as_deref().map(|x| site.markdown(x, &abs, 0, &file));
+            if let Some(r) = &text {
+                search_text.push(' ');
+                search_text.push_str(&r.text);
+            }
+            let mail = crate::mail::compose::MailKind::for_event(ev)
+                .map(|k| site.label(&format!("site.mail.{}", k.as_str())));
+            json!({
+                "n": i + 1,
+                "at": site.fmt.stamp(&ev.at),
+                "at_iso": ev.at.to_string(),
+                "by": agent_name(site, &ev.by),
+                "kind": ev.event.as_str(),
+                "kind_label": site.label(&format!("site.event.{}", ev.event.as_str())),
+                "details": details(site, ev, kb),
+                "text_html": text.map(|r| r.html),
+                "mail": mail,
+                "message_id": ev.message_id,
+                "broken": errors.iter().any(|e| e.event == i),
+            })
+        })
+        .collect();
+    let emails: Vec<serde_json::Value> = f
+        .events
+        .iter()
+        .filter_map(|ev| {
+            crate::mail::compose::MailKind::for_event(ev).map(|k| {
+                json!({"at": site.fmt.stamp(&ev.at), "kind_label": site.label(&format!("site.mail.{}", k.as_str())),
+                       "message_id": ev.message_id})
+            })
+        })
+        .collect();
+    let clock_views: Vec<serde_json::Value> = clocks
+        .iter()
+        .map(|c| {
+            let target_min = c.target.map(|d| d.minutes).unwrap_or(0);
+            let pct = if target_min > 0 {
+                c.used_minutes as f64 * 100.0 / target_min as f64
+            } else {
+                0.0
+            };
+            json!({
+                "name": site.label(&format!("sla.clock.{}", match c.clock { crate::model::ticket::Clock::Response => "response", crate::model::ticket::Clock::Resolution => "resolution" })),
+                "state": c.state.as_str(),
+                "state_label": site.label(&format!("sla.state.{}", c.state.as_str())),
+                "percent": site.fmt.percent(pct),
+                "bar": pct.clamp(0.0, 100.0).round() as i64,
+                "has_target": target_min > 0,
+                "used": site.fmt.minutes(c.used_minutes),
+                "left": site.fmt.minutes(c.left_minutes),
+                "target": c.target.map(|d| site.fmt.duration(d)),
+                "original_target": c.original_target.map(|d| site.fmt.duration(d)),
+                "extended": c.extended,
+                "due": c.due.as_ref().map(|d| site.fmt.tz_datetime(d)),
+                "due_iso": c.due.as_ref().map(|d| d.to_rfc3339()),
+                "stopped": c.stopped,
+                "stopped_at": c.stopped_at.as_ref().map(|d| site.fmt.tz_datetime(d)),
+                "calendar": cfg.calendar(&c.calendar).map_or(c.calendar.clone(), |k| k.name.clone()),
+                "why": c.why,
+            })
+        })
+        .collect();
+    let owners = &cfg.playbook.owners;
+    let checklist: Vec<serde_json::Value> = match &state.incident {
+        Some(inc) => {
+            let missing: Vec<&str> = workflow::missing_checks(rules, customer, &state)
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect();
+            workflow::applicable_checks(rules, customer, inc)
+                .iter()
+                .enumerate()
+                .map(|(n, c)| {
+                    let result = state.checks.get(&c.id).map(|r| match r {
+                        crate::model::ticket::CheckResult::Done => "done",
+                        crate::model::ticket::CheckResult::Failed => "failed",
+                        crate::model::ticket::CheckResult::Na => "na",
+                    });
+                    json!({
+                        "n": n + 1,
+                        "action": c.action,
+                        "owner": c.owner,
+                        "owner_label": owners.iter().find(|o| o.id == c.owner).map_or(c.owner.clone(), |o| o.name.clone()),
+                        "level": c.level,
+                        "result": result.unwrap_or("pending"),
+                        "result_label": site.label(&format!("site.check.{}", result.unwrap_or("pending"))),
+                        "missing": missing.contains(&c.id.as_str()),
+                    })
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let articles: Vec<Link> = state.kb.iter().filter_map(|k| kb.article_link(k)).collect();
+    let view = json!({
+        "id": f.id,
+        "title": f.title,
+        "customer": customer.map(|c| json!({"name": c.name, "city": c.city, "contract": c.contract.code, "extramural": c.extramural})),
+        "customer_id": f.customer,
+        "requester": f.requester,
+        "channel": cfg.channel(&f.channel).map_or(f.channel.clone(), |c| c.name.clone()),
+        "type_label": state.ticket_type.map(|t| site.label(&format!("site.type.{}", match t {
+            crate::model::ticket::TicketType::Incident => "incident",
+            crate::model::ticket::TicketType::Problem => "problem",
+            crate::model::ticket::TicketType::Request => "request",
+        }))),
+        "incident": incident.map(|(c, i)| Link { title: i.title.clone(), url: super::kbpages::seg_path(&super::kbpages::incident_file(&c.id, &i.id)) }),
+        "request": request.map(|r| Link { title: r.front.title.clone(), url: super::kbpages::seg_path(&super::kbpages::catalog_file(&r.id)) }),
+        "priority": row.priority_label,
+        "impact": label_of(&g.impact, &state.impact),
+        "urgency": label_of(&g.urgency, &state.urgency),
+        "effort": label_of(&g.effort, &state.effort),
+        "level": state.level,
+        "level_role": cfg.level_role(state.level),
+        "assignee": row.assignee_name,
+        "status": status.as_str(),
+        "status_label": row.status_label,
+        "close_reason": state.close_reason.map(|r| site.label(&format!("site.close.{}", r.as_str()))),
+        "sla": sla,
+        "sla_label": row.sla_label,
+        "created": row.created,
+        "body_html": body.html,
+        "events": events,
+        "emails": emails,
+        "clocks": clock_views,
+        "checklist": checklist,
+        "incident_case": incident.map(|(c, _)| Link { title: c.front.title.clone(), url: super::kbpages::seg_path(&super::kbpages::case_file(&c.id)) }),
+        "articles": articles,
+        "next": workflow::next_steps(rules, customer, &state),
+        "rule_errors": errors.iter().map(|e| format!("#{}: {}", e.event + 1, e.message)).collect::<Vec<_>>(),
+        "month": row.month,
+    });
+    // Moved in, not serialised a second time.
+    let mut data = serde_json::Map::new();
+    data.insert("tk".into(), view);
+    if let Ok(c) = tera::Context::from_value(serde_json::Value::Object(data)) {
+        ctx.extend(c);
+    }
+    site.page(&file, "ticket.html", &ctx)?;
+
+    let title = format!("{} · {}", f.id, f.title);
+    let text = format!("{}{} {}", body.text, search_text, row.customer_name);
+    Ok((row, title, text, warnings))
+}
+
+/// File line where a ticket's body starts (read again only when a diagnostic needs it).
+fn body_line(path: &std::path::Path) -> usize {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| {
+            let split = crate::model::front_matter::split(path, &text).ok()?;
+            Some(split.yaml_line + split.yaml.lines().count() + 1)
+        })
+        .unwrap_or(1)
+}
+
+/// The event's own fields, as (label, value) pairs people read.
+fn details(site: &Site, ev: &Event, kb: &KbPages) -> Vec<(String, String)> {
+    let cfg = &site.desk.config;
+    let desk = site.desk;
+    let mut out = Vec::new();
+    let mut push =
+        |key: &str, value: String| out.push((site.label(&format!("site.field.{key}")), value));
+    if let Some(t) = ev.ticket_type {
+        let k = match t {
+            crate::model::ticket::TicketType::Incident => "incident",
+            crate::model::ticket::TicketType::Problem => "problem",
+            crate::model::ticket::TicketType::Request => "request",
+        };
+        push("type", site.label(&format!("site.type.{k}")));
+    }
+    if let Some(i) = &ev.incident {
+        push(
+            "incident",
+            desk.kb
+                .incident(i)
+                .map_or(i.clone(), |(_, inc)| inc.title.clone()),
+        );
+    }
+    if let Some(r) = &ev.request {
+        push(
+            "request",
+            desk.kb
+                .request(r)
+                .map_or(r.clone(), |e| e.front.title.clone()),
+        );
+    }
+    if let Some(c) = ev.cab {
+        push("cab", site.label(if c { "site.yes" } else { "site.no" }));
+    }
+    if let Some(p) = &ev.priority {
+        push(
+            "priority",
+            cfg.priority(p).map_or(p.clone(), |x| x.name.clone()),
+        );
+    }
+    let g = &cfg.priority_guidance;
+    for (key, v, list) in [
+        ("impact", &ev.impact, &g.impact),
+        ("urgency", &ev.urgency, &g.urgency),
+        ("effort", &ev.effort, &g.effort),
+    ] {
+        if let Some(v) = v {
+            push(
+                key,
+                list.iter()
+                    .find(|l| &l.id == v)
+                    .map_or(v.clone(), |l| l.name.clone()),
+            );
+        }
+    }
+    if let Some(d) = &ev.agreed_date {
+        push("agreed_date", site.fmt.stamp(d));
+    }
+    if let Some(a) = &ev.agent {
+        push("agent", agent_name(site, a));
+    }
+    if let Some(l) = ev.level {
+        let role = cfg.level_role(l).unwrap_or("");
+        push("level", format!("{l} · {role}"));
+    }
+    if let Some(c) = &ev.check {
+        let action = desk
+            .kb
+            .playbook
+            .iter()
+            .flat_map(|p| p.front.incidents.iter())
+            .flat_map(|i| i.checks.iter())
+            .find(|k| &k.id == c)
+            .map_or(c.clone(), |k| k.action.clone());
+        push("check", action);
+    }
+    if let Some(r) = ev.result {
+        let k = match r {
+            crate::model::ticket::CheckResult::Done => "done",
+            crate::model::ticket::CheckResult::Failed => "failed",
+            crate::model::ticket::CheckResult::Na => "na",
+        };
+        push("result", site.label(&format!("site.check.{k}")));
+    }
+    if let Some(c) = ev.complexity {
+        let k = match c {
+            crate::model::kb::Complexity::Low => "low",
+            crate::model::kb::Complexity::Medium => "medium",
+            crate::model::kb::Complexity::MediumHigh => "medium_high",
+        };
+        push("complexity", site.label(&format!("site.complexity.{k}")));
+    }
+    if let Some(q) = ev.quote {
+        push("quote", site.label(if q { "site.yes" } else { "site.no" }));
+    }
+    if let Some(a) = ev.amount {
+        let amount = crate::mail::compose::format_amount(a, site.fmt.lang());
+        push(
+            "amount",
+            format!("{amount} {}", ev.currency.clone().unwrap_or_default())
+                .trim()
+                .to_string(),
+        );
+    }
+    if let Some(r) = &ev.reason {
+        push("reason", r.clone());
+    }
+    if let Some(r) = ev.close_reason {
+        push(
+            "close_reason",
+            site.label(&format!("site.close.{}", r.as_str())),
+        );
+    }
+    if let Some(c) = ev.clock {
+        let k = match c {
+            crate::model::ticket::Clock::Response => "response",
+            crate::model::ticket::Clock::Resolution => "resolution",
+        };
+        push("clock", site.label(&format!("sla.clock.{k}")));
+    }
+    if let Some(t) = ev.target {
+        push("target", site.fmt.duration(t));
+    }
+    if let Some(p) = ev.public {
+        push("public", site.label(if p { "site.yes" } else { "site.no" }));
+    }
+    if let Some(k) = &ev.kb {
+        push("kb", kb.article_link(k).map_or(k.clone(), |l| l.title));
+    }
+    // A customer email's sender, attachments and the earlier case it follows (ticket pages
+    // are built for the internal site only).
+    if let Some(f) = &ev.from {
+        push("from", f.clone());
+    }
+    if !ev.attachments.is_empty() {
+        let list: Vec<String> = ev
+            .attachments
+            .iter()
+            .map(|a| {
+                let size = site.fmt.size(a.bytes);
+                if a.left_out {
+                    format!("{} ({size}, {})", a.file, site.label("site.field.left_out"))
+                } else {
+                    format!("{} ({size})", a.file)
+                }
+            })
+            .collect();
+        push("attachments", list.join(" · "));
+    }
+    if let Some(r) = &ev.related {
+        push("related", r.clone());
+    }
+    out
+}
+
+/// Which index pages an incremental rebuild renders again: the pages showing one of `ids`,
+/// and every page of the lists in `whole` (file stems such as `tickets/index`) whose
+/// membership changed.
+pub struct IndexOnly {
+    pub ids: std::collections::HashSet<String>,
+    pub whole: std::collections::HashSet<String>,
+}
+
+/// The ticket indexes: open tickets on `tickets/index.html`, every ticket by month of
+/// creation on `tickets/YYYY-MM.html`, each with the same client-side filters. With `only`,
+/// just the pages it selects.
+pub fn index_pages(site: &Site, out: &TicketOut, only: Option<&IndexOnly>) -> Result<()> {
+    let mut months: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
+    for r in &out.rows {
+        months.entry(r.month.as_str()).or_default().push(r);
+    }
+    let month_title = |m: &str| {
+        let (y, mo) = m.split_once('-').unwrap_or(("0", "0"));
+        site.fmt
+            .month(y.parse().unwrap_or(0), mo.parse().unwrap_or(1))
+    };
+    let month_links: Vec<serde_json::Value> = months
+        .iter()
+        .rev()
+        .map(|(m, rows)| {
+            json!({"url": format!("tickets/{m}.html"), "key": m, "title": month_title(m),
+                   "count": site.fmt.int(rows.len() as i64)})
+        })
+        .collect();
+    let mut open: Vec<&Row> = out.rows.iter().filter(|r| r.open).collect();
+    open.sort_by(|a, b| b.created_iso.cmp(&a.created_iso));
+    // (file stem, title, rows); long lists are split into pages of PAGE_ROWS.
+    let mut lists: Vec<(String, String, Vec<&Row>)> = vec![(
+        "tickets/index".into(),
+        site.label("site.tickets.open_title"),
+        open,
+    )];
+    for (m, mut rows) in months {
+        rows.sort_by(|a, b| b.created_iso.cmp(&a.created_iso));
+        let title = site
+            .cat
+            .format("site.tickets.month_title", &[("month", &month_title(m))]);
+        lists.push((format!("tickets/{m}"), title, rows));
+    }
+    let mut pages: Vec<(String, String, &[&Row], serde_json::Value, usize)> = Vec::new();
+    for (stem, title, rows) in &lists {
+        let n = rows.len().div_ceil(PAGE_ROWS).max(1);
+        let file = |i: usize| {
+            if i == 0 {
+                format!("{stem}.html")
+            } else {
+                format!("{stem}-{}.html", i + 1)
+            }
+        };
+        let nav: Vec<serde_json::Value> = (0..n)
+            .map(|i| json!({"url": file(i), "n": i + 1}))
+            .collect();
+        for i in 0..n {
+            let part =
+                &rows[(i * PAGE_ROWS).min(rows.len())..((i + 1) * PAGE_ROWS).min(rows.len())];
+            let title = if n > 1 {
+                site.cat.format(
+                    "site.tickets.page_title",
+                    &[("title", title), ("n", &(i + 1)), ("of", &n)],
+                )
+            } else {
+                title.clone()
+            };
+            let nav = if n > 1 { json!(nav) } else { json!([]) };
+            let wanted = only.is_none_or(|o| {
+                o.whole.contains(stem) || part.iter().any(|r| o.ids.contains(&r.id))
+            });
+            if wanted {
+                pages.push((file(i), title, part, nav, rows.len()));
+            }
+        }
+    }
+    site.progress.add_total(pages.len() as u64);
+    pages
+        .par_iter()
+        .try_for_each(|(file, title, rows, nav, total)| {
+            let mut ctx = site.context(file, "tickets", title);
+            ctx.insert("rows", rows);
+            ctx.insert("months", &month_links);
+            ctx.insert("pages", nav);
+            ctx.insert("filters", &filters(site, rows));
+            ctx.insert("total", &site.fmt.int(*total as i64));
+            ctx.insert("shown", &site.fmt.int(rows.len() as i64));
+            site.page(file, "tickets_index.html", &ctx)
+        })
+}
+
+/// The values each filter offers on one index page (only those present in its rows).
+fn filters(site: &Site, rows: &[&Row]) -> serde_json::Value {
+    let mut status: BTreeMap<usize, (&str, &str)> = BTreeMap::new();
+    let mut priority: BTreeMap<usize, (&str, &str)> = BTreeMap::new();
+    let mut level: BTreeMap<u8, String> = BTreeMap::new();
+    let mut customer: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut assignee: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut sla: BTreeMap<&str, &str> = BTreeMap::new();
+    for r in rows {
+        let si = crate::model::ticket::Status::ALL
+            .iter()
+            .position(|s| s.as_str() == r.status)
+            .unwrap_or(99);
+        status.insert(si, (r.status, &r.status_label));
+        let pi = site
+            .desk
+            .config
+            .priorities
+            .iter()
+            .position(|p| p.id == r.priority)
+            .unwrap_or(99);
+        priority.insert(pi, (&r.priority, &r.priority_label));
+        level.insert(r.level, r.level.to_string());
+        customer.insert(&r.customer, &r.customer_name);
+        assignee.insert(&r.assignee, &r.assignee_name);
+        sla.insert(r.sla, &r.sla_label);
+    }
+    let pairs = |it: Vec<(String, String)>| -> Vec<serde_json::Value> {
+        it.into_iter()
+            .map(|(v, l)| json!({"value": v, "label": l}))
+            .collect()
+    };
+    json!({
+        "status": pairs(status.values().map(|(v, l)| (v.to_string(), l.to_string())).collect()),
+        "priority": pairs(priority.values().map(|(v, l)| (v.to_string(), l.to_string())).collect()),
+        "level": pairs(level.iter().map(|(v, l)| (v.to_string(), l.clone())).collect()),
+        "customer": pairs(customer.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect()),
+        "assignee": pairs(assignee.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect()),
+        "sla": pairs(sla.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect()),
+    })
+}

@@ -1,0 +1,14 @@
+//! The rules: the manual's process and the desk's promises, read from the model and applied to
+//! it. The only place domain rules live; commands, checks, reports and templates ask here.
+//!
+//! - [`workflow`]: the state machine every ticket's event log is replayed through.
+//! - [`calendar`], [`holidays`]: working hours and public holidays.
+//! - [`sla`]: response and resolution clocks derived from the event log.
+//! - [`validate`]: what makes a desk.yaml, a kb page or a ticket file valid (used by
+//!   `mesa check`, by every command before it writes, and by the site build).
+
+pub mod calendar;
+pub mod holidays;
+pub mod sla;
+pub mod validate;
+pub mod workflow;

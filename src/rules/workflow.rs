@@ -1,0 +1,898 @@
+//! The manual's process as one state machine. Every rule about which step may follow which,
+//! and every field derived from the log (status, level, priority, SLA targets...), lives here:
+//! commands call [`apply`] before they write, `mesa check` replays whole logs with [`replay`],
+//! and the merge driver recomputes merged tickets with it. No rule is written anywhere else.
+
+use crate::model::desk::{Customer, DeskConfig};
+use crate::model::duration::Dur;
+use crate::model::kb::{CabRule, Kb, QuoteRule};
+use crate::model::ticket::{
+    CheckResult, Clock, CloseReason, Event, EventKind, SlaTargets, Stamp, Status, TicketFront,
+    TicketType,
+};
+use crate::tr;
+use std::collections::BTreeMap;
+
+/// The part of the desk the rules need.
+#[derive(Clone, Copy)]
+pub struct Rules<'a> {
+    pub config: &'a DeskConfig,
+    pub kb: &'a Kb,
+}
+
+/// A rule broken by one event: which event (index in the log), which of its fields, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleError {
+    pub event: usize,
+    pub field: Option<&'static str>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// The state a log replays to. The first group of fields is what the front matter caches.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct State {
+    pub status: Option<Status>,
+    pub level: u8,
+    pub ticket_type: Option<TicketType>,
+    pub incident: Option<String>,
+    pub request: Option<String>,
+    pub priority: Option<String>,
+    pub impact: Option<String>,
+    pub urgency: Option<String>,
+    pub effort: Option<String>,
+    pub agreed_date: Option<Stamp>,
+    pub assignee: Option<String>,
+    pub close_reason: Option<CloseReason>,
+    pub sla: SlaTargets,
+    pub checks: BTreeMap<String, CheckResult>,
+    pub kb: Vec<String>,
+    // ---- process memory ----
+    /// CAB decided whether a quote is needed (None until the CAB has reviewed).
+    pub quote_needed: Option<bool>,
+    pub proposals: u32,
+    pub resolved_at: Option<Stamp>,
+    pub reminded: bool,
+    pub called: bool,
+    pub reopened: u32,
+    pub extended_resolution: Option<Dur>,
+    pub last_at: Option<Stamp>,
+    /// When the ticket last closed (for the reopen window).
+    pub closed_at: Option<Stamp>,
+}
+
+impl State {
+    pub fn status(&self) -> Status {
+        self.status.unwrap_or(Status::New)
+    }
+
+    /// Copies the derived fields into a front matter (what commands and the merge driver write).
+    pub fn write_into(&self, front: &mut TicketFront) {
+        front.status = self.status();
+        front.level = self.level;
+        front.ticket_type = self.ticket_type;
+        front.incident = self.incident.clone();
+        front.request = self.request.clone();
+        front.priority = self.priority.clone();
+        front.impact = self.impact.clone();
+        front.urgency = self.urgency.clone();
+        front.effort = self.effort.clone();
+        front.assignee = self.assignee.clone();
+        front.close_reason = self.close_reason;
+        front.sla = self.sla.clone();
+        front.checks = self.checks.clone();
+        front.kb = self.kb.clone();
+    }
+
+    /// Derived fields of `front` that differ from this state: (field, recorded, replayed).
+    pub fn differences(&self, front: &TicketFront) -> Vec<(&'static str, String, String)> {
+        // Fast path for the common case (`mesa check` asks for every ticket): strict equality
+        // of every field implies equal text below, so nothing needs formatting.
+        let same_due = match (front.sla.due, self.sla.due) {
+            (Some(a), Some(b)) => a.0 == b.0 && a.0.offset() == b.0.offset(),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        if same_due
+            && front.status == self.status()
+            && front.level == self.level
+            && front.ticket_type == self.ticket_type
+            && front.incident == self.incident
+            && front.request == self.request
+            && front.priority == self.priority
+            && front.impact == self.impact
+            && front.urgency == self.urgency
+            && front.effort == self.effort
+            && front.assignee == self.assignee
+            && front.close_reason == self.close_reason
+            && front.sla.response == self.sla.response
+            && front.sla.resolution == self.sla.resolution
+            && front.checks == self.checks
+            && front.kb == self.kb
+        {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut cmp = |name: &'static str, have: String, want: String| {
+            if have != want {
+                out.push((name, have, want));
+            }
+        };
+        let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+        cmp(
+            "status",
+            front.status.to_string(),
+            self.status().to_string(),
+        );
+        cmp("level", front.level.to_string(), self.level.to_string());
+        cmp(
+            "type",
+            format!("{:?}", front.ticket_type),
+            format!("{:?}", self.ticket_type),
+        );
+        cmp("incident", opt(&front.incident), opt(&self.incident));
+        cmp("request", opt(&front.request), opt(&self.request));
+        cmp("priority", opt(&front.priority), opt(&self.priority));
+        cmp("impact", opt(&front.impact), opt(&self.impact));
+        cmp("urgency", opt(&front.urgency), opt(&self.urgency));
+        cmp("effort", opt(&front.effort), opt(&self.effort));
+        cmp("assignee", opt(&front.assignee), opt(&self.assignee));
+        cmp(
+            "close_reason",
+            front.close_reason.map_or("-".into(), |r| r.as_str().into()),
+            self.close_reason.map_or("-".into(), |r| r.as_str().into()),
+        );
+        let dur = |d: Option<Dur>| d.map_or("-".into(), |d| d.to_string());
+        cmp(
+            "sla.response",
+            dur(front.sla.response),
+            dur(self.sla.response),
+        );
+        cmp(
+            "sla.resolution",
+            dur(front.sla.resolution),
+            dur(self.sla.resolution),
+        );
+        cmp(
+            "sla.due",
+            front.sla.due.map_or("-".into(), |d| d.to_string()),
+            self.sla.due.map_or("-".into(), |d| d.to_string()),
+        );
+        let checks = |c: &BTreeMap<String, CheckResult>| {
+            c.iter()
+                .map(|(k, v)| format!("{k}={v:?}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        cmp("checks", checks(&front.checks), checks(&self.checks));
+        cmp("kb", front.kb.join(","), self.kb.join(","));
+        out
+    }
+}
+
+/// Replays a whole log. Returns the final state and every broken rule (replay goes on after a
+/// broken rule, skipping that event, so one run reports as much as it can).
+pub fn replay(
+    rules: Rules,
+    customer: Option<&Customer>,
+    events: &[Event],
+) -> (State, Vec<RuleError>) {
+    let mut state = State::default();
+    let mut errors = Vec::new();
+    for (i, ev) in events.iter().enumerate() {
+        if let Err(mut e) = apply(rules, customer, &mut state, ev) {
+            e.event = i;
+            errors.push(e);
+        }
+    }
+    (state, errors)
+}
+
+fn err(field: Option<&'static str>, message: String) -> RuleError {
+    RuleError {
+        event: 0,
+        field,
+        message,
+        hint: None,
+    }
+}
+
+fn require<'a, T>(v: &'a Option<T>, ev: &Event, field: &'static str) -> Result<&'a T, RuleError> {
+    v.as_ref().ok_or_else(|| {
+        err(
+            Some("event"),
+            tr!("rule.field_required", event = ev.event, field = field),
+        )
+    })
+}
+
+fn allowed(state: &State, ev: &Event, ok: &[Status]) -> Result<(), RuleError> {
+    let s = state.status();
+    if ok.contains(&s) {
+        Ok(())
+    } else {
+        let list: Vec<&str> = ok.iter().map(|s| s.as_str()).collect();
+        Err(err(
+            Some("event"),
+            tr!(
+                "rule.wrong_status",
+                event = ev.event,
+                status = s,
+                allowed = list.join(", ")
+            ),
+        ))
+    }
+}
+
+/// Statuses in which the ticket is being worked on by the desk.
+const WORKING: &[Status] = &[Status::Analysis, Status::InProgress];
+const OPEN_NOT_NEW: &[Status] = &[
+    Status::Analysis,
+    Status::CabReview,
+    Status::AwaitingApproval,
+    Status::InProgress,
+    Status::Resolved,
+];
+const OPEN: &[Status] = &[
+    Status::New,
+    Status::Analysis,
+    Status::CabReview,
+    Status::AwaitingApproval,
+    Status::InProgress,
+    Status::Resolved,
+];
+
+/// The checks of the ticket's playbook incident that apply to this customer:
+/// (check id, level at which it is verified).
+pub fn applicable_checks<'a>(
+    rules: Rules<'a>,
+    customer: Option<&Customer>,
+    incident: &str,
+) -> Vec<&'a crate::model::kb::Check> {
+    let extramural = customer.is_some_and(|c| c.extramural);
+    rules
+        .kb
+        .incident(incident)
+        .map(|(_, inc)| {
+            inc.checks
+                .iter()
+                .filter(|c| !c.extramural_only || extramural)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Checks that must be recorded before escalating from the state's current level.
+pub fn missing_checks<'a>(
+    rules: Rules<'a>,
+    customer: Option<&Customer>,
+    state: &State,
+) -> Vec<&'a crate::model::kb::Check> {
+    let Some(incident) = &state.incident else {
+        return Vec::new();
+    };
+    applicable_checks(rules, customer, incident)
+        .into_iter()
+        .filter(|c| c.level <= state.level && !state.checks.contains_key(&c.id))
+        .collect()
+}
+
+/// Whether a quote is needed for this request and customer (Table 2 and the contract scope).
+pub fn quote_needed(rule: QuoteRule, request: &str, customer: Option<&Customer>) -> bool {
+    match rule {
+        QuoteRule::No => false,
+        QuoteRule::Yes => true,
+        QuoteRule::Contract => {
+            !customer.is_some_and(|c| c.contract.included.iter().any(|r| r == request))
+        }
+    }
+}
+
+fn check_priority(rules: Rules, state: &State, ev: &Event) -> Result<(), RuleError> {
+    let config = rules.config;
+    let Some(p) = &ev.priority else {
+        return Ok(());
+    };
+    let Some(prio) = config.priority(p) else {
+        let ids: Vec<&str> = config.priorities.iter().map(|p| p.id.as_str()).collect();
+        return Err(err(Some("priority"), tr!("rule.unknown_priority", id = p))
+            .with_hint(crate::model::diag::suggest(p, ids.iter().copied()), &ids));
+    };
+    for (field, value, list) in [
+        ("impact", &ev.impact, &config.priority_guidance.impact),
+        ("urgency", &ev.urgency, &config.priority_guidance.urgency),
+        ("effort", &ev.effort, &config.priority_guidance.effort),
+    ] {
+        if let Some(v) = value {
+            if !list.iter().any(|l| &l.id == v) {
+                let ids: Vec<&str> = list.iter().map(|l| l.id.as_str()).collect();
+                return Err(err(
+                    Some(field),
+                    tr!("rule.unknown_level", field = field, id = v),
+                )
+                .with_hint(Vec::new(), &ids));
+            }
+        }
+    }
+    if prio.planned && ev.agreed_date.is_none() && state.agreed_date.is_none() {
+        return Err(err(Some("priority"), tr!("rule.planned_needs_date")));
+    }
+    let impact = ev.impact.as_deref().or(state.impact.as_deref());
+    let urgency = ev.urgency.as_deref().or(state.urgency.as_deref());
+    let effort = ev.effort.as_deref().or(state.effort.as_deref());
+    if impact.is_some() && urgency.is_some() {
+        if let Some(rule) = config.suggest_priority(impact, urgency, effort) {
+            if &rule.priority != p && ev.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                return Err(err(
+                    Some("priority"),
+                    tr!(
+                        "rule.override_needs_reason",
+                        chosen = p,
+                        suggested = rule.priority
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl RuleError {
+    fn with_hint(mut self, close: Vec<&str>, all: &[&str]) -> Self {
+        self.hint = if let Some(c) = close.first() {
+            Some(tr!("check.did_you_mean", name = format!("`{c}`")))
+        } else if !all.is_empty() && all.len() <= 16 {
+            Some(tr!("check.expected_one_of", list = all.join(", ")))
+        } else {
+            None
+        };
+        self
+    }
+}
+
+fn set_priority(state: &mut State, ev: &Event) {
+    if let Some(p) = &ev.priority {
+        state.priority = Some(p.clone());
+    }
+    if ev.impact.is_some() {
+        state.impact = ev.impact.clone();
+    }
+    if ev.urgency.is_some() {
+        state.urgency = ev.urgency.clone();
+    }
+    if ev.effort.is_some() {
+        state.effort = ev.effort.clone();
+    }
+    if ev.agreed_date.is_some() {
+        state.agreed_date = ev.agreed_date;
+    }
+}
+
+/// The SLA targets the desk promises for the state's priority and request.
+pub fn targets(rules: Rules, state: &State) -> SlaTargets {
+    let prio = state
+        .priority
+        .as_deref()
+        .and_then(|p| rules.config.priority(p));
+    let request = state.request.as_deref().and_then(|r| rules.kb.request(r));
+    let planned = prio.is_some_and(|p| p.planned);
+    SlaTargets {
+        response: prio.and_then(|p| p.response),
+        resolution: if planned {
+            None
+        } else {
+            state
+                .extended_resolution
+                .or(request.map(|r| r.front.ans))
+                .or(prio.and_then(|p| p.resolution))
+        },
+        due: if planned { state.agreed_date } else { None },
+    }
+}
+
+/// Applies one event to `state` if the process allows it; on error `state` is unchanged.
+pub fn apply(
+    rules: Rules,
+    customer: Option<&Customer>,
+    state: &mut State,
+    ev: &Event,
+) -> Result<(), RuleError> {
+    let mut next = state.clone();
+    step(rules, customer, &mut next, ev)?;
+    if next.status == Some(Status::Closed) && state.status != Some(Status::Closed) {
+        next.closed_at = Some(ev.at);
+    }
+    next.last_at = Some(ev.at);
+    next.sla = targets(rules, &next);
+    *state = next;
+    Ok(())
+}
+
+fn step(
+    rules: Rules,
+    customer: Option<&Customer>,
+    s: &mut State,
+    ev: &Event,
+) -> Result<(), RuleError> {
+    use EventKind::*;
+    if let Some(last) = s.last_at {
+        if ev.at < last {
+            return Err(err(
+                Some("at"),
+                tr!("rule.time_backwards", at = ev.at, last = last),
+            ));
+        }
+    }
+    if s.status.is_none() && ev.event != Created {
+        return Err(err(Some("event"), tr!("rule.first_must_be_created")));
+    }
+    if ev.by.trim().is_empty() {
+        return Err(err(
+            Some("by"),
+            tr!("rule.field_required", event = ev.event, field = "by"),
+        ));
+    }
+    match ev.event {
+        Created => {
+            if s.status.is_some() {
+                return Err(err(Some("event"), tr!("rule.created_twice")));
+            }
+            s.status = Some(Status::New);
+            s.level = 1;
+            // A ticket mesa opened from an email waits for an agent to take it.
+            s.assignee = (ev.by != MESA).then(|| ev.by.clone());
+            if ev.priority.is_some() {
+                check_priority(rules, s, ev)?;
+                set_priority(s, ev);
+            }
+        }
+        Classified => {
+            allowed(s, ev, &[Status::New, Status::Analysis])?;
+            let t = *require(&ev.ticket_type, ev, "type")?;
+            s.ticket_type = Some(t);
+            s.incident = None;
+            s.request = None;
+            s.status = Some(Status::Analysis);
+            if let Some(inc) = &ev.incident {
+                if rules.kb.incident(inc).is_none() {
+                    let ids: Vec<&str> = rules.kb.incident_ids().collect();
+                    return Err(
+                        err(Some("incident"), tr!("rule.unknown_incident", id = inc))
+                            .with_hint(crate::model::diag::suggest(inc, ids.iter().copied()), &[]),
+                    );
+                }
+                if t == TicketType::Request {
+                    return Err(err(Some("incident"), tr!("rule.request_has_incident")));
+                }
+                s.incident = Some(inc.clone());
+            }
+            if t == TicketType::Request {
+                let r = require(&ev.request, ev, "request")?;
+                let Some(entry) = rules.kb.request(r) else {
+                    let ids: Vec<&str> = rules.kb.catalog.iter().map(|c| c.id.as_str()).collect();
+                    return Err(err(Some("request"), tr!("rule.unknown_request", id = r))
+                        .with_hint(crate::model::diag::suggest(r, ids.iter().copied()), &[]));
+                };
+                s.request = Some(r.clone());
+                let needs_cab = match entry.front.cab {
+                    CabRule::No => false,
+                    CabRule::Yes => true,
+                    CabRule::Conditional => *require(&ev.cab, ev, "cab")?,
+                };
+                if needs_cab {
+                    s.status = Some(Status::CabReview);
+                }
+            } else if ev.request.is_some() {
+                return Err(err(Some("request"), tr!("rule.incident_has_request")));
+            }
+            check_priority(rules, s, ev)?;
+            set_priority(s, ev);
+        }
+        Prioritized => {
+            allowed(
+                s,
+                ev,
+                &[
+                    Status::New,
+                    Status::Analysis,
+                    Status::CabReview,
+                    Status::AwaitingApproval,
+                    Status::InProgress,
+                ],
+            )?;
+            require(&ev.priority, ev, "priority")?;
+            check_priority(rules, s, ev)?;
+            set_priority(s, ev);
+        }
+        Assigned => {
+            allowed(s, ev, OPEN)?;
+            let a = require(&ev.agent, ev, "agent")?;
+            if rules.config.agent(a).is_none() {
+                let ids: Vec<&str> = rules
+                    .config
+                    .agents
+                    .iter()
+                    .map(|a| a.code.as_str())
+                    .collect();
+                return Err(err(Some("agent"), tr!("rule.unknown_agent", id = a))
+                    .with_hint(crate::model::diag::suggest(a, ids.iter().copied()), &[]));
+            }
+            s.assignee = Some(a.clone());
+        }
+        Checked => {
+            allowed(s, ev, WORKING)?;
+            let c = require(&ev.check, ev, "check")?;
+            let result = *require(&ev.result, ev, "result")?;
+            let Some(inc) = &s.incident else {
+                return Err(err(Some("check"), tr!("rule.no_incident_for_check")));
+            };
+            let checks = applicable_checks(rules, customer, inc);
+            if !checks.iter().any(|k| &k.id == c) {
+                let ids: Vec<&str> = checks.iter().map(|k| k.id.as_str()).collect();
+                return Err(err(
+                    Some("check"),
+                    tr!("rule.unknown_check", id = c, incident = inc),
+                )
+                .with_hint(crate::model::diag::suggest(c, ids.iter().copied()), &ids));
+            }
+            s.checks.insert(c.clone(), result);
+        }
+        Escalated => {
+            allowed(s, ev, WORKING)?;
+            let to = *require(&ev.level, ev, "level")?;
+            require(&ev.reason, ev, "reason")?;
+            let max = rules.config.max_level();
+            let direct = rules.config.escalation.direct.contains(&to);
+            if to <= s.level || to > max || (to != s.level + 1 && !direct) {
+                return Err(err(
+                    Some("level"),
+                    tr!("rule.bad_escalation", from = s.level, to = to),
+                ));
+            }
+            let missing = missing_checks(rules, customer, s);
+            if !missing.is_empty() {
+                let ids: Vec<String> = missing.iter().map(|c| c.id.clone()).collect();
+                return Err(err(
+                    Some("level"),
+                    tr!(
+                        "rule.checks_missing",
+                        level = s.level,
+                        checks = ids.join(", ")
+                    ),
+                ));
+            }
+            s.level = to;
+        }
+        Started => {
+            allowed(s, ev, &[Status::Analysis])?;
+            s.status = Some(Status::InProgress);
+        }
+        CabReviewed => {
+            allowed(s, ev, &[Status::CabReview])?;
+            require(&ev.complexity, ev, "complexity")?;
+            let quote = *require(&ev.quote, ev, "quote")?;
+            let request = s.request.clone().unwrap_or_default();
+            let rule = rules
+                .kb
+                .request(&request)
+                .map(|r| r.front.quote)
+                .unwrap_or(QuoteRule::No);
+            let needed = quote_needed(rule, &request, customer);
+            if quote != needed {
+                return Err(err(
+                    Some("quote"),
+                    tr!("rule.quote_mismatch", request = request, needed = needed),
+                ));
+            }
+            s.quote_needed = Some(needed);
+        }
+        Proposed => {
+            allowed(s, ev, &[Status::CabReview, Status::AwaitingApproval])?;
+            let Some(needed) = s.quote_needed else {
+                return Err(err(Some("event"), tr!("rule.propose_before_cab")));
+            };
+            require(&ev.text, ev, "text")?;
+            if needed && ev.amount.is_none() {
+                return Err(err(Some("amount"), tr!("rule.quote_needs_amount")));
+            }
+            if ev.amount.is_some_and(|a| !(a.is_finite() && a >= 0.0)) {
+                return Err(err(Some("amount"), tr!("rule.bad_amount")));
+            }
+            s.proposals += 1;
+            s.status = Some(Status::AwaitingApproval);
+        }
+        Accepted => {
+            allowed(s, ev, &[Status::AwaitingApproval])?;
+            s.status = Some(Status::InProgress);
+        }
+        Declined => {
+            allowed(s, ev, &[Status::AwaitingApproval])?;
+            s.status = Some(Status::Closed);
+            s.close_reason = Some(CloseReason::Declined);
+        }
+        Resolved => {
+            allowed(s, ev, WORKING)?;
+            require(&ev.text, ev, "text")?;
+            if s.ticket_type.is_none() {
+                return Err(err(Some("event"), tr!("rule.resolve_unclassified")));
+            }
+            if let Some(k) = &ev.kb {
+                if rules.kb.article(k).is_none() {
+                    let ids: Vec<&str> = rules.kb.articles.iter().map(|a| a.id.as_str()).collect();
+                    return Err(err(Some("kb"), tr!("rule.unknown_article", id = k))
+                        .with_hint(crate::model::diag::suggest(k, ids.iter().copied()), &[]));
+                }
+                if !s.kb.contains(k) {
+                    s.kb.push(k.clone());
+                }
+            }
+            s.status = Some(Status::Resolved);
+            s.resolved_at = Some(ev.at);
+            s.reminded = false;
+            s.called = false;
+        }
+        Called => {
+            allowed(s, ev, &[Status::Resolved])?;
+            s.called = true;
+        }
+        Reminded => {
+            allowed(s, ev, &[Status::Resolved])?;
+            let since = s.resolved_at.unwrap_or(ev.at);
+            let wait = rules.config.sla.follow_up_after;
+            if ev.at.utc() - since.utc() < wait.to_chrono() {
+                return Err(err(Some("at"), tr!("rule.remind_too_early", after = wait)));
+            }
+            if s.reminded {
+                return Err(err(Some("event"), tr!("rule.reminded_twice")));
+            }
+            s.reminded = true;
+        }
+        Confirmed => {
+            allowed(s, ev, &[Status::Resolved])?;
+            s.status = Some(Status::Closed);
+            s.close_reason = Some(CloseReason::Confirmed);
+        }
+        Rejected => {
+            allowed(s, ev, &[Status::Resolved])?;
+            require(&ev.reason, ev, "reason")?;
+            s.status = Some(Status::InProgress);
+            s.reopened += 1;
+            s.resolved_at = None;
+        }
+        Closed => {
+            let reason = *require(&ev.close_reason, ev, "close_reason")?;
+            match reason {
+                CloseReason::MutualAgreement => {
+                    allowed(s, ev, OPEN_NOT_NEW)?;
+                    require(&ev.reason, ev, "reason")?;
+                }
+                CloseReason::NotApplicable => {
+                    allowed(s, ev, &[Status::New, Status::Analysis])?;
+                    require(&ev.reason, ev, "reason")?;
+                }
+                CloseReason::AutoConfirmed => {
+                    allowed(s, ev, &[Status::Resolved])?;
+                    let since = s.resolved_at.unwrap_or(ev.at);
+                    let wait = rules.config.sla.auto_close_after;
+                    if ev.at.utc() - since.utc() < wait.to_chrono() {
+                        return Err(err(
+                            Some("at"),
+                            tr!("rule.auto_close_too_early", after = wait),
+                        ));
+                    }
+                }
+                CloseReason::Confirmed | CloseReason::Declined => {
+                    return Err(err(
+                        Some("close_reason"),
+                        tr!("rule.close_reason_by_event", reason = reason.as_str()),
+                    ));
+                }
+            }
+            s.status = Some(Status::Closed);
+            s.close_reason = Some(reason);
+        }
+        Extended => {
+            allowed(s, ev, OPEN_NOT_NEW)?;
+            let clock = ev.clock.unwrap_or(Clock::Resolution);
+            let target = *require(&ev.target, ev, "target")?;
+            require(&ev.reason, ev, "reason")?;
+            let estimated = s
+                .request
+                .as_deref()
+                .and_then(|r| rules.kb.request(r))
+                .is_some_and(|r| r.front.estimated);
+            if clock != Clock::Resolution || !estimated {
+                return Err(err(Some("event"), tr!("rule.extend_not_estimated")));
+            }
+            let current = targets(rules, s).resolution.unwrap_or_default();
+            if target <= current {
+                return Err(err(
+                    Some("target"),
+                    tr!("rule.extend_not_longer", target = target, current = current),
+                ));
+            }
+            s.extended_resolution = Some(target);
+        }
+        Commented => {
+            require(&ev.text, ev, "text")?;
+        }
+        Received => {
+            allowed(s, ev, OPEN)?;
+            require(&ev.received_id, ev, "received_id")?;
+        }
+        Reopened => {
+            allowed(s, ev, &[Status::Closed])?;
+            let window = rules.config.sla.reopen_within;
+            let reason_ok = matches!(
+                s.close_reason,
+                Some(
+                    CloseReason::Confirmed
+                        | CloseReason::AutoConfirmed
+                        | CloseReason::MutualAgreement
+                )
+            );
+            let in_time = match (window, s.closed_at) {
+                (Some(w), Some(at)) => ev.at.utc() - at.utc() <= w.to_chrono(),
+                _ => false,
+            };
+            if !reason_ok || !in_time {
+                return Err(err(
+                    Some("event"),
+                    tr!(
+                        "rule.reopen_not_allowed",
+                        window = window.map_or("-".to_string(), |w| w.to_string())
+                    ),
+                ));
+            }
+            s.status = Some(Status::InProgress);
+            s.close_reason = None;
+            s.reopened += 1;
+            s.resolved_at = None;
+        }
+        Linked => {
+            let k = require(&ev.kb, ev, "kb")?;
+            if rules.kb.article(k).is_none() {
+                return Err(err(Some("kb"), tr!("rule.unknown_article", id = k)));
+            }
+            if !s.kb.contains(k) {
+                s.kb.push(k.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Who records automatic steps (`mesa sweep`, tickets opened from email).
+pub const MESA: &str = "mesa";
+/// Who records the customer's answers and emails.
+pub const CUSTOMER: &str = "customer";
+
+/// The answers a customer can give by email, and the step each applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Accept,
+    Decline,
+    Confirm,
+    Reject,
+}
+
+impl Answer {
+    pub const ALL: [Answer; 4] = [
+        Answer::Accept,
+        Answer::Decline,
+        Answer::Confirm,
+        Answer::Reject,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Answer::Accept => "accept",
+            Answer::Decline => "decline",
+            Answer::Confirm => "confirm",
+            Answer::Reject => "reject",
+        }
+    }
+    /// The event the answer records (by the customer).
+    pub fn event(self) -> EventKind {
+        match self {
+            Answer::Accept => EventKind::Accepted,
+            Answer::Decline => EventKind::Declined,
+            Answer::Confirm => EventKind::Confirmed,
+            Answer::Reject => EventKind::Rejected,
+        }
+    }
+    /// Whether the step needs the customer's reason (a rejected solution does).
+    pub fn needs_reason(self) -> bool {
+        self == Answer::Reject
+    }
+}
+
+/// The answers the desk is waiting for from the customer in this state: approval of a proposal
+/// or quote, or confirmation of a solution. Anything else the customer writes is a message.
+pub fn awaited_answers(s: &State) -> &'static [Answer] {
+    match s.status() {
+        Status::AwaitingApproval => &[Answer::Accept, Answer::Decline],
+        Status::Resolved => &[Answer::Confirm, Answer::Reject],
+        _ => &[],
+    }
+}
+
+/// The customer email no agent has acted on since: the latest `received` event when no event
+/// by an agent follows it (steps by `customer` or `mesa` do not count as reading it). A reply
+/// that was an approval or a confirmation, applied as the customer's step, needs no reading; a
+/// rejection does (its reason is the agent's next work).
+pub fn unread_reply(events: &[Event]) -> Option<&Event> {
+    for ev in events.iter().rev() {
+        if ev.event == EventKind::Received {
+            return Some(ev);
+        }
+        if ev.by == CUSTOMER
+            && matches!(
+                ev.event,
+                EventKind::Accepted | EventKind::Declined | EventKind::Confirmed
+            )
+        {
+            return None;
+        }
+        if ev.by != CUSTOMER && ev.by != MESA {
+            return None;
+        }
+    }
+    None
+}
+
+/// Whether a reply to this closed ticket at `at` may reopen it (else it opens a new case).
+pub fn may_reopen(rules: Rules, s: &State, at: Stamp) -> bool {
+    let mut probe = s.clone();
+    let ev = Event::new(at, CUSTOMER, EventKind::Reopened);
+    step(rules, None, &mut probe, &ev).is_ok()
+}
+
+/// What the desk should do next, as message keys of the active catalog (for `mesa show` and
+/// every command's "next" line).
+pub fn next_steps(rules: Rules, customer: Option<&Customer>, s: &State) -> Vec<String> {
+    let mut out = Vec::new();
+    match s.status() {
+        Status::New => out.push(tr!("next.classify")),
+        Status::Analysis => {
+            let missing = missing_checks(rules, customer, s);
+            if !missing.is_empty() {
+                let ids: Vec<&str> = missing.iter().map(|c| c.id.as_str()).collect();
+                out.push(tr!("next.verify", checks = ids.join(", ")));
+            }
+            out.push(tr!("next.resolve_or_escalate"));
+        }
+        Status::CabReview => {
+            if s.quote_needed.is_none() {
+                out.push(tr!("next.cab"))
+            } else {
+                out.push(tr!("next.propose"))
+            }
+        }
+        Status::AwaitingApproval => out.push(tr!("next.await_approval")),
+        Status::InProgress => {
+            let missing = missing_checks(rules, customer, s);
+            if !missing.is_empty() {
+                let ids: Vec<&str> = missing.iter().map(|c| c.id.as_str()).collect();
+                out.push(tr!("next.verify", checks = ids.join(", ")));
+            }
+            out.push(tr!("next.resolve_or_escalate"));
+        }
+        Status::Resolved => {
+            if !s.called {
+                out.push(tr!("next.call"));
+            }
+            out.push(tr!("next.await_confirmation"));
+        }
+        Status::Closed => out.push(tr!("next.none")),
+    }
+    out
+}
+
+impl crate::model::load::Desk {
+    /// The workflow's view of this desk: its configuration and knowledge base.
+    pub fn rules(&self) -> Rules<'_> {
+        Rules {
+            config: &self.config,
+            kb: &self.kb,
+        }
+    }
+}
