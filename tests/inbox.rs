@@ -957,3 +957,95 @@ fn walkdir(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn site_and_report_show_customer_email() {
+    let d = TestDesk::new();
+    let a = d.new_ticket(
+        &nov2(8, 0),
+        &["--type", "incident", "--incident", "no-carga-pagina"],
+    );
+    let ack = mail_id(&d, &a, "created");
+    let maildir = d.root.parent().unwrap().join("Maildir");
+    // A reply with markup in its text and a screenshot.
+    let mut m = headers(
+        MARCELA,
+        &format!("Re: [Caso {a}] Hemos recibido su caso"),
+        "Mon, 2 Nov 2026 10:00:00 -0500",
+        Some("<site1@santahelena.example.co>"),
+        &[&format!("In-Reply-To: {ack}")],
+    );
+    m.push_str(
+        "Content-Type: multipart/mixed; boundary=\"S\"\n\n--S\nContent-Type: text/plain; charset=UTF-8\n\n\
+         La página sigue en blanco <script>alert(1)</script> desde ayer.\n--S\n\
+         Content-Type: image/png\nContent-Disposition: attachment; filename=\"captura.png\"\n\
+         Content-Transfer-Encoding: base64\n\niVBORw0KGgo=\n--S--\n",
+    );
+    deliver(&maildir, "1762095001.M1.mx", crlf(&m).as_bytes());
+    let mut m = headers(
+        "Luisa Fernanda Orozco <lorozco@cmcaribe.example.co>",
+        "Nueva solicitud",
+        "Mon, 2 Nov 2026 10:15:00 -0500",
+        Some("<site2@cmcaribe.example.co>"),
+        &[],
+    );
+    m.push_str("Content-Type: text/plain; charset=UTF-8\n\nNecesitamos un reporte nuevo.\n");
+    deliver(&maildir, "1762095002.M2.mx", crlf(&m).as_bytes());
+    import_json(&d.root, &nov2(11, 0), &[], &[&maildir]);
+
+    // Internal build: the reply in A's timeline with its sender and attachment, no script; the
+    // ticket index marks A as an unread reply.
+    let site = d.root.parent().unwrap().join("site");
+    let out = inbox(
+        &d.root,
+        &nov2(11, 0),
+        &["build", "--out", site.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page =
+        std::fs::read_to_string(site.join(format!("tickets/20{}/{}/{a}.html", &a[0..2], &a[2..4])))
+            .unwrap();
+    assert!(page.contains("Correo del cliente"), "timeline label");
+    assert!(page.contains("La página sigue en blanco"), "reply text");
+    assert!(page.contains("sistemas@santahelena.example.co"), "sender");
+    assert!(page.contains("captura.png"), "attachment listed");
+    assert!(!page.contains("<script>alert"), "no script from an email");
+    let index = std::fs::read_to_string(site.join("tickets/index.html")).unwrap();
+    let row = index
+        .split("<tr")
+        .find(|r| r.contains(&a))
+        .expect("A in the index");
+    assert!(row.contains("respuesta del cliente sin leer"), "{row}");
+    // Public build: no ticket pages, so no customer message or attachment name anywhere.
+    let public = d.root.parent().unwrap().join("public");
+    let out = inbox(
+        &d.root,
+        &nov2(11, 0),
+        &["build", "--public", "--out", public.to_str().unwrap()],
+    );
+    assert!(out.status.success());
+    for f in walkdir(&public) {
+        if let Ok(text) = std::fs::read_to_string(&f) {
+            assert!(!text.contains("captura.png"), "{}", f.display());
+            assert!(!text.contains("sigue en blanco"), "{}", f.display());
+        }
+    }
+
+    // The agent acts at 12:30: 2.5 clock hours after the 10:00 reply.
+    d.ok(
+        &nov2(12, 30),
+        &["comment", &a, "--text", "Revisamos el servidor"],
+    );
+    let r = d.json(&nov2(13, 0), &["report"]);
+    let t = &r["total"];
+    assert_eq!(t["customer_replies"], 1);
+    assert_eq!(t["unread_replies"], 0);
+    assert_eq!(t["reply_action_minutes_mean"], 150.0);
+    let by = d.json(&nov2(13, 0), &["report", "--by", "channel"]);
+    assert_eq!(by["groups"]["phone"]["tickets"], 1);
+    assert_eq!(by["groups"]["email"]["tickets"], 1);
+}

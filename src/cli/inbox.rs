@@ -20,11 +20,18 @@ pub enum InboxCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import customer email from the IMAP folder in desk.yaml `mail.inbound.imap`.
+    Fetch {
+        /// Say what would happen to each message; write nothing and mark nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 pub fn run(global: &Global, cmd: &InboxCommand) -> Result<ExitCode> {
     match cmd {
         InboxCommand::Import { sources, dry_run } => import(global, sources, *dry_run),
+        InboxCommand::Fetch { dry_run } => fetch(global, *dry_run),
     }
 }
 
@@ -41,14 +48,49 @@ fn import(global: &Global, sources: &[PathBuf], dry_run: bool) -> Result<ExitCod
                 }
                 outcomes.push(o);
             }
-            Err(e) => {
-                finish(global, &outcomes, dry_run);
-                return Err(e);
-            }
+            Err(e) => return end(global, &outcomes, dry_run, Err(e)),
         }
     }
-    finish(global, &outcomes, dry_run);
-    Ok(ExitCode::SUCCESS)
+    end(global, &outcomes, dry_run, Ok(()))
+}
+
+/// The run's end: the summary (text) or the one JSON document, with the error that stopped
+/// the run if any (the messages before it are done; the rest are taken again next run).
+fn end(
+    global: &Global,
+    outcomes: &[Outcome],
+    dry_run: bool,
+    result: Result<()>,
+) -> Result<ExitCode> {
+    match (global.format, result) {
+        (Format::Json, Err(e)) => {
+            let v = serde_json::json!({
+                "ok": false,
+                "error": e.to_string(),
+                "dry_run": dry_run,
+                "messages": outcomes,
+            });
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            Ok(ExitCode::from(e.exit_code() as u8))
+        }
+        (_, result) => {
+            finish(global, outcomes, dry_run);
+            result.map(|_| ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn fetch(global: &Global, dry_run: bool) -> Result<ExitCode> {
+    let ctx = crate::steps::Ctx::open(global)?;
+    let mut importer = Importer::new(&ctx.desk, ctx.now, dry_run)?;
+    let mut outcomes = Vec::new();
+    let result = inbound::fetch_imap(&mut importer, dry_run, &mut |o| {
+        if global.format == Format::Text {
+            print_one(global, o, dry_run);
+        }
+        outcomes.push(o.clone());
+    });
+    end(global, &outcomes, dry_run, result)
 }
 
 /// One line per message: what happened (or would), the case, the subject, why.

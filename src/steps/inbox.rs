@@ -678,6 +678,37 @@ impl<'a> Importer<'a> {
     }
 }
 
+/// `mesa inbox fetch`: imports every message of the IMAP folder not yet imported, oldest first,
+/// and marks each on the server only after its outcome is final (committed, skipped as a
+/// duplicate, or set aside). `on` hears each outcome as it happens. A dry run reads and
+/// marks nothing. A failure stops the run; messages not marked are taken again next time.
+pub fn fetch_imap(
+    importer: &mut Importer,
+    dry_run: bool,
+    on: &mut dyn FnMut(&Outcome),
+) -> Result<()> {
+    use crate::mail::inbound::imap::{password, Mailbox};
+    let Some(s) = importer.desk.config.mail.inbound.imap.clone() else {
+        return Err(Error::Message(tr!("inbox.imap_not_configured")));
+    };
+    let pass = password(&s)?;
+    let mut mailbox = Mailbox::open(&s, &pass)?;
+    let uids = mailbox.pending(&s.host)?;
+    for uid in uids {
+        let Some(raw) = mailbox.read(&s.host, uid)? else {
+            continue;
+        };
+        let label = format!("imap://{}/{}#{uid}", s.host, s.folder);
+        let outcome = importer.import(&label, &raw)?;
+        if !dry_run {
+            mailbox.mark(&s.host, uid)?;
+        }
+        on(&outcome);
+    }
+    mailbox.close();
+    Ok(())
+}
+
 /// An attachment file to write with the ticket.
 struct Kept {
     path: PathBuf,

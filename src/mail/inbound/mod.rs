@@ -2,5 +2,6 @@
 //! detection) and [`text`] (the reply without quoted history and signature, and the answer its
 //! first line gives). Applying a message to the desk is [`crate::steps::inbox`].
 
+pub mod imap;
 pub mod parse;
 pub mod text;
