@@ -820,6 +820,7 @@ fn same_maildir_in_two_clones_that_merge() {
         &["--type", "incident", "--incident", "no-carga-pagina"],
     );
     let ack = mail_id(&d, &a, "created");
+    let base_commit = d.head();
     let base = d.root.parent().unwrap().to_path_buf();
     let remote = base.join("remote.git");
     git(
@@ -927,6 +928,8 @@ fn same_maildir_in_two_clones_that_merge() {
             "{}",
             String::from_utf8_lossy(&check.stdout)
         );
+        // The history gate accepts the merges: one copy of a message is not a rewrite.
+        c.history_clean(&base_commit);
         // And importing again in either clone adds nothing.
         let head = c.head();
         let again = import_json(&c.root, &nov2(16, 0), &[], &[&maildir]);

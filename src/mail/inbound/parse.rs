@@ -221,3 +221,42 @@ pub fn parse(raw: &[u8], own: &[String]) -> Result<Parsed, &'static str> {
         loop_kind,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eight_bit_headers_and_huge_bodies_are_read_as_well_as_can_be() {
+        // A raw UTF-8 subject and sender name (no encoded words), as some mailers send.
+        let mut raw = "From: Jos\u{e9} P\u{e9}rez <jp@cliente.example.co>\r\nSubject: Impresi\u{f3}n fallida\r\nMessage-ID: <8bit@x>\r\n\r\n"
+            .as_bytes()
+            .to_vec();
+        raw.extend(std::iter::repeat_n(b'a', MAX_TEXT_CHARS + 5000));
+        let p = parse(&raw, &[]).expect("imported");
+        assert_eq!(p.subject, "Impresión fallida");
+        assert_eq!(p.from_name.as_deref(), Some("José Pérez"));
+        assert!(p.truncated);
+        assert_eq!(p.text.chars().count(), MAX_TEXT_CHARS);
+        assert!(p.loop_kind.is_none());
+    }
+
+    #[test]
+    fn no_headers_and_own_mail() {
+        assert_eq!(parse(b"   \r\n", &[]).unwrap_err(), "empty");
+        let own = vec!["soporte@sgm.com.co".to_string()];
+        let p = parse(
+            b"From: Mesa <SOPORTE@sgm.com.co>\r\nSubject: x\r\n\r\nhola\r\n",
+            &own,
+        )
+        .unwrap();
+        assert_eq!(p.loop_kind, Some(LoopKind::Own));
+        assert!(!p.had_message_id);
+        let again = parse(
+            b"From: Mesa <SOPORTE@sgm.com.co>\r\nSubject: x\r\n\r\nhola\r\n",
+            &own,
+        )
+        .unwrap();
+        assert_eq!(p.message_id, again.message_id, "the made-up id is stable");
+    }
+}
