@@ -304,6 +304,8 @@ pub struct Importer<'a> {
     author: crate::store::git::Author,
     now: Stamp,
     dry_run: bool,
+    /// The repository and index, opened at the first commit and kept for the run.
+    session: Option<crate::store::git::Session>,
 }
 
 impl<'a> Importer<'a> {
@@ -343,6 +345,7 @@ impl<'a> Importer<'a> {
             },
             now,
             dry_run,
+            session: None,
         })
     }
 
@@ -630,13 +633,11 @@ impl<'a> Importer<'a> {
             tr!("inbox.commit_reply")
         };
         let message = format!("{id}: {what}");
-        let oid = crate::store::git::write_and_commit(
-            &self.desk.root,
-            &changes,
-            &message,
-            &self.author,
-            true,
-        )?;
+        if self.session.is_none() {
+            self.session = Some(crate::store::git::Session::open(&self.desk.root)?);
+        }
+        let session = self.session.as_mut().expect("opened above");
+        let oid = Some(session.commit(&changes, &message, &self.author)?);
         o.queued = commands::enqueue_all(self.desk, &id, &staged.outgoing)?;
         o.commit = oid.map(|c| c.to_string());
         self.index.received.insert(p.message_id.clone(), id);
