@@ -4,12 +4,11 @@
 //! Without Chromium and chromedriver these tests say that they were skipped and pass; with
 //! `MESA_REQUIRE_BROWSER=1` (as `.ci/run` sets) a missing browser fails them.
 
-mod browser_support;
-mod serve_support;
+mod common;
 
-use browser_support::{browser_or_skip, screenshot_dir, Browser};
+use common::browser::{browser_or_skip, screenshot_dir, Browser};
+use common::serve::{new_ticket, sample_desk, Serve};
 use serde_json::{json, Value};
-use serve_support::{new_ticket, sample_desk, Serve};
 use std::path::Path;
 use std::time::Duration;
 

@@ -1,8 +1,8 @@
 //! `mesa check --history A..B` refuses hand edits; the pre-commit hook checks staged tickets.
 
-mod lifecycle_support;
+mod common;
 
-use lifecycle_support::{git, TestDesk};
+use common::git::{git, TestDesk};
 
 const NOW: &str = "2026-11-03T08:00:00-05:00";
 const LATER: &str = "2026-11-03T09:00:00-05:00";

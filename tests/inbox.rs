@@ -3,11 +3,10 @@
 //! binary, each with the outcome worked out by hand; the same Maildir imported in two clones
 //! that then merge; dry runs; repeats.
 
-mod inbox_support;
-mod lifecycle_support;
+mod common;
 
-use inbox_support::{base64, cp1252, crlf, deliver, latin1, quoted_printable};
-use lifecycle_support::{git, identity, TestDesk, MESA};
+use common::git::{git, identity, TestDesk, MESA};
+use common::mail_corpus::{base64, cp1252, crlf, deliver, latin1, quoted_printable};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -6,11 +6,10 @@
 //! Needs `dovecot-imapd` and root (Dovecot's services switch users); `.ci/run` installs it and
 //! sets `MESA_REQUIRE_IMAP=1`, which turns a missing server into a failure instead of a skip.
 
-mod inbox_support;
-mod lifecycle_support;
+mod common;
 
-use inbox_support::crlf;
-use lifecycle_support::{git, TestDesk, MESA};
+use common::git::{git, TestDesk, MESA};
+use common::mail_corpus::crlf;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

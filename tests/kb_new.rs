@@ -2,58 +2,24 @@
 //! of the sample desk: the ticket is solved with the lifecycle commands, then drafted into an
 //! article, committed, and linked both ways.
 
+mod common;
+
 use mesa::model::kb::ArticleFront;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 const CASE: &str = "261102-C4K7P";
 const TICKET: &str = "tickets/2026/11/261102-C4K7P.md";
 
 fn desk_repo() -> tempfile::TempDir {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(src.join("desk.yaml"), dir.path().join("desk.yaml")).unwrap();
-    for sub in ["kb", "tickets"] {
-        for entry in walkdir::WalkDir::new(src.join(sub)) {
-            let entry = entry.unwrap();
-            let dest = dir.path().join(entry.path().strip_prefix(src).unwrap());
-            if entry.file_type().is_dir() {
-                std::fs::create_dir_all(&dest).unwrap();
-            } else {
-                std::fs::copy(entry.path(), &dest).unwrap();
-            }
-        }
-    }
+    let dir = common::sample_copy(&["kb", "tickets"]);
     std::fs::write(dir.path().join(".gitignore"), "/outbox/\n/_site/\n").unwrap();
-    let repo = git2::Repository::init(dir.path()).unwrap();
-    let mut cfg = repo.config().unwrap();
-    cfg.set_str("user.name", "Laura Martínez").unwrap();
-    cfg.set_str("user.email", "lmartinez@sgm.example.co")
-        .unwrap();
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("Laura Martínez", "lmartinez@sgm.example.co").unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "sample desk", &tree, &[])
-        .unwrap();
+    common::git::init_committed(dir.path());
     dir
 }
 
 fn mesa(root: &Path, now: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mesa"))
-        .arg("--desk")
-        .arg(root)
-        .args(["--now", now])
-        .args(args)
-        .env("MESA_AGENT", "lmartinez")
-        .env_remove("MESA_LANG")
-        .env_remove("MESA_DESK")
-        .env_remove("MESA_NOW")
-        .output()
-        .unwrap()
+    common::mesa_at(root, now, args)
 }
 
 fn text(o: &Output) -> String {
@@ -71,20 +37,11 @@ fn ok(o: Output) -> Output {
 }
 
 fn head(root: &Path) -> git2::Oid {
-    git2::Repository::open(root)
-        .unwrap()
-        .head()
-        .unwrap()
-        .target()
-        .unwrap()
+    git2::Oid::from_str(&common::git::head(root)).unwrap()
 }
 
 fn clean(root: &Path) -> bool {
-    let repo = git2::Repository::open(root).unwrap();
-    let mut opts = git2::StatusOptions::new();
-    opts.include_untracked(true);
-    let statuses = repo.statuses(Some(&mut opts)).unwrap();
-    statuses.is_empty()
+    common::git::is_clean(root)
 }
 
 /// Records the playbook checks and the solution with the lifecycle commands.

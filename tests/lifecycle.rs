@@ -1,10 +1,10 @@
 //! One scenario per path of the manual, each run with the real `mesa` binary in a temp git
 //! repository, each step one commit, each ending with a clean `mesa check --history`.
 
-mod lifecycle_support;
+mod common;
 
 use chrono::{Duration, FixedOffset, TimeZone};
-use lifecycle_support::{git, TestDesk};
+use common::git::{git, TestDesk};
 
 /// `minutes` after Tuesday 3 November 2026, 08:00 Bogotá (a working day).
 fn at(minutes: i64) -> String {
@@ -496,7 +496,7 @@ fn priority_guidance_and_override() {
 #[test]
 fn description_from_stdin_and_list_filters() {
     let d = TestDesk::new();
-    let mut child = std::process::Command::new(lifecycle_support::MESA)
+    let mut child = std::process::Command::new(common::git::MESA)
         .current_dir(&d.root)
         .args([
             "--now",

@@ -2,13 +2,12 @@
 //! the real `mesa` binary to a real SMTP server on loopback (Python's aiosmtpd) and to a
 //! fault-injecting sink that breaks the connection mid-send.
 
-#[path = "smtp_sink/mod.rs"]
-mod smtp_sink;
+mod common;
 
+use common::smtp::{Fault, Sink};
 use mesa::mail::compose::{compose, enqueue, MailKind, Outgoing};
 use mesa::model::load::Desk;
 use mesa::model::ticket::{CloseReason, Event, EventKind, Stamp, Ticket};
-use smtp_sink::{Fault, Sink};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};

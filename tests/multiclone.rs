@@ -1,9 +1,9 @@
 //! Offline work in three clones of one desk, merged through a bare remote in every order:
 //! identical tickets, unique case numbers, no conflict markers, every event kept once.
 
-mod lifecycle_support;
+mod common;
 
-use lifecycle_support::{git, identity, TestDesk, MESA};
+use common::git::{git, identity, TestDesk, MESA};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;

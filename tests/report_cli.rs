@@ -1,9 +1,10 @@
 //! `mesa calendar`, `mesa sla` and `mesa report` run as the real binary on a temp copy of the
 //! sample desk; and the report's totals property on random valid tickets.
 
-mod support_sla;
+mod common;
 
 use chrono::{DateTime, Duration, Utc};
+use common::sla::*;
 use mesa::model::ticket::{EventKind, Stamp, Ticket};
 use mesa::output::report::{self, By};
 use mesa::rules::calendar::Calendars;
@@ -11,7 +12,6 @@ use proptest::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support_sla::*;
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

@@ -1,9 +1,9 @@
 //! `mesa serve` over real HTTP on loopback: content types, the 404 page, path safety against
 //! every way out of the output folder, and rebuild + reload after a change.
 
-mod serve_support;
+mod common;
 
-use serve_support::{raw_request, sample_desk, Serve};
+use common::serve::{raw_request, sample_desk, Serve};
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -3,6 +3,8 @@
 //! customer contact; XSS payloads in tickets and articles come out inert; broken kb links stop
 //! the build at `path:line:col`; theme overrides, language, git history and search index.
 
+mod common;
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,32 +12,12 @@ use std::process::Command;
 const NOW: &str = "2026-11-26T10:00:00-05:00";
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from)
-        .into_iter()
-        .filter_map(|e| e.ok())
-    {
-        let rel = e.path().strip_prefix(from).unwrap();
-        let dest = to.join(rel);
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else if e.file_type().is_file() {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
+    common::sample_root()
 }
 
 /// A copy of the sample desk (desk.yaml, kb/, tickets/, theme/) in a temp folder.
 fn sample_desk() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(repo().join("desk.yaml"), dir.path().join("desk.yaml")).unwrap();
-    for sub in ["kb", "tickets", "theme"] {
-        copy_dir(&repo().join(sub), &dir.path().join(sub));
-    }
-    dir
+    common::sample_copy(&["kb", "tickets", "theme"])
 }
 
 struct Built {

@@ -3,6 +3,8 @@
 //! the kept site is patched, and every file of it must be byte for byte what a fresh full build
 //! of the same desk writes into another folder.
 
+mod common;
+
 use mesa::output::site::{BuildOptions, Session};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,55 +12,28 @@ use std::process::Command;
 
 const NOW: &str = "2026-11-26T10:00:00-05:00";
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {:?}", out);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from)
-        .into_iter()
-        .filter_map(|e| e.ok())
-    {
-        let dest = to.join(e.path().strip_prefix(from).unwrap());
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else if e.file_type().is_file() {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-}
-
 /// The sample desk, tickets included, committed in a fresh git repository.
 fn sample_desk() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("desk");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::fs::create_dir_all(&root).unwrap();
-    std::fs::copy(src.join("desk.yaml"), root.join("desk.yaml")).unwrap();
+    std::fs::copy(
+        common::sample_root().join("desk.yaml"),
+        root.join("desk.yaml"),
+    )
+    .unwrap();
     for sub in ["kb", "tickets", "theme"] {
-        copy_dir(&src.join(sub), &root.join(sub));
+        common::copy_dir(&common::sample_root().join(sub), &root.join(sub));
     }
     std::fs::write(root.join(".gitignore"), "/outbox/\n/_site/\n/_full*/\n").unwrap();
-    git(&root, &["init", "-q", "-b", "main"]);
-    git(&root, &["config", "user.name", "Laura Martínez"]);
-    git(&root, &["config", "user.email", "lmartinez@sgm.example.co"]);
-    git(&root, &["config", "commit.gpgsign", "false"]);
-    git(&root, &["add", "-A"]);
-    git(&root, &["commit", "-q", "-m", "desk"]);
+    common::git::init_committed(&root);
     (tmp, root)
 }
 
 fn opts() -> BuildOptions {
     BuildOptions {
         public: false,
-        quiet: true,
+        progress: None,
         now: Some(chrono::DateTime::parse_from_rfc3339(NOW).unwrap().into()),
         live_reload: false,
     }

@@ -1,8 +1,9 @@
 //! Working-time arithmetic on calendars and the SLA clocks derived from event logs.
 
-mod support_sla;
+mod common;
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Timelike, Utc};
+use common::sla::*;
 use mesa::model::desk::CalendarConfig;
 use mesa::model::duration::Dur;
 use mesa::model::ticket::{Clock, EventKind, Stamp};
@@ -11,7 +12,6 @@ use mesa::rules::sla::{self, ClockState, SegmentKind};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
-use support_sla::*;
 
 fn config(id: &str, tz: &str, hours: &[(&str, &[&str])]) -> CalendarConfig {
     CalendarConfig {

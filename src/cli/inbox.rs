@@ -1,7 +1,7 @@
 //! `mesa inbox`: the command-line face of [`crate::steps::inbox`]. Parses nothing itself, prints
 //! each message's outcome in the chosen format and language.
 
-use crate::cli::{Format, Global};
+use super::common::{Format, Global};
 use crate::model::diag::Result;
 use crate::steps::inbox::{self as inbound, Action, Importer, Outcome};
 use crate::tr;
@@ -36,9 +36,9 @@ pub fn run(global: &Global, cmd: &InboxCommand) -> Result<ExitCode> {
 }
 
 fn import(global: &Global, sources: &[PathBuf], dry_run: bool) -> Result<ExitCode> {
-    let ctx = crate::steps::Ctx::open(global)?;
+    let (desk, now) = super::common::open_desk(global)?;
     let items = inbound::read_sources(sources)?;
-    let mut importer = Importer::new(&ctx.desk, ctx.now, dry_run)?;
+    let mut importer = Importer::new(&desk, now, dry_run)?;
     let mut outcomes = Vec::with_capacity(items.len());
     for item in &items {
         match importer.import(&item.label, &item.raw) {
@@ -81,8 +81,8 @@ fn end(
 }
 
 fn fetch(global: &Global, dry_run: bool) -> Result<ExitCode> {
-    let ctx = crate::steps::Ctx::open(global)?;
-    let mut importer = Importer::new(&ctx.desk, ctx.now, dry_run)?;
+    let (desk, now) = super::common::open_desk(global)?;
+    let mut importer = Importer::new(&desk, now, dry_run)?;
     let mut outcomes = Vec::new();
     let result = inbound::fetch_imap(&mut importer, dry_run, &mut |o| {
         if global.format == Format::Text {

@@ -1,164 +1,261 @@
-//! What each command does, called by `main.rs` after argument parsing: find and open the desk,
-//! run the library, print the result in the chosen format and language.
+//! The face: the only part of mesa that knows the terminal. It parses arguments, activates the
+//! language, calls the library (the steps API for every change, the outputs for reading),
+//! prints the result as text or JSON in the desk's language, and turns it into an exit code.
+//! One file per command group.
 
+pub mod check;
+pub mod common;
 pub mod inbox;
+pub mod kb;
+pub mod localize;
+pub mod outbox;
+pub mod progress;
+pub mod report;
+pub mod setup;
+pub mod site;
 pub mod sla;
+pub mod sweep;
+pub mod tickets;
+pub mod view;
 
-use crate::model::diag::{Error, Result};
-use crate::model::i18n::{self, Catalog};
-use crate::model::load;
-use crate::tr;
-use std::path::{Path, PathBuf};
+use check::{check, schema};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+pub use common::{finish, Format, Global};
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
+#[derive(Parser)]
+#[command(
+    name = "mesa",
+    version,
+    about = "Mesa de servicio en un repositorio git / A service desk in a git repository"
+)]
+pub struct Cli {
+    /// Desk folder (default: walk up from the current folder to desk.yaml).
+    #[arg(long, global = true, env = "MESA_DESK")]
+    desk: Option<PathBuf>,
+    /// Output format where the output is data (csv: `mesa report` only).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    format: report::OutputFormat,
+    /// Language of messages (es, en); default: the desk's language.
+    #[arg(long, global = true, env = "MESA_LANG")]
+    lang: Option<String>,
+    /// The current time (RFC 3339), for tests and for logging a step after the fact.
+    #[arg(long, global = true, env = "MESA_NOW")]
+    now: Option<String>,
+    /// The acting agent's code (default: git's user.email matched to desk.yaml).
+    #[arg(long, global = true, env = "MESA_AGENT")]
+    agent: Option<String>,
+    /// Less output: no progress, only results and errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
 }
 
-/// Options every command takes.
-#[derive(Debug, Clone)]
-pub struct Global {
-    pub desk: Option<PathBuf>,
-    pub format: Format,
-    pub lang: Option<String>,
-    pub now: Option<String>,
-    pub agent: Option<String>,
-    pub quiet: bool,
+#[derive(Subcommand)]
+pub enum Command {
+    /// Validate the whole desk: config, knowledge base and every ticket.
+    Check {
+        /// Replay every commit in a range (A..B) and refuse hand edits of past events.
+        #[arg(long)]
+        history: Option<String>,
+        /// Only these files (as the pre-commit hook passes them).
+        files: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of a file format: ticket, article, catalog, playbook, desk.
+    Schema { what: String },
+    /// The ticket life cycle: new, classify, ..., show, list, sweep; init and hooks.
+    #[command(flatten)]
+    Ticket(tickets::TicketCommand),
+    /// Each calendar's working hours and the holidays it closes on.
+    Calendar {
+        /// Year whose holidays to list (default: this year).
+        #[arg(long)]
+        year: Option<i32>,
+    },
+    /// Explain a ticket's SLA clocks: segments, working time used and left, due instant, why.
+    Sla { id: String },
+    /// Supervisors' report: SLA compliance, risk, backlog, escalations, quality, quotes, times.
+    #[command(after_long_help = crate::output::report::help_definitions())]
+    Report {
+        /// Tickets created from this date (YYYY-MM-DD in the desk's zone, or RFC 3339).
+        #[arg(long)]
+        from: Option<String>,
+        /// Tickets created up to this date, inclusive (YYYY-MM-DD, or RFC 3339 exclusive).
+        #[arg(long)]
+        to: Option<String>,
+        /// Break the figures down by this key.
+        #[arg(long, value_enum)]
+        by: Option<report::ByArg>,
+    },
+    /// Build the static site: knowledge base, playbook, catalog, tables, tickets and reports.
+    Build {
+        /// Output folder (default: `_site` in the desk).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Public build: no tickets, reports, customers' contacts or internal articles.
+        #[arg(long)]
+        public: bool,
+    },
+    /// Build the site, serve it on this machine and rebuild it when the desk changes.
+    Serve {
+        /// TCP port (0 picks a free one).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// Address to listen on; the default serves this machine only.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Serve the public build: no tickets, reports, customers' contacts or internal articles.
+        #[arg(long)]
+        public: bool,
+    },
+    /// Knowledge base: draft an article from a solved ticket (`kb new --from-ticket ID`).
+    Kb {
+        #[command(subcommand)]
+        action: kb::KbCommand,
+    },
+    /// Customer email coming in: replies, answers and new cases (`inbox import SOURCE...`,
+    /// `inbox fetch`).
+    Inbox {
+        #[command(subcommand)]
+        action: inbox::InboxCommand,
+    },
+    /// Customer emails queued in this clone: list them or deliver them over SMTP.
+    Outbox {
+        #[command(subcommand)]
+        action: outbox::OutboxCommand,
+    },
+    /// Shell completions for mesa's commands and options (bash, zsh, fish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
-impl Global {
-    /// The desk folder: `--desk`, or the nearest folder above the current one with desk.yaml.
-    /// Also activates the message catalog in the desk's language.
-    pub fn desk_root(&self) -> Result<PathBuf> {
-        let root = match &self.desk {
-            Some(d) => d.clone(),
-            None => {
-                let cwd = std::env::current_dir()?;
-                match load::find_desk(&cwd) {
-                    Some(d) => d,
-                    None => {
-                        self.activate_language(None);
-                        return Err(Error::Usage(tr!("load.no_desk_found")));
-                    }
-                }
-            }
-        };
-        self.activate_language(Some(&root));
-        Ok(root)
-    }
-
-    /// The current instant: `--now` / `MESA_NOW` (RFC 3339) when given, else the system clock.
-    pub fn now(&self) -> Result<chrono::DateTime<chrono::Utc>> {
-        match &self.now {
-            Some(s) => chrono::DateTime::parse_from_rfc3339(s.trim())
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .map_err(|_| Error::Usage(tr!("sla.bad_now", value = s))),
-            None => Ok(chrono::Utc::now()),
-        }
-    }
-
-    /// Activates `--lang`, else the desk's `language`, else Spanish.
-    pub fn activate_language(&self, root: Option<&Path>) {
-        let lang = self.lang.clone().unwrap_or_else(|| {
-            root.and_then(|r| std::fs::read_to_string(r.join(load::DESK_FILE)).ok())
-                .and_then(|t| {
-                    t.lines().find_map(|l| {
-                        l.strip_prefix("language:")
-                            .map(|v| v.trim().trim_matches('"').to_string())
-                    })
-                })
-                .unwrap_or_else(|| "es".into())
-        });
-        i18n::activate(Catalog::load(&lang, root));
-    }
-}
-
-/// Prints an error (or nothing) and turns the result into the process exit code.
-pub fn finish(global: &Global, result: Result<ExitCode>) -> ExitCode {
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            if global.format == Format::Json {
-                let value = match &e {
-                    Error::Diagnostics(ds) => serde_json::json!({ "ok": false, "diagnostics": ds }),
-                    other => serde_json::json!({ "ok": false, "error": other.to_string() }),
-                };
-                println!("{value}");
-            } else {
-                eprintln!("{e}");
-            }
-            ExitCode::from(e.exit_code() as u8)
-        }
-    }
-}
-
-/// `mesa check`.
-pub fn check(global: &Global, history: Option<&str>, files: &[PathBuf]) -> Result<ExitCode> {
-    let root = global.desk_root()?;
-    let report = match history {
-        Some(range) => crate::output::history::check_history(&root, range)?,
-        None if !files.is_empty() => crate::output::check::check_files(&root, files)?,
-        None => crate::output::check::check_desk(&root)?,
+/// Parses the command line and runs the command; the process exit code.
+pub fn main() -> ExitCode {
+    restore_sigpipe();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    localize::activate_early(&args);
+    let mut cmd = localize::localize(Cli::command());
+    let matches = match cmd.try_get_matches_from_mut(&args) {
+        Ok(m) => m,
+        Err(e) => return usage_error(&e, &cmd),
     };
-    let ok = report.diagnostics.is_empty();
-    match global.format {
-        Format::Json => {
-            let value = serde_json::json!({
-                "ok": ok,
-                "tickets": report.tickets,
-                "pages": report.pages,
-                "diagnostics": report.diagnostics,
-            });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            );
-        }
-        Format::Text => {
-            for d in &report.diagnostics {
-                println!("{d}");
-            }
-            if ok {
-                if !global.quiet {
-                    eprintln!(
-                        "{}",
-                        tr!("check.ok", tickets = report.tickets, pages = report.pages)
-                    );
-                }
-            } else {
-                eprintln!(
-                    "{}",
-                    tr!(
-                        "check.failed",
-                        count = report.diagnostics.len(),
-                        tickets = report.tickets,
-                        pages = report.pages
-                    )
-                );
-            }
-        }
+    if let Some(("help", sub)) = matches.subcommand() {
+        let path: Vec<String> = sub
+            .get_many::<String>("command")
+            .map(|v| v.cloned().collect())
+            .unwrap_or_default();
+        return help(&mut cmd, &path);
     }
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-/// `mesa schema KIND`.
-pub fn schema(global: &Global, what: &str) -> Result<ExitCode> {
-    global.activate_language(global.desk.as_deref());
-    match crate::model::schema::schema(what) {
-        Some(s) => {
-            println!("{s}");
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e.with_cmd(&cmd), &cmd),
+    };
+    let global = Global {
+        desk: cli.desk,
+        format: cli.format.base(),
+        lang: cli.lang,
+        now: cli.now,
+        agent: cli.agent,
+        quiet: cli.quiet,
+    };
+    let csv = cli.format == report::OutputFormat::Csv;
+    if csv && !matches!(cli.command, Command::Report { .. }) {
+        return finish(&global, report::refuse_csv(&global));
+    }
+    let result = match cli.command {
+        Command::Check { history, files } => check(&global, history.as_deref(), &files),
+        Command::Schema { what } => schema(&global, &what),
+        Command::Calendar { year } => sla::calendar(&global, year),
+        Command::Sla { id } => sla::sla(&global, &id),
+        Command::Report { from, to, by } => report::run(
+            &global,
+            from.as_deref(),
+            to.as_deref(),
+            by.map(Into::into),
+            csv,
+        ),
+        Command::Ticket(cmd) => tickets::run(&global, cmd),
+        Command::Build { out, public } => site::build(&global, out.as_deref(), public),
+        Command::Serve { port, bind, public } => site::serve(&global, port, &bind, public),
+        Command::Outbox { action } => outbox::run(&global, &action),
+        Command::Inbox { action } => inbox::run(&global, &action),
+        Command::Kb { action } => kb::run(&global, &action),
+        Command::Completions { shell } => {
+            let mut out = std::io::stdout();
+            clap_complete::generate(shell, &mut cmd, "mesa", &mut out);
             Ok(ExitCode::SUCCESS)
         }
-        None => Err(Error::Usage(tr!(
-            "cli.unknown_schema",
-            what = what,
-            list = crate::model::schema::KINDS.join(", ")
-        ))),
+    };
+    finish(&global, result)
+}
+
+/// Help and version go to standard output (exit 0); anything else is a usage error in the
+/// desk's language (exit 2).
+fn usage_error(e: &clap::Error, cmd: &clap::Command) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let text = localize::translate_rendered(&e.render().to_string());
+            let _ = write!(std::io::stdout(), "{text}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprint!("{}", localize::render_error(e, cmd));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `mesa help [COMMAND...]`: the help of the named command.
+fn help(cmd: &mut clap::Command, path: &[String]) -> ExitCode {
+    let mut current = cmd.clone();
+    let mut names = Vec::new();
+    for name in path {
+        let found = current
+            .get_subcommands()
+            .find(|s| s.get_name() == name || s.get_all_aliases().any(|a| a == name))
+            .cloned();
+        match found {
+            Some(next) => {
+                names.push(next.get_name().to_string());
+                current = next;
+            }
+            None => {
+                let mut e =
+                    clap::Error::new(clap::error::ErrorKind::InvalidSubcommand).with_cmd(cmd);
+                e.insert(
+                    clap::error::ContextKind::InvalidSubcommand,
+                    clap::error::ContextValue::String(name.clone()),
+                );
+                return usage_error(&e, cmd);
+            }
+        }
+    }
+    if !names.is_empty() {
+        current = current.bin_name(format!("mesa {}", names.join(" ")));
+    }
+    let mut text = localize::translate_rendered(&current.render_help().to_string());
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let _ = write!(std::io::stdout(), "{text}");
+    ExitCode::SUCCESS
+}
+
+/// `mesa show ID | head -1`: when the reader goes away, end quietly as other Unix tools do
+/// (killed by SIGPIPE) instead of panicking in `println!`. Every step has committed and queued
+/// its mail before anything is printed, so nothing is left half done.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: resets one signal's disposition to the default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -1,7 +1,7 @@
 //! `mesa calendar` and `mesa sla ID`: the desk's calendars and one ticket's clocks, for people
 //! (text in the desk's language) and for programs (`--format json`).
 
-use crate::cli::{Format, Global};
+use super::common::{Format, Global};
 use crate::model::diag::{Error, Result};
 use crate::model::load::Desk;
 use crate::model::ticket::{self, Ticket};
@@ -45,9 +45,9 @@ fn open_desk(global: &Global) -> Result<(Desk, Calendars)> {
     Ok((desk, cals))
 }
 
-/// Working minutes for people: "2 h 05 min".
+/// Working minutes for people: "2 h 5 min", "45 min".
 pub fn human_minutes(m: i64) -> String {
-    tr!("sla.minutes", h = m / 60, m = format!("{:02}", m % 60))
+    crate::output::site::fmt::Fmt::new(crate::model::i18n::active(), chrono_tz::UTC).minutes(m)
 }
 
 /// `mesa calendar [--year Y]`.
@@ -190,7 +190,7 @@ pub fn sla(global: &Global, id: &str) -> Result<ExitCode> {
                     "sla.header",
                     id = t.front.id,
                     title = t.front.title,
-                    status = t.front.status,
+                    status = crate::model::labels::status(t.front.status),
                     now = sla::human_datetime(&now.with_timezone(&tz), &lang)
                 )
             );
@@ -217,7 +217,7 @@ fn print_view(v: &ClockView, lang: &str, tz: Tz) {
     );
     let target = v
         .target
-        .map(|t| t.to_string())
+        .map(|t| human_minutes(t.minutes))
         .unwrap_or_else(|| tr!("sla.none"));
     println!(
         "  {}: {target} · {}: {} · {}: {}",

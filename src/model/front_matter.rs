@@ -111,27 +111,87 @@ pub fn yaml_error(path: &Path, split: &Split, e: &serde_yaml::Error) -> Diagnost
         }
         None => (text.as_str(), None),
     };
+    // Where the context points (e.g. where an unclosed quote opened), in file lines.
+    let context_pos = context
+        .and_then(|c| c.split_once(" at line "))
+        .map(|(_, pos)| {
+            let mut nums = pos
+                .split(" column ")
+                .map(|n| n.trim().parse::<usize>().unwrap_or(0));
+            let (l, c) = (nums.next().unwrap_or(0), nums.next().unwrap_or(0));
+            (l + split.yaml_line - 1, c)
+        });
+    let at = |l: usize, c: usize| -> Option<char> {
+        let line = split.yaml.lines().nth(l.checked_sub(split.yaml_line)?)?;
+        line.chars().nth(c.checked_sub(1)?)
+    };
+    let before_error: Option<String> = split
+        .yaml
+        .lines()
+        .nth(line.saturating_sub(split.yaml_line))
+        .map(|l| l.chars().take(col.saturating_sub(1)).collect());
+    if let Some(kind) = syntax_kind(problem, context, at(line, col)) {
+        // libyaml says "mapping values are not allowed" both for `title: Error: no abre` and
+        // for a key indented deeper than its siblings; the text before the colon tells which.
+        let kind = match (kind, &before_error) {
+            ("colon_in_value", Some(b)) if b.starts_with(' ') && !b.contains(": ") => "indentation",
+            _ => kind,
+        };
+        // Hand-edit mistakes: say what is wrong and how to fix it, in the desk's language.
+        let (line, col) = match (kind, context_pos) {
+            ("unclosed_quote" | "missing_colon_space", Some(p)) => p,
+            _ => (line, col),
+        };
+        return Diagnostic::new(path, line, col, tr!(&format!("yaml.syntax.{kind}")))
+            .with_hint(Some(tr!(&format!("yaml.fix.{kind}"))));
+    }
     let hint = unknown_field_hint(problem);
     let mut message = localize(problem);
     if let Some(context) = context {
-        message = match context.split_once(" at line ") {
-            Some((what, pos)) => {
-                let mut nums = pos
-                    .split(" column ")
-                    .map(|n| n.trim().parse::<usize>().unwrap_or(0));
-                let (l, c) = (nums.next().unwrap_or(0), nums.next().unwrap_or(0));
-                tr!(
-                    "yaml.context",
-                    problem = message,
-                    context = what,
-                    line = l + split.yaml_line - 1,
-                    col = c
-                )
-            }
-            None => format!("{message}, {context}"),
+        message = match (context.split_once(" at line "), context_pos) {
+            (Some((what, _)), Some((l, c))) => tr!(
+                "yaml.context",
+                problem = message,
+                context = what,
+                line = l,
+                col = c
+            ),
+            _ => format!("{message}, {context}"),
         };
     }
     Diagnostic::new(path, line, col, message).with_hint(hint)
+}
+
+/// The common hand-edit mistakes among libyaml's syntax errors (a `: ` inside a plain value,
+/// an unclosed quote, a tab, a missing space after the colon, indentation), by the words of
+/// its message and the character at the error.
+fn syntax_kind(problem: &str, context: Option<&str>, ch: Option<char>) -> Option<&'static str> {
+    let context = context.unwrap_or("");
+    if ch == Some('\t') || problem.contains("tab character") {
+        return Some("tab");
+    }
+    let kinds: [(&str, &str); 10] = [
+        ("mapping values are not allowed", "colon_in_value"),
+        ("could not find expected ':'", "missing_colon_space"),
+        ("did not find expected key", "indentation"),
+        ("did not find expected '-' indicator", "list_indentation"),
+        ("block sequence entries are not allowed", "list_indentation"),
+        (
+            "found character that cannot start any token",
+            "bad_start_char",
+        ),
+        ("found unknown escape character", "bad_escape"),
+        ("found undefined alias", "alias"),
+        ("did not find expected node content", "missing_value"),
+        ("found unexpected end of stream", "unexpected_end"),
+    ];
+    if context.contains("quoted scalar") && !problem.contains("escape") {
+        return Some("unclosed_quote");
+    }
+    kinds
+        .iter()
+        .find(|(words, _)| problem.contains(words))
+        .map(|(_, kind)| *kind)
 }
 
 /// serde's and serde_yaml's usual messages in the active language; others stay as they are.

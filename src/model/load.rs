@@ -43,6 +43,16 @@ impl Desk {
     }
 }
 
+/// The `language:` a desk's desk.yaml declares, read without parsing the file (the language
+/// is needed before anything else, even for a desk too broken to load).
+pub fn desk_language(root: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(root.join(DESK_FILE)).ok()?;
+    text.lines().find_map(|l| {
+        l.strip_prefix("language:")
+            .map(|v| v.trim().trim_matches('"').trim_matches('\'').to_string())
+    })
+}
+
 /// Walks up from `start` to the first folder holding `desk.yaml`.
 pub fn find_desk(start: &Path) -> Option<PathBuf> {
     let mut dir = Some(start);

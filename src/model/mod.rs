@@ -19,6 +19,7 @@ pub mod front_matter;
 pub mod i18n;
 pub mod ids;
 pub mod kb;
+pub mod labels;
 pub mod links;
 pub mod load;
 pub mod schema;

@@ -5,7 +5,6 @@
 //! Tickets are evaluated as of `min(--to, now)`: events after that instant are ignored, so a
 //! report of a past month reads the same tomorrow. Clocks come from `sla` (nothing stored).
 
-use crate::cli::{Format, Global};
 use crate::model::diag::{Error, Result};
 use crate::model::load::Desk;
 use crate::model::ticket::{Clock, CloseReason, EventKind, Status, TicketFront};
@@ -18,36 +17,9 @@ use chrono_tz::Tz;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::process::ExitCode;
-
-/// `--format` as `mesa` parses it: `csv` exists only for `mesa report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
-    Text,
-    Json,
-    /// Semicolon-separated, UTF-8 with BOM (`mesa report` only).
-    Csv,
-}
-
-impl OutputFormat {
-    /// The format every other command understands (csv reads as text there and is refused
-    /// by [`refuse_csv`]).
-    pub fn base(self) -> Format {
-        match self {
-            OutputFormat::Json => Format::Json,
-            _ => Format::Text,
-        }
-    }
-}
-
-/// Refuses `--format csv` for commands other than `mesa report`.
-pub fn refuse_csv(global: &Global) -> Result<ExitCode> {
-    global.activate_language(global.desk.as_deref());
-    Err(Error::Usage(tr!("report.csv_only")))
-}
 
 /// What `--by` groups tickets by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum By {
     Priority,
@@ -929,45 +901,4 @@ pub fn parse_bound(s: &str, tz: Tz, end_of_day: bool) -> Result<DateTime<Utc>> {
         d
     };
     Ok(crate::rules::calendar::local_instant(tz, d, 0))
-}
-
-/// `mesa report`.
-pub fn run(
-    global: &Global,
-    from: Option<&str>,
-    to: Option<&str>,
-    by: Option<By>,
-    csv: bool,
-) -> Result<ExitCode> {
-    let root = global.desk_root()?;
-    let desk = Desk::open(&root)?;
-    let (cals, diags) = Calendars::new(&desk);
-    if !diags.is_empty() {
-        return Err(Error::Diagnostics(diags));
-    }
-    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    let now = global.now()?;
-    let from = from.map(|s| parse_bound(s, tz, false)).transpose()?;
-    let to = to.map(|s| parse_bound(s, tz, true)).transpose()?;
-    if let (Some(f), Some(t)) = (from, to) {
-        if t <= f {
-            return Err(Error::Usage(tr!("report.empty_period")));
-        }
-    }
-    let (report, load_diags) = build_from_files(&desk, &cals, from, to, by, now);
-    for d in &load_diags {
-        eprintln!("{d}");
-    }
-    if csv {
-        print!("{}", render_csv(&report));
-    } else {
-        match global.format {
-            Format::Json => println!(
-                "{}",
-                serde_json::to_string_pretty(&report).unwrap_or_default()
-            ),
-            Format::Text => print!("{}", render_text(&report)),
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }

@@ -5,17 +5,13 @@
 //! segment must be a plain name, and the file found is canonicalised (following symlinks) and
 //! must still lie inside the output folder. Anything else is the site's 404 page.
 
-use crate::cli::Global;
 use crate::model::diag::{Error, Result};
-use crate::output::site::BuildOptions;
 use crate::tr;
-use std::io::Write;
 use std::path::{Component, Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Answers the current build version; the reload script polls it.
 pub const VERSION_PATH: &str = "/__mesa/version";
@@ -448,59 +444,6 @@ pub fn next_batch(rx: &mpsc::Receiver<PathBuf>) -> Option<Vec<PathBuf>> {
     paths.sort();
     paths.dedup();
     Some(paths)
-}
-
-/// `mesa serve [--port N] [--bind ADDR] [--public]`: builds the site into the desk's `_site/`,
-/// serves it, and rebuilds on every change to the desk's sources until interrupted.
-pub fn serve(global: &Global, port: u16, bind: &str, public: bool) -> Result<ExitCode> {
-    let desk_root = global.desk_root()?;
-    let desk_root = desk_root.canonicalize().unwrap_or(desk_root);
-    let out = desk_root.join("_site");
-    let say = |line: String| {
-        if !global.quiet {
-            println!("{line}");
-            let _ = std::io::stdout().flush();
-        }
-    };
-    // The first build shows its progress (it can take a while on a big desk); rebuilds are quiet.
-    let opts = |quiet: bool| -> Result<BuildOptions> {
-        Ok(BuildOptions {
-            public,
-            quiet,
-            now: Some(global.now()?),
-            live_reload: false,
-        })
-    };
-    // The session keeps the last build, so a changed ticket re-renders only what shows it.
-    let (mut session, summary) =
-        crate::output::site::Session::build(&desk_root, &out, &opts(global.quiet)?)?;
-    for w in &summary.warnings {
-        eprintln!("{}", tr!("site.warning", diagnostic = w));
-    }
-    say(summary.line(&out));
-    let version = Arc::new(Version::new());
-    let (tx, rx) = mpsc::channel();
-    let _watcher = watch(&desk_root, tx)?;
-    let server = Server::start(bind, port, &out, Arc::clone(&version))?;
-    // Printed even with --quiet: the address is the command's result.
-    println!("{}", tr!("serve.listening", url = server.url));
-    let _ = std::io::stdout().flush();
-    while let Some(changed) = next_batch(&rx) {
-        let started = Instant::now();
-        match opts(true).and_then(|o| session.rebuild(&changed, &o)) {
-            Ok(_) => {
-                version.bump();
-                say(tr!(
-                    "serve.rebuilt",
-                    ms = started.elapsed().as_millis(),
-                    files = changed.len()
-                ));
-            }
-            Err(e) => eprintln!("{}", tr!("serve.rebuild_failed", error = e)),
-        }
-    }
-    server.stop();
-    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

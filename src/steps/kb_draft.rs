@@ -7,7 +7,6 @@
 //! Drafts are `internal: true`: a ticket's description can carry the customer's details, so a
 //! person reviews the text before publishing it. The article's text is in the desk's language.
 
-use crate::cli::{Format, Global};
 use crate::model::diag::{Error, Result};
 use crate::model::i18n::Catalog;
 use crate::model::kb::{ArticleFront, ArticleKind, Page};
@@ -15,32 +14,7 @@ use crate::model::load::Desk;
 use crate::model::ticket::{CheckResult, Event, EventKind, Stamp, Status, Ticket, TicketType};
 use crate::rules::workflow;
 use crate::tr;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-
-/// `mesa kb ...`
-#[derive(Debug, Clone, clap::Subcommand)]
-pub enum KbCommand {
-    /// Draft an article from a solved ticket (symptom, checks, solution), commit it and link
-    /// ticket and article both ways.
-    New {
-        /// The solved ticket's case number.
-        #[arg(long = "from-ticket", value_name = "ID")]
-        from_ticket: String,
-        /// Article id (file name); default: from the title.
-        #[arg(long)]
-        slug: Option<String>,
-        /// Title; default: the ticket's title.
-        #[arg(long)]
-        title: Option<String>,
-        /// Category; default: the playbook case or catalog entry of the ticket.
-        #[arg(long)]
-        category: Option<String>,
-        /// Only write the files, do not commit.
-        #[arg(long)]
-        no_commit: bool,
-    },
-}
+use std::path::PathBuf;
 
 /// What to draft, beyond the ticket.
 #[derive(Debug, Clone, Default)]
@@ -330,116 +304,30 @@ pub fn create_from_ticket(
         body: draft.body.clone(),
         body_line: 1,
     });
-    let mut ticket = ticket;
-    let customer = desk.config.customer(&ticket.front.customer);
-    let (mut state, _) = workflow::replay(with_article.rules(), customer, &ticket.front.events);
     let mut ev = Event::new(now, by, EventKind::Linked);
     ev.kb = Some(draft.id.clone());
-    workflow::apply(with_article.rules(), customer, &mut state, &ev).map_err(|e| {
-        Error::Message(tr!(
-            "cmd.refused",
-            id = ticket.front.id,
-            message = e.message
-        ))
-    })?;
-    ticket.front.events.push(ev);
-    state.write_into(&mut ticket.front);
-    let changes = [
-        crate::store::git::Change {
-            path: desk.root.join(&draft.path),
-            contents: draft.to_text().into_bytes(),
-        },
-        crate::store::git::Change {
-            path: desk.root.join(&ticket.path),
-            contents: ticket.to_text().into_bytes(),
-        },
-    ];
+    let article = crate::store::git::Change {
+        path: desk.root.join(&draft.path),
+        contents: draft.to_text().into_bytes(),
+    };
     let message = format!(
         "{}: {}",
         ticket.front.id,
         tr!("kbnew.commit_message", article = draft.id)
     );
-    let commit =
-        crate::store::git::write_and_commit(&desk.root, &changes, &message, author, commit)?;
+    let rec = super::record_with_files(
+        &with_article,
+        ticket,
+        vec![ev],
+        vec![article],
+        &message,
+        author,
+        commit,
+    )?;
+    let (ticket, commit) = (rec.ticket, rec.commit);
     Ok(Created {
         draft,
         ticket,
         commit,
     })
-}
-
-/// Runs `mesa kb ...`.
-pub fn run(global: &Global, cmd: &KbCommand) -> Result<ExitCode> {
-    match cmd {
-        KbCommand::New {
-            from_ticket,
-            slug,
-            title,
-            category,
-            no_commit,
-        } => {
-            let ctx = crate::steps::Ctx::open(global)?;
-            let agent = crate::steps::actor(global, &ctx.desk)?;
-            let ticket = crate::steps::load_ticket(ctx.root(), from_ticket)?;
-            let author = crate::store::git::Author {
-                name: agent.name.clone(),
-                email: agent.email.clone(),
-                at: ctx.now.0,
-            };
-            let opts = DraftOptions {
-                slug: slug.clone(),
-                title: title.clone(),
-                category: category.clone(),
-            };
-            let done =
-                create_from_ticket(&ctx.desk, ticket, &opts, &agent.code, &author, !no_commit)?;
-            print(global, ctx.root(), &done);
-            Ok(ExitCode::SUCCESS)
-        }
-    }
-}
-
-fn print(global: &Global, root: &Path, done: &Created) {
-    let commit = done.commit.map(|o| o.to_string());
-    match global.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::json!({
-                "ok": true,
-                "article": done.draft.id,
-                "path": done.draft.path,
-                "ticket": done.ticket.front.id,
-                "kb": done.ticket.front.kb,
-                "commit": commit,
-            })
-        ),
-        Format::Text => {
-            println!(
-                "{}",
-                tr!(
-                    "kbnew.created",
-                    path = done.draft.path.display(),
-                    id = done.ticket.front.id
-                )
-            );
-            if !global.quiet {
-                let commit = commit
-                    .map(|c| c[..10].to_string())
-                    .unwrap_or_else(|| tr!("cmd.not_committed"));
-                println!(
-                    "  {}",
-                    tr!(
-                        "kbnew.linked",
-                        id = done.ticket.front.id,
-                        article = done.draft.id,
-                        commit = commit
-                    )
-                );
-                println!(
-                    "  {}",
-                    tr!("kbnew.review", path = root.join(&done.draft.path).display())
-                );
-            }
-        }
-    }
 }

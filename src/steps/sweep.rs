@@ -10,26 +10,35 @@
 //! many tickets), the emails are queued after it. Running clocks that are at risk or breached
 //! are listed.
 
-use crate::cli::{Format, Global};
-use crate::model::diag::Result;
+use crate::model::diag::{Diagnostic, Result};
+use crate::model::load::Desk;
 use crate::model::ticket::{CloseReason, Event, EventKind, Stamp, Status};
+use crate::rules::sla::{ClockState, ClockView};
 use crate::rules::workflow;
-use crate::steps::{self, Common, Ctx};
+use crate::store::git::Author;
 use crate::tr;
-use clap::Args;
-use std::process::ExitCode;
-
-#[derive(Debug, Args)]
-pub struct SweepArgs {
-    #[command(flatten)]
-    pub common: Common,
-}
 
 /// Who the sweep's events are by.
 pub const BY: &str = "mesa";
 
+/// What a sweep did and found.
+#[derive(Debug, Default)]
+pub struct SweepReport {
+    /// Tickets that got their follow-up reminder.
+    pub reminded: Vec<String>,
+    /// Tickets closed as confirmed by silence.
+    pub closed: Vec<String>,
+    /// Running clocks at risk or breached, by ticket.
+    pub warnings: Vec<(String, ClockView)>,
+    /// Tickets left alone (uncommitted edits, refused events, mail not queued), with why.
+    pub errors: Vec<String>,
+    /// Ticket files that could not be read.
+    pub unreadable: Vec<Diagnostic>,
+    pub commit: Option<git2::Oid>,
+}
+
 /// The follow-up and auto-close events due for a ticket at `now`, given its replayed state.
-pub fn due_events(ctx: &Ctx, state: &workflow::State) -> Vec<Event> {
+pub fn due_events(desk: &Desk, now: Stamp, state: &workflow::State) -> Vec<Event> {
     let mut out = Vec::new();
     if state.status() != Status::Resolved {
         return out;
@@ -37,15 +46,15 @@ pub fn due_events(ctx: &Ctx, state: &workflow::State) -> Vec<Event> {
     let Some(resolved) = state.resolved_at else {
         return out;
     };
-    let sla = &ctx.desk.config.sla;
+    let sla = &desk.config.sla;
     let mut last = state.last_at.unwrap_or(resolved);
     let instant = |wait: crate::model::duration::Dur, last: Stamp| {
         let due = resolved.utc() + wait.to_chrono();
         // Never before the log's last event: the log only moves forward.
         let at = due.max(last.utc());
-        Stamp(steps::in_desk_zone(&ctx.desk, at))
+        Stamp(super::in_desk_zone(desk, at))
     };
-    let now = ctx.now.utc();
+    let now = now.utc();
     if !state.reminded && now >= resolved.utc() + sla.follow_up_after.to_chrono() {
         let at = instant(sla.follow_up_after, last);
         out.push(Event::new(at, BY, EventKind::Reminded));
@@ -59,73 +68,55 @@ pub fn due_events(ctx: &Ctx, state: &workflow::State) -> Vec<Event> {
     out
 }
 
-/// `mesa sweep`.
-pub fn run(global: &Global, a: SweepArgs) -> Result<ExitCode> {
-    let ctx = Ctx::open(global)?;
-    let desk = &ctx.desk;
-    let author = match steps::actor(global, desk) {
-        Ok(agent) => crate::store::git::Author {
-            name: agent.name.clone(),
-            email: agent.email.clone(),
-            at: ctx.now.0,
-        },
-        Err(_) => crate::store::git::Author {
-            name: "mesa".into(),
-            email: "mesa@localhost".into(),
-            at: ctx.now.0,
-        },
-    };
-    let (tickets, load_diags) = crate::model::load::load_tickets(ctx.root());
-    if !global.quiet {
-        for d in &load_diags {
-            eprintln!("{d}");
-        }
+/// The author of a sweep's commit when no agent runs it (cron, CI).
+pub fn bot_author(now: Stamp) -> Author {
+    Author {
+        name: "mesa".into(),
+        email: "mesa@localhost".into(),
+        at: now.0,
     }
+}
+
+/// Runs the sweep over the whole desk at `now`: one commit for every ticket it changes.
+pub fn sweep(desk: &Desk, now: Stamp, author: &Author, commit: bool) -> Result<SweepReport> {
+    let mut report = SweepReport::default();
+    let (mut tickets, unreadable) = crate::model::load::load_tickets(&desk.root);
+    report.unreadable = unreadable;
     let (cals, _) = crate::rules::calendar::Calendars::new(desk);
-    let mut reminded = Vec::new();
-    let mut closed = Vec::new();
-    let mut warnings = Vec::new();
-    let mut errors = Vec::new();
-    let repo = if a.common.no_commit {
-        None
+    let repo = if commit {
+        Some(crate::store::git::open_repo(&desk.root)?)
     } else {
-        Some(crate::store::git::open_repo(ctx.root())?)
+        None
     };
-    let mut changes = Vec::new();
+    let mut staged = Vec::new();
     let mut lines = Vec::new();
-    let mut mail = Vec::new();
-    let mut tickets = tickets;
     tickets.sort_by(|a, b| a.front.id.cmp(&b.front.id));
     for t in tickets {
         let customer = desk.config.customer(&t.front.customer);
         let (state, _) = workflow::replay(desk.rules(), customer, &t.front.events);
         if state.status().is_open() {
-            for c in crate::rules::sla::clocks_with(desk, &cals, &t.front, ctx.now.utc()) {
-                if matches!(
-                    c.state,
-                    crate::rules::sla::ClockState::AtRisk | crate::rules::sla::ClockState::Breached
-                ) {
-                    warnings.push((t.front.id.clone(), c));
+            for c in crate::rules::sla::clocks_with(desk, &cals, &t.front, now.utc()) {
+                if matches!(c.state, ClockState::AtRisk | ClockState::Breached) {
+                    report.warnings.push((t.front.id.clone(), c));
                 }
             }
         }
-        let events = due_events(&ctx, &state);
+        let events = due_events(desk, now, &state);
         if events.is_empty() {
             continue;
         }
         let id = t.front.id.clone();
-        let abs = ctx.root().join(&t.path);
         if let Some(repo) = &repo {
             // A ticket with uncommitted edits is left for the next run, not committed under
             // the sweep's name.
-            if let Err(e) = crate::store::git::ensure_clean(repo, &abs) {
-                errors.push(format!("{id}: {e}"));
+            if let Err(e) = crate::store::git::ensure_clean(repo, &desk.root.join(&t.path)) {
+                report.errors.push(format!("{id}: {e}"));
                 continue;
             }
         }
         let closes = events.iter().any(|e| e.event == EventKind::Closed);
         let reminds = events.iter().any(|e| e.event == EventKind::Reminded);
-        match steps::stage(desk, t, events) {
+        match super::stage(desk, t, events) {
             Ok(st) => {
                 let what = if closes {
                     tr!("sweep.what_closed")
@@ -134,22 +125,17 @@ pub fn run(global: &Global, a: SweepArgs) -> Result<ExitCode> {
                 };
                 lines.push(format!("{id}: {what}"));
                 if reminds {
-                    reminded.push(id.clone());
+                    report.reminded.push(id.clone());
                 }
                 if closes {
-                    closed.push(id.clone());
+                    report.closed.push(id.clone());
                 }
-                changes.push(crate::store::git::Change {
-                    path: abs,
-                    contents: st.ticket.to_text().into_bytes(),
-                });
-                mail.push((id, st.outgoing));
+                staged.push(st);
             }
-            Err(e) => errors.push(format!("{id}: {e}")),
+            Err(e) => report.errors.push(format!("{id}: {e}")),
         }
     }
-    // One commit for the whole run: a sweep that closes many tickets rewrites the index once.
-    if !changes.is_empty() {
+    if !staged.is_empty() {
         let message = if lines.len() == 1 {
             lines[0].clone()
         } else {
@@ -157,80 +143,17 @@ pub fn run(global: &Global, a: SweepArgs) -> Result<ExitCode> {
                 "{}\n\n{}\n",
                 tr!(
                     "sweep.commit",
-                    reminded = reminded.len(),
-                    closed = closed.len()
+                    reminded = report.reminded.len(),
+                    closed = report.closed.len()
                 ),
                 lines.join("\n")
             )
         };
-        crate::store::git::write_and_commit(
-            ctx.root(),
-            &changes,
-            &message,
-            &author,
-            !a.common.no_commit,
-        )?;
-        for (id, out) in &mail {
-            if let Err(e) = steps::enqueue_all(desk, id, out) {
-                errors.push(e.to_string());
-            }
-        }
+        let (oid, mail_errors) = super::record_batch(desk, staged, &message, author, commit)?;
+        report.commit = oid;
+        report
+            .errors
+            .extend(mail_errors.into_iter().map(|e| e.to_string()));
     }
-    let lang = crate::model::i18n::active().lang.clone();
-    match global.format {
-        Format::Json => {
-            let w: Vec<serde_json::Value> = warnings
-                .iter()
-                .map(|(id, c)| serde_json::json!({"id": id, "clock": c.clock, "state": c.state, "due": serde_json::to_value(c).ok().and_then(|v| v.get("due").cloned())}))
-                .collect();
-            println!(
-                "{}",
-                serde_json::json!({"ok": errors.is_empty(), "reminded": reminded, "closed": closed, "warnings": w, "errors": errors})
-            );
-        }
-        Format::Text => {
-            for id in &reminded {
-                println!("{}", tr!("sweep.reminded", id = id));
-            }
-            for id in &closed {
-                println!("{}", tr!("sweep.closed", id = id));
-            }
-            for (id, c) in &warnings {
-                let due = c
-                    .due
-                    .map(|d| crate::rules::sla::human_datetime(&d, &lang))
-                    .unwrap_or_else(|| "-".into());
-                let clock = steps::clock_name(c.clock);
-                println!(
-                    "{}",
-                    tr!(
-                        "sweep.warning",
-                        id = id,
-                        clock = clock,
-                        state = c.state.as_str(),
-                        due = due
-                    )
-                );
-            }
-            for e in &errors {
-                eprintln!("{e}");
-            }
-            if !global.quiet {
-                eprintln!(
-                    "{}",
-                    tr!(
-                        "sweep.summary",
-                        reminded = reminded.len(),
-                        closed = closed.len(),
-                        warnings = warnings.len()
-                    )
-                );
-            }
-        }
-    }
-    Ok(if errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(report)
 }

@@ -4,14 +4,11 @@
 //! clone's git config, which git does not share between clones) and a pre-commit hook that runs
 //! `mesa check` on the staged ticket files only, so it stays fast on big desks.
 
-use crate::cli::Global;
 use crate::model::diag::{Error, Result};
 use crate::model::load;
 use crate::tr;
-use clap::{Args, Subcommand};
 use include_dir::{include_dir, Dir};
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::path::Path;
 
 const DEFAULT_DESK: &str = include_str!("../../desk.yaml");
 static DEFAULT_KB: Dir = include_dir!("$CARGO_MANIFEST_DIR/kb");
@@ -23,28 +20,9 @@ pub const DRIVER: &str = "mesa-ticket";
 pub const ATTRIBUTE: &str = "tickets/**/*.md merge=mesa-ticket";
 const HOOK_MARK: &str = "# installed by `mesa hooks install`";
 
-#[derive(Debug, Args)]
-pub struct InitArgs {
-    /// Folder of the new desk (created if missing; must not hold a desk yet).
-    pub dir: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct HooksArgs {
-    #[command(subcommand)]
-    pub action: HooksAction,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum HooksAction {
-    /// Register the ticket merge driver and the pre-commit check in this clone.
-    Install,
-}
-
-/// `mesa init DIR`.
-pub fn init(global: &Global, a: InitArgs) -> Result<ExitCode> {
-    let dir = &a.dir;
-    global.activate_language(None);
+/// A new desk in `dir`: the embedded default configuration, knowledge base and theme, a git
+/// repository with the merge driver and pre-commit check, and a first commit.
+pub fn init_desk(dir: &Path) -> Result<()> {
     if dir.join(load::DESK_FILE).exists() {
         return Err(Error::Message(tr!(
             "hooks.desk_exists",
@@ -82,11 +60,7 @@ pub fn init(global: &Global, a: InitArgs) -> Result<ExitCode> {
     if !head_exists {
         crate::store::git::commit_all(&repo, &tr!("hooks.init_commit"), &author)?;
     }
-    println!("{}", tr!("hooks.initialised", path = dir.display()));
-    if !global.quiet {
-        println!("  {}", tr!("hooks.init_next"));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn extract(dir: &Dir, to: &Path) -> Result<()> {
@@ -101,23 +75,6 @@ fn extract(dir: &Dir, to: &Path) -> Result<()> {
         extract(d, &to.join(d.path().file_name().unwrap_or_default()))?;
     }
     Ok(())
-}
-
-/// `mesa hooks install`.
-pub fn hooks(global: &Global, a: HooksArgs) -> Result<ExitCode> {
-    match a.action {
-        HooksAction::Install => {
-            let root = global.desk_root()?;
-            let repo = crate::store::git::open_repo(&root)?;
-            let root = root.canonicalize()?;
-            let attributes_added = install(&repo, &root)?;
-            println!("{}", tr!("hooks.installed"));
-            if attributes_added && !global.quiet {
-                println!("  {}", tr!("hooks.commit_attributes"));
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-    }
 }
 
 fn sh_quote(s: &str) -> String {

@@ -13,59 +13,13 @@
 //! a supervisor: nothing is chosen silently. Two different tickets on one path (different
 //! `created` events) are refused.
 
-use crate::cli::Global;
 use crate::model::diag::{Error, Result};
 use crate::model::load::Desk;
 use crate::model::ticket::{self, Event, Ticket};
 use crate::rules::workflow;
 use crate::tr;
-use clap::Args;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-
-#[derive(Debug, Args)]
-pub struct MergeArgs {
-    /// The common ancestor's version (%O).
-    pub base: PathBuf,
-    /// Our version (%A); the merge result is written here.
-    pub ours: PathBuf,
-    /// Their version (%B).
-    pub theirs: PathBuf,
-    /// The file's path in the repository (%P), for messages and to find the desk.
-    pub path: Option<PathBuf>,
-}
-
-/// `mesa merge-ticket`: exit 0 with the merged ticket in OURS, or 1 (git then reports a
-/// conflict) when the versions cannot be merged.
-pub fn run(global: &Global, a: MergeArgs) -> Result<ExitCode> {
-    let shown = a.path.clone().unwrap_or_else(|| a.ours.clone());
-    let root = match &global.desk {
-        Some(d) => d.clone(),
-        None => {
-            let cwd = std::env::current_dir()?;
-            let start = cwd.join(&shown);
-            let start = start.parent().unwrap_or(&cwd);
-            crate::model::load::find_desk(start)
-                .or_else(|| crate::model::load::find_desk(&cwd))
-                .ok_or_else(|| Error::Message(tr!("load.no_desk_found")))?
-        }
-    };
-    global.activate_language(Some(&root));
-    let (desk, _) = Desk::load(&root)?;
-    let read = |p: &Path| -> Result<String> {
-        crate::model::front_matter::read_text(p).map_err(|mut d| {
-            d.path = shown.clone();
-            Error::from(d)
-        })
-    };
-    let base = read(&a.base)?;
-    let ours = read(&a.ours)?;
-    let theirs = read(&a.theirs)?;
-    let merged = merge_texts(&desk, &shown, &base, &ours, &theirs)?;
-    crate::store::git::write_atomic(&a.ours, merged.as_bytes())?;
-    Ok(ExitCode::SUCCESS)
-}
+use std::path::Path;
 
 /// Merges three versions of a ticket file. `base` may be empty (the file was added on both
 /// sides). The result is the same whichever side is `ours`.

@@ -1,6 +1,21 @@
-//! Helpers shared by the integration tests: a temporary copy of the sample desk and the real
-//! `mesa` binary.
+//! The one kit of the integration tests. Every test binary has `mod common;`:
+//! - here: the sample desk copied to a temp folder, the real `mesa` binary with a clean
+//!   environment, its output as text;
+//! - [`git`]: a desk in a real git repository (`TestDesk`), git itself;
+//! - [`serve`], [`http`]: `mesa serve` on loopback and raw HTTP to it;
+//! - [`browser`]: headless Chromium through chromedriver;
+//! - [`smtp`]: a fault-injecting SMTP sink;
+//! - [`mail_corpus`]: real-shaped customer emails (encodings, charsets, Maildir delivery);
+//! - [`sla`]: SLA fixtures and a generator of random valid tickets.
 #![allow(dead_code)]
+
+pub mod browser;
+pub mod git;
+pub mod http;
+pub mod mail_corpus;
+pub mod serve;
+pub mod sla;
+pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -10,6 +25,7 @@ pub fn sample_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Copies a folder tree (regular files and folders; anything else is skipped).
 pub fn copy_dir(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
         let entry = entry.expect("walk");
@@ -17,10 +33,37 @@ pub fn copy_dir(from: &Path, to: &Path) {
         let dest = to.join(rel);
         if entry.file_type().is_dir() {
             std::fs::create_dir_all(&dest).expect("mkdir");
-        } else {
+        } else if entry.file_type().is_file() {
             std::fs::copy(entry.path(), &dest).expect("copy");
         }
     }
+}
+
+/// A temp folder holding a copy of the sample desk's desk.yaml and the folders `parts`
+/// (of kb, tickets, theme).
+pub fn sample_copy(parts: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = sample_root();
+    std::fs::copy(root.join("desk.yaml"), dir.path().join("desk.yaml")).expect("desk.yaml");
+    for part in parts {
+        copy_dir(&root.join(part), &dir.path().join(part));
+    }
+    dir
+}
+
+/// Runs the real binary on `desk` at `now` as agent `lmartinez`, with a clean environment.
+pub fn mesa_at(desk: &Path, now: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mesa"))
+        .arg("--desk")
+        .arg(desk)
+        .args(["--now", now])
+        .args(args)
+        .env("MESA_AGENT", "lmartinez")
+        .env_remove("MESA_DESK")
+        .env_remove("MESA_LANG")
+        .env_remove("MESA_NOW")
+        .output()
+        .expect("run mesa")
 }
 
 /// A temporary desk with the sample's desk.yaml and kb/ and an empty tickets/ folder; with

@@ -112,6 +112,21 @@ impl Fmt {
         out
     }
 
+    /// "vie 27 nov 14:00": a date and time that fits a table column.
+    pub fn short_datetime(&self, t: DateTime<Utc>) -> String {
+        use chrono::Timelike;
+        let d = t.with_timezone(&self.tz);
+        let cut = |s: &str| s.chars().take(3).collect::<String>();
+        format!(
+            "{} {} {} {:02}:{:02}",
+            cut(&self.weekdays[d.weekday().num_days_from_monday() as usize]),
+            d.day(),
+            cut(&self.months[d.month0() as usize]),
+            d.hour(),
+            d.minute()
+        )
+    }
+
     pub fn stamp(&self, s: &Stamp) -> String {
         self.datetime(s.utc())
     }

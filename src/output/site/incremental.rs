@@ -8,9 +8,11 @@
 //! ticket, a change that reaches the knowledge base) falls back to a full build. Either way the
 //! output is byte for byte what a full build of the same desk writes (tests/site_incremental.rs).
 
+use super::context::{rel_diags, BuildOptions, BuildSummary};
 use super::output::{Output, Progress};
+use super::pipeline::{build_kept, new_site, Kept};
+use super::reports;
 use super::tickets::{self, IndexOnly};
-use super::{build_kept, new_site, reports, BuildOptions, BuildSummary, Kept};
 use crate::model::diag::Result;
 use crate::output::report::{self, By, TicketFacts};
 use crate::rules::calendar::Calendars;
@@ -184,7 +186,7 @@ impl Session {
             tickets: out,
             warnings,
         } = kept;
-        let (site, _) = new_site(desk, opts, Output::new(&self.out)?, Progress::new(true))?;
+        let (site, _) = new_site(desk, opts, Output::new(&self.out)?, Progress::silent())?;
         let mut only = IndexOnly {
             ids: HashSet::new(),
             whole: HashSet::new(),
@@ -215,7 +217,7 @@ impl Session {
             warnings.retain(|d| d.path != paths[i]);
             warnings.extend(w);
         }
-        *warnings = super::rel_diags(&desk.root, std::mem::take(warnings));
+        *warnings = rel_diags(&desk.root, std::mem::take(warnings));
 
         tickets::index_pages(&site, out, (!every_index).then_some(&only))?;
         let report =

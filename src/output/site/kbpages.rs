@@ -2,7 +2,8 @@
 //! announcements and trainings, playbook cases and incidents, request catalog, and the
 //! manual's tables (contact channels, escalation matrix, priorities with calendars).
 
-use super::{Link, Site};
+use super::context::{rel_diags, Link, Site, TicketOut};
+use super::paths::*;
 use crate::model::diag::{Diagnostic, Result};
 use crate::model::kb::{ArticleKind, CabRule, Complexity, QuoteRule};
 use crate::model::load::Desk;
@@ -15,38 +16,6 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
-
-/// A path segment safe for an `href` (the file on disk keeps its own name).
-pub fn seg(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-pub fn article_file(id: &str) -> String {
-    format!("kb/articles/{id}.html")
-}
-pub fn catalog_file(id: &str) -> String {
-    format!("catalog/{id}.html")
-}
-pub fn case_file(id: &str) -> String {
-    format!("playbook/{id}.html")
-}
-pub fn incident_file(case: &str, id: &str) -> String {
-    format!("playbook/{case}/{id}.html")
-}
-pub fn seg_path(file: &str) -> String {
-    file.split('/').map(seg).collect::<Vec<_>>().join("/")
-}
-pub fn tag_file(tag: &str) -> String {
-    format!("kb/tags/{}.html", markdown::slug(tag))
-}
 
 /// Where each kb file's links lead: its page, or nowhere in this build (internal articles of
 /// a public build).
@@ -354,12 +323,6 @@ fn quote_str(q: QuoteRule) -> &'static str {
     }
 }
 
-/// Ticket page URL (relative to the site root) of a ticket file.
-pub fn ticket_file(t: &Ticket) -> String {
-    let rel = t.path.with_extension("html");
-    rel.to_string_lossy().replace('\\', "/")
-}
-
 /// Renders every kb body (in parallel), gathers tags and the tickets citing each article.
 pub fn prepare(site: &Site, tickets: &[Ticket]) -> Result<KbPages> {
     let desk = site.desk;
@@ -402,7 +365,7 @@ pub fn prepare(site: &Site, tickets: &[Ticket]) -> Result<KbPages> {
         broken.extend(site.broken_links(&c.body, &c.path, c.body_line, &case_file(&c.id)));
     }
     if !broken.is_empty() {
-        return Err(crate::model::diag::Error::Diagnostics(super::rel_diags(
+        return Err(crate::model::diag::Error::Diagnostics(rel_diags(
             &desk.root, broken,
         )));
     }
@@ -643,11 +606,7 @@ pub const FIXED_PAGES: usize = 10;
 type Job<'a> = Box<dyn Fn() -> Result<()> + Sync + 'a>;
 
 /// Every kb and table page as a job for the parallel renderer.
-pub fn jobs<'a>(
-    site: &'a Site,
-    kb: &'a KbPages,
-    tickets: &'a super::tickets::TicketOut,
-) -> Vec<Job<'a>> {
+pub fn jobs<'a>(site: &'a Site, kb: &'a KbPages, tickets: &'a TicketOut) -> Vec<Job<'a>> {
     let mut jobs: Vec<Job<'a>> = Vec::new();
     jobs.push(Box::new(move || home(site, kb)));
     jobs.push(Box::new(move || kb_index(site, kb)));

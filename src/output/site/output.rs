@@ -6,7 +6,6 @@
 use crate::model::diag::{Error, Result};
 use crate::tr;
 use std::collections::HashSet;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -178,78 +177,48 @@ fn io_err(path: &Path, e: std::io::Error) -> Error {
     Error::Message(tr!("site.write_failed", path = path.display(), error = e))
 }
 
-/// Feedback while rendering: a bar on a terminal, plain lines otherwise, nothing when quiet.
-pub struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    plain: bool,
-    total: AtomicU64,
-    done: AtomicU64,
-    next_line: AtomicU64,
+/// Where a build reports its progress. The face decides what it looks like (a bar on a
+/// terminal, plain lines, nothing); the build only counts.
+pub trait ProgressSink: Send + Sync + std::fmt::Debug {
+    /// A phase starts ("loading", "rendering", ...).
+    fn phase(&self, msg: &str);
+    /// More pages to render.
+    fn add_total(&self, n: u64);
+    /// One page rendered.
+    fn inc(&self);
+    /// The build is over.
+    fn finish(&self);
 }
 
+/// The build's handle on its [`ProgressSink`], if any.
+#[derive(Clone, Default)]
+pub struct Progress(Option<std::sync::Arc<dyn ProgressSink>>);
+
 impl Progress {
-    pub fn new(quiet: bool) -> Progress {
-        let tty = std::io::stderr().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let bar = (!quiet && tty && !no_color).then(|| {
-            let b = indicatif::ProgressBar::new(0);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg:>12} [{bar:30}] {pos}/{len} {elapsed}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            b
-        });
-        Progress {
-            plain: !quiet && bar.is_none(),
-            bar,
-            total: AtomicU64::new(0),
-            done: AtomicU64::new(0),
-            next_line: AtomicU64::new(0),
-        }
+    pub fn new(sink: Option<std::sync::Arc<dyn ProgressSink>>) -> Progress {
+        Progress(sink)
     }
-
-    /// A phase starts (a line when not on a terminal).
+    pub fn silent() -> Progress {
+        Progress(None)
+    }
     pub fn phase(&self, msg: &str) {
-        if let Some(b) = &self.bar {
-            b.set_message(msg.to_string());
-        } else if self.plain {
-            eprintln!("{msg}");
+        if let Some(s) = &self.0 {
+            s.phase(msg);
         }
     }
-
     pub fn add_total(&self, n: u64) {
-        let total = self.total.fetch_add(n, Ordering::Relaxed) + n;
-        if let Some(b) = &self.bar {
-            b.set_length(total);
+        if let Some(s) = &self.0 {
+            s.add_total(n);
         }
     }
-
     pub fn inc(&self) {
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(b) = &self.bar {
-            b.inc(1);
-        } else if self.plain {
-            // Plain output: a line every tenth of the work, not one per page.
-            let total = self.total.load(Ordering::Relaxed).max(1);
-            let step = (total / 10).max(1);
-            let next = self.next_line.load(Ordering::Relaxed);
-            if done >= next + step
-                && self
-                    .next_line
-                    .compare_exchange(next, done, Ordering::Relaxed, Ordering::Relaxed)
-                    .is_ok()
-            {
-                eprintln!("{}", tr!("site.progress_pages", done = done, total = total));
-            }
+        if let Some(s) = &self.0 {
+            s.inc();
         }
     }
-
     pub fn finish(&self) {
-        if let Some(b) = &self.bar {
-            b.finish_and_clear();
+        if let Some(s) = &self.0 {
+            s.finish();
         }
     }
 }

@@ -2,8 +2,7 @@
 //! computation is `crate::output::report`'s; nothing is recounted here), as tables and inline SVG
 //! charts, with a CSV and a JSON download of each table.
 
-use super::tickets::TicketOut;
-use super::Site;
+use super::context::{Site, TicketOut};
 use crate::model::diag::Result;
 use crate::model::ticket::{Clock, TicketFront};
 use crate::output::markdown::escape;

@@ -2,52 +2,17 @@
 //! parallel pass that also yields the small rows the indexes, reports and search need (the
 //! full views are never held for all tickets at once), then the filterable indexes.
 
-use super::kbpages::{ticket_file, KbPages};
-use super::{Link, Site};
+use super::context::{Link, Row, Site, TicketOut};
+use super::kbpages::KbPages;
+use super::paths::{case_file, catalog_file, incident_file, seg_path, ticket_file};
 use crate::model::diag::{Diagnostic, Result};
 use crate::model::ticket::{Event, Ticket};
 use crate::output::search::{Postings, TicketDoc};
 use crate::rules::sla::{ClockState, ClockView};
 use crate::rules::workflow;
 use rayon::prelude::*;
-use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
-
-/// A ticket as the indexes and reports see it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    pub id: String,
-    pub url: String,
-    pub title: String,
-    pub customer: String,
-    pub customer_name: String,
-    pub status: &'static str,
-    pub status_label: String,
-    pub priority: String,
-    pub priority_label: String,
-    pub level: u8,
-    pub assignee: String,
-    pub assignee_name: String,
-    /// Worst clock state (`breached`, `at_risk`, `running`, `paused`, `met`...) or `none`.
-    pub sla: &'static str,
-    pub sla_label: String,
-    pub created: String,
-    pub created_iso: String,
-    /// `YYYY-MM` of creation, in the desk's time zone.
-    pub month: String,
-    pub open: bool,
-    /// A customer email no agent has acted on since (`workflow::unread_reply`).
-    pub unread: bool,
-}
-
-pub struct TicketOut {
-    pub rows: Vec<Row>,
-    pub docs: Vec<TicketDoc>,
-    /// Search terms of every ticket (document number = index in `rows`).
-    pub postings: Postings,
-    pub warnings: Vec<Diagnostic>,
-}
 
 /// Tickets per parallel work unit: each unit renders its tickets and indexes them for search
 /// locally, so no ticket's text is kept after its page is written.
@@ -196,7 +161,7 @@ pub(super) fn one(
     let prio = state.priority.as_deref().and_then(|p| cfg.priority(p));
     let row = Row {
         id: f.id.clone(),
-        url: super::kbpages::seg_path(&file),
+        url: seg_path(&file),
         title: f.title.clone(),
         customer: f.customer.clone(),
         customer_name: customer.map_or(f.customer.clone(), |c| c.name.clone()),
@@ -349,8 +314,8 @@ pub(super) fn one(
             crate::model::ticket::TicketType::Problem => "problem",
             crate::model::ticket::TicketType::Request => "request",
         }))),
-        "incident": incident.map(|(c, i)| Link { title: i.title.clone(), url: super::kbpages::seg_path(&super::kbpages::incident_file(&c.id, &i.id)) }),
-        "request": request.map(|r| Link { title: r.front.title.clone(), url: super::kbpages::seg_path(&super::kbpages::catalog_file(&r.id)) }),
+        "incident": incident.map(|(c, i)| Link { title: i.title.clone(), url: seg_path(&incident_file(&c.id, &i.id)) }),
+        "request": request.map(|r| Link { title: r.front.title.clone(), url: seg_path(&catalog_file(&r.id)) }),
         "priority": row.priority_label,
         "impact": label_of(&g.impact, &state.impact),
         "urgency": label_of(&g.urgency, &state.urgency),
@@ -369,7 +334,7 @@ pub(super) fn one(
         "emails": emails,
         "clocks": clock_views,
         "checklist": checklist,
-        "incident_case": incident.map(|(c, _)| Link { title: c.front.title.clone(), url: super::kbpages::seg_path(&super::kbpages::case_file(&c.id)) }),
+        "incident_case": incident.map(|(c, _)| Link { title: c.front.title.clone(), url: seg_path(&case_file(&c.id)) }),
         "articles": articles,
         "next": workflow::next_steps(rules, customer, &state),
         "rule_errors": errors.iter().map(|e| format!("#{}: {}", e.event + 1, e.message)).collect::<Vec<_>>(),

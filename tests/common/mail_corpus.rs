@@ -1,6 +1,5 @@
 //! Writing real-shaped customer emails for the `mesa inbox` tests: the encodings, charsets and
 //! quoting styles of common mail programs, built byte by byte (no code of mesa's involved).
-#![allow(dead_code)]
 
 use std::path::Path;
 

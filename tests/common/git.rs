@@ -1,7 +1,6 @@
 //! Shared by the life-cycle, multi-clone and history tests: a real desk in a real git repository
 //! in a temp folder (a copy of the sample desk's desk.yaml, kb/ and theme/, no tickets), and
 //! the real `mesa` binary.
-#![allow(dead_code)]
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -29,17 +28,23 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+/// Makes `dir` a git repository (branch main, the test identity) with everything in it
+/// committed.
+pub fn init_committed(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "main"]);
+    identity(dir);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "desk"]);
+}
+
+/// HEAD's commit id.
+pub fn head(dir: &Path) -> String {
+    git(dir, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+/// Whether the work tree has no change and no untracked file.
+pub fn is_clean(dir: &Path) -> bool {
+    git(dir, &["status", "--porcelain"]).trim().is_empty()
 }
 
 /// Sets git's identity for a repository (so commits made by git itself work).
@@ -64,13 +69,10 @@ impl TestDesk {
         let src = Path::new(env!("CARGO_MANIFEST_DIR"));
         std::fs::create_dir_all(&root).unwrap();
         std::fs::copy(src.join("desk.yaml"), root.join("desk.yaml")).unwrap();
-        copy_dir(&src.join("kb"), &root.join("kb"));
-        copy_dir(&src.join("theme"), &root.join("theme"));
+        super::copy_dir(&src.join("kb"), &root.join("kb"));
+        super::copy_dir(&src.join("theme"), &root.join("theme"));
         std::fs::write(root.join(".gitignore"), "/outbox/\n/_site/\n/rejected/\n").unwrap();
-        git(&root, &["init", "-q", "-b", "main"]);
-        identity(&root);
-        git(&root, &["add", "-A"]);
-        git(&root, &["commit", "-q", "-m", "desk"]);
+        init_committed(&root);
         TestDesk {
             _tmp: Some(tmp),
             root,

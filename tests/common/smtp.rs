@@ -2,8 +2,6 @@
 //! just enough SMTP for a client to deliver, and breaking the connection on demand at the
 //! points where a client can lose or duplicate a message.
 
-#![allow(dead_code)]
-
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

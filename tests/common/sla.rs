@@ -2,8 +2,6 @@
 //! but valid tickets, made by a random walk in which every event goes through
 //! `workflow::apply` and only accepted events are kept.
 
-#![allow(dead_code)]
-
 use chrono::{DateTime, Duration, FixedOffset, TimeZone};
 use mesa::model::duration::Dur;
 use mesa::model::load::Desk;

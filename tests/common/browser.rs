@@ -1,10 +1,10 @@
 //! A small WebDriver client for Debian's headless Chromium through chromedriver, over plain
 //! HTTP on loopback. Used by tests/browser.rs.
-#![allow(dead_code)]
 
+use super::http::{dechunk, free_port};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -82,14 +82,6 @@ pub fn browser_or_skip(test: &str) -> Option<(PathBuf, PathBuf)> {
     None
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// One HTTP request to 127.0.0.1:`port`; returns status and JSON body.
 fn http_json(
     port: u16,
@@ -158,21 +150,6 @@ fn read_response(stream: &mut TcpStream) -> std::io::Result<(u16, Vec<u8>)> {
         body = dechunk(&body);
     }
     Ok((status, body))
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
-        data = &data[end + 2..];
-        if size == 0 || data.len() < size {
-            break;
-        }
-        out.extend_from_slice(&data[..size]);
-        data = &data[(size + 2).min(data.len())..];
-    }
-    out
 }
 
 /// A chromedriver process with one Chromium session; both end when dropped.

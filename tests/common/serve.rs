@@ -1,7 +1,7 @@
 //! Shared by tests/serve.rs and tests/browser.rs: a temp copy of the sample desk, the real
 //! `mesa serve` running on loopback, and raw HTTP over a TcpStream (so nothing normalises paths).
-#![allow(dead_code)]
 
+use super::http::dechunk;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -9,33 +9,19 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// The repository root, which is also the sample desk.
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let rel = entry.path().strip_prefix(from).unwrap();
-        let dest = to.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
-
 /// A temp folder holding `desk/`, a copy of the sample desk (config, kb, tickets, theme).
 pub fn sample_desk() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let desk = tmp.path().join("desk");
     std::fs::create_dir_all(&desk).unwrap();
-    std::fs::copy(repo().join("desk.yaml"), desk.join("desk.yaml")).unwrap();
+    std::fs::copy(
+        super::sample_root().join("desk.yaml"),
+        desk.join("desk.yaml"),
+    )
+    .unwrap();
     for dir in ["kb", "tickets", "theme"] {
-        if repo().join(dir).is_dir() {
-            copy_dir(&repo().join(dir), &desk.join(dir));
+        if super::sample_root().join(dir).is_dir() {
+            super::copy_dir(&super::sample_root().join(dir), &desk.join(dir));
         }
     }
     (tmp, desk)
@@ -245,20 +231,4 @@ fn parse_response(raw: &[u8]) -> Response {
         headers,
         body,
     }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
-        let size_text = String::from_utf8_lossy(&data[..end]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-            .unwrap_or(0);
-        data = &data[end + 2..];
-        if size == 0 || data.len() < size {
-            break;
-        }
-        out.extend_from_slice(&data[..size]);
-        data = &data[(size + 2).min(data.len())..];
-    }
-    out
 }

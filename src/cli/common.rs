@@ -1,0 +1,117 @@
+//! What every command shares: the global options, the exit path, opening the desk.
+
+use crate::model::diag::{Error, Result};
+use crate::model::i18n::{self, Catalog};
+use crate::model::load;
+use crate::model::load::Desk;
+use crate::model::ticket::{Clock, Stamp};
+use crate::tr;
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub desk: Option<PathBuf>,
+    pub format: Format,
+    pub lang: Option<String>,
+    pub now: Option<String>,
+    pub agent: Option<String>,
+    pub quiet: bool,
+}
+
+impl Global {
+    /// The desk folder: `--desk`, or the nearest folder above the current one with desk.yaml.
+    /// Also activates the message catalog in the desk's language.
+    pub fn desk_root(&self) -> Result<PathBuf> {
+        let root = match &self.desk {
+            Some(d) => d.clone(),
+            None => {
+                let cwd = std::env::current_dir()?;
+                match load::find_desk(&cwd) {
+                    Some(d) => d,
+                    None => {
+                        self.activate_language(None);
+                        return Err(Error::Usage(tr!("load.no_desk_found")));
+                    }
+                }
+            }
+        };
+        self.activate_language(Some(&root));
+        Ok(root)
+    }
+
+    /// The current instant: `--now` / `MESA_NOW` (RFC 3339) when given, else the system clock.
+    pub fn now(&self) -> Result<chrono::DateTime<chrono::Utc>> {
+        match &self.now {
+            Some(s) => chrono::DateTime::parse_from_rfc3339(s.trim())
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| Error::Usage(tr!("sla.bad_now", value = s))),
+            None => Ok(chrono::Utc::now()),
+        }
+    }
+
+    /// Activates `--lang`, else the desk's `language`, else Spanish.
+    pub fn activate_language(&self, root: Option<&Path>) {
+        let lang = self
+            .lang
+            .clone()
+            .or_else(|| root.and_then(load::desk_language))
+            .unwrap_or_else(|| "es".into());
+        i18n::activate(Catalog::load(&lang, root));
+    }
+}
+
+/// Prints an error (or nothing) and turns the result into the process exit code.
+pub fn finish(global: &Global, result: Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if global.format == Format::Json {
+                let value = match &e {
+                    Error::Diagnostics(ds) => serde_json::json!({ "ok": false, "diagnostics": ds }),
+                    other => serde_json::json!({ "ok": false, "error": other.to_string() }),
+                };
+                println!("{value}");
+            } else {
+                eprintln!("{e}");
+            }
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+/// Options every writing command takes.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Common {
+    /// Only write the ticket file; do not commit.
+    #[arg(long)]
+    pub no_commit: bool,
+}
+
+pub fn parse_stamp(s: &str) -> Result<Stamp> {
+    Stamp::parse(s).map_err(|_| Error::Usage(tr!("cmd.bad_time", value = s)))
+}
+
+/// The desk, the instant and the acting agent every writing command starts from.
+pub fn open_desk(global: &Global) -> Result<(Desk, Stamp)> {
+    let root = global.desk_root()?;
+    let desk = Desk::open(&root)?;
+    let now = crate::steps::stamp_at(&desk, global.now.as_deref())?;
+    Ok((desk, now))
+}
+
+/// A clock's name for people.
+pub fn clock_name(c: Clock) -> String {
+    match c {
+        Clock::Response => tr!("show.clock_response"),
+        Clock::Resolution => tr!("show.clock_resolution"),
+    }
+}

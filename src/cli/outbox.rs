@@ -1,0 +1,163 @@
+//! `mesa outbox list|send|requeue`: the customer emails queued in this clone.
+
+use super::common::{Format, Global};
+use crate::mail::outbox;
+use crate::model::diag::{Error, Result};
+use crate::tr;
+use chrono::Utc;
+use std::process::ExitCode;
+
+/// `mesa outbox ...`
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum OutboxCommand {
+    /// List the queued messages, their state and last error.
+    List,
+    /// Deliver the queued messages over SMTP (desk.yaml `mail`; credentials from
+    /// MESA_SMTP_USER and MESA_SMTP_PASSWORD).
+    Send {
+        /// Also resend messages flagged "possibly sent" (the connection broke after DATA);
+        /// they keep their Message-ID, so a duplicate can be recognised.
+        #[arg(long)]
+        retry_uncertain: bool,
+    },
+    /// Queue again the emails a ticket's events record but this clone's outbox lacks (after
+    /// a step was committed and queueing failed). Use it in the clone that recorded the step.
+    Requeue {
+        /// Case number.
+        id: String,
+    },
+}
+
+/// Runs `mesa outbox ...`.
+pub fn run(global: &Global, cmd: &OutboxCommand) -> Result<ExitCode> {
+    let root = global.desk_root()?;
+    match cmd {
+        OutboxCommand::List => {
+            let (entries, broken) = outbox::list(&root);
+            for b in &broken {
+                eprintln!("{b}");
+            }
+            match global.format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&entries).unwrap_or_default()
+                ),
+                Format::Text => {
+                    if entries.is_empty() {
+                        println!("{}", tr!("outbox.empty"));
+                    }
+                    for e in &entries {
+                        println!(
+                            "{}  {}  {}  {}  {}",
+                            tr!(e.state.key()),
+                            e.message.ticket,
+                            e.message.kind,
+                            e.message.envelope_to,
+                            e.message.subject
+                        );
+                        if let Some(f) = e.uncertain.as_ref().or(e.error.as_ref()) {
+                            println!(
+                                "    {}",
+                                tr!(
+                                    "outbox.last_error",
+                                    at = f.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                                    phase = f.phase,
+                                    attempts = f.attempts,
+                                    error = f.error
+                                )
+                            );
+                        }
+                    }
+                }
+            }
+            Ok(if broken.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        OutboxCommand::Requeue { id } => {
+            let desk = crate::model::load::Desk::open(&root)?;
+            let ticket = crate::steps::load_ticket(&root, id)?;
+            let queued = outbox::requeue(&desk, &ticket)?;
+            match global.format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::json!({ "ok": true, "ticket": ticket.front.id, "queued": queued })
+                ),
+                Format::Text => {
+                    for m in &queued {
+                        println!("{}", tr!("outbox.requeued", id = m));
+                    }
+                    if queued.is_empty() {
+                        println!("{}", tr!("outbox.nothing_to_requeue", id = ticket.front.id));
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        OutboxCommand::Send { retry_uncertain } => {
+            let config =
+                crate::model::load::load_config(&root.join(crate::model::load::DESK_FILE))?;
+            let now = match &global.now {
+                Some(n) => crate::model::ticket::Stamp::parse(n)
+                    .map_err(Error::Usage)?
+                    .utc(),
+                None => Utc::now(),
+            };
+            let report = outbox::send(
+                &root,
+                &config.mail,
+                now,
+                outbox::SendOptions {
+                    retry_uncertain: *retry_uncertain,
+                },
+            )?;
+            match global.format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "ok": report.ok(),
+                        "sent": report.sent,
+                        "failed": report.failed.iter().map(|(s, e)| serde_json::json!({"message": s, "error": e})).collect::<Vec<_>>(),
+                        "uncertain": report.uncertain.iter().map(|(s, e)| serde_json::json!({"message": s, "error": e})).collect::<Vec<_>>(),
+                        "broken": report.broken,
+                    }))
+                    .unwrap_or_default()
+                ),
+                Format::Text => {
+                    for b in &report.broken {
+                        eprintln!("{b}");
+                    }
+                    if !global.quiet {
+                        for s in &report.sent {
+                            println!("{}", tr!("outbox.sent_line", message = s));
+                        }
+                    }
+                    for (s, e) in &report.failed {
+                        println!("{}", tr!("outbox.failed_line", message = s, error = e));
+                    }
+                    for (s, e) in &report.uncertain {
+                        println!("{}", tr!("outbox.uncertain_line", message = s, error = e));
+                    }
+                    if !global.quiet || !report.ok() {
+                        eprintln!(
+                            "{}",
+                            tr!(
+                                "outbox.summary",
+                                sent = report.sent.len(),
+                                failed = report.failed.len(),
+                                uncertain = report.uncertain.len()
+                            )
+                        );
+                    }
+                }
+            }
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}

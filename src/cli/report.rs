@@ -1,0 +1,107 @@
+//! `mesa report`: parses the period and grouping, prints the figures of
+//! [`crate::output::report`] as text, CSV or JSON.
+
+use super::common::{Format, Global};
+use crate::model::diag::{Error, Result};
+use crate::model::load::Desk;
+use crate::output::report::{self, By};
+use crate::rules::calendar::Calendars;
+use crate::tr;
+use chrono_tz::Tz;
+use std::process::ExitCode;
+
+/// `--format` as `mesa` parses it: `csv` exists only for `mesa report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+impl OutputFormat {
+    /// The format every other command understands (csv reads as text there and is refused
+    /// by [`refuse_csv`]).
+    pub fn base(self) -> Format {
+        match self {
+            OutputFormat::Json => Format::Json,
+            _ => Format::Text,
+        }
+    }
+}
+
+/// Refuses `--format csv` for commands other than `mesa report`.
+pub fn refuse_csv(global: &Global) -> Result<ExitCode> {
+    global.activate_language(global.desk.as_deref());
+    Err(Error::Usage(tr!("report.csv_only")))
+}
+
+/// `--by`, as typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ByArg {
+    Priority,
+    Request,
+    Incident,
+    Customer,
+    Agent,
+    Level,
+    Month,
+    Channel,
+}
+
+impl From<ByArg> for By {
+    fn from(b: ByArg) -> By {
+        match b {
+            ByArg::Priority => By::Priority,
+            ByArg::Request => By::Request,
+            ByArg::Incident => By::Incident,
+            ByArg::Customer => By::Customer,
+            ByArg::Agent => By::Agent,
+            ByArg::Level => By::Level,
+            ByArg::Month => By::Month,
+            ByArg::Channel => By::Channel,
+        }
+    }
+}
+
+/// `mesa report`.
+pub fn run(
+    global: &Global,
+    from: Option<&str>,
+    to: Option<&str>,
+    by: Option<By>,
+    csv: bool,
+) -> Result<ExitCode> {
+    let root = global.desk_root()?;
+    let desk = Desk::open(&root)?;
+    let (cals, diags) = Calendars::new(&desk);
+    if !diags.is_empty() {
+        return Err(Error::Diagnostics(diags));
+    }
+    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let now = global.now()?;
+    let from = from
+        .map(|s| report::parse_bound(s, tz, false))
+        .transpose()?;
+    let to = to.map(|s| report::parse_bound(s, tz, true)).transpose()?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if t <= f {
+            return Err(Error::Usage(tr!("report.empty_period")));
+        }
+    }
+    let (report, load_diags) = report::build_from_files(&desk, &cals, from, to, by, now);
+    for d in &load_diags {
+        eprintln!("{d}");
+    }
+    if csv {
+        print!("{}", report::render_csv(&report));
+    } else {
+        match global.format {
+            Format::Json => println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            ),
+            Format::Text => print!("{}", report::render_text(&report)),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,196 @@
+//! What every page renderer shares: the desk, the build options, the theme and catalogs, links,
+//! and the ticket rows that the kb, ticket and report pages all show.
+
+use super::output::{Output, Progress};
+use super::{fmt, theme};
+use crate::model::diag::{Diagnostic, Result};
+use crate::model::i18n::Catalog;
+use crate::model::load::Desk;
+use crate::output::markdown::{self, LinkTarget};
+use crate::output::search::{Postings, TicketDoc};
+use crate::rules::calendar::Calendars;
+use crate::tr;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What to build.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Leave out tickets, reports, customers' contacts and `internal: true` articles.
+    pub public: bool,
+    /// Where to report progress (nothing when `None`).
+    pub progress: Option<std::sync::Arc<dyn super::output::ProgressSink>>,
+    /// The instant clocks and "coming holidays" are computed at (default: now).
+    pub now: Option<DateTime<Utc>>,
+    /// Add `static/reload.js` to every page (for `mesa serve`; it does nothing elsewhere).
+    pub live_reload: bool,
+}
+
+/// What a build produced.
+#[derive(Debug, Clone)]
+pub struct BuildSummary {
+    pub pages: usize,
+    pub files: usize,
+    /// Files this build wrote (new or changed); the others already had the same bytes.
+    pub changed: usize,
+    pub bytes: u64,
+    pub elapsed: Duration,
+    /// Problems that did not stop the build (unreadable tickets, rule errors in a log...).
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl BuildSummary {
+    /// The one-line summary in the active language.
+    pub fn line(&self, out: &Path) -> String {
+        let cat = crate::model::i18n::active();
+        let f = fmt::Fmt::new(cat, chrono_tz::UTC);
+        tr!(
+            "site.summary",
+            pages = f.int(self.pages as i64),
+            seconds = f.dec1(self.elapsed.as_secs_f64()),
+            size = f.size(self.bytes),
+            out = out.display(),
+            warnings = f.int(self.warnings.len() as i64)
+        )
+    }
+}
+
+/// Everything the page renderers share.
+pub(crate) struct Site<'a> {
+    pub desk: &'a Desk,
+    pub opts: &'a BuildOptions,
+    pub tera: tera::Tera,
+    pub fmt: fmt::Fmt,
+    pub cat: &'static Catalog,
+    pub now: DateTime<Utc>,
+    pub base: tera::Context,
+    pub links: HashMap<PathBuf, LinkTarget>,
+    pub out: Output,
+    pub progress: Progress,
+    pub cals: Calendars,
+    pub pages: std::sync::atomic::AtomicUsize,
+}
+
+impl Site<'_> {
+    pub fn internal(&self) -> bool {
+        !self.opts.public
+    }
+
+    /// A context for the page at `url` (relative to the site root): the globals plus `root`.
+    pub fn context(&self, url: &str, section: &str, title: &str) -> tera::Context {
+        let mut ctx = self.base.clone();
+        ctx.insert("root", &markdown::root_prefix(url));
+        ctx.insert("page_url", url);
+        ctx.insert("section", section);
+        ctx.insert("title", title);
+        ctx
+    }
+
+    /// Renders `template` with `ctx` and writes it at `url`.
+    pub fn page(&self, url: &str, template: &str, ctx: &tera::Context) -> Result<()> {
+        let html = theme::render(&self.tera, template, ctx)?;
+        self.out.write(url, html.as_bytes())?;
+        self.pages
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.progress.inc();
+        Ok(())
+    }
+
+    pub fn label(&self, key: &str) -> String {
+        self.cat.get(key)
+    }
+
+    /// The broken kb links of a Markdown body for the page at `page_url` (see [`Site::markdown`]).
+    pub fn broken_links(
+        &self,
+        body: &str,
+        path: &Path,
+        body_line: usize,
+        page_url: &str,
+    ) -> Vec<Diagnostic> {
+        let shown = crate::model::load::rel(&self.desk.root, path);
+        let src = markdown::Source {
+            path,
+            shown: &shown,
+            body_line,
+            page_url,
+        };
+        markdown::broken_links(body, &src, &self.links)
+    }
+
+    /// Renders a Markdown body for the page at `page_url`.
+    pub fn markdown(
+        &self,
+        body: &str,
+        path: &Path,
+        body_line: usize,
+        page_url: &str,
+    ) -> markdown::Rendered {
+        let shown = crate::model::load::rel(&self.desk.root, path);
+        markdown::render(
+            body,
+            &markdown::Source {
+                path,
+                shown: &shown,
+                body_line,
+                page_url,
+            },
+            &self.links,
+        )
+    }
+}
+
+/// A link with its text, for templates.
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub title: String,
+    pub url: String,
+}
+
+/// Diagnostics with desk-relative paths, sorted, once each.
+pub fn rel_diags(root: &Path, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    for d in &mut diags {
+        d.path = crate::model::load::rel(root, &d.path);
+    }
+    diags.sort();
+    diags.dedup();
+    diags
+}
+
+/// A ticket as the indexes and reports see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub id: String,
+    pub url: String,
+    pub title: String,
+    pub customer: String,
+    pub customer_name: String,
+    pub status: &'static str,
+    pub status_label: String,
+    pub priority: String,
+    pub priority_label: String,
+    pub level: u8,
+    pub assignee: String,
+    pub assignee_name: String,
+    /// Worst clock state (`breached`, `at_risk`, `running`, `paused`, `met`...) or `none`.
+    pub sla: &'static str,
+    pub sla_label: String,
+    pub created: String,
+    pub created_iso: String,
+    /// `YYYY-MM` of creation, in the desk's time zone.
+    pub month: String,
+    pub open: bool,
+    /// A customer email no agent has acted on since (`workflow::unread_reply`).
+    pub unread: bool,
+}
+
+pub struct TicketOut {
+    pub rows: Vec<Row>,
+    pub docs: Vec<TicketDoc>,
+    /// Search terms of every ticket (document number = index in `rows`).
+    pub postings: Postings,
+    pub warnings: Vec<Diagnostic>,
+}

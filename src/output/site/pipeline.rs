@@ -1,0 +1,189 @@
+//! A full build, from loading the desk to swapping the new site into place.
+
+use super::context::*;
+use super::output::{Output, Progress};
+use super::{fmt, theme};
+use super::{kbpages, reports, tickets};
+use crate::model::diag::{Diagnostic, Error, Result};
+use crate::model::load::Desk;
+use crate::rules::calendar::Calendars;
+use crate::tr;
+use chrono::Utc;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Builds the site of the desk at `desk_root` into `out`.
+pub fn build(desk_root: &Path, out: &Path, opts: &BuildOptions) -> Result<BuildSummary> {
+    build_kept(desk_root, out, opts).map(|(summary, _)| summary)
+}
+
+/// What a full build loaded and computed, kept by [`Session`] for incremental rebuilds.
+pub(crate) struct Kept {
+    pub desk: Desk,
+    pub kb: kbpages::KbPages,
+    /// Ticket files (relative to the desk) and front matters, in the order of
+    /// `tickets.rows` (empty in a public build).
+    pub paths: Vec<PathBuf>,
+    pub fronts: Vec<crate::model::ticket::TicketFront>,
+    pub tickets: TicketOut,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The shared render state for `desk` (templates, globals, link targets, calendars).
+pub(crate) fn new_site<'a>(
+    desk: &'a Desk,
+    opts: &'a BuildOptions,
+    output: Output,
+    progress: Progress,
+) -> Result<(Site<'a>, Vec<Diagnostic>)> {
+    let cat = crate::model::i18n::active();
+    let tz: chrono_tz::Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let tera = theme::load(&desk.root, cat)?;
+    let (cals, cal_diags) = Calendars::new(desk);
+    let now = opts.now.unwrap_or_else(Utc::now);
+
+    let mut base = tera::Context::new();
+    let org = &desk.config.organisation;
+    base.insert(
+        "site",
+        &serde_json::json!({
+            "name": org.name,
+            "full_name": org.full_name.clone().unwrap_or_else(|| org.name.clone()),
+            "website": org.website,
+            "manual": org.manual,
+            "lang": cat.lang,
+            "internal": !opts.public,
+            "live_reload": opts.live_reload,
+        }),
+    );
+    let site = Site {
+        desk,
+        opts,
+        tera,
+        fmt: fmt::Fmt::new(cat, tz),
+        cat,
+        now,
+        base,
+        links: kbpages::link_targets(desk, opts.public),
+        out: output,
+        progress,
+        cals,
+        pages: Default::default(),
+    };
+    Ok((site, cal_diags))
+}
+
+/// [`build`], also returning what it loaded and computed.
+pub(crate) fn build_kept(
+    desk_root: &Path,
+    out: &Path,
+    opts: &BuildOptions,
+) -> Result<(BuildSummary, Kept)> {
+    let started = Instant::now();
+    let progress = Progress::new(opts.progress.clone());
+    progress.phase(&tr!("site.phase_load"));
+    let (desk, diags) = Desk::load(desk_root)?;
+    if !diags.is_empty() {
+        return Err(Error::Diagnostics(rel_diags(desk_root, diags)));
+    }
+    let (site, mut warnings) = new_site(&desk, opts, Output::new(out)?, progress)?;
+    let result = run(&site, &mut warnings);
+    let Site {
+        out: output,
+        progress,
+        pages,
+        ..
+    } = site;
+    progress.finish();
+    let (kb, paths, fronts, ticket_out) = match result {
+        Ok(computed) => computed,
+        Err(e) => {
+            output.abandon();
+            return Err(e);
+        }
+    };
+    let files = output.files.load(std::sync::atomic::Ordering::Relaxed);
+    let bytes = output.bytes.load(std::sync::atomic::Ordering::Relaxed);
+    let changed = output.changed.load(std::sync::atomic::Ordering::Relaxed);
+    output.finish()?;
+    let warnings = rel_diags(desk_root, warnings);
+    let summary = BuildSummary {
+        pages: pages.into_inner(),
+        files,
+        changed,
+        bytes,
+        elapsed: started.elapsed(),
+        warnings: warnings.clone(),
+    };
+    let kept = Kept {
+        desk,
+        kb,
+        paths,
+        fronts,
+        tickets: ticket_out,
+        warnings,
+    };
+    Ok((summary, kept))
+}
+
+type Computed = (
+    kbpages::KbPages,
+    Vec<PathBuf>,
+    Vec<crate::model::ticket::TicketFront>,
+    TicketOut,
+);
+
+fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<Computed> {
+    use rayon::prelude::*;
+    let desk = site.desk;
+    // Tickets are read in both builds: the public one only counts the tickets each article
+    // solved, and shows none of them.
+    let (tickets, ticket_diags) = crate::model::load::load_tickets(&desk.root);
+    if site.internal() {
+        warnings.extend(ticket_diags);
+    }
+
+    // kb pages: Markdown rendered once, links checked; broken links stop the build.
+    site.progress.phase(&tr!("site.phase_kb"));
+    let kb = kbpages::prepare(site, &tickets)?;
+    if !kb.broken.is_empty() {
+        return Err(Error::Diagnostics(rel_diags(&desk.root, kb.broken)));
+    }
+
+    site.progress.phase(&tr!("site.phase_render"));
+    site.progress.add_total(
+        (kb.page_count() + kbpages::FIXED_PAGES + if site.internal() { tickets.len() } else { 0 })
+            as u64,
+    );
+    let ticket_out = tickets::render_all(site, &tickets, &kb)?;
+    warnings.extend(ticket_out.warnings.iter().cloned());
+
+    let jobs: Vec<Box<dyn Fn() -> Result<()> + Sync + '_>> = kbpages::jobs(site, &kb, &ticket_out);
+    jobs.par_iter().try_for_each(|job| job())?;
+    drop(jobs);
+    let (paths, fronts): (Vec<PathBuf>, Vec<crate::model::ticket::TicketFront>) = if site.internal()
+    {
+        tickets::index_pages(site, &ticket_out, None)?;
+        let (paths, fronts): (Vec<PathBuf>, Vec<crate::model::ticket::TicketFront>) =
+            tickets.into_iter().map(|t| (t.path, t.front)).unzip();
+        reports::pages(site, &fronts, &ticket_out)?;
+        (paths, fronts)
+    } else {
+        drop(tickets);
+        Default::default()
+    };
+
+    site.progress.phase(&tr!("site.phase_search"));
+    site.out
+        .write("search/pages.js", kb.page_index.finish().as_bytes())?;
+    if site.internal() {
+        let shards = crate::output::search::ticket_shards(&ticket_out.postings, &ticket_out.docs);
+        shards.par_iter().try_for_each(|(name, text)| {
+            site.out.write(&format!("search/t/{name}"), text.as_bytes())
+        })?;
+    }
+    for (name, bytes) in theme::static_files(&desk.root)? {
+        site.out.write(&format!("static/{name}"), &bytes)?;
+    }
+    Ok((kb, paths, fronts, ticket_out))
+}
