@@ -479,7 +479,7 @@ fn drop_after_the_message_is_possibly_sent_and_never_resent_on_its_own() {
         }
 
         // The operator asks for it: resent once, with the same Message-ID.
-        let o = mesa(root, &["outbox", "send", "--retry-uncertain"]);
+        let o = mesa(root, &["outbox", "send", "--retry-uncertain", "--yes"]);
         assert!(o.status.success(), "{}", text(&o));
         assert!(queued(root).is_empty());
         assert_eq!(sent(root).len(), 2);
@@ -561,9 +561,34 @@ fn a_send_interrupted_by_a_crash_is_treated_as_possibly_sent() {
     assert_eq!(sink.delivered().len(), 1, "only the other message");
     assert_eq!(queued(root), vec![q[0].clone()]);
     assert_eq!(list_json(root)[0]["state"], "uncertain");
+    // A resend needs a confirmation per message: without a terminal to ask on and without
+    // --yes, it names the message the server may hold and sends nothing.
     let o = mesa(root, &["outbox", "send", "--retry-uncertain"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains(&q[0]), "{}", text(&o));
+    assert!(text(&o).contains("--yes"), "{}", text(&o));
+    assert_eq!(
+        sink.delivered().len(),
+        1,
+        "nothing resent without confirmation"
+    );
+    let o = mesa(root, &["outbox", "send", "--retry-uncertain", "--yes"]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(sink.delivered().len(), 2);
+    // The server's queue id is kept with each delivered message.
+    for s in sent(root) {
+        let d: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(root.join("outbox/sent").join(&s).join("delivered.json"))
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(
+            d["queue_id"]
+                .as_str()
+                .is_some_and(|q| q.starts_with("SINK")),
+            "{d}"
+        );
+    }
     assert!(queued(root).is_empty());
 }
 

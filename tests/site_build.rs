@@ -610,9 +610,29 @@ fn xss_payloads_in_articles_and_tickets_come_out_inert() {
     std::fs::create_dir_all(root.join("tickets/2026/11")).unwrap();
     std::fs::write(root.join("tickets/2026/11/261125-XSS00.md"), ticket).unwrap();
 
+    // `mesa build` stops on what `mesa check` calls an error: the script links and the
+    // requester's address that is no address (issue 11), each named at its line.
     let b = build(root, &[]);
-    assert!(b.ok, "build failed: {}", b.stderr);
-    let site = &b.out;
+    assert!(!b.ok, "unsafe links must stop the build");
+    for bad in ["javascript:alert(1)", "vbscript:msgbox(1)", "requester"] {
+        assert!(b.stderr.contains(bad), "{bad}: {}", b.stderr);
+    }
+    assert!(!b.out.join("index.html").exists(), "nothing published");
+    // Defence in depth: rendered anyway (the library's build has no check gate), every payload
+    // comes out inert.
+    let lib_out = root.join("_lib_out");
+    mesa::output::site::build(
+        root,
+        &lib_out,
+        &mesa::output::site::BuildOptions {
+            public: false,
+            progress: None,
+            now: Some(chrono::DateTime::parse_from_rfc3339(NOW).unwrap().into()),
+            live_reload: false,
+        },
+    )
+    .expect("the library renders the payloads");
+    let site = &lib_out;
     let article = site.join("kb/articles/xss.html");
     let ticket = site.join("tickets/2026/11/261125-XSS00.html");
     assert!(
@@ -945,4 +965,43 @@ fn streamed_articles_are_written_indexed_and_listed() {
     let tag = read(&b.out.join("kb/tags/flujo.html"));
     assert!(tag.contains("flujo-000.html") && tag.contains("flujo-119.html"));
     assert!(read(&b.out.join("kb/index.html")).contains("Resumen del flujo 57."));
+}
+
+/// The site's help page links one guide per persona, each rendered into the site from docs/
+/// (so the links work from file://), and every page's navigation leads to it.
+#[test]
+fn help_page_links_every_persona_guide_inside_the_site() {
+    let desk = sample_desk();
+    let b = build(desk.path(), &[]);
+    assert!(b.ok, "build failed: {}", b.stderr);
+    let index = read(&b.out.join("help/index.html"));
+    for (page, doc) in [
+        ("agent", "agent.md"),
+        ("supervisor", "supervisor.md"),
+        ("kb-author", "kb-author.md"),
+        ("administrator", "administrator.md"),
+        ("adapting", "adapting.md"),
+    ] {
+        assert!(
+            index.contains(&format!("href=\"../help/{page}.html\"")),
+            "{page} not linked from the help page"
+        );
+        let html = read(&b.out.join(format!("help/{page}.html")));
+        // The page carries the document's own title (its first heading in docs/).
+        let source = std::fs::read_to_string(repo().join("docs").join(doc)).unwrap();
+        let title = source.lines().next().unwrap().trim_start_matches("# ");
+        assert!(
+            html.contains(&format!("<h1>{title}</h1>")),
+            "{page}: {title}"
+        );
+    }
+    // Every page's navigation has the help link (here: home and a ticket index).
+    for page in ["index.html", "tickets/index.html"] {
+        let html = read(&b.out.join(page));
+        assert!(html.contains("help/index.html\">Ayuda</a>"), "{page}");
+    }
+    // Links between the guides stay inside the site.
+    let agent = read(&b.out.join("help/agent.html"));
+    assert!(agent.contains("href=\"../help/administrator.html\""));
+    assert!(!agent.contains(".md\""));
 }

@@ -51,9 +51,15 @@ impl Global {
     /// The current instant: `--now` / `MESA_NOW` (RFC 3339) when given, else the system clock.
     pub fn now(&self) -> Result<chrono::DateTime<chrono::Utc>> {
         match &self.now {
-            Some(s) => chrono::DateTime::parse_from_rfc3339(s.trim())
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .map_err(|_| Error::Usage(tr!("sla.bad_now", value = s))),
+            Some(s) => {
+                let t = chrono::DateTime::parse_from_rfc3339(s.trim())
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .map_err(|_| Error::Usage(tr!("sla.bad_now", value = s)))?;
+                match crate::model::input::instant_problem(t) {
+                    Some(p) => Err(Error::Usage(p)),
+                    None => Ok(t),
+                }
+            }
             None => Ok(chrono::Utc::now()),
         }
     }
@@ -94,6 +100,20 @@ pub struct Common {
     /// Only write the ticket file; do not commit.
     #[arg(long)]
     pub no_commit: bool,
+}
+
+/// Takes the desk lock for this command line (so a busy desk names it) and prints what taking
+/// it repaired. Held until the command is done.
+pub fn lock_desk(global: &Global) -> Result<crate::store::lock::DeskLock> {
+    let root = global.desk_root()?;
+    let command: Vec<String> = std::env::args().collect();
+    let lock = crate::steps::lock_desk(&root, &command.join(" "))?;
+    if !global.quiet {
+        for note in &lock.repaired {
+            eprintln!("{}", tr!("lock.repaired_note", note = note));
+        }
+    }
+    Ok(lock)
 }
 
 pub fn parse_stamp(s: &str) -> Result<Stamp> {

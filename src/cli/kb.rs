@@ -44,6 +44,7 @@ pub fn run(global: &Global, cmd: &KbCommand) -> Result<ExitCode> {
             category,
             no_commit,
         } => {
+            let _lock = super::common::lock_desk(global)?;
             let (desk, now) = super::common::open_desk(global)?;
             let agent = steps::resolve_actor(&desk, global.agent.as_deref())?;
             let ticket = steps::load_ticket(&desk.root, from_ticket)?;

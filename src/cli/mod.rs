@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod common;
+pub mod doctor;
 pub mod inbox;
 pub mod kb;
 pub mod localize;
@@ -111,6 +112,17 @@ pub enum Command {
         /// Serve the public build: no tickets, reports, customers' contacts or internal articles.
         #[arg(long)]
         public: bool,
+        /// Allow a non-loopback --bind for the internal build (tickets, customers, reports).
+        #[arg(long)]
+        allow_remote: bool,
+    },
+    /// What this clone lacks (hooks, merge driver, .gitattributes, identity, mail settings)
+    /// and what a killed or concurrent command left (locks, a half-done step, a stale index),
+    /// with how to fix each; `--repair` repairs what a killed command left.
+    Doctor {
+        /// Repair: take over a dead command's lock, finish or undo its step, fix the index.
+        #[arg(long)]
+        repair: bool,
     },
     /// Knowledge base: draft an article from a solved ticket (`kb new --from-ticket ID`).
     Kb {
@@ -183,7 +195,13 @@ pub fn main() -> ExitCode {
         ),
         Command::Ticket(cmd) => tickets::run(&global, cmd),
         Command::Build { out, public } => site::build(&global, out.as_deref(), public),
-        Command::Serve { port, bind, public } => site::serve(&global, port, &bind, public),
+        Command::Serve {
+            port,
+            bind,
+            public,
+            allow_remote,
+        } => site::serve(&global, port, &bind, public, allow_remote),
+        Command::Doctor { repair } => doctor::run(&global, repair),
         Command::Outbox { action } => outbox::run(&global, &action),
         Command::Inbox { action } => inbox::run(&global, &action),
         Command::Kb { action } => kb::run(&global, &action),

@@ -19,6 +19,9 @@ pub enum OutboxCommand {
         /// they keep their Message-ID, so a duplicate can be recognised.
         #[arg(long)]
         retry_uncertain: bool,
+        /// With --retry-uncertain: resend every possibly-sent message without asking one by one.
+        #[arg(long)]
+        yes: bool,
     },
     /// Queue again the emails a ticket's events record but this clone's outbox lacks (after
     /// a step was committed and queueing failed). Use it in the clone that recorded the step.
@@ -26,6 +29,57 @@ pub enum OutboxCommand {
         /// Case number.
         id: String,
     },
+}
+
+/// Names each message the server may already hold and asks, one by one, whether to send it
+/// again (`--yes`: all of them). Without a terminal to ask on and without `--yes`, refuses.
+/// Returns the stems to resend.
+fn confirm_uncertain(root: &std::path::Path, yes: bool) -> Result<Vec<String>> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let entries = outbox::uncertain(root);
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    eprintln!("{}", tr!("outbox_guard.may_hold", count = entries.len()));
+    for e in &entries {
+        let why = e
+            .uncertain
+            .as_ref()
+            .map(|u| u.error.clone())
+            .unwrap_or_else(|| tr!("outbox.interrupted"));
+        eprintln!(
+            "{}",
+            tr!(
+                "outbox_guard.entry",
+                message = e.stem,
+                to = e.message.to,
+                subject = e.message.subject,
+                why = why
+            )
+        );
+    }
+    if yes {
+        return Ok(entries.into_iter().map(|e| e.stem).collect());
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Error::Usage(tr!("outbox_guard.need_yes")));
+    }
+    let mut chosen = Vec::new();
+    let mut lines = stdin.lock().lines();
+    for e in entries {
+        eprint!(
+            "{}",
+            tr!("outbox_guard.ask", message = e.stem, to = e.message.to)
+        );
+        let _ = std::io::stderr().flush();
+        let answer = lines.next().and_then(|l| l.ok()).unwrap_or_default();
+        let answer = answer.trim().to_lowercase();
+        if matches!(answer.as_str(), "y" | "yes" | "s" | "si" | "sí") {
+            chosen.push(e.stem);
+        }
+    }
+    Ok(chosen)
 }
 
 /// Runs `mesa outbox ...`.
@@ -96,7 +150,10 @@ pub fn run(global: &Global, cmd: &OutboxCommand) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        OutboxCommand::Send { retry_uncertain } => {
+        OutboxCommand::Send {
+            retry_uncertain,
+            yes,
+        } => {
             let config =
                 crate::model::load::load_config(&root.join(crate::model::load::DESK_FILE))?;
             let now = match &global.now {
@@ -105,14 +162,12 @@ pub fn run(global: &Global, cmd: &OutboxCommand) -> Result<ExitCode> {
                     .utc(),
                 None => Utc::now(),
             };
-            let report = outbox::send(
-                &root,
-                &config.mail,
-                now,
-                outbox::SendOptions {
-                    retry_uncertain: *retry_uncertain,
-                },
-            )?;
+            let retry = if *retry_uncertain {
+                confirm_uncertain(&root, *yes)?
+            } else {
+                Vec::new()
+            };
+            let report = outbox::send(&root, &config.mail, now, outbox::SendOptions { retry })?;
             match global.format {
                 Format::Json => println!(
                     "{}",

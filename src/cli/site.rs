@@ -24,6 +24,12 @@ pub fn build(global: &Global, out: Option<&Path>, public: bool) -> Result<std::p
         now: Some(global.now()?),
         live_reload: false,
     };
+    // The build stops on exactly what `mesa check` calls an error (unsafe and broken links,
+    // refused files, broken tickets): both ask the same function.
+    let checked = crate::output::check::check_desk(&root)?;
+    if !checked.diagnostics.is_empty() {
+        return Err(crate::model::diag::Error::Diagnostics(checked.diagnostics));
+    }
     let summary = site::build(&root, &out, &opts)?;
     for w in &summary.warnings {
         eprintln!("{}", tr!("site.warning", diagnostic = w));
@@ -52,8 +58,18 @@ pub fn build(global: &Global, out: Option<&Path>, public: bool) -> Result<std::p
 
 /// `mesa serve [--port N] [--bind ADDR] [--public]`: builds the site into the desk's `_site/`,
 /// serves it, and rebuilds on every change to the desk's sources until interrupted.
-pub fn serve(global: &Global, port: u16, bind: &str, public: bool) -> Result<ExitCode> {
+pub fn serve(
+    global: &Global,
+    port: u16,
+    bind: &str,
+    public: bool,
+    allow_remote: bool,
+) -> Result<ExitCode> {
     let desk_root = global.desk_root()?;
+    if let Some(notice) = server::bind_policy(bind, public, allow_remote)? {
+        // Printed even with --quiet: it says who can read the desk.
+        eprintln!("{notice}");
+    }
     let desk_root = desk_root.canonicalize().unwrap_or(desk_root);
     let out = desk_root.join("_site");
     let say = |line: String| {

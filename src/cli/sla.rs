@@ -24,7 +24,7 @@ pub fn ticket_path(root: &Path, id: &str) -> Result<PathBuf> {
 /// Loads one ticket by case number without scanning the desk.
 pub fn load_ticket(root: &Path, id: &str) -> Result<Ticket> {
     let path = ticket_path(root, id)?;
-    if !path.is_file() {
+    if std::fs::symlink_metadata(&path).is_err() {
         return Err(Error::Message(tr!(
             "sla.not_found",
             id = id,
@@ -136,6 +136,15 @@ pub fn calendar(global: &Global, year: Option<i32>) -> Result<ExitCode> {
         ));
         if closed.is_empty() {
             text.push_str(&format!("    {}\n", tr!("calendar.no_holidays")));
+        }
+        // A desk outside Colombia has no holiday rules: say what to do instead.
+        if cfg.is_some_and(|c| {
+            c.holidays.is_none() && c.holidays_ics.is_none() && c.closed.is_empty()
+        }) {
+            text.push_str(&format!(
+                "    {}\n",
+                tr!("calendar.no_holiday_source", id = cal.id)
+            ));
         }
         for (d, k) in &closed {
             let wd = tr!(&format!(

@@ -15,6 +15,7 @@ pub struct SweepArgs {
 
 /// `mesa sweep`.
 pub fn run(global: &Global, a: SweepArgs) -> Result<ExitCode> {
+    let _lock = super::common::lock_desk(global)?;
     let (desk, now) = open_desk(global)?;
     let author = match steps::resolve_actor(&desk, global.agent.as_deref()) {
         Ok(agent) => steps::author_of(agent, &now),

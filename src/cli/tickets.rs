@@ -78,7 +78,8 @@ pub enum TicketCommand {
     List(Box<super::view::ListArgs>),
     /// Follow-ups and auto-closes that are due, and SLA warnings (for cron or CI).
     Sweep(super::sweep::SweepArgs),
-    /// Create a new desk: default configuration, knowledge base, theme, git repository, hooks.
+    /// Create a new desk in a new git repository: your organisation's own, empty (asks on a
+    /// terminal for what the options leave out), or the sample desk with --sample.
     Init(super::setup::InitArgs),
     /// Set up this clone: merge driver for tickets and the pre-commit check.
     Hooks(super::setup::HooksArgs),
@@ -90,6 +91,17 @@ pub enum TicketCommand {
 /// Runs one life-cycle command.
 pub fn run(global: &Global, cmd: TicketCommand) -> Result<ExitCode> {
     use TicketCommand as C;
+    // Commands that write hold the desk lock from before they read the ticket until they are
+    // done; taking it repairs what a killed command left (and says so).
+    let writes = !matches!(
+        cmd,
+        C::Show(_) | C::List(_) | C::Init(_) | C::Hooks(_) | C::MergeTicket(_) | C::Sweep(_)
+    );
+    let _lock = if writes {
+        Some(super::common::lock_desk(global)?)
+    } else {
+        None
+    };
     match cmd {
         C::New(a) => new(global, *a),
         C::Classify(a) => {

@@ -208,7 +208,7 @@ fn engine(desk_root: &Path, lang: &str) -> Result<tera::Tera> {
     let mut paths: Vec<(String, PathBuf)> = Vec::new();
     for (l, name, text) in EMBEDDED.iter().filter(|(l, _, _)| *l == lang) {
         let own = desk_root.join("theme/emails").join(l).join(name);
-        if own.is_file() {
+        if std::fs::symlink_metadata(&own).is_ok() {
             let text = crate::model::front_matter::read_text(&own)?;
             sources.push((name.to_string(), text));
             paths.push((name.to_string(), own));
@@ -286,6 +286,22 @@ pub fn compose(
             tr!("mail.bad_from", from = desk.config.mail.from),
         ))
     })?;
+    // A stored value that cannot go into a header refuses this one message (the caller reports
+    // the ticket and goes on with the others); it never reaches lettre, which panics on it.
+    let refuse = |key: &str, why: String| {
+        Error::from(Diagnostic::new(
+            &ticket.path,
+            0,
+            0,
+            tr!("guard.mail_refused", id = front.id, field = key, why = why),
+        ))
+    };
+    if let Some(p) = crate::model::input::header_text_problem(&front.requester.name) {
+        return Err(refuse("requester.name", p));
+    }
+    if let Some(p) = crate::model::input::instant_problem(event.at.utc()) {
+        return Err(refuse("events.at", p));
+    }
     let to = Mailbox::new(Some(front.requester.name.clone()), to_addr.clone());
 
     let lang = mail_language(desk);
@@ -306,6 +322,9 @@ pub fn compose(
         .collect::<Vec<_>>()
         .join(" ");
     let body = normalise_body(&render(&format!("{kind}.txt"))?);
+    if let Some(p) = crate::model::input::header_text_problem(&subject) {
+        return Err(refuse("title", p));
+    }
 
     let message_id = message_id(&front.id, kind, event, from.email.domain());
     // Earlier messages of the case, in log order.

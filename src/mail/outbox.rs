@@ -186,10 +186,43 @@ impl Report {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct SendOptions {
-    /// Also resend messages flagged "possibly sent" (with the same Message-ID).
-    pub retry_uncertain: bool,
+    /// Resend these messages flagged "possibly sent" (by stem, with the same Message-ID): the
+    /// operator confirmed each one (see [`uncertain`]).
+    pub retry: Vec<String>,
+}
+
+/// The messages the server may already hold (flagged "possibly sent", or interrupted between
+/// `DATA` and the server's reply), for the operator to confirm one by one before a resend.
+pub fn uncertain(desk_root: &Path) -> Vec<Entry> {
+    list(desk_root)
+        .0
+        .into_iter()
+        .filter(|e| matches!(e.state, State::Uncertain | State::Interrupted))
+        .collect()
+}
+
+/// The server's queue id in its reply to the end of a message, when it names one: Postfix
+/// `250 2.0.0 Ok: queued as 4XyZ`, Exim `250 OK id=1a2b3c-...`, or a bare token after `Ok:`.
+/// Kept in `delivered.json`, so an operator who doubts a delivery can look it up in the
+/// server's log.
+pub fn queue_id(reply: &str) -> Option<String> {
+    let clean = |s: &str| {
+        let t: String = s
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
+            .collect();
+        Some(t).filter(|t| !t.is_empty())
+    };
+    let lower = reply.to_ascii_lowercase();
+    if let Some(i) = lower.find("queued as ") {
+        return clean(&reply[i + 10..]);
+    }
+    if let Some(i) = lower.find("id=") {
+        return clean(&reply[i + 3..]);
+    }
+    None
 }
 
 /// Delivers every queued message over SMTP as `mail` says, oldest first.
@@ -241,12 +274,12 @@ pub fn send(
                 };
                 write_json(&entry.dir.join(UNCERTAIN_FILE), &failure)?;
                 remove(&entry.dir.join(SENDING_FILE))?;
-                if !opts.retry_uncertain {
+                if !opts.retry.contains(&stem) {
                     report.uncertain.push((stem, failure.error));
                     continue;
                 }
             }
-            State::Uncertain if !opts.retry_uncertain => {
+            State::Uncertain if !opts.retry.contains(&stem) => {
                 let why = entry
                     .uncertain
                     .as_ref()
@@ -274,7 +307,12 @@ pub fn send(
             Ok(response) => {
                 write_json(
                     &entry.dir.join(DELIVERED_FILE),
-                    &serde_json::json!({ "at": now, "response": response, "attempts": attempts }),
+                    &serde_json::json!({
+                        "at": now,
+                        "response": response,
+                        "queue_id": queue_id(&response),
+                        "attempts": attempts
+                    }),
                 )?;
                 remove(&entry.dir.join(SENDING_FILE))?;
                 finish_delivery(&outbox, &entry)?;
@@ -317,6 +355,16 @@ pub fn requeue(
     desk: &crate::model::load::Desk,
     ticket: &crate::model::ticket::Ticket,
 ) -> Result<Vec<String>> {
+    requeue_only(desk, ticket, None)
+}
+
+/// [`requeue`], limited to the Message-IDs in `only` when given (the repair of a killed step
+/// queues that step's emails, never older ones another clone may have sent).
+pub fn requeue_only(
+    desk: &crate::model::load::Desk,
+    ticket: &crate::model::ticket::Ticket,
+    only: Option<&[String]>,
+) -> Result<Vec<String>> {
     let outbox = crate::mail::compose::outbox_dir(&desk.root);
     let mut queued = Vec::new();
     for ev in &ticket.front.events {
@@ -326,6 +374,9 @@ pub fn requeue(
         ) else {
             continue;
         };
+        if only.is_some_and(|ids| !ids.contains(recorded)) {
+            continue;
+        }
         let Some(out) = crate::mail::compose::compose(desk, ticket, kind, ev)? else {
             continue;
         };
@@ -653,4 +704,23 @@ fn is_loopback(host: &str) -> bool {
             .trim_matches(|c| c == '[' || c == ']')
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod queue_id_tests {
+    use super::queue_id;
+
+    #[test]
+    fn queue_ids_from_published_reply_formats() {
+        // Postfix (smtpd), Exim, and servers that name none (aiosmtpd, many relays).
+        assert_eq!(
+            queue_id("250 2.0.0 Ok: queued as 4BXZ3G0rTKz9sWd").as_deref(),
+            Some("4BXZ3G0rTKz9sWd")
+        );
+        assert_eq!(
+            queue_id("250 OK id=1tGq2x-0003Xs-2W").as_deref(),
+            Some("1tGq2x-0003Xs-2W")
+        );
+        assert_eq!(queue_id("250 OK"), None);
+    }
 }

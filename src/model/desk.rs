@@ -33,6 +33,39 @@ pub struct DeskConfig {
     pub agents: Vec<Agent>,
     #[serde(default)]
     pub mail: MailSettings,
+    /// Size caps for the files mesa reads from the desk (see [`crate::model::fsread`]).
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// How big a desk file may be before mesa refuses to read it. A hostile clone could hold a
+/// huge file (or a link to `/dev/zero`); the caps keep every command's memory and time bounded.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest file read, in KiB (default 10240 = 10 MiB).
+    #[serde(default = "default_max_file_kib")]
+    pub max_file_kib: u64,
+    /// Largest YAML front matter of a ticket or article, in KiB (default 1024 = 1 MiB).
+    #[serde(default = "default_max_front_matter_kib")]
+    pub max_front_matter_kib: u64,
+}
+
+fn default_max_file_kib() -> u64 {
+    10 * 1024
+}
+
+fn default_max_front_matter_kib() -> u64 {
+    1024
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_kib: default_max_file_kib(),
+            max_front_matter_kib: default_max_front_matter_kib(),
+        }
+    }
 }
 
 fn default_language() -> String {
@@ -43,6 +76,15 @@ fn default_language() -> String {
 #[serde(deny_unknown_fields)]
 pub struct Organisation {
     pub name: String,
+    /// ISO 3166 country code (`CO`): picks the holiday rule set of new calendars.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// The organisation's email domain (`example.com`).
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Where customers write for support.
+    #[serde(default)]
+    pub support_email: Option<String>,
     #[serde(default)]
     pub full_name: Option<String>,
     #[serde(default)]
@@ -165,6 +207,9 @@ pub struct Owner {
 pub struct CalendarConfig {
     pub id: String,
     pub name: String,
+    /// The calendar's time zone when it differs from the desk's; absent, it is the desk's
+    /// `time_zone` (filled in when desk.yaml is read, so there is one setting to change).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub time_zone: String,
     /// Open every minute of every day; `hours` and holidays are then ignored.
     #[serde(default)]

@@ -8,10 +8,6 @@ use crate::tr;
 use serde::de::DeserializeOwned;
 use std::path::Path;
 
-/// Front matter bigger than this is refused before parsing: no ticket or article needs it, and
-/// it keeps a hostile file from costing the whole desk's check time.
-pub const MAX_FRONT_MATTER: usize = 4 * 1024 * 1024;
-
 /// A Markdown file split at its `---` fences.
 #[derive(Debug, Clone, Copy)]
 pub struct Split<'a> {
@@ -44,12 +40,16 @@ pub fn split<'a>(path: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
         if line.trim_end_matches(['\n', '\r']) == "---" {
             let yaml = &rest[..offset];
             let body = &rest[offset + line.len()..];
-            if yaml.len() > MAX_FRONT_MATTER {
+            // Front matter bigger than the cap (desk.yaml `limits:`) is refused before parsing:
+            // no ticket or article needs it, and it keeps a hostile file from costing the
+            // whole desk's check time.
+            let max = crate::model::fsread::max_front_matter();
+            if yaml.len() > max {
                 return Err(Diagnostic::new(
                     path,
                     2,
                     1,
-                    tr!("fm.too_big", max = MAX_FRONT_MATTER / 1024 / 1024),
+                    tr!("fm.too_big", max = max / 1024),
                 ));
             }
             return Ok(Split {
@@ -63,15 +63,10 @@ pub fn split<'a>(path: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
         .with_hint(Some(tr!("fm.missing_close_hint"))))
 }
 
-/// Reads a file as UTF-8, with a diagnostic (not a panic) for unreadable or non-UTF-8 bytes.
+/// Reads a desk file as UTF-8 through the one safe reader ([`crate::model::fsread`]), with a
+/// diagnostic (not a panic) for refused, unreadable or non-UTF-8 files.
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(path).map_err(|e| Diagnostic::new(path, 0, 0, e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-        let col = valid.len() - valid.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
-        Diagnostic::new(path, line, col, tr!("fm.not_utf8"))
-    })
+    crate::model::fsread::read_text(path)
 }
 
 /// Deserialises front matter, mapping serde's error to the file's line and column.

@@ -37,7 +37,13 @@ impl Catalog {
         }
         if let Some(dir) = desk_dir {
             let own = dir.join("theme/i18n").join(format!("{lang}.yaml"));
-            if let Ok(text) = std::fs::read_to_string(own) {
+            // Only an existing file is read: a refusal's message would need the catalog this
+            // is building (and fix the default catalog in place for good).
+            let exists = std::fs::symlink_metadata(&own).is_ok();
+            if let Some(text) = exists
+                .then(|| crate::model::fsread::read_text(&own).ok())
+                .flatten()
+            {
                 flatten_into(&mut messages, &text);
             }
         }

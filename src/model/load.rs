@@ -10,7 +10,7 @@ use crate::tr;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
-pub const DESK_FILE: &str = "desk.yaml";
+pub const DESK_FILE: &str = crate::model::fsread::DESK_FILE;
 
 /// A loaded desk: where it is, its configuration and its knowledge base.
 #[derive(Debug, Clone)]
@@ -46,7 +46,11 @@ impl Desk {
 /// The `language:` a desk's desk.yaml declares, read without parsing the file (the language
 /// is needed before anything else, even for a desk too broken to load).
 pub fn desk_language(root: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(root.join(DESK_FILE)).ok()?;
+    // Through the safe reader, checked to exist first: this runs before the language is
+    // active, and a refusal's message would activate the default catalog.
+    let path = root.join(DESK_FILE);
+    std::fs::symlink_metadata(&path).ok()?;
+    let text = crate::model::fsread::read_text(&path).ok()?;
     text.lines().find_map(|l| {
         l.strip_prefix("language:")
             .map(|v| v.trim().trim_matches('"').trim_matches('\'').to_string())
@@ -55,14 +59,7 @@ pub fn desk_language(root: &Path) -> Option<String> {
 
 /// Walks up from `start` to the first folder holding `desk.yaml`.
 pub fn find_desk(start: &Path) -> Option<PathBuf> {
-    let mut dir = Some(start);
-    while let Some(d) = dir {
-        if d.join(DESK_FILE).is_file() {
-            return Some(d.to_path_buf());
-        }
-        dir = d.parent();
-    }
-    None
+    crate::model::fsread::find_desk(start)
 }
 
 /// Parses `desk.yaml`; its syntax and schema errors are fatal (nothing else can be checked
@@ -75,7 +72,9 @@ pub fn load_config(path: &Path) -> Result<DeskConfig> {
             Error::from(d)
         }
     })?;
-    parse_config(path, &text).map_err(Error::from)
+    let config = parse_config(path, &text).map_err(Error::from)?;
+    crate::model::fsread::set_limits(config.limits);
+    Ok(config)
 }
 
 pub fn parse_config(path: &Path, text: &str) -> std::result::Result<DeskConfig, Diagnostic> {
@@ -84,7 +83,14 @@ pub fn parse_config(path: &Path, text: &str) -> std::result::Result<DeskConfig, 
         body: "",
         yaml_line: 1,
     };
-    front_matter::parse(path, &split)
+    let mut config: DeskConfig = front_matter::parse(path, &split)?;
+    // A calendar without its own zone runs in the desk's: one setting for the whole desk.
+    for cal in &mut config.calendars {
+        if cal.time_zone.is_empty() {
+            cal.time_zone = config.time_zone.clone();
+        }
+    }
+    Ok(config)
 }
 
 /// Loads every `*.md` file of `dir` as a page with front matter `F`, sorted by id.
@@ -93,9 +99,19 @@ pub fn load_pages<F: DeserializeOwned>(dir: &Path, diags: &mut Vec<Diagnostic>) 
     let Ok(entries) = std::fs::read_dir(dir) else {
         return pages;
     };
+    // A folder that is a link leaving the desk (or a special file) is refused, not read.
+    if let crate::model::fsread::Kind::Refused(why) = crate::model::fsread::kind(dir) {
+        diags.push(Diagnostic::new(dir, 0, 0, why));
+        return pages;
+    }
+    // Every `*.md` entry goes to the reader, whatever it is: one that is not a regular file in
+    // the desk is reported there, never skipped.
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .filter(|p| {
+            let md = p.extension().is_some_and(|x| x == "md");
+            md || crate::model::fsread::worth_reporting(p, false)
+        })
         .collect();
     paths.sort();
     for path in paths {
@@ -142,12 +158,20 @@ pub fn load_kb(root: &Path, diags: &mut Vec<Diagnostic>) -> Kb {
     }
 }
 
-/// Every ticket file under `tickets/`, sorted.
 /// Suffix of the folder beside a ticket file that keeps its email attachments.
 pub const ATTACHMENT_DIR_SUFFIX: &str = ".files";
 
+/// Every ticket path under `tickets/`, sorted: the `*.md` files, and every entry the reader
+/// must refuse (a `*.md` that is a folder, a FIFO or a device, any symbolic link that is not a
+/// regular file inside the desk), so that reading it reports the problem instead of the
+/// ticket silently dropping out of checks, reports and the site. Links are not followed.
 pub fn ticket_paths(root: &Path) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(root.join("tickets"))
+    let top = root.join("tickets");
+    if crate::model::fsread::worth_reporting(&top, false) {
+        return vec![top];
+    }
+    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(&top)
+        .min_depth(1)
         .into_iter()
         // `<ID>.files/` beside a ticket holds its email attachments, never tickets.
         .filter_entry(|e| {
@@ -157,7 +181,18 @@ pub fn ticket_paths(root: &Path) -> Vec<PathBuf> {
                     .ends_with(ATTACHMENT_DIR_SUFFIX))
         })
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "md"))
+        .filter(|e| {
+            let md = e.path().extension().is_some_and(|x| x == "md");
+            let ft = e.file_type();
+            if ft.is_file() {
+                md
+            } else if ft.is_symlink() {
+                // A link to a regular `.md` file inside the desk is read; anything else refused.
+                true
+            } else {
+                md || !ft.is_dir()
+            }
+        })
         .map(|e| e.into_path())
         .collect();
     paths.sort();

@@ -9,6 +9,8 @@
 //! - [`load`]: finding and loading a desk; [`links`]: resolving links between kb pages.
 //! - [`ids`]: offline-safe case numbers; [`duration`]: working-time durations.
 //! - [`text`]: accent folding and slugs.
+//! - [`fsread`]: the one safe reader of desk files; [`input`]: rules for values that reach mail
+//!   headers and clock arithmetic (header text, one address, the supported date range).
 //! - [`i18n`]: message catalogs (Spanish default, English); [`schema`]: JSON Schemas.
 
 pub mod desk;
@@ -16,8 +18,10 @@ pub mod diag;
 pub mod duration;
 pub mod fastyaml;
 pub mod front_matter;
+pub mod fsread;
 pub mod i18n;
 pub mod ids;
+pub mod input;
 pub mod kb;
 pub mod labels;
 pub mod links;

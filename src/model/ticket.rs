@@ -17,10 +17,16 @@ use std::path::{Path, PathBuf};
 pub struct Stamp(pub DateTime<FixedOffset>);
 
 impl Stamp {
+    /// Parses an RFC 3339 instant and refuses one outside the supported range (see
+    /// [`crate::model::input::instant_supported`]): every stamp a file or an argument brings in
+    /// passes here, so no later arithmetic or mail header meets an impossible date.
     pub fn parse(s: &str) -> Result<Stamp, String> {
-        DateTime::parse_from_rfc3339(s.trim())
-            .map(Stamp)
-            .map_err(|_| crate::tr!("yaml.bad_timestamp", value = s))
+        let t = DateTime::parse_from_rfc3339(s.trim())
+            .map_err(|_| crate::tr!("yaml.bad_timestamp", value = s))?;
+        match crate::model::input::instant_problem(t.with_timezone(&chrono::Utc)) {
+            Some(p) => Err(p),
+            None => Ok(Stamp(t)),
+        }
     }
     pub fn utc(&self) -> DateTime<chrono::Utc> {
         self.0.with_timezone(&chrono::Utc)

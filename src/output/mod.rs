@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod history;
+pub mod http;
 pub mod markdown;
 pub mod report;
 pub mod search;

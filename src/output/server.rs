@@ -22,7 +22,6 @@ const RELOAD_TAG: &str = "<script src=\"/__mesa/reload.js\" defer></script>";
 
 /// Quiet time after the last change before rebuilding: editors write a file in several steps.
 const DEBOUNCE: Duration = Duration::from_millis(120);
-const WORKERS: usize = 4;
 
 /// The build counter the reload script compares. It starts from the clock so a restarted
 /// server also makes open pages reload.
@@ -169,15 +168,14 @@ pub fn content_type(path: &Path) -> &'static str {
     }
 }
 
-/// A running HTTP server for one output folder. Dropping it does not stop the worker threads;
-/// the process ends them.
+/// A running HTTP server for one output folder (see [`crate::output::http`] for its limits).
 pub struct Server {
-    http: Arc<tiny_http::Server>,
+    http: crate::output::http::Listener,
     pub url: String,
 }
 
 impl Server {
-    /// Binds `bind:port` (port 0 picks a free one) and starts the worker threads.
+    /// Binds `bind:port` (port 0 picks a free one) and starts accepting connections.
     pub fn start(bind: &str, port: u16, out: &Path, version: Arc<Version>) -> Result<Server> {
         // An IPv6 address needs brackets before the port.
         let addr = if bind.contains(':') && !bind.starts_with('[') {
@@ -185,66 +183,42 @@ impl Server {
         } else {
             format!("{bind}:{port}")
         };
-        let http = tiny_http::Server::http(&addr)
+        let listener = std::net::TcpListener::bind(&addr)
             .map_err(|e| Error::Message(tr!("serve.bind_failed", addr = addr, error = e)))?;
-        let local = http
-            .server_addr()
-            .to_ip()
-            .map(|a| a.to_string())
-            .unwrap_or(addr);
-        let http = Arc::new(http);
         let out = out.to_path_buf();
-        for _ in 0..WORKERS {
-            let http = Arc::clone(&http);
-            let out = out.clone();
-            let version = Arc::clone(&version);
-            std::thread::spawn(move || {
-                while let Ok(request) = http.recv() {
-                    handle(request, &out, &version);
-                }
-            });
-        }
-        Ok(Server {
-            http,
-            url: format!("http://{local}/"),
-        })
+        let handler: Arc<dyn Fn(crate::output::http::Request) + Send + Sync> =
+            Arc::new(move |request| handle(request, &out, &version));
+        let http = crate::output::http::Listener::start(listener, handler)
+            .map_err(|e| Error::Message(tr!("serve.bind_failed", addr = addr, error = e)))?;
+        let url = format!("http://{}/", http.addr);
+        Ok(Server { http, url })
     }
 
     /// Stops accepting requests.
     pub fn stop(&self) {
-        self.http.unblock();
+        self.http.stop();
     }
 }
 
-fn header(name: &str, value: &str) -> Option<tiny_http::Header> {
-    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
-}
-
 fn respond(
-    request: tiny_http::Request,
+    request: crate::output::http::Request,
     status: u16,
     content_type: &str,
     body: Vec<u8>,
     extra: &[(&str, &str)],
 ) {
-    let mut response = tiny_http::Response::from_data(body).with_status_code(status);
-    let fixed = [
+    let mut headers = vec![
         ("Content-Type", content_type),
         ("Cache-Control", "no-cache"),
         ("X-Content-Type-Options", "nosniff"),
     ];
-    for (name, value) in fixed.iter().chain(extra) {
-        if let Some(h) = header(name, value) {
-            response = response.with_header(h);
-        }
-    }
+    headers.extend_from_slice(extra);
     // The client may have gone away; nothing to do about it.
-    let _ = request.respond(response);
+    request.respond(status, &headers, &body);
 }
 
-fn handle(request: tiny_http::Request, out: &Path, version: &Version) {
-    use tiny_http::Method;
-    if !matches!(request.method(), Method::Get | Method::Head) {
+fn handle(request: crate::output::http::Request, out: &Path, version: &Version) {
+    if !matches!(request.method.as_str(), "GET" | "HEAD") {
         let body = tr!("serve.method_not_allowed").into_bytes();
         respond(
             request,
@@ -255,7 +229,7 @@ fn handle(request: tiny_http::Request, out: &Path, version: &Version) {
         );
         return;
     }
-    let target = request.url().to_string();
+    let target = request.url.clone();
     let path = target.split(['?', '#']).next().unwrap_or("");
     if path == VERSION_PATH {
         respond(
@@ -306,7 +280,7 @@ fn handle(request: tiny_http::Request, out: &Path, version: &Version) {
 }
 
 /// The site's own 404 page with status 404, or a one-line message when it has none.
-fn not_found(request: tiny_http::Request, root: Option<&Path>) {
+fn not_found(request: crate::output::http::Request, root: Option<&Path>) {
     let page = root.and_then(|r| std::fs::read(r.join("404.html")).ok());
     match page {
         Some(body) => respond(
@@ -444,6 +418,30 @@ pub fn next_batch(rx: &mpsc::Receiver<PathBuf>) -> Option<Vec<PathBuf>> {
     paths.sort();
     paths.dedup();
     Some(paths)
+}
+
+/// Whether `bind` only listens on this machine.
+pub fn is_loopback(bind: &str) -> bool {
+    let host = bind.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// What listening on `bind` exposes, or why it is refused: a non-loopback address serves
+/// anyone who can reach it, so it needs `--public` (the public build: no tickets, reports,
+/// customers' contacts or internal articles) or an explicit `--allow-remote` (the internal
+/// build, for a trusted network).
+pub fn bind_policy(bind: &str, public: bool, allow_remote: bool) -> Result<Option<String>> {
+    if is_loopback(bind) {
+        return Ok(None);
+    }
+    match (public, allow_remote) {
+        (false, false) => Err(Error::Usage(tr!("serve_guard.remote_refused", bind = bind))),
+        (true, _) => Ok(Some(tr!("serve_guard.remote_public", bind = bind))),
+        (false, true) => Ok(Some(tr!("serve_guard.remote_internal", bind = bind))),
+    }
 }
 
 #[cfg(test)]

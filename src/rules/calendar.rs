@@ -93,6 +93,8 @@ struct YearTable {
     /// `index[d]..index[d + 1]` are the spans of the year's day `d` (0-based ordinal).
     index: Vec<u32>,
     spans: Vec<(i64, i64)>,
+    /// Working seconds of the whole year, so long spans add years, not days.
+    total: i64,
 }
 
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -121,8 +123,8 @@ impl Calendar {
         let ics = match &cfg.holidays_ics {
             Some(file) => {
                 let path = root.join(file);
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| tr!("calendar.ics_unreadable", file = file, error = e))?;
+                let text = crate::model::fsread::read_text(&path)
+                    .map_err(|d| tr!("calendar.ics_unreadable", file = file, error = d.message))?;
                 parse_ics(&text).map_err(|(line, msg)| format!("{file}:{line}: {msg}"))?
             }
             None => IcsDates::default(),
@@ -223,7 +225,12 @@ impl Calendar {
             d += Duration::days(1);
         }
         index.push(spans.len() as u32);
-        YearTable { index, spans }
+        let total = spans.iter().map(|(a, b)| b - a).sum();
+        YearTable {
+            index,
+            spans,
+            total,
+        }
     }
 
     /// The working intervals of a local date as instants.
@@ -236,6 +243,16 @@ impl Calendar {
             let (a, b) = secs[i];
             (at_secs(a), at_secs(b))
         })
+    }
+
+    /// The working seconds of a whole year, when the year is in the tables.
+    fn year_total(&self, year: i32) -> Option<i64> {
+        if !(TABLE_YEARS.0..=TABLE_YEARS.1).contains(&year) {
+            return None;
+        }
+        let table =
+            self.years[(year - TABLE_YEARS.0) as usize].get_or_init(|| self.year_table(year));
+        Some(table.total)
     }
 
     fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
@@ -252,9 +269,23 @@ impl Calendar {
         }
         let mut total = 0;
         // A day's intervals may start the evening before in UTC terms; start one day early.
-        let mut d = self.local_date(from) - Duration::days(1);
+        let first = self.local_date(from);
+        let mut d = first - Duration::days(1);
         let last = self.local_date(to);
         while d <= last {
+            // A whole local year strictly between the first and the last day lies entirely
+            // inside [from, to): add its total, so the cost grows with years, not days.
+            if d.ordinal0() == 0 && d > first {
+                if let Some(next) = NaiveDate::from_ymd_opt(d.year() + 1, 1, 1) {
+                    if next <= last {
+                        if let Some(year) = self.year_total(d.year()) {
+                            total += year;
+                            d = next;
+                            continue;
+                        }
+                    }
+                }
+            }
             for (a, b) in self.day_intervals(d) {
                 let (a, b) = (a.max(from), b.min(to));
                 if a < b {

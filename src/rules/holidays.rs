@@ -22,6 +22,12 @@ use std::sync::OnceLock;
 /// Rule sets a calendar may name in `holidays:`.
 pub const RULE_SETS: &[&str] = &["co"];
 
+/// The rule set for an ISO 3166 country code (`CO` -> `co`), when mesa has one.
+pub fn rule_set_for_country(country: &str) -> Option<&'static str> {
+    let code = country.trim().to_ascii_lowercase();
+    RULE_SETS.iter().copied().find(|r| *r == code)
+}
+
 /// One holiday: the date the desk closes and a key naming it (`holidays.co.<key>` in the
 /// message catalogs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -19,6 +19,9 @@ impl Desk {
     pub fn open(root: &Path) -> crate::model::diag::Result<Desk> {
         let (desk, mut diags) = Desk::load(root)?;
         diags.extend(check_config(&desk));
+        for d in &mut diags {
+            d.path = crate::model::load::rel(root, &d.path);
+        }
         if diags.is_empty() {
             Ok(desk)
         } else {
@@ -143,6 +146,31 @@ pub fn ticket_problems(desk: &Desk, t: &Ticket) -> Vec<Problem> {
     if f.title.trim().is_empty() {
         out.push(problem("title", tr!("check.empty", field = "title"), None));
     }
+    // Text that reaches a mail header: the same rule `mesa new` applies to its arguments.
+    let header_fields = [
+        ("title", Some(f.title.as_str())),
+        ("requester.name", Some(f.requester.name.as_str())),
+        ("requester.email", f.requester.email.as_deref()),
+        ("requester.phone", f.requester.phone.as_deref()),
+    ];
+    for (key, value) in header_fields {
+        if let Some(p) = value.and_then(crate::model::input::header_text_problem) {
+            out.push(problem(
+                key,
+                tr!("guard.bad_field", field = key, why = p),
+                Some(tr!("guard.bad_field_hint")),
+            ));
+        }
+    }
+    if let Some(email) = f.requester.email.as_deref().map(str::trim) {
+        if !email.is_empty() && email.parse::<lettre::Address>().is_err() {
+            out.push(problem(
+                "requester.email",
+                tr!("mail.bad_requester_email", email = email),
+                None,
+            ));
+        }
+    }
     for (i, ev) in f.events.iter().enumerate() {
         let known = ev.by == "customer" || ev.by == "mesa" || cfg.agent(&ev.by).is_some();
         if !known {
@@ -207,7 +235,7 @@ fn parse_interval(s: &str) -> bool {
 pub fn check_config(desk: &Desk) -> Vec<Diagnostic> {
     let cfg: &DeskConfig = &desk.config;
     let config_path = desk.root.join(load::DESK_FILE);
-    let text = std::fs::read_to_string(&config_path).unwrap_or_default();
+    let text = crate::model::fsread::read_text(&config_path).unwrap_or_default();
     let split = Split {
         yaml: &text,
         body: "",
@@ -360,7 +388,8 @@ pub fn check_config(desk: &Desk) -> Vec<Diagnostic> {
         }
     }
     for (i, cal) in cfg.calendars.iter().enumerate() {
-        if cal.time_zone.parse::<chrono_tz::Tz>().is_err() {
+        // An inherited zone is the desk's, already reported above when wrong.
+        if cal.time_zone != cfg.time_zone && cal.time_zone.parse::<chrono_tz::Tz>().is_err() {
             p(
                 format!("calendars.{i}.time_zone"),
                 tr!("check.bad_time_zone", tz = cal.time_zone),
@@ -405,14 +434,14 @@ pub fn check_config(desk: &Desk) -> Vec<Diagnostic> {
             }
         }
         if let Some(ics) = &cal.holidays_ics {
-            if !desk.root.join(ics).is_file() {
+            if std::fs::symlink_metadata(desk.root.join(ics)).is_err() {
                 p(
                     format!("calendars.{i}.holidays_ics"),
                     tr!("check.missing_file", file = ics),
                     None,
                 );
-            } else if let Some((line, msg)) = std::fs::read_to_string(desk.root.join(ics))
-                .map_err(|e| (0, e.to_string()))
+            } else if let Some((line, msg)) = crate::model::fsread::read_text(&desk.root.join(ics))
+                .map_err(|d| (0, d.message))
                 .and_then(|t| crate::rules::calendar::parse_ics(&t))
                 .err()
             {
@@ -518,7 +547,7 @@ fn check_kb(desk: &Desk) -> Vec<Diagnostic> {
         if problems.is_empty() {
             return;
         }
-        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let text = crate::model::fsread::read_text(path).unwrap_or_default();
         if let Ok(split) = front_matter::split(path, &text) {
             let positions = Positions::of(split.yaml);
             for pr in problems {

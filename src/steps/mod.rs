@@ -22,6 +22,7 @@
 //! # Ok::<(), mesa::model::diag::Error>(())
 //! ```
 
+pub mod doctor;
 pub mod inbox;
 pub mod kb_draft;
 pub mod sweep;
@@ -213,6 +214,9 @@ pub fn stamp_at(desk: &Desk, given: Option<&str>) -> Result<Stamp> {
             .with_timezone(&Utc),
         None => Utc::now(),
     };
+    if let Some(p) = crate::model::input::instant_problem(utc) {
+        return Err(Error::Usage(p));
+    }
     Ok(Stamp(in_desk_zone(desk, utc)))
 }
 
@@ -296,7 +300,8 @@ pub fn load_ticket(root: &Path, id: &str) -> Result<Ticket> {
     let id = normalize_id(id)?;
     let rel = ticket_rel_path(&id);
     let abs = root.join(&rel);
-    if !abs.is_file() {
+    // Anything at the path is read (and refused there when it is not a regular file).
+    if std::fs::symlink_metadata(&abs).is_err() {
         return Err(Error::Message(tr!(
             "cmd.no_ticket",
             id = id,
@@ -310,30 +315,60 @@ pub fn load_ticket(root: &Path, id: &str) -> Result<Ticket> {
     Ok(ticket::parse(&rel, &text)?)
 }
 
-/// `Name <email>`, a bare email, or a bare name.
+/// `Name <email>`, a bare email, or a bare name (a caller without email, e.g. by phone).
+/// Anything that names an address must name exactly one, with nothing after it; names may not
+/// hold control characters (they end up in the `To:` header). The rules are in
+/// [`crate::model::input`].
 pub fn parse_requester(s: &str, phone: Option<String>) -> Result<Requester> {
     let s = s.trim();
-    let (name, email) = match (s.find('<'), s.rfind('>')) {
-        (Some(a), Some(b)) if a < b => (
-            s[..a].trim().to_string(),
-            Some(s[a + 1..b].trim().to_string()),
-        ),
-        _ if s.contains('@') && !s.contains(' ') => (s.to_string(), Some(s.to_string())),
-        _ => (s.to_string(), None),
+    let (name, email) = if s.contains(['@', '<', '>']) {
+        let (name, addr) = crate::model::input::one_address(s).map_err(Error::Usage)?;
+        let name = if name.is_empty() { addr.clone() } else { name };
+        (name, Some(addr))
+    } else {
+        if let Some(p) = crate::model::input::header_text_problem(s) {
+            return Err(Error::Usage(tr!(
+                "guard.bad_field",
+                field = "--requester",
+                why = p
+            )));
+        }
+        (s.to_string(), None)
     };
     if name.is_empty() {
         return Err(Error::Usage(tr!("cmd.bad_requester", value = s)));
     }
-    if let Some(e) = &email {
-        if !e.contains('@') || e.contains(' ') {
-            return Err(Error::Usage(tr!("cmd.bad_requester", value = s)));
+    Ok(Requester { name, email, phone })
+}
+
+/// Takes the desk lock (see [`crate::store::lock`]) for `command`, and queues again the emails
+/// of a killed step that the repair finished. Every writer of tickets holds it from before it
+/// reads a ticket until its step is committed and queued; taking it again in the same process
+/// (a front end that already holds it) is free.
+pub fn lock_desk(root: &Path, command: &str) -> Result<crate::store::lock::DeskLock> {
+    let mut lock = crate::store::lock::acquire(root, command)?;
+    if let Some(requeue) = lock.requeue.take() {
+        if let Ok((desk, _)) = Desk::load(root) {
+            for rel in &requeue.tickets {
+                let Ok(text) = crate::model::fsread::read_text(&desk.root.join(rel)) else {
+                    continue;
+                };
+                let Ok(t) = ticket::parse(rel, &text) else {
+                    continue;
+                };
+                if let Ok(ids) = crate::mail::outbox::requeue_only(&desk, &t, Some(&requeue.mail)) {
+                    if !ids.is_empty() {
+                        lock.repaired.push(tr!(
+                            "journal.requeued",
+                            count = ids.len(),
+                            id = t.front.id
+                        ));
+                    }
+                }
+            }
         }
     }
-    Ok(Requester {
-        name,
-        email: email.filter(|e| !e.is_empty()),
-        phone,
-    })
+    Ok(lock)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,6 +404,14 @@ pub fn open_ticket(
     if title.is_empty() {
         return Err(Error::Usage(tr!("cmd.empty_title")));
     }
+    if let Some(p) = crate::model::input::header_text_problem(&title) {
+        return Err(Error::Usage(tr!(
+            "guard.bad_field",
+            field = "--title",
+            why = p
+        )));
+    }
+    let _lock = lock_desk(&desk.root, "mesa new")?;
     let description = reception.description.trim().to_string();
     if description.is_empty() {
         return Err(Error::Usage(tr!("cmd.no_description")));
@@ -442,6 +485,14 @@ pub fn apply(
     now: Stamp,
     options: Options,
 ) -> Result<Outcome> {
+    // Held from before the ticket is read until the step is committed and queued.
+    let name = format!("{step:?}");
+    let name = name
+        .split([' ', '{', '('])
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    let _lock = lock_desk(&desk.root, &format!("mesa {name} {id}"))?;
     let ticket = load_ticket(&desk.root, id)?;
     let customer = desk.config.customer(&ticket.front.customer);
     let (state, log_problems) = workflow::replay(desk.rules(), customer, &ticket.front.events);
@@ -811,8 +862,16 @@ pub fn record_with_files(
         path: desk.root.join(&staged.ticket.path),
         contents: staged.ticket.to_text().into_bytes(),
     });
-    let oid = crate::store::git::write_and_commit(&desk.root, &changes, message, author, commit)?;
+    let mail: Vec<String> = staged
+        .outgoing
+        .iter()
+        .map(|o| o.message_id.clone())
+        .collect();
+    let oid = crate::store::git::write_and_commit_step(
+        &desk.root, &changes, message, author, commit, &mail,
+    )?;
     let message_ids = enqueue_all(desk, &staged.ticket.front.id, &staged.outgoing)?;
+    crate::store::journal::end(&desk.root);
     Ok(Recorded {
         ticket: staged.ticket,
         state: staged.state,
@@ -838,12 +897,19 @@ pub fn record_batch(
             contents: st.ticket.to_text().into_bytes(),
         })
         .collect();
-    let oid = crate::store::git::write_and_commit(&desk.root, &changes, message, author, commit)?;
+    let mail: Vec<String> = staged
+        .iter()
+        .flat_map(|st| st.outgoing.iter().map(|o| o.message_id.clone()))
+        .collect();
+    let oid = crate::store::git::write_and_commit_step(
+        &desk.root, &changes, message, author, commit, &mail,
+    )?;
     let mut errors = Vec::new();
     for st in &staged {
         if let Err(e) = enqueue_all(desk, &st.ticket.front.id, &st.outgoing) {
             errors.push(e);
         }
     }
+    crate::store::journal::end(&desk.root);
     Ok((oid, errors))
 }

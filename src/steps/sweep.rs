@@ -79,6 +79,7 @@ pub fn bot_author(now: Stamp) -> Author {
 
 /// Runs the sweep over the whole desk at `now`: one commit for every ticket it changes.
 pub fn sweep(desk: &Desk, now: Stamp, author: &Author, commit: bool) -> Result<SweepReport> {
+    let _lock = super::lock_desk(&desk.root, "mesa sweep")?;
     let mut report = SweepReport::default();
     let (mut tickets, unreadable) = crate::model::load::load_tickets(&desk.root);
     report.unreadable = unreadable;

@@ -296,7 +296,9 @@ pub fn commit_all(repo: &Repository, message: &str, author: &Author) -> Result<O
     let tree_id = index.write_tree()?;
     let tree = repo.find_tree(tree_id)?;
     let sig = author.signature()?;
-    let oid = repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &[])?;
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    let oid = repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)?;
     index.write()?;
     Ok(oid)
 }
@@ -316,6 +318,23 @@ pub fn write_and_commit(
     message: &str,
     author: &Author,
     commit: bool,
+) -> Result<Option<Oid>> {
+    let r = write_and_commit_step(root, changes, message, author, commit, &[]);
+    crate::store::journal::end(root);
+    r
+}
+
+/// [`write_and_commit`] for a step that queues emails (`mail`: their Message-IDs) after the
+/// commit. The step is recorded in the journal before any file is written, and the record is
+/// kept on success: the caller ends it with [`crate::store::journal::end`] once the emails are
+/// queued, so a kill anywhere is repaired by the next command (see [`crate::journal`]).
+pub fn write_and_commit_step(
+    root: &Path,
+    changes: &[Change],
+    message: &str,
+    author: &Author,
+    commit: bool,
+    mail: &[String],
 ) -> Result<Option<Oid>> {
     if !commit {
         return write_all(root, changes, || Ok(None));
@@ -343,7 +362,25 @@ pub fn write_and_commit(
     for (c, p) in changes.iter().zip(&prepared.paths) {
         check_clean(&index, p, &c.path)?;
     }
-    write_all(root, changes, || {
+    crate::store::journal::begin(
+        &repo,
+        &crate::store::journal::Step {
+            message: message.to_string(),
+            author_name: author.name.clone(),
+            author_email: author.email.clone(),
+            at: author.at.to_rfc3339(),
+            paths: prepared
+                .paths
+                .iter()
+                .map(|p| crate::store::journal::StepPath {
+                    rel: git_path(&p.rel),
+                    blob: p.blob.to_string(),
+                })
+                .collect(),
+            mail: mail.to_vec(),
+        },
+    )?;
+    let result = write_all(root, changes, || {
         let mut tree = prepared.tree;
         for p in &prepared.paths {
             index.add_path(&p.rel)?;
@@ -370,7 +407,12 @@ pub fn write_and_commit(
         }
         let parent = prepared.parent.map(|id| repo.find_commit(id)).transpose()?;
         commit_tree(&repo, &mut index, tree, parent.as_ref(), message, author).map(Some)
-    })
+    });
+    if result.is_err() {
+        // Every file was restored: nothing to repair.
+        crate::store::journal::end(root);
+    }
+    result
 }
 
 /// Many commits in a row, one per change set (`mesa inbox` commits one per message): the

@@ -1,18 +1,11 @@
-//! Setting up desks and clones: `mesa init DIR` (a new desk from the embedded default
-//! configuration, knowledge base and theme, in a new git repository) and `mesa hooks install`
-//! (for an existing clone). Both register the ticket merge driver (`.gitattributes` + the
-//! clone's git config, which git does not share between clones) and a pre-commit hook that runs
-//! `mesa check` on the staged ticket files only, so it stays fast on big desks.
+//! Setting up clones: `mesa hooks install` (and `mesa init`, through [`install`]) registers
+//! the ticket merge driver (`.gitattributes`, committed so every clone shares it, plus the
+//! clone's git config, which git does not share between clones) and a pre-commit hook that
+//! runs `mesa check` on the staged ticket files only, so it stays fast on big desks.
 
 use crate::model::diag::{Error, Result};
-use crate::model::load;
 use crate::tr;
-use include_dir::{include_dir, Dir};
 use std::path::Path;
-
-const DEFAULT_DESK: &str = include_str!("../../desk.yaml");
-static DEFAULT_KB: Dir = include_dir!("$CARGO_MANIFEST_DIR/kb");
-static DEFAULT_THEME: Dir = include_dir!("$CARGO_MANIFEST_DIR/theme");
 
 /// The merge driver's name in `.gitattributes` and git config.
 pub const DRIVER: &str = "mesa-ticket";
@@ -20,65 +13,29 @@ pub const DRIVER: &str = "mesa-ticket";
 pub const ATTRIBUTE: &str = "tickets/**/*.md merge=mesa-ticket";
 const HOOK_MARK: &str = "# installed by `mesa hooks install`";
 
-/// A new desk in `dir`: the embedded default configuration, knowledge base and theme, a git
-/// repository with the merge driver and pre-commit check, and a first commit.
-pub fn init_desk(dir: &Path) -> Result<()> {
-    if dir.join(load::DESK_FILE).exists() {
-        return Err(Error::Message(tr!(
-            "hooks.desk_exists",
-            path = dir.display()
-        )));
-    }
-    std::fs::create_dir_all(dir)?;
-    crate::store::git::write_atomic(&dir.join(load::DESK_FILE), DEFAULT_DESK.as_bytes())?;
-    extract(&DEFAULT_KB, &dir.join("kb"))?;
-    extract(&DEFAULT_THEME, &dir.join("theme"))?;
-    std::fs::create_dir_all(dir.join("tickets"))?;
-    crate::store::git::write_atomic(&dir.join("tickets/.gitkeep"), b"")?;
-    let ignore = dir.join(".gitignore");
-    if !ignore.exists() {
-        crate::store::git::write_atomic(&ignore, b"/outbox/\n/_site/\n/rejected/\n")?;
-    }
-    let repo = git2::Repository::init(dir)?;
-    let root = dir.canonicalize()?;
-    install(&repo, &root)?;
-    let sig = repo
-        .signature()
-        .map(|s| {
-            (
-                s.name().unwrap_or("mesa").to_string(),
-                s.email().unwrap_or("mesa@localhost").to_string(),
-            )
-        })
-        .unwrap_or_else(|_| ("mesa".into(), "mesa@localhost".into()));
-    let author = crate::store::git::Author {
-        name: sig.0,
-        email: sig.1,
-        at: chrono::Utc::now().fixed_offset(),
-    };
-    let head_exists = repo.head().is_ok();
-    if !head_exists {
-        crate::store::git::commit_all(&repo, &tr!("hooks.init_commit"), &author)?;
-    }
-    Ok(())
-}
-
-fn extract(dir: &Dir, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for f in dir.files() {
-        crate::store::git::write_atomic(
-            &to.join(f.path().file_name().unwrap_or_default()),
-            f.contents(),
-        )?;
-    }
-    for d in dir.dirs() {
-        extract(d, &to.join(d.path().file_name().unwrap_or_default()))?;
-    }
-    Ok(())
-}
-
 fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// Where git looks for this clone's hooks (`core.hooksPath`, else `.git/hooks`).
+pub fn hooks_dir(repo: &git2::Repository, workdir: &Path) -> Result<std::path::PathBuf> {
+    Ok(match repo.config()?.get_path("core.hooksPath") {
+        Ok(p) if p.is_absolute() => p,
+        Ok(p) => workdir.join(p),
+        Err(_) => repo.path().join("hooks"),
+    })
+}
+
+/// Whether `hook` is the pre-commit check `install` writes, executable.
+pub fn is_our_hook(hook: &Path) -> bool {
+    let ours = std::fs::read_to_string(hook).is_ok_and(|t| t.contains(HOOK_MARK));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        ours && std::fs::metadata(hook).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    ours
 }
 
 /// Registers the driver and the hook; returns whether `.gitattributes` had to be changed.
@@ -127,11 +84,7 @@ pub fn install(repo: &git2::Repository, root: &Path) -> Result<bool> {
     } else {
         format!("{desk_arg}/tickets/")
     };
-    let hooks_dir = match repo.config()?.get_path("core.hooksPath") {
-        Ok(p) if p.is_absolute() => p,
-        Ok(p) => workdir.join(p),
-        Err(_) => repo.path().join("hooks"),
-    };
+    let hooks_dir = hooks_dir(repo, &workdir)?;
     std::fs::create_dir_all(&hooks_dir)?;
     let hook = hooks_dir.join("pre-commit");
     if let Ok(existing) = std::fs::read_to_string(&hook) {
@@ -157,4 +110,86 @@ pub fn install(repo: &git2::Repository, root: &Path) -> Result<bool> {
         std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))?;
     }
     Ok(added)
+}
+
+/// Whether `.gitattributes` (with the merge rule) is in the repository, so every clone that
+/// pulls gets it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shared {
+    /// HEAD already has the file as it is on disk.
+    Already,
+    /// `mesa hooks install` committed it.
+    Committed(git2::Oid),
+    /// It could not be committed; the reason says what to do instead.
+    NotCommitted(String),
+}
+
+/// The git identity of this clone (user.name and user.email), if it has one.
+pub fn git_identity(repo: &git2::Repository) -> Option<(String, String)> {
+    let config = repo.config().ok()?;
+    let name = config.get_string("user.name").ok()?;
+    let email = config.get_string("user.email").ok()?;
+    Some((name, email))
+}
+
+/// `root/.gitattributes` as HEAD has it (None: not committed).
+fn attributes_in_head(repo: &git2::Repository, rel: &Path) -> Option<String> {
+    let tree = repo.head().ok()?.peel_to_tree().ok()?;
+    let blob = tree
+        .get_path(rel)
+        .ok()?
+        .to_object(repo)
+        .ok()?
+        .peel_to_blob()
+        .ok()?;
+    Some(String::from_utf8_lossy(blob.content()).into_owned())
+}
+
+/// Commits `.gitattributes` alone, with `message`, when HEAD lacks it or lacks the merge
+/// rule; refuses (saying why and what to do) when the file carries someone's other
+/// uncommitted edits, a merge or rebase is under way, or git has no identity to commit with.
+pub fn share_attributes(repo: &git2::Repository, root: &Path, message: &str) -> Result<Shared> {
+    let path = root.join(".gitattributes");
+    let rel = crate::store::git::repo_relative(repo, &path)?;
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    let in_head = attributes_in_head(repo, &rel);
+    if in_head.as_deref() == Some(on_disk.as_str()) {
+        return Ok(Shared::Already);
+    }
+    let shown = rel.display().to_string();
+    let by_hand = tr!("hooks.attributes_by_hand", file = shown);
+    // Only the merge rule may differ from HEAD: other edits are someone's work in progress.
+    let without_rule = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.trim() != ATTRIBUTE && !l.trim().is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    if without_rule(&on_disk) != without_rule(in_head.as_deref().unwrap_or("")) {
+        return Ok(Shared::NotCommitted(format!(
+            "{} {by_hand}",
+            tr!("hooks.attributes_other_edits", file = shown)
+        )));
+    }
+    if repo.state() != git2::RepositoryState::Clean {
+        return Ok(Shared::NotCommitted(format!(
+            "{} {by_hand}",
+            tr!("hooks.attributes_busy")
+        )));
+    }
+    let Some((name, email)) = git_identity(repo) else {
+        return Ok(Shared::NotCommitted(format!(
+            "{} {by_hand}",
+            tr!("hooks.attributes_no_identity")
+        )));
+    };
+    let author = crate::store::git::Author {
+        name,
+        email,
+        at: chrono::Local::now().fixed_offset(),
+    };
+    match crate::store::git::commit_paths(root, &[path], message, &author) {
+        Ok(oid) => Ok(Shared::Committed(oid)),
+        Err(e) => Ok(Shared::NotCommitted(format!("{e}. {by_hand}"))),
+    }
 }

@@ -2,8 +2,18 @@
 //!
 //! - [`git`]: atomic writes and one commit per step, with the agent as author.
 //! - [`merge`]: the merge driver that unions ticket event logs.
-//! - [`hooks`]: installing the merge driver and the pre-commit check in a clone; new desks.
+//! - [`hooks`]: installing the merge driver and the pre-commit check in a clone, and sharing
+//!   `.gitattributes` through a commit.
+//! - [`init`]: new desks (`mesa init`), an organisation's own or the sample.
+//! - [`doctor`]: what a clone lacks (`mesa doctor`), as findings with their fixes.
+//! - [`lock`]: one writer per desk (`.git/mesa.lock`); [`journal`]: a step's record, from which
+//!   a killed step is finished or undone; [`repair`]: doing that.
 
+pub mod doctor;
 pub mod git;
 pub mod hooks;
+pub mod init;
+pub mod journal;
+pub mod lock;
 pub mod merge;
+pub mod repair;

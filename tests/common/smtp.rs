@@ -201,8 +201,12 @@ fn serve(
                 }
                 _ => {
                     msg.acknowledged = true;
-                    received.lock().unwrap().push(msg);
-                    out.write_all(b"250 OK queued\r\n")?;
+                    let mut all = received.lock().unwrap();
+                    all.push(msg);
+                    // Postfix's wording, with the sink's own queue id.
+                    let reply = format!("250 2.0.0 Ok: queued as SINK{}\r\n", all.len());
+                    drop(all);
+                    out.write_all(reply.as_bytes())?;
                 }
             }
             fault = Fault::None;

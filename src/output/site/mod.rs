@@ -9,11 +9,12 @@
 //! - [`context`]: what every page renderer shares (the desk, options, links, ticket rows);
 //! - [`paths`]: where each page lives;
 //! - [`pipeline`]: a full build; [`incremental`]: `mesa serve`'s rebuild of what changed;
-//! - `kbpages`, `tickets`, `reports`: the pages; [`theme`], [`fmt`], [`output`], [`history`]:
+//! - `kbpages`, `tickets`, `reports`, `help`: the pages; [`theme`], [`fmt`], [`output`], [`history`]:
 //!   templates, formatting, writing files, authorship from git.
 
 pub mod context;
 pub mod fmt;
+mod help;
 pub mod history;
 pub mod incremental;
 mod kbpages;

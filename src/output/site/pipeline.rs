@@ -158,7 +158,10 @@ fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<Computed> {
     let ticket_out = tickets::render_all(site, &tickets, &kb)?;
     warnings.extend(ticket_out.warnings.iter().cloned());
 
-    let jobs: Vec<Box<dyn Fn() -> Result<()> + Sync + '_>> = kbpages::jobs(site, &kb, &ticket_out);
+    let mut jobs: Vec<Box<dyn Fn() -> Result<()> + Sync + '_>> =
+        kbpages::jobs(site, &kb, &ticket_out);
+    site.progress.add_total(super::help::PAGES as u64);
+    jobs.push(Box::new(move || super::help::pages(site)));
     jobs.par_iter().try_for_each(|job| job())?;
     drop(jobs);
     let (paths, fronts): (Vec<PathBuf>, Vec<crate::model::ticket::TicketFront>) = if site.internal()

@@ -42,6 +42,8 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "escalation.html",
     "priorities.html",
     "contact.html",
+    "help.html",
+    "help_index.html",
     "tickets_index.html",
     "ticket.html",
     "reports.html",
@@ -79,10 +81,10 @@ pub fn load(desk_root: &Path, cat: &'static Catalog) -> Result<Tera> {
     if let Ok(entries) = std::fs::read_dir(&own) {
         for e in entries.flatten() {
             let p = e.path();
-            if p.extension().is_some_and(|x| x == "html") && p.is_file() {
+            let html = p.extension().is_some_and(|x| x == "html");
+            if html && (p.is_file() || crate::model::fsread::worth_reporting(&p, true)) {
                 let name = e.file_name().to_string_lossy().into_owned();
-                let text = std::fs::read_to_string(&p)
-                    .map_err(|err| Error::Message(format!("{}: {err}", p.display())))?;
+                let text = crate::model::fsread::read_text(&p).map_err(Error::from)?;
                 sources.insert(name, text);
             }
         }
@@ -179,11 +181,12 @@ pub fn static_files(desk_root: &Path) -> Result<Vec<(String, Vec<u8>)>> {
             .into_iter()
             .filter_map(|e| e.ok())
         {
-            if e.file_type().is_file() {
+            // Links and special files go to the reader too, which refuses them with a reason:
+            // a link to a file outside the desk must never be published.
+            if e.file_type().is_file() || crate::model::fsread::worth_reporting(e.path(), true) {
                 let rel = e.path().strip_prefix(&own).unwrap_or(e.path());
                 let name = rel.to_string_lossy().replace('\\', "/");
-                let bytes = std::fs::read(e.path())
-                    .map_err(|err| Error::Message(format!("{}: {err}", e.path().display())))?;
+                let bytes = crate::model::fsread::read_bytes(e.path()).map_err(Error::from)?;
                 files.insert(name, bytes);
             }
         }

@@ -355,7 +355,7 @@ pub(super) fn one(
 
 /// File line where a ticket's body starts (read again only when a diagnostic needs it).
 fn body_line(path: &std::path::Path) -> usize {
-    std::fs::read_to_string(path)
+    crate::model::fsread::read_text(path)
         .ok()
         .and_then(|text| {
             let split = crate::model::front_matter::split(path, &text).ok()?;

@@ -1,0 +1,323 @@
+//! One writer per desk at a time: a lock file in the repository's git folder
+//! (`.git/mesa.lock`) holding the writer's pid, start time and command. A second command
+//! waits a few seconds for it, then stops with a message naming the holder. A lock whose
+//! holder no longer runs (a `kill -9`, a power cut) is recognised and taken over; the git
+//! `*.lock` files that holder left are removed, and its half-done step is repaired (see
+//! [`crate::store::journal`]) before the new command reads anything.
+
+use crate::model::diag::{Error, Result};
+use crate::tr;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+/// The lock file's name inside the git folder.
+pub const LOCK_FILE: &str = "mesa.lock";
+
+/// How long a command waits for another one to finish (`MESA_LOCK_WAIT`, in seconds, changes it).
+const DEFAULT_WAIT: Duration = Duration::from_secs(5);
+
+/// A held desk lock; released when the last holder in this process drops it.
+#[derive(Debug)]
+pub struct DeskLock {
+    path: PathBuf,
+    /// What taking the lock repaired, for the command to mention.
+    pub repaired: Vec<String>,
+    /// A repaired step whose emails the caller (which may use the mail layer) queues again.
+    pub requeue: Option<crate::store::journal::Requeue>,
+}
+
+/// The desk locks this process holds, with how many holders each: a front end may take the
+/// lock and then call a step that takes it again.
+static HELD: Mutex<Vec<(PathBuf, usize)>> = Mutex::new(Vec::new());
+
+impl Drop for DeskLock {
+    fn drop(&mut self) {
+        let Ok(mut held) = HELD.lock() else {
+            return;
+        };
+        if let Some(pos) = held.iter().position(|(p, _)| *p == self.path) {
+            held[pos].1 -= 1;
+            if held[pos].1 == 0 {
+                held.remove(pos);
+                let _ = std::fs::remove_file(&self.path);
+            }
+        }
+    }
+}
+
+/// Who holds a lock, as its file says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub pid: u32,
+    pub start: Option<u64>,
+    pub command: String,
+}
+
+impl Holder {
+    fn me(command: &str) -> Holder {
+        let pid = std::process::id();
+        Holder {
+            pid,
+            start: process_start(pid),
+            command: command.replace(['\n', '\r'], " "),
+        }
+    }
+
+    fn to_text(&self) -> String {
+        format!(
+            "pid {}\nstart {}\ncommand {}\n",
+            self.pid,
+            self.start.map(|s| s.to_string()).unwrap_or_default(),
+            self.command
+        )
+    }
+
+    fn parse(text: &str) -> Option<Holder> {
+        let mut pid = None;
+        let mut start = None;
+        let mut command = String::new();
+        for line in text.lines() {
+            match line.split_once(' ') {
+                Some(("pid", v)) => pid = v.trim().parse().ok(),
+                Some(("start", v)) => start = v.trim().parse().ok(),
+                Some(("command", v)) => command = v.to_string(),
+                _ => {}
+            }
+        }
+        Some(Holder {
+            pid: pid?,
+            start,
+            command,
+        })
+    }
+
+    /// Whether the holder still runs: its pid exists and (where the system says) started at
+    /// the recorded time, so a reused pid does not keep a dead holder's lock alive.
+    fn alive(&self) -> bool {
+        match process_start(self.pid) {
+            Some(now) => self.start.is_none_or(|s| s == now),
+            None => !cfg!(target_os = "linux") && self.pid != 0,
+        }
+    }
+}
+
+/// The start time of a process (clock ticks since boot, from `/proc/PID/stat`), or `None`
+/// when there is no such process (or no `/proc`).
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// The git folder of the repository holding `root`.
+pub fn git_dir(root: &Path) -> Result<PathBuf> {
+    let repo = crate::store::git::open_repo(root)?;
+    Ok(repo.path().to_path_buf())
+}
+
+/// Takes the desk lock for `command`, waiting up to a few seconds for another command to
+/// finish, then repairs what a killed command left behind.
+pub fn acquire(root: &Path, command: &str) -> Result<DeskLock> {
+    let wait = std::env::var("MESA_LOCK_WAIT")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(DEFAULT_WAIT);
+    // A desk outside git (steps with --no-commit) is locked by a file in the desk itself.
+    let in_git = git_dir(root).ok();
+    let (dir, path) = match &in_git {
+        Some(d) => (d.clone(), d.join(LOCK_FILE)),
+        None => (root.to_path_buf(), root.join(format!(".{LOCK_FILE}"))),
+    };
+    // Taken again by this process: one more holder, nothing to wait for or repair.
+    if let Ok(mut held) = HELD.lock() {
+        if let Some(entry) = held.iter_mut().find(|(p, _)| *p == path) {
+            entry.1 += 1;
+            return Ok(DeskLock {
+                path,
+                repaired: Vec::new(),
+                requeue: None,
+            });
+        }
+    }
+    let me = Holder::me(command);
+    let deadline = Instant::now() + wait;
+    let mut stale_since: Option<SystemTime> = None;
+    loop {
+        match try_create(&dir, &path, &me) {
+            Ok(()) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(Error::Message(tr!(
+                    "lock.failed",
+                    path = path.display(),
+                    error = e
+                )))
+            }
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let holder = Holder::parse(&text);
+        let dead = holder.as_ref().is_none_or(|h| !h.alive());
+        if dead {
+            // The file is created whole (see `try_create`), so an unreadable or dead holder's
+            // lock is stale: take it over.
+            if let Some(mtime) = take_over(&dir, &path, &text) {
+                stale_since = Some(stale_since.map_or(mtime, |s| s.min(mtime)));
+            }
+            continue;
+        }
+        if Instant::now() >= deadline {
+            let h = holder.unwrap_or(Holder {
+                pid: 0,
+                start: None,
+                command: String::new(),
+            });
+            return Err(Error::Message(tr!(
+                "lock.busy",
+                command = h.command,
+                pid = h.pid,
+                seconds = wait.as_secs_f64().round(),
+                path = path.display()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    if let Ok(mut held) = HELD.lock() {
+        held.push((path.clone(), 1));
+    }
+    let mut lock = DeskLock {
+        path,
+        repaired: Vec::new(),
+        requeue: None,
+    };
+    if in_git.is_none() {
+        return Ok(lock);
+    }
+    if let Some(since) = stale_since {
+        lock.repaired.extend(remove_git_locks(&dir, since));
+    }
+    remove_dead_temps(&dir);
+    let (notes, requeue) = crate::store::repair::recover(root)?;
+    lock.repaired.extend(notes);
+    lock.requeue = requeue;
+    Ok(lock)
+}
+
+/// Creates the lock file with its contents in one step: written to a temp file, then hard
+/// linked into place (which fails when the lock exists), so no reader sees it half written.
+fn try_create(dir: &Path, path: &Path, me: &Holder) -> std::io::Result<()> {
+    let tmp = dir.join(format!(".mesa.lock.{}.tmp", me.pid));
+    std::fs::write(&tmp, me.to_text())?;
+    let r = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    r
+}
+
+/// Removes the temporary lock files (`.mesa.lock.PID.tmp`, `.stale`) of processes that no longer
+/// run (killed between writing one and linking it). A live process's are left alone.
+fn remove_dead_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(".mesa.lock.") else {
+            continue;
+        };
+        let Some((pid, _)) = rest.split_once('.') else {
+            continue;
+        };
+        let dead = pid
+            .parse::<u32>()
+            .is_ok_and(|p| cfg!(target_os = "linux") && process_start(p).is_none());
+        if dead {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Takes a dead holder's lock out of the way: renamed aside (only one waiter wins the rename),
+/// checked to still be the dead holder's, then deleted. Returns when it was taken.
+fn take_over(dir: &Path, path: &Path, seen: &str) -> Option<SystemTime> {
+    let aside = dir.join(format!(".mesa.lock.{}.stale", std::process::id()));
+    let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
+    std::fs::rename(path, &aside).ok()?;
+    let now = std::fs::read_to_string(&aside).unwrap_or_default();
+    if now != seen {
+        // Another waiter replaced the dead lock first: this one is alive; put it back.
+        let _ = std::fs::hard_link(&aside, path);
+        let _ = std::fs::remove_file(&aside);
+        return None;
+    }
+    let _ = std::fs::remove_file(&aside);
+    Some(mtime)
+}
+
+/// Removes the git `*.lock` files (index, HEAD, refs) a dead mesa left: only those made after
+/// its desk lock, which no other program makes while a desk lock is held by mesa. Returns
+/// what was removed, for the report.
+fn remove_git_locks(git_dir: &Path, since: SystemTime) -> Vec<String> {
+    let since = since - Duration::from_secs(1);
+    let mut removed = Vec::new();
+    let mut candidates = vec![git_dir.join("index.lock"), git_dir.join("HEAD.lock")];
+    for e in walkdir::WalkDir::new(git_dir.join("refs"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+    {
+        if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "lock") {
+            candidates.push(e.into_path());
+        }
+    }
+    candidates.push(git_dir.join("packed-refs.lock"));
+    for c in candidates {
+        let recent = std::fs::metadata(&c)
+            .and_then(|m| m.modified())
+            .is_ok_and(|m| m >= since);
+        if recent && std::fs::remove_file(&c).is_ok() {
+            let name = c.strip_prefix(git_dir).unwrap_or(&c).display().to_string();
+            removed.push(tr!("lock.removed_git_lock", file = name));
+        }
+    }
+    removed
+}
+
+/// What `mesa doctor` reports about the lock: the holder when one runs, a dead holder's lock.
+pub fn status(root: &Path) -> Result<Option<(Holder, bool)>> {
+    let path = git_dir(root)?.join(LOCK_FILE);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let holder = Holder::parse(&text).unwrap_or(Holder {
+        pid: 0,
+        start: None,
+        command: String::new(),
+    });
+    let alive = holder.alive();
+    Ok(Some((holder, alive)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holder_round_trips_and_this_process_is_alive() {
+        let me = Holder::me("mesa assign X");
+        assert_eq!(Holder::parse(&me.to_text()), Some(me.clone()));
+        assert!(me.alive());
+        let dead = Holder {
+            pid: me.pid,
+            start: me.start.map(|s| s + 1),
+            command: "x".into(),
+        };
+        if cfg!(target_os = "linux") {
+            assert!(
+                !dead.alive(),
+                "a reused pid with another start time is dead"
+            );
+        }
+    }
+}
