@@ -530,3 +530,168 @@ fn the_open_page_reloads_after_a_change() {
     let errs = errors(&browser);
     assert!(errs.is_empty(), "console errors after the reload: {errs:?}");
 }
+
+/// axe-core's verdict on the page just loaded: violations of impact serious or critical (as
+/// "rule: target"), and the rules whose checks need a person to review ("incomplete").
+fn axe(browser: &Browser, source: &str) -> (Vec<String>, Vec<(String, String)>) {
+    let injected = browser.exec(
+        "if (!window.axe) { var s = document.createElement('script'); s.textContent = arguments[0];
+           document.head.appendChild(s); }
+         return !!window.axe;",
+        json!([source]),
+    );
+    assert_eq!(injected, json!(true), "axe-core loads into the page");
+    let result = browser.exec_async(
+        "var done = arguments[arguments.length - 1];
+         axe.run(document, {resultTypes: ['violations', 'incomplete']}).then(function (r) {
+           function flat(list) {
+             var out = [];
+             list.forEach(function (rule) {
+               rule.nodes.forEach(function (n) {
+                 out.push({id: rule.id, impact: n.impact || rule.impact || '', target: n.target.join(' '),
+                           html: n.html.slice(0, 160)});
+               });
+             });
+             return out;
+           }
+           done({violations: flat(r.violations), incomplete: flat(r.incomplete)});
+         }, function (e) { done({error: String(e)}); });",
+        json!([]),
+    );
+    assert!(result.get("error").is_none(), "axe failed: {result}");
+    let serious = result["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
+        .map(|v| {
+            format!(
+                "{} ({}): {} {}",
+                v["id"], v["impact"], v["target"], v["html"]
+            )
+        })
+        .collect();
+    let review = result["incomplete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["id"].as_str().unwrap_or_default().to_string(),
+                format!("{} {}", v["target"], v["html"]),
+            )
+        })
+        .collect();
+    (serious, review)
+}
+
+/// axe-core (from the npm registry, installed by `.ci/run`) over every kind of page, in
+/// Spanish and in English: no violation of impact serious or critical, and every check axe
+/// leaves for a person to review is one that docs/site.md explains.
+#[test]
+fn axe_finds_no_serious_problem_on_any_kind_of_page() {
+    let test = "axe_finds_no_serious_problem_on_any_kind_of_page";
+    let Some((chromium, driver)) = browser_or_skip(test) else {
+        return;
+    };
+    let Some(axe_js) = common::tool_or_skip(
+        test,
+        "MESA_AXE_JS",
+        "axe-core/axe.min.js",
+        "MESA_REQUIRE_AXE",
+    ) else {
+        return;
+    };
+    let source = std::fs::read_to_string(axe_js).unwrap();
+    let docs = std::fs::read_to_string(common::sample_root().join("docs/site.md")).unwrap();
+    let explained = docs
+        .split("## Accessibility")
+        .nth(1)
+        .expect("docs/site.md has an Accessibility section");
+    let (_tmp, desk) = sample_desk();
+    let browser = Browser::start(&chromium, &driver);
+    let mut problems = Vec::new();
+    let mut unexplained = std::collections::BTreeSet::new();
+    for lang in ["es", "en"] {
+        let serve = Serve::start_lang(&desk, &[], lang);
+        open(&browser, &serve, "tickets/index.html");
+        let ticket = link_to(&browser, SAMPLE_TICKET);
+        let ticket = ticket.strip_prefix(&serve.url).unwrap().to_string();
+        let month = browser
+            .exec(
+                "var a = document.querySelector('nav.months li:nth-child(2) a'); return a ? a.href : null;",
+                json!([]),
+            )
+            .as_str()
+            .expect("a month page")
+            .strip_prefix(&serve.url)
+            .unwrap()
+            .to_string();
+        let pages = [
+            "index.html".to_string(),
+            "kb/index.html".to_string(),
+            "kb/articles/roles.html".to_string(),
+            "news/index.html".to_string(),
+            "playbook/index.html".to_string(),
+            "playbook/acceso.html".to_string(),
+            "playbook/dispositivos/no-captura-foto.html".to_string(),
+            "catalog/index.html".to_string(),
+            "catalog/bases-datos-estandar.html".to_string(),
+            "priorities.html".to_string(),
+            "escalation.html".to_string(),
+            "contact.html".to_string(),
+            "tickets/index.html".to_string(),
+            month,
+            ticket,
+            "reports/index.html".to_string(),
+            "search.html?q=fotografia".to_string(),
+            "no/such/page.html".to_string(),
+        ];
+        // A tag page, found from the article's tag links.
+        open(&browser, &serve, "kb/articles/roles.html");
+        let tag = browser.exec(
+            "var a = document.querySelector('main a[href*=\"tags/\"]'); return a ? a.href : null;",
+            json!([]),
+        );
+        let tag = tag
+            .as_str()
+            .expect("the article links a tag page")
+            .strip_prefix(&serve.url)
+            .unwrap()
+            .to_string();
+        for rel in pages.iter().chain([&tag]) {
+            open(&browser, &serve, rel);
+            if rel.starts_with("search.html") {
+                browser.wait_for(
+                    "search results",
+                    "return document.querySelectorAll('#mesa-search-results li').length",
+                    json!([]),
+                );
+            }
+            let (serious, review) = axe(&browser, &source);
+            problems.extend(serious.into_iter().map(|p| format!("{lang} {rel}: {p}")));
+            for (rule, node) in review {
+                if !explained.contains(&format!("`{rule}`")) {
+                    unexplained.insert(format!("{rule}: {lang} {rel}: {node}"));
+                }
+            }
+        }
+        // The axe run did look at the pages: a page known to break a rule is caught.
+        browser.goto("data:text/html,<html><body><img src='x.png'><a href='#'></a></body></html>");
+        let (caught, _) = axe(&browser, &source);
+        assert!(
+            caught.iter().any(|p| p.contains("image-alt")),
+            "axe reports a missing alt text: {caught:?}"
+        );
+    }
+    assert!(
+        problems.is_empty(),
+        "serious or critical accessibility problems:\n{}",
+        problems.join("\n")
+    );
+    assert!(
+        unexplained.is_empty(),
+        "checks axe leaves for review that docs/site.md (## Accessibility) does not explain:\n{}",
+        unexplained.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}

@@ -401,3 +401,37 @@ fn shell_completions_are_valid_scripts() {
         assert!(common::stdout(&out).contains("escalate"), "{shell}");
     }
 }
+
+#[test]
+fn list_as_csv_for_a_spanish_spreadsheet() {
+    let desk = common::temp_desk(true);
+    let d = desk.path().to_str().unwrap();
+    let text = common::mesa(&["--desk", d, "--now", NOW, "list", "--open"]);
+    let out = common::mesa(&[
+        "--desk", d, "--now", NOW, "--format", "csv", "list", "--open",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let csv = common::stdout(&out);
+    let body = csv.strip_prefix('\u{feff}').expect("UTF-8 byte-order mark");
+    assert!(body.ends_with("\r\n"));
+    let lines: Vec<&str> = body.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines[0],
+        "Caso;Estado;Nivel;Prioridad;Asignado;Vence;Cliente;Título"
+    );
+    // The same tickets as the table, one row each, eight cells, labels not ids.
+    assert_eq!(lines.len(), common::stdout(&text).lines().count());
+    for row in &lines[1..] {
+        let cells: Vec<&str> = row.split(';').collect();
+        assert_eq!(cells.len(), 8, "{row}");
+        assert!(!cells[1].contains('_'), "status label, not id: {row}");
+        let due = cells[5];
+        assert!(
+            due.is_empty() || chrono::NaiveDateTime::parse_from_str(due, "%Y-%m-%d %H:%M").is_ok(),
+            "due as a spreadsheet date: {row}"
+        );
+    }
+    let out = common::mesa(&["--desk", d, "--format", "csv", "show", "261102-C4K7P"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("mesa report y mesa list"));
+}

@@ -280,10 +280,11 @@ fn init_in_english_for_colombia_uses_colombias_holidays() {
     assert!(desk.contains("help@andessoft.example.co"));
     let log = sb.git(&target, &["log", "--format=%s"]);
     assert_eq!(log.trim(), "mesa init: new service desk");
-    // Ley 51 de 1983: 18 national holidays a year; 2026's published list has 18 dates.
+    // Ley 51 de 1983: 18 national holidays a year; Ley 2578 de 2026 adds 9 July (moved to
+    // Monday 13 July in 2026): 19 dates in 2026.
     let cal = json(&sb.mesa(&target, &["--format", "json", "calendar", "--year", "2026"]));
     let closed = cal[0]["closed"].as_array().unwrap();
-    assert_eq!(closed.len(), 18);
+    assert_eq!(closed.len(), 19);
     assert_eq!(closed[0]["date"], "2026-01-01");
     assert_eq!(closed[1]["date"], "2026-01-12");
     for (path, contents) in files(&target) {

@@ -326,6 +326,79 @@ fn no_email_no_message_and_composing_is_deterministic() {
     );
 }
 
+/// The emails that await the customer's answer (proposal or quote, solution, follow-up) name
+/// the first-line words `mesa inbox` recognises, in the desk's language: the words of the
+/// issue ("ACEPTO" / "NO ACEPTO", "CONFIRMO" / "RECHAZO: motivo") and their English ones.
+#[test]
+fn emails_that_await_an_answer_name_the_answer_words_in_both_languages() {
+    for (lang, accept, decline, confirm, reject, others) in [
+        (
+            "es",
+            "ACEPTO",
+            "NO ACEPTO",
+            "CONFIRMO",
+            "RECHAZO",
+            "Cualquier otra respuesta llega al agente",
+        ),
+        (
+            "en",
+            "ACCEPT",
+            "DO NOT ACCEPT",
+            "CONFIRM",
+            "REJECT",
+            "Any other reply reaches the agent",
+        ),
+    ] {
+        let dir = sample_desk(2525);
+        let root = dir.path();
+        let yaml = std::fs::read_to_string(root.join("desk.yaml")).unwrap();
+        std::fs::write(
+            root.join("desk.yaml"),
+            yaml.replace("language: es", &format!("language: {lang}")),
+        )
+        .unwrap();
+        let desk = Desk::open(root).unwrap();
+        let mut t = ticket(root);
+        let mut prop = Event::new(
+            at("2026-11-02T09:00:00-05:00"),
+            "agomez",
+            EventKind::Proposed,
+        );
+        prop.text = Some("Ajuste del reporte de aptitud.".into());
+        prop.amount = Some(1_250_000.0);
+        prop.currency = Some("COP".into());
+        let proposal = step(&desk, &mut t, MailKind::Proposal, prop);
+        let mut res = Event::new(
+            at("2026-11-02T10:30:00-05:00"),
+            "lmartinez",
+            EventKind::Resolved,
+        );
+        res.text = Some("Se restableció la conexión.".into());
+        let solution = step(&desk, &mut t, MailKind::Solution, res);
+        let rem = Event::new(at("2026-11-03T10:30:00-05:00"), "mesa", EventKind::Reminded);
+        let reminder = step(&desk, &mut t, MailKind::Reminder, rem);
+
+        let body = &proposal.body;
+        assert!(
+            body.contains(&format!(" {accept} ")) && body.contains(&format!(" {decline} ")),
+            "{lang} proposal: {body}"
+        );
+        for (what, body) in [("solution", &solution.body), ("reminder", &reminder.body)] {
+            assert!(
+                body.contains(&format!(" {confirm} ")) && body.contains(&format!(" {reject}:")),
+                "{lang} {what}: {body}"
+            );
+        }
+        for (what, body) in [
+            ("proposal", &proposal.body),
+            ("solution", &solution.body),
+            ("reminder", &reminder.body),
+        ] {
+            assert!(body.contains(others), "{lang} {what}: {body}");
+        }
+    }
+}
+
 #[test]
 fn english_desk_and_desk_templates() {
     let dir = sample_desk(2525);

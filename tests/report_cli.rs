@@ -96,13 +96,15 @@ fn calendar_lists_hours_and_holidays() {
         "2026-04-02",
         "2026-04-03",
         "2026-06-15",
+        "2026-07-13",
         "2026-11-16",
         "2026-12-24",
         "2026-12-25",
     ] {
         assert!(dates.contains(&want), "{want} in {dates:?}");
     }
-    assert_eq!(dates.len(), 20);
+    // 19 holidays (Ley 51 de 1983 and, from 2026, Ley 2578 de 2026) and 24 and 31 December.
+    assert_eq!(dates.len(), 21);
     assert_eq!(
         laboral["hours"]["mon"],
         serde_json::json!(["07:00-12:00", "13:00-17:00"])

@@ -311,22 +311,25 @@ fn ics_file_closes_a_working_day() {
 
 // ---- clocks from event logs ----
 
+/// A problem classified at reception (as `mesa new` does) and started at `started`: the
+/// classification is not attention, the start is.
 fn incident(
     desk: &mesa::model::load::Desk,
     priority: &str,
     created: DateTime<FixedOffset>,
-    classified: DateTime<FixedOffset>,
+    started: DateTime<FixedOffset>,
 ) -> Vec<mesa::model::ticket::Event> {
     let c = ev(created, "lmartinez", EventKind::Created);
-    let mut k = ev(classified, "lmartinez", EventKind::Classified);
+    let mut k = ev(created, "lmartinez", EventKind::Classified);
     k.ticket_type = Some(mesa::model::ticket::TicketType::Problem);
     k.priority = Some(priority.into());
+    let s = ev(started, "lmartinez", EventKind::Started);
     let _ = desk;
-    vec![c, k]
+    vec![c, k, s]
 }
 
 #[test]
-fn response_clock_stops_at_classification() {
+fn response_clock_stops_at_first_attention_not_at_classification() {
     let desk = sample_desk();
     let events = incident(
         &desk,

@@ -71,6 +71,7 @@ fn a_front_end_applies_steps_without_a_command_line() {
         Step::Escalate {
             to: None,
             reason: "Necesita nivel 2".into(),
+            assign: None,
         },
         agent,
         now,
@@ -105,6 +106,7 @@ fn a_front_end_applies_steps_without_a_command_line() {
         Step::Escalate {
             to: None,
             reason: "Necesita nivel 2".into(),
+            assign: None,
         },
         agent,
         now,
@@ -114,6 +116,9 @@ fn a_front_end_applies_steps_without_a_command_line() {
     assert_eq!(escalated.ticket.front.level, 2);
     let last = escalated.ticket.front.events.last().expect("event");
     assert_eq!(last.event, EventKind::Escalated);
+    // Handed over to the level's one agent (Table 3, level 2).
+    assert_eq!(last.agent.as_deref(), Some("agomez"));
+    assert_eq!(escalated.ticket.front.assignee.as_deref(), Some("agomez"));
     assert!(
         !escalated.next.is_empty(),
         "the outcome names the next steps"

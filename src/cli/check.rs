@@ -7,12 +7,35 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// `mesa check`.
-pub fn check(global: &Global, history: Option<&str>, files: &[PathBuf]) -> Result<ExitCode> {
-    let root = global.desk_root()?;
+pub fn check(
+    global: &Global,
+    history: Option<&str>,
+    bare: bool,
+    files: &[PathBuf],
+) -> Result<ExitCode> {
+    let no_desk = || {
+        global.desk.is_none()
+            && std::env::current_dir()
+                .ok()
+                .and_then(|d| crate::model::load::find_desk(&d))
+                .is_none()
+    };
     let report = match history {
-        Some(range) => crate::output::history::check_history(&root, range)?,
-        None if !files.is_empty() => crate::output::check::check_files(&root, files)?,
-        None => crate::output::check::check_desk(&root)?,
+        // A server's bare repository: the desk is read from the pushed commit.
+        Some(range) if bare || no_desk() => {
+            crate::output::history::check_history_bare(range, &|desk| {
+                global.activate_language(Some(desk))
+            })?
+        }
+        Some(range) => crate::output::history::check_history(&global.desk_root()?, range)?,
+        None => {
+            let root = global.desk_root()?;
+            if files.is_empty() {
+                crate::output::check::check_desk(&root)?
+            } else {
+                crate::output::check::check_files(&root, files)?
+            }
+        }
     };
     let ok = report.diagnostics.is_empty();
     match global.format {

@@ -25,6 +25,8 @@ pub struct Global {
     pub now: Option<String>,
     pub agent: Option<String>,
     pub quiet: bool,
+    /// `--format csv`: the commands that print tables (`report`, `list`) write CSV.
+    pub csv: bool,
 }
 
 impl Global {
@@ -126,6 +128,24 @@ pub fn open_desk(global: &Global) -> Result<(Desk, Stamp)> {
     let desk = Desk::open(&root)?;
     let now = crate::steps::stamp_at(&desk, global.now.as_deref())?;
     Ok((desk, now))
+}
+
+/// The author of automatic steps (sweep, delivery records): the acting agent when there is
+/// one, else the bot identity `MESA_BOT_NAME` / `MESA_BOT_EMAIL` (the scheduled script sets
+/// them), else `mesa <mesa@localhost>`.
+pub fn automatic_author(desk: &Desk, global: &Global, now: Stamp) -> crate::store::git::Author {
+    if let Ok(agent) = crate::steps::resolve_actor(desk, global.agent.as_deref()) {
+        return crate::steps::author_of(agent, &now);
+    }
+    let mut author = crate::steps::sweep::bot_author(now);
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    if let Some(name) = var("MESA_BOT_NAME") {
+        author.name = name;
+    }
+    if let Some(email) = var("MESA_BOT_EMAIL") {
+        author.email = email;
+    }
+    author
 }
 
 /// A clock's name for people.

@@ -1,7 +1,8 @@
 //! `mesa doctor [--repair]`: what this clone lacks ([`crate::store::doctor`]: hooks, merge
 //! driver, `.gitattributes`, identity, mail settings) and what a killed or concurrent command
 //! left ([`crate::steps::doctor`]: locks, a half-done step, a stale index), each with its fix;
-//! `--repair` repairs the second kind. Exit 1 while anything is left.
+//! `--repair` repairs the second kind. Exit 1 while anything is left (with `--repair`: while
+//! anything of the second kind is left).
 
 use super::common::{Format, Global};
 use crate::model::diag::Result;
@@ -19,7 +20,9 @@ pub fn run(global: &Global, repair: bool) -> Result<ExitCode> {
     let config = crate::model::load::load_config(&root.join(crate::model::load::DESK_FILE)).ok();
     let setup = crate::store::doctor::examine(&root, config.as_ref())?;
     let count = left.problems.len() + setup.len();
-    let ok = count == 0;
+    // `--repair` succeeds when what a killed command left is repaired; the clone's set-up
+    // findings are still printed, but only `mesa doctor` fails on them.
+    let ok = left.problems.is_empty() && (repair || setup.is_empty());
     match global.format {
         Format::Json => println!(
             "{}",
@@ -44,7 +47,7 @@ pub fn run(global: &Global, repair: bool) -> Result<ExitCode> {
                 println!("✗ {}", f.problem);
                 println!("  {} {}", tr!("doctor.fix"), f.fix);
             }
-            if ok {
+            if count == 0 || (ok && repair) {
                 if repair && !left.repaired.is_empty() {
                     println!("{}", tr!("doctor.repaired"));
                 } else {

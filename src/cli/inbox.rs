@@ -36,6 +36,7 @@ pub fn run(global: &Global, cmd: &InboxCommand) -> Result<ExitCode> {
 }
 
 fn import(global: &Global, sources: &[PathBuf], dry_run: bool) -> Result<ExitCode> {
+    let _lock = lock_unless(global, dry_run)?;
     let (desk, now) = super::common::open_desk(global)?;
     let items = inbound::read_sources(sources)?;
     let mut importer = Importer::new(&desk, now, dry_run)?;
@@ -52,6 +53,16 @@ fn import(global: &Global, sources: &[PathBuf], dry_run: bool) -> Result<ExitCod
         }
     }
     end(global, &outcomes, dry_run, Ok(()))
+}
+
+/// The desk lock for a run that writes (taken before the desk is read, saying what it
+/// repaired); a dry run writes nothing and takes none.
+fn lock_unless(global: &Global, dry_run: bool) -> Result<Option<crate::store::lock::DeskLock>> {
+    if dry_run {
+        Ok(None)
+    } else {
+        super::common::lock_desk(global).map(Some)
+    }
 }
 
 /// The run's end: the summary (text) or the one JSON document, with the error that stopped
@@ -81,6 +92,7 @@ fn end(
 }
 
 fn fetch(global: &Global, dry_run: bool) -> Result<ExitCode> {
+    let _lock = lock_unless(global, dry_run)?;
     let (desk, now) = super::common::open_desk(global)?;
     let mut importer = Importer::new(&desk, now, dry_run)?;
     let mut outcomes = Vec::new();

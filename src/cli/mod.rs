@@ -63,6 +63,11 @@ pub enum Command {
         /// Replay every commit in a range (A..B) and refuse hand edits of past events.
         #[arg(long)]
         history: Option<String>,
+        /// With --history: read the desk from the commits themselves, in a server's bare
+        /// repository (GIT_DIR, or the current folder); chosen by itself when no desk.yaml is
+        /// found.
+        #[arg(long, requires = "history")]
+        bare: bool,
         /// Only these files (as the pre-commit hook passes them).
         files: Vec<PathBuf>,
     },
@@ -91,6 +96,15 @@ pub enum Command {
         /// Break the figures down by this key.
         #[arg(long, value_enum)]
         by: Option<report::ByArg>,
+        /// Instead of the figures, the trend per week or month: opened, closed, backlog at the
+        /// end with its ages, compliance of the clocks that ended in each period.
+        #[arg(long, value_enum, conflicts_with = "by")]
+        trend: Option<report::TrendArg>,
+        /// Instead of the figures, who holds what: each agent's open tickets by level and
+        /// clock state, the oldest and the nearest due; each customer's open tickets, tickets
+        /// with a breach in the period and quotes awaiting an answer.
+        #[arg(long, conflicts_with_all = ["by", "trend"])]
+        load: bool,
     },
     /// Build the static site: knowledge base, playbook, catalog, tables, tickets and reports.
     Build {
@@ -135,6 +149,8 @@ pub enum Command {
         #[command(subcommand)]
         action: inbox::InboxCommand,
     },
+    /// The desk's CI: `ci install github|gitlab|forgejo`.
+    Ci(setup::CiArgs),
     /// Customer emails queued in this clone: list them or deliver them over SMTP.
     Outbox {
         #[command(subcommand)]
@@ -176,21 +192,38 @@ pub fn main() -> ExitCode {
         now: cli.now,
         agent: cli.agent,
         quiet: cli.quiet,
+        csv: cli.format == report::OutputFormat::Csv,
     };
     let csv = cli.format == report::OutputFormat::Csv;
-    if csv && !matches!(cli.command, Command::Report { .. }) {
+    let table = matches!(
+        cli.command,
+        Command::Report { .. } | Command::Ticket(tickets::TicketCommand::List(_))
+    );
+    if csv && !table {
         return finish(&global, report::refuse_csv(&global));
     }
     let result = match cli.command {
-        Command::Check { history, files } => check(&global, history.as_deref(), &files),
+        Command::Check {
+            history,
+            bare,
+            files,
+        } => check(&global, history.as_deref(), bare, &files),
         Command::Schema { what } => schema(&global, &what),
         Command::Calendar { year } => sla::calendar(&global, year),
         Command::Sla { id } => sla::sla(&global, &id),
-        Command::Report { from, to, by } => report::run(
+        Command::Report {
+            from,
+            to,
+            by,
+            trend,
+            load,
+        } => report::run(
             &global,
             from.as_deref(),
             to.as_deref(),
             by.map(Into::into),
+            trend.map(Into::into),
+            load,
             csv,
         ),
         Command::Ticket(cmd) => tickets::run(&global, cmd),
@@ -205,6 +238,7 @@ pub fn main() -> ExitCode {
         Command::Outbox { action } => outbox::run(&global, &action),
         Command::Inbox { action } => inbox::run(&global, &action),
         Command::Kb { action } => kb::run(&global, &action),
+        Command::Ci(a) => setup::ci(&global, a),
         Command::Completions { shell } => {
             let mut out = std::io::stdout();
             clap_complete::generate(shell, &mut cmd, "mesa", &mut out);

@@ -4,7 +4,6 @@ use super::common::{Format, Global};
 use crate::mail::outbox;
 use crate::model::diag::{Error, Result};
 use crate::tr;
-use chrono::Utc;
 use std::process::ExitCode;
 
 /// `mesa outbox ...`
@@ -22,6 +21,9 @@ pub enum OutboxCommand {
         /// With --retry-uncertain: resend every possibly-sent message without asking one by one.
         #[arg(long)]
         yes: bool,
+        /// Record deliveries in the tickets without committing.
+        #[arg(long)]
+        no_commit: bool,
     },
     /// Queue again the emails a ticket's events record but this clone's outbox lacks (after
     /// a step was committed and queueing failed). Use it in the clone that recorded the step.
@@ -153,21 +155,24 @@ pub fn run(global: &Global, cmd: &OutboxCommand) -> Result<ExitCode> {
         OutboxCommand::Send {
             retry_uncertain,
             yes,
+            no_commit,
         } => {
-            let config =
-                crate::model::load::load_config(&root.join(crate::model::load::DESK_FILE))?;
-            let now = match &global.now {
-                Some(n) => crate::model::ticket::Stamp::parse(n)
-                    .map_err(Error::Usage)?
-                    .utc(),
-                None => Utc::now(),
-            };
+            let desk = crate::model::load::Desk::open(&root)?;
+            let now = crate::steps::stamp_at(&desk, global.now.as_deref())?;
+            let author = super::common::automatic_author(&desk, global, now);
             let retry = if *retry_uncertain {
                 confirm_uncertain(&root, *yes)?
             } else {
                 Vec::new()
             };
-            let report = outbox::send(&root, &config.mail, now, outbox::SendOptions { retry })?;
+            let delivery = crate::steps::delivery::send(
+                &desk,
+                now,
+                &author,
+                outbox::SendOptions { retry },
+                !no_commit,
+            )?;
+            let report = &delivery.report;
             match global.format {
                 Format::Json => println!(
                     "{}",
@@ -177,12 +182,25 @@ pub fn run(global: &Global, cmd: &OutboxCommand) -> Result<ExitCode> {
                         "failed": report.failed.iter().map(|(s, e)| serde_json::json!({"message": s, "error": e})).collect::<Vec<_>>(),
                         "uncertain": report.uncertain.iter().map(|(s, e)| serde_json::json!({"message": s, "error": e})).collect::<Vec<_>>(),
                         "broken": report.broken,
+                        "from_git": delivery.from_git,
+                        "elsewhere": delivery.elsewhere,
+                        "recorded": delivery.recorded,
+                        "commit": delivery.commit.map(|c| c.to_string()),
+                        "errors": delivery.errors,
                     }))
                     .unwrap_or_default()
                 ),
                 Format::Text => {
-                    for b in &report.broken {
+                    for b in report.broken.iter().chain(&delivery.errors) {
                         eprintln!("{b}");
+                    }
+                    if !global.quiet {
+                        for m in &delivery.from_git {
+                            println!("{}", tr!("outbox.from_git_line", message = m));
+                        }
+                    }
+                    for m in &delivery.elsewhere {
+                        println!("{}", tr!("outbox.elsewhere_line", message = m));
                     }
                     if !global.quiet {
                         for s in &report.sent {
@@ -203,6 +221,16 @@ pub fn run(global: &Global, cmd: &OutboxCommand) -> Result<ExitCode> {
                                 sent = report.sent.len(),
                                 failed = report.failed.len(),
                                 uncertain = report.uncertain.len()
+                            )
+                        );
+                    }
+                    if let (Some(c), false) = (delivery.commit, global.quiet) {
+                        eprintln!(
+                            "{}",
+                            tr!(
+                                "outbox.recorded",
+                                count = delivery.recorded.len(),
+                                commit = &c.to_string()[..10]
                             )
                         );
                     }

@@ -5,6 +5,7 @@ use super::common::{Format, Global};
 use crate::model::diag::{Error, Result};
 use crate::model::load::Desk;
 use crate::output::report::{self, By};
+use crate::output::trend;
 use crate::rules::calendar::Calendars;
 use crate::tr;
 use chrono_tz::Tz;
@@ -63,12 +64,30 @@ impl From<ByArg> for By {
     }
 }
 
+/// `--trend`, as typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrendArg {
+    Week,
+    Month,
+}
+
+impl From<TrendArg> for trend::Step {
+    fn from(t: TrendArg) -> trend::Step {
+        match t {
+            TrendArg::Week => trend::Step::Week,
+            TrendArg::Month => trend::Step::Month,
+        }
+    }
+}
+
 /// `mesa report`.
 pub fn run(
     global: &Global,
     from: Option<&str>,
     to: Option<&str>,
     by: Option<By>,
+    step: Option<trend::Step>,
+    load: bool,
     csv: bool,
 ) -> Result<ExitCode> {
     let root = global.desk_root()?;
@@ -88,19 +107,55 @@ pub fn run(
             return Err(Error::Usage(tr!("report.empty_period")));
         }
     }
+    if step.is_some() || load {
+        let (tickets, load_diags) = crate::model::load::load_tickets(&root);
+        for d in &load_diags {
+            eprintln!("{d}");
+        }
+        let fronts: Vec<_> = tickets.into_iter().map(|t| t.front).collect();
+        if load {
+            let l = crate::output::load::build(&desk, &cals, &fronts, from, to, now);
+            if csv {
+                print!("{}", crate::output::load::render_csv(&l));
+            } else {
+                match global.format {
+                    Format::Json => {
+                        println!("{}", serde_json::to_string_pretty(&l).unwrap_or_default())
+                    }
+                    Format::Text => print!("{}", crate::output::load::render_text(&l)),
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        let Some(step) = step else {
+            return Ok(ExitCode::SUCCESS);
+        };
+        let t = trend::build(&desk, &cals, &fronts, step, from, to, now);
+        if csv {
+            print!("{}", trend::render_csv(&t));
+        } else {
+            match global.format {
+                Format::Json => {
+                    println!("{}", serde_json::to_string_pretty(&t).unwrap_or_default())
+                }
+                Format::Text => print!("{}", trend::render_text(&t)),
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let (report, load_diags) = report::build_from_files(&desk, &cals, from, to, by, now);
     for d in &load_diags {
         eprintln!("{d}");
     }
     if csv {
-        print!("{}", report::render_csv(&report));
+        print!("{}", report::render_csv(&desk, &report));
     } else {
         match global.format {
             Format::Json => println!(
                 "{}",
                 serde_json::to_string_pretty(&report).unwrap_or_default()
             ),
-            Format::Text => print!("{}", report::render_text(&report)),
+            Format::Text => print!("{}", report::render_text(&desk, &report)),
         }
     }
     Ok(ExitCode::SUCCESS)

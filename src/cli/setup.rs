@@ -46,6 +46,82 @@ pub struct InitArgs {
     /// instead of an empty desk of your own.
     #[arg(long, conflicts_with_all = ["name", "domain", "support_email", "country", "time_zone", "language", "agent_name", "agent_email"])]
     pub sample: bool,
+    /// Also write the CI configuration for this system (github, gitlab, forgejo).
+    #[arg(long, value_name = "KIND")]
+    pub ci: Option<String>,
+    /// With --ci: when the scheduled job runs (cron, UTC).
+    #[arg(long, default_value = crate::store::ci::DEFAULT_CRON, requires = "ci")]
+    pub cron: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    #[command(subcommand)]
+    pub action: CiAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CiAction {
+    /// Write and commit the CI configuration (github, gitlab, forgejo) and the scheduled
+    /// script: check --history on every push; sweep, inbox and outbox on a schedule; the
+    /// sites on the main branch.
+    Install {
+        /// github, gitlab or forgejo.
+        kind: String,
+        /// When the scheduled job runs (cron, UTC; default: every 15 minutes, 07:00-18:45
+        /// Bogotá time, Monday to Friday).
+        #[arg(long, default_value = crate::store::ci::DEFAULT_CRON)]
+        cron: String,
+    },
+}
+
+/// The author of setup commits: the repository's git identity, else `mesa`.
+fn repo_author(root: &Path) -> crate::store::git::Author {
+    let sig = git2::Repository::discover(root)
+        .and_then(|r| r.signature())
+        .ok()
+        .map(|s| {
+            (
+                s.name().unwrap_or("mesa").to_string(),
+                s.email().unwrap_or("mesa@localhost").to_string(),
+            )
+        })
+        .unwrap_or_else(|| ("mesa".into(), "mesa@localhost".into()));
+    crate::store::git::Author {
+        name: sig.0,
+        email: sig.1,
+        at: chrono::Utc::now().fixed_offset(),
+    }
+}
+
+/// Installs the CI files of `kind` in the desk at `root` and prints what was written.
+fn ci_install(global: &Global, root: &Path, kind: &str, cron: &str) -> Result<()> {
+    let written = crate::store::ci::install(root, kind, cron, &repo_author(root), true)?;
+    if global.format == Format::Json {
+        println!(
+            "{}",
+            serde_json::json!({"ok": true, "ci": kind, "written": written})
+        );
+        return Ok(());
+    }
+    for p in &written {
+        println!("{}", tr!("ci.written", path = p.display()));
+    }
+    if !global.quiet {
+        println!("  {}", tr!("ci.next", kind = kind));
+    }
+    Ok(())
+}
+
+/// `mesa ci install KIND`.
+pub fn ci(global: &Global, a: CiArgs) -> Result<ExitCode> {
+    match a.action {
+        CiAction::Install { kind, cron } => {
+            let root = global.desk_root()?;
+            ci_install(global, &root, &kind, &cron)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -56,9 +132,14 @@ pub struct HooksArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HooksAction {
-    /// Register the ticket merge driver and the pre-commit check in this clone, and commit
-    /// .gitattributes so that every clone shares the merge driver.
-    Install,
+    /// Register the ticket merge driver and the pre-commit check in this clone; with
+    /// --server, the pre-receive gate in a server's bare repository.
+    Install {
+        /// Install the push gate in the bare repository given (or the current folder):
+        /// every pushed branch must pass `mesa check --history OLD..NEW`.
+        #[arg(long, value_name = "BARE_REPO", num_args = 0..=1, default_missing_value = ".")]
+        server: Option<PathBuf>,
+    },
 }
 
 /// git's global identity (the new repository has no config of its own yet).
@@ -181,6 +262,13 @@ fn gather(global: &Global, a: &InitArgs) -> Result<Start> {
 
 /// `mesa init DIR`.
 pub fn init(global: &Global, a: InitArgs) -> Result<ExitCode> {
+    if let Some(kind) = &a.ci {
+        // Refuse an unknown kind before anything is created.
+        if !crate::store::ci::KINDS.iter().any(|k| k.0 == kind) {
+            global.activate_language(None);
+            crate::store::ci::install(&a.dir, kind, &a.cron, &repo_author(&a.dir), false)?;
+        }
+    }
     // Questions and refusals come in the interface language (`--lang`, else Spanish).
     let start = gather(global, &a)?;
     let author = match &start {
@@ -234,13 +322,24 @@ pub fn init(global: &Global, a: InitArgs) -> Result<ExitCode> {
             }
         }
     }
+    if let Some(kind) = &a.ci {
+        ci_install(global, &a.dir, kind, &a.cron)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `mesa hooks install`.
 pub fn hooks(global: &Global, a: HooksArgs) -> Result<ExitCode> {
     match a.action {
-        HooksAction::Install => {
+        HooksAction::Install {
+            server: Some(git_dir),
+        } => {
+            global.activate_language(None);
+            let hook = crate::store::server::install_server(&git_dir)?;
+            println!("{}", tr!("hooks.server_installed", path = hook.display()));
+            Ok(ExitCode::SUCCESS)
+        }
+        HooksAction::Install { server: None } => {
             let root = global.desk_root()?;
             let repo = crate::store::git::open_repo(&root)?;
             let root = root.canonicalize()?;

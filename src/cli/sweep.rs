@@ -2,7 +2,7 @@
 
 use super::common::{clock_name, open_desk, Common, Format, Global};
 use crate::model::diag::Result;
-use crate::steps::{self, sweep};
+use crate::steps::sweep;
 use crate::tr;
 use clap::Args;
 use std::process::ExitCode;
@@ -17,10 +17,7 @@ pub struct SweepArgs {
 pub fn run(global: &Global, a: SweepArgs) -> Result<ExitCode> {
     let _lock = super::common::lock_desk(global)?;
     let (desk, now) = open_desk(global)?;
-    let author = match steps::resolve_actor(&desk, global.agent.as_deref()) {
-        Ok(agent) => steps::author_of(agent, &now),
-        Err(_) => sweep::bot_author(now),
-    };
+    let author = super::common::automatic_author(&desk, global, now);
     let report = sweep::sweep(&desk, now, &author, !a.common.no_commit)?;
     if !global.quiet {
         for d in &report.unreadable {

@@ -146,6 +146,7 @@ pub fn run(global: &Global, cmd: TicketCommand) -> Result<ExitCode> {
             Ok(Step::Escalate {
                 to: a.to,
                 reason: a.reason.clone(),
+                assign: a.assign.clone(),
             })
         }),
         C::Start(a) => step(global, &a.id, &a.common, |_| {
@@ -398,6 +399,9 @@ pub struct EscalateArgs {
     pub to: Option<u8>,
     #[arg(long)]
     pub reason: String,
+    /// The agent of the target level who takes the case (default: the least loaded one).
+    #[arg(long)]
+    pub assign: Option<String>,
     #[command(flatten)]
     pub common: Common,
 }

@@ -3,7 +3,7 @@
 use super::common::{clock_name, open_desk, parse_stamp, Format, Global};
 use crate::model::diag::{Error, Result};
 use crate::model::labels;
-use crate::model::ticket::{self, Requester, Status, Ticket};
+use crate::model::ticket::{self, EventKind, Requester, Status, Ticket};
 use crate::output::site::fmt::Fmt;
 use crate::rules::sla::{ClockState, ClockView};
 use crate::rules::workflow;
@@ -70,7 +70,7 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
     let rules = desk.rules();
     let customer = desk.config.customer(&f.customer);
     let (state, errors) = workflow::replay(rules, customer, &f.events);
-    let next = workflow::next_steps(rules, customer, &state);
+    let next = workflow::next_steps(&f.id, rules, customer, &state);
     let applicable: Vec<&crate::model::kb::Check> = state
         .incident
         .as_deref()
@@ -81,13 +81,20 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
         .map(|c| c.id.clone())
         .collect();
     let clocks = crate::rules::sla::clocks(&desk, f, now.utc());
+    let mailed = |m: &str| {
+        f.events
+            .iter()
+            .any(|e| e.event == EventKind::Mailed && e.message_id.as_deref() == Some(m))
+    };
     let emails: Vec<serde_json::Value> = f
         .events
         .iter()
+        .filter(|e| e.event != EventKind::Mailed)
         .filter_map(|e| {
-            e.message_id
-                .as_ref()
-                .map(|m| serde_json::json!({"at": e.at, "event": e.event, "message_id": m}))
+            e.message_id.as_ref().map(|m| {
+                serde_json::json!({"at": e.at, "event": e.event, "message_id": m,
+                                   "delivered": mailed(m)})
+            })
         })
         .collect();
     let problems: Vec<String> = errors
@@ -116,6 +123,10 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
                     serde_json::to_value(&clocks).unwrap_or_default(),
                 );
                 obj.insert("emails".into(), serde_json::json!(emails));
+                obj.insert(
+                    "solution_call".into(),
+                    serde_json::json!(solution_call(&state)),
+                );
                 obj.insert("next".into(), serde_json::json!(next));
                 obj.insert("problems".into(), serde_json::json!(problems));
             }
@@ -201,6 +212,9 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
                     ));
                 }
             }
+            if let Some(call) = solution_call(&state) {
+                line(format!("  {}", tr!(&format!("show.solution_call_{call}"))));
+            }
             if !clocks.is_empty() {
                 line(format!("  {}", tr!("show.clocks")));
                 for c in &clocks {
@@ -209,12 +223,21 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
             }
             if !emails.is_empty() {
                 line(format!("  {}", tr!("show.emails")));
-                for e in f.events.iter().filter(|e| e.message_id.is_some()) {
+                for e in f
+                    .events
+                    .iter()
+                    .filter(|e| e.message_id.is_some() && e.event != EventKind::Mailed)
+                {
+                    let m = e.message_id.as_deref().unwrap_or("");
+                    let delivered = if mailed(m) {
+                        format!(" ({})", tr!("site.event.mailed"))
+                    } else {
+                        String::new()
+                    };
                     line(format!(
-                        "    {} · {} · {}",
+                        "    {} · {} · {m}{delivered}",
                         fmt.stamp(&e.at),
-                        labels::event(e.event),
-                        e.message_id.as_deref().unwrap_or("")
+                        labels::event(e.event)
                     ));
                 }
             }
@@ -246,6 +269,16 @@ pub fn show(global: &Global, id: &str) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The call of the solution notice the manual asks for ("Solución": by phone and email), while a
+/// solution waits for the customer: `pending` or `recorded`; `None` otherwise.
+fn solution_call(state: &workflow::State) -> Option<&'static str> {
+    (state.status() == Status::Resolved).then_some(if state.called {
+        "recorded"
+    } else {
+        "pending"
+    })
 }
 
 /// The desk's formats for people: dates to the minute in the desk's time zone, durations as
@@ -431,6 +464,10 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
         }
     }
     sort_rows(&mut rows, a.sort, &desk);
+    if global.csv {
+        print!("{}", list_csv(&rows, &desk));
+        return Ok(ExitCode::SUCCESS);
+    }
     match global.format {
         Format::Json => {
             let items: Vec<serde_json::Value> = rows
@@ -584,4 +621,48 @@ fn columns<const N: usize>(header: &[String; N], rows: &[[String; N]]) -> String
         out.push('\n');
     }
     out
+}
+
+/// `mesa list --format csv`: the same rows as the text table, in the one CSV convention
+/// ([`crate::output::csv`]: BOM, `;`, CRLF, labels, dates a spreadsheet reads).
+fn list_csv(rows: &[(Ticket, Vec<ClockView>)], desk: &crate::model::load::Desk) -> String {
+    use crate::output::csv::{Cell, Csv};
+    let tz = desk
+        .config
+        .time_zone
+        .parse::<chrono_tz::Tz>()
+        .unwrap_or(chrono_tz::UTC);
+    let mut csv = Csv::new(&[
+        tr!("list.col_id"),
+        tr!("list.col_status"),
+        tr!("list.col_level"),
+        tr!("list.col_priority"),
+        tr!("list.col_assignee"),
+        tr!("list.col_due"),
+        tr!("list.col_customer"),
+        tr!("list.col_title"),
+    ]);
+    for (t, clocks) in rows {
+        let f = &t.front;
+        csv.row(&[
+            Cell::text(&f.id),
+            Cell::text(labels::status(f.status)),
+            Cell::Int(i64::from(f.level)),
+            f.priority
+                .as_deref()
+                .map_or(Cell::Empty, |p| Cell::text(priority_name(desk, p))),
+            f.assignee
+                .as_deref()
+                .map_or(Cell::Empty, |a| Cell::text(agent_name(desk, a))),
+            next_due(clocks).map_or(Cell::Empty, |d| Cell::instant(&d, &tz)),
+            Cell::text(
+                desk.config
+                    .customer(&f.customer)
+                    .map(|c| c.name.clone())
+                    .unwrap_or_else(|| f.customer.clone()),
+            ),
+            Cell::text(&f.title),
+        ]);
+    }
+    csv.finish()
 }

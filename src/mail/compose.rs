@@ -40,10 +40,20 @@ pub enum MailKind {
     Reopen,
     /// A comment addressed to the customer.
     Comment,
+    /// The estimated ANS was extended: the new promised time and the reason.
+    Extension,
+    /// The customer declined the proposal or quote: the case is closed.
+    Declined,
+    /// Closed by mutual agreement: what was agreed.
+    MutualClose,
+    /// The priority changed and with it the promised time (sent only when the time moves).
+    PriorityChange,
+    /// Internal: an escalated case handed over to an agent of the new level (to that agent).
+    Handover,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 7] = [
+    pub const ALL: [MailKind; 12] = [
         MailKind::Acknowledgement,
         MailKind::Proposal,
         MailKind::Solution,
@@ -51,6 +61,11 @@ impl MailKind {
         MailKind::AutoClose,
         MailKind::Reopen,
         MailKind::Comment,
+        MailKind::Extension,
+        MailKind::Declined,
+        MailKind::MutualClose,
+        MailKind::PriorityChange,
+        MailKind::Handover,
     ];
 
     /// The template's file stem and the word used in file names and Message-IDs.
@@ -63,6 +78,11 @@ impl MailKind {
             MailKind::AutoClose => "auto_close",
             MailKind::Reopen => "reopen",
             MailKind::Comment => "comment",
+            MailKind::Extension => "extension",
+            MailKind::Declined => "declined",
+            MailKind::MutualClose => "mutual_close",
+            MailKind::PriorityChange => "priority_change",
+            MailKind::Handover => "handover",
         }
     }
 
@@ -80,7 +100,16 @@ impl MailKind {
             {
                 Some(MailKind::AutoClose)
             }
+            EventKind::Closed
+                if ev.close_reason == Some(crate::model::ticket::CloseReason::MutualAgreement) =>
+            {
+                Some(MailKind::MutualClose)
+            }
             EventKind::Commented if ev.public == Some(true) => Some(MailKind::Comment),
+            EventKind::Extended => Some(MailKind::Extension),
+            EventKind::Declined => Some(MailKind::Declined),
+            EventKind::Prioritized => Some(MailKind::PriorityChange),
+            EventKind::Escalated if ev.agent.is_some() => Some(MailKind::Handover),
             _ => None,
         }
     }
@@ -176,6 +205,16 @@ const EMBEDDED: &[(&str, &str, &str)] = embedded![
     "es" / "reopen.subject.txt",
     "es" / "comment.txt",
     "es" / "comment.subject.txt",
+    "es" / "extension.txt",
+    "es" / "extension.subject.txt",
+    "es" / "declined.txt",
+    "es" / "declined.subject.txt",
+    "es" / "mutual_close.txt",
+    "es" / "mutual_close.subject.txt",
+    "es" / "priority_change.txt",
+    "es" / "priority_change.subject.txt",
+    "es" / "handover.txt",
+    "es" / "handover.subject.txt",
     "en" / "footer.txt",
     "en" / "acknowledgement.txt",
     "en" / "acknowledgement.subject.txt",
@@ -191,6 +230,16 @@ const EMBEDDED: &[(&str, &str, &str)] = embedded![
     "en" / "reopen.subject.txt",
     "en" / "comment.txt",
     "en" / "comment.subject.txt",
+    "en" / "extension.txt",
+    "en" / "extension.subject.txt",
+    "en" / "declined.txt",
+    "en" / "declined.subject.txt",
+    "en" / "mutual_close.txt",
+    "en" / "mutual_close.subject.txt",
+    "en" / "priority_change.txt",
+    "en" / "priority_change.subject.txt",
+    "en" / "handover.txt",
+    "en" / "handover.subject.txt",
 ];
 
 /// The language emails are written in: the desk's, when mesa ships templates for it.
@@ -259,15 +308,21 @@ pub fn compose(
     event: &Event,
 ) -> Result<Option<Outgoing>> {
     let view = as_of(desk, ticket, event);
+    if kind == MailKind::PriorityChange && !promise_moved(desk, &view, event) {
+        return Ok(None);
+    }
     let ticket = &view;
     let front = &ticket.front;
-    let Some(email) = front
-        .requester
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    else {
+    // Customer emails go to the requester; the internal hand-over to the agent taking the case.
+    let handed_to = (kind == MailKind::Handover)
+        .then(|| event.agent.as_deref().and_then(|a| desk.config.agent(a)))
+        .flatten();
+    let recipient = match handed_to {
+        Some(agent) => Some(agent.email.as_str()),
+        None if kind == MailKind::Handover => None,
+        None => front.requester.email.as_deref(),
+    };
+    let Some(email) = recipient.map(str::trim).filter(|e| !e.is_empty()) else {
         return Ok(None);
     };
     let to_addr: Address = email.parse().map_err(|_| {
@@ -302,7 +357,11 @@ pub fn compose(
     if let Some(p) = crate::model::input::instant_problem(event.at.utc()) {
         return Err(refuse("events.at", p));
     }
-    let to = Mailbox::new(Some(front.requester.name.clone()), to_addr.clone());
+    let to_name = handed_to.map_or(front.requester.name.clone(), |a| a.name.clone());
+    if let Some(p) = crate::model::input::header_text_problem(&to_name) {
+        return Err(refuse("requester.name", p));
+    }
+    let to = Mailbox::new(Some(to_name), to_addr.clone());
 
     let lang = mail_language(desk);
     let tera = engine(&desk.root, lang)?;
@@ -332,6 +391,7 @@ pub fn compose(
         .events
         .iter()
         .take_while(|e| !same_event(e, event))
+        .filter(|e| e.event != EventKind::Mailed)
         .filter_map(|e| e.message_id.clone())
         .filter(|m| *m != message_id)
         .collect();
@@ -402,6 +462,17 @@ fn as_of(desk: &Desk, ticket: &Ticket, event: &Event) -> Ticket {
     let (state, _) = crate::rules::workflow::replay(desk.rules(), customer, &t.front.events);
     state.write_into(&mut t.front);
     t
+}
+
+/// Whether a priority change moved the promised time: the promise of the log up to `event`
+/// against the promise of the log before it.
+fn promise_moved(desk: &Desk, view: &Ticket, event: &Event) -> bool {
+    let mut before = view.front.clone();
+    if let Some(pos) = before.events.iter().rposition(|e| same_event(e, event)) {
+        before.events.truncate(pos);
+    }
+    crate::rules::sla::promised_due(desk, &before)
+        != crate::rules::sla::promised_due(desk, &view.front)
 }
 
 /// Whether `a` is the event `b` (whether or not its Message-ID is recorded yet).
@@ -555,8 +626,18 @@ fn context(desk: &Desk, ticket: &Ticket, event: &Event, lang: &str) -> tera::Con
         &serde_json::json!({
             "follow_up": human_duration(config.sla.follow_up_after),
             "auto_close": human_duration(config.sla.auto_close_after),
+            "grace": human_duration(config.sla.grace()),
+            "working": config.sla.confirmation_hours == crate::model::desk::ConfirmationHours::Working,
         }),
     );
+    // The resolution clock's due instant as of the event (an extension's new promise).
+    let resolution_due = crate::rules::sla::clocks(desk, front, event.at.utc())
+        .into_iter()
+        .find(|c| c.clock == crate::model::ticket::Clock::Resolution)
+        .and_then(|c| c.due)
+        .map(|d| crate::rules::sla::human_datetime(&d, lang));
+    ctx.insert("resolution_due", &resolution_due);
+    ctx.insert("extended_target", &event.target.map(human_duration));
     let (promised, target) = promised(desk, ticket, lang);
     ctx.insert("promised", &promised);
     ctx.insert("promised_target", &target);

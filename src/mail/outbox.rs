@@ -405,6 +405,59 @@ pub fn requeue_only(
     Ok(queued)
 }
 
+/// A queued message whose delivery another clone or runner recorded in the ticket (a `mailed`
+/// event pulled from git): it is not sent again. `delivered.json` says so (`elsewhere`) and the
+/// folder moves to `sent/`, so nothing is deleted.
+pub fn delivered_elsewhere(desk_root: &Path, entry: &Entry, now: DateTime<Utc>) -> Result<()> {
+    let outbox = crate::mail::compose::outbox_dir(desk_root);
+    write_json(
+        &entry.dir.join(DELIVERED_FILE),
+        &serde_json::json!({ "at": now, "elsewhere": true }),
+    )?;
+    finish_delivery(&outbox, entry)
+}
+
+/// A message in `outbox/sent/`: what was sent, when, and whether this clone sent it.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub message: Outgoing,
+    pub at: Option<DateTime<Utc>>,
+    /// Recorded as delivered by another clone (see [`delivered_elsewhere`]).
+    pub elsewhere: bool,
+}
+
+/// Every message of `outbox/sent/` that can be read (the others are left alone).
+pub fn sent(desk_root: &Path) -> Vec<Sent> {
+    let dir = crate::mail::compose::outbox_dir(desk_root).join(SENT_DIR);
+    let Ok(read) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in read.filter_map(|e| e.ok()) {
+        let p = e.path();
+        let Some(message) = std::fs::read_to_string(p.join(META_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Outgoing>(&t).ok())
+        else {
+            continue;
+        };
+        let delivered: serde_json::Value = std::fs::read_to_string(p.join(DELIVERED_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        out.push(Sent {
+            message,
+            at: delivered["at"]
+                .as_str()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| t.with_timezone(&Utc)),
+            elsewhere: delivered["elsewhere"].as_bool().unwrap_or(false),
+        });
+    }
+    out.sort_by(|a, b| a.message.message_id.cmp(&b.message.message_id));
+    out
+}
+
 /// Moves a delivered message's folder into `outbox/sent/`.
 fn finish_delivery(outbox: &Path, entry: &Entry) -> Result<()> {
     let sent = outbox.join(SENT_DIR);

@@ -248,6 +248,33 @@ pub struct SlaSettings {
     /// Absent: replies to closed cases always open a new case.
     #[serde(default)]
     pub reopen_within: Option<Dur>,
+    /// The close as approved also waits this long after the follow-up was sent, so that it
+    /// always follows a follow-up the customer received (a late sweep reminds first). Default:
+    /// `auto_close_after - follow_up_after`, the manual's spacing.
+    #[serde(default)]
+    pub auto_close_grace: Option<Dur>,
+    /// How the confirmation waits count: `wall_clock` (hours as the customer lives them) or
+    /// `working` (working time on the ticket's resolution calendar).
+    #[serde(default)]
+    pub confirmation_hours: ConfirmationHours,
+}
+
+impl SlaSettings {
+    /// The grace after the follow-up before the close as approved.
+    pub fn grace(&self) -> Dur {
+        self.auto_close_grace.unwrap_or_else(|| {
+            Dur::minutes((self.auto_close_after.minutes - self.follow_up_after.minutes).max(0))
+        })
+    }
+}
+
+/// How the manual's 24 h / 72 h confirmation waits are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmationHours {
+    #[default]
+    WallClock,
+    Working,
 }
 
 fn default_at_risk() -> f64 {
@@ -338,6 +365,11 @@ pub struct MailSettings {
     pub smtp_port: u16,
     #[serde(default)]
     pub tls: TlsMode,
+    /// The outbox travels with the tickets in git from this day on: any clone or scheduled
+    /// runner sends an email an event of that day or later queued, unless the ticket records
+    /// its delivery (`mailed`). Unset: each clone sends only what it queued itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_since: Option<chrono::NaiveDate>,
     /// Customer email coming in (`mesa inbox import|fetch`).
     #[serde(default)]
     pub inbound: InboundSettings,
@@ -425,6 +457,7 @@ impl Default for MailSettings {
             smtp_host: "localhost".into(),
             smtp_port: 25,
             tls: TlsMode::None,
+            shared_since: None,
             inbound: InboundSettings::default(),
         }
     }
@@ -489,6 +522,31 @@ impl DeskConfig {
             .iter()
             .find(|l| l.level == level)
             .map(|l| l.role.as_str())
+    }
+
+    /// The scale of a guidance field: `impact`, `urgency` or `effort` (empty for others).
+    pub fn guidance_levels(&self, field: &str) -> &[Level3] {
+        let g = &self.priority_guidance;
+        match field {
+            "impact" => &g.impact,
+            "urgency" => &g.urgency,
+            "effort" => &g.effort,
+            _ => &[],
+        }
+    }
+
+    /// A guidance value as a person types it: the level's id, or its name as the site shows it
+    /// ("Alto", "media"), case and accents ignored. Commands store the id; logs hold only ids.
+    pub fn guidance_level(&self, field: &str, value: &str) -> Option<&Level3> {
+        let levels = self.guidance_levels(field);
+        let v = value.trim();
+        levels.iter().find(|l| l.id == v).or_else(|| {
+            let folded = crate::model::text::fold(v);
+            levels.iter().find(|l| {
+                crate::model::text::fold(&l.id) == folded
+                    || crate::model::text::fold(&l.name) == folded
+            })
+        })
     }
 
     /// The priority the guidance suggests for an impact, urgency and effort.

@@ -197,6 +197,9 @@ pub enum EventKind {
     Received,
     /// A closed case opened again by the customer's reply, within the desk's window.
     Reopened,
+    /// The email another event queued (same `message_id`) was delivered: recorded by the
+    /// clone or runner that sent it, so no other clone sends it again (docs/mail.md).
+    Mailed,
 }
 
 impl EventKind {
@@ -224,6 +227,7 @@ impl EventKind {
             EventKind::Linked => "linked",
             EventKind::Received => "received",
             EventKind::Reopened => "reopened",
+            EventKind::Mailed => "mailed",
         }
     }
 }

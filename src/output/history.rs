@@ -3,7 +3,8 @@
 //! keep every event of its log at each parent, in the same order (merges interleave, but never
 //! drop or rewrite); events a commit adds must pass the workflow; derived fields must equal the
 //! replay (a status edited by hand "skips states"); tickets are never deleted. Then every file
-//! at B must pass `mesa check`. The rules are the working folder's desk.yaml and kb/.
+//! at B must pass `mesa check`. The rules are the working folder's desk.yaml and kb/, or, in a
+//! server's bare repository (the pre-receive gate, [`check_history_bare`]), those at B.
 
 use crate::model::diag::{Diagnostic, Error, Result};
 use crate::model::load::Desk;
@@ -21,6 +22,47 @@ use std::path::{Path, PathBuf};
 pub fn check_history(root: &Path, range: &str) -> Result<Report> {
     let repo = crate::store::git::open_repo(root)?;
     let (desk, _) = Desk::load(root)?;
+    let (from, to) = resolve(&repo, range)?;
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| Error::Message(tr!("store.bare_repo")))?
+        .canonicalize()?;
+    let root_abs = root.canonicalize()?;
+    let prefix = root_abs
+        .strip_prefix(&workdir)
+        .unwrap_or(Path::new(""))
+        .to_path_buf();
+    check_range(&repo, &desk, &prefix, from, to)
+}
+
+/// `mesa check --history` on a server's bare repository (the pre-receive gate): the
+/// repository is the one git names in `GIT_DIR` (with the pushed objects still in quarantine,
+/// `GIT_OBJECT_DIRECTORY` / `GIT_ALTERNATE_OBJECT_DIRECTORIES`), else the one holding the
+/// current folder. There is no working folder: the desk (desk.yaml, kb/, theme/) is read from
+/// the tree at B, the state being pushed, so a push that adds an article and links it in the
+/// same range passes; history rules do not depend on it. `with_desk` is called with the
+/// extracted desk folder before anything is checked (the face activates its language there).
+pub fn check_history_bare(range: &str, with_desk: &dyn Fn(&Path)) -> Result<Report> {
+    let repo = if std::env::var_os("GIT_DIR").is_some() {
+        Repository::open_from_env()?
+    } else {
+        Repository::open_ext(
+            std::env::current_dir()?,
+            git2::RepositoryOpenFlags::empty(),
+            std::iter::empty::<&std::ffi::OsStr>(),
+        )?
+    };
+    let (from, to) = resolve(&repo, range)?;
+    let tmp = tempfile::tempdir()?;
+    let tree = repo.find_commit(to)?.tree()?;
+    extract(&repo, &tree, tmp.path())?;
+    with_desk(tmp.path());
+    let (desk, _) = Desk::load(tmp.path())?;
+    check_range(&repo, &desk, Path::new(""), from, to)
+}
+
+/// `A..B` as (A, B), or `B` alone as (None, B).
+fn resolve(repo: &Repository, range: &str) -> Result<(Option<Oid>, Oid)> {
     let spec = repo
         .revparse(range)
         .map_err(|e| Error::Usage(tr!("history.bad_range", range = range, error = e.message())))?;
@@ -31,16 +73,17 @@ pub fn check_history(root: &Path, range: &str) -> Result<Report> {
     };
     let to =
         to.ok_or_else(|| Error::Usage(tr!("history.bad_range", range = range, error = "?")))?;
-    let workdir = repo
-        .workdir()
-        .ok_or_else(|| Error::Message(tr!("store.bare_repo")))?
-        .canonicalize()?;
-    let root_abs = root.canonicalize()?;
-    let prefix = root_abs
-        .strip_prefix(&workdir)
-        .unwrap_or(Path::new(""))
-        .to_path_buf();
+    Ok((from, to))
+}
 
+/// Every commit of `from..to`, then every file of the desk at `to` (under `prefix`).
+fn check_range(
+    repo: &Repository,
+    desk: &Desk,
+    prefix: &Path,
+    from: Option<Oid>,
+    to: Oid,
+) -> Result<Report> {
     let mut walk = repo.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
     walk.push(to)?;
@@ -48,11 +91,8 @@ pub fn check_history(root: &Path, range: &str) -> Result<Report> {
         walk.hide(f)?;
     }
     let mut diags = Vec::new();
-    let mut commits = 0usize;
     for oid in walk {
-        let oid = oid?;
-        commits += 1;
-        check_commit(&repo, &desk, &prefix, oid, &mut diags)?;
+        check_commit(repo, desk, prefix, oid?, &mut diags)?;
     }
 
     // Every file at B.
@@ -61,15 +101,14 @@ pub fn check_history(root: &Path, range: &str) -> Result<Report> {
     let sub = if prefix.as_os_str().is_empty() {
         tree.clone()
     } else {
-        let entry = tree.get_path(&prefix)?;
+        let entry = tree.get_path(prefix)?;
         repo.find_tree(entry.id())?
     };
-    extract(&repo, &sub, tmp.path())?;
+    extract(repo, &sub, tmp.path())?;
     let report = crate::output::check::check_desk(tmp.path())?;
     diags.extend(report.diagnostics);
     diags.sort();
     diags.dedup();
-    let _ = commits;
     Ok(Report {
         diagnostics: diags,
         tickets: report.tickets,

@@ -1,14 +1,17 @@
 //! The outputs: what people read, computed from the model and the rules.
 //!
 //! - [`check`]: `mesa check` over a whole desk or some files; [`history`]: `check --history`.
-//! - [`report`]: the supervisors' figures.
+//! - [`report`]: the supervisors' figures; [`csv`]: the one CSV convention of every download.
 //! - [`markdown`], [`search`], [`site`]: the static site; [`server`]: serving it locally.
 
 pub mod check;
+pub mod csv;
 pub mod history;
 pub mod http;
+pub mod load;
 pub mod markdown;
 pub mod report;
 pub mod search;
 pub mod server;
 pub mod site;
+pub mod trend;

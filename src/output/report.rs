@@ -109,6 +109,10 @@ pub struct Figures {
     pub resolved_once: u64,
     pub reopened: u64,
     pub closed_by_silence: u64,
+    /// Solution notices sent (`resolved` events) and those followed by the call the manual
+    /// asks for ("Solución": by phone and email) before the customer's answer.
+    pub solutions_sent: u64,
+    pub solutions_called: u64,
     pub quotes_sent: u64,
     pub quotes_accepted: u64,
     pub quotes_declined: u64,
@@ -128,6 +132,7 @@ pub struct Figures {
     pub resolution_rate: Option<f64>,
     pub first_contact_rate: Option<f64>,
     pub reopen_rate: Option<f64>,
+    pub call_rate: Option<f64>,
     #[serde(skip)]
     respond_samples: Vec<i64>,
     #[serde(skip)]
@@ -156,6 +161,8 @@ impl Figures {
         self.resolved_once += o.resolved_once;
         self.reopened += o.reopened;
         self.closed_by_silence += o.closed_by_silence;
+        self.solutions_sent += o.solutions_sent;
+        self.solutions_called += o.solutions_called;
         self.quotes_sent += o.quotes_sent;
         self.quotes_accepted += o.quotes_accepted;
         self.quotes_declined += o.quotes_declined;
@@ -180,12 +187,19 @@ impl Figures {
         self.resolution_rate = self.resolution.rate();
         self.first_contact_rate = self.first_contact_rate();
         self.reopen_rate = self.reopen_rate();
+        self.call_rate = self.call_rate();
     }
 
     /// First-contact resolution rate in percent.
     pub fn first_contact_rate(&self) -> Option<f64> {
         (self.closed_solved > 0)
             .then(|| 100.0 * self.first_contact as f64 / self.closed_solved as f64)
+    }
+
+    /// Share of solution notices with the call recorded, in percent.
+    pub fn call_rate(&self) -> Option<f64> {
+        (self.solutions_sent > 0)
+            .then(|| 100.0 * self.solutions_called as f64 / self.solutions_sent as f64)
     }
 
     /// Reopen rate in percent.
@@ -337,6 +351,7 @@ pub fn ticket_facts(
     let mut last_quote = false;
     // The first customer email the desk has not acted on since.
     let mut waiting: Option<DateTime<Utc>> = None;
+    let mut uncalled_solution = false;
     for ev in front.events.iter().take_while(|e| e.at.utc() <= as_of) {
         if ev.event == EventKind::Received {
             f.customer_replies += 1;
@@ -354,7 +369,15 @@ pub fn ticket_facts(
                     escalated = true;
                 }
             }
-            EventKind::Resolved => resolved = true,
+            EventKind::Resolved => {
+                resolved = true;
+                f.solutions_sent += 1;
+                uncalled_solution = true;
+            }
+            EventKind::Called if uncalled_solution => {
+                f.solutions_called += 1;
+                uncalled_solution = false;
+            }
             EventKind::Proposed => {
                 last_quote = ev.amount.is_some();
                 if last_quote {
@@ -653,6 +676,9 @@ pub const ROWS: &[Row] = &[
     Row::Figure("reopened"),
     Row::Figure("reopen_rate"),
     Row::Figure("closed_by_silence"),
+    Row::Figure("solutions_sent"),
+    Row::Figure("solutions_called"),
+    Row::Figure("call_rate"),
     Row::Section("quotes"),
     Row::Figure("quotes_sent"),
     Row::Figure("quotes_accepted"),
@@ -721,6 +747,9 @@ impl Figures {
             "reopened" => c(self.reopened),
             "reopen_rate" => Measure(self.reopen_rate()),
             "closed_by_silence" => c(self.closed_by_silence),
+            "solutions_sent" => c(self.solutions_sent),
+            "solutions_called" => c(self.solutions_called),
+            "call_rate" => Measure(self.call_rate()),
             "quotes_sent" => c(self.quotes_sent),
             "quotes_accepted" => c(self.quotes_accepted),
             "quotes_declined" => c(self.quotes_declined),
@@ -745,16 +774,28 @@ fn fmt_cell(c: Cell, decimal: char) -> String {
     }
 }
 
-/// The group label of a key, for people.
-fn group_label(by: Option<By>, key: &str) -> String {
-    match by {
-        Some(By::Level) => tr!("report.level_n", n = key),
-        _ => key.to_string(),
+/// The group label of a key, for people: names from `desk.yaml` and the kb instead of ids, and
+/// a word for the group of tickets without the key (`-`).
+pub fn group_label(desk: &Desk, by: Option<By>, key: &str) -> String {
+    let cfg = &desk.config;
+    if key == "-" {
+        return tr!("report.no_group");
     }
+    let name = match by {
+        Some(By::Level) => Some(tr!("report.level_n", n = key)),
+        Some(By::Priority) => cfg.priority(key).map(|p| p.name.clone()),
+        Some(By::Customer) => cfg.customer(key).map(|c| c.name.clone()),
+        Some(By::Agent) => cfg.agent(key).map(|a| a.name.clone()),
+        Some(By::Request) => desk.kb.request(key).map(|r| r.front.title.clone()),
+        Some(By::Incident) => desk.kb.incident(key).map(|(_, i)| i.title.clone()),
+        Some(By::Channel) => Some(crate::model::labels::channel(cfg, key)),
+        Some(By::Month) | None => None,
+    };
+    name.unwrap_or_else(|| key.to_string())
 }
 
 /// The report as text: one row per figure, one column per group and the total.
-pub fn render_text(r: &Report) -> String {
+pub fn render_text(desk: &Desk, r: &Report) -> String {
     let mut out = String::new();
     let from = r.from.clone().unwrap_or_else(|| tr!("report_period.start"));
     let to = r.to.clone().unwrap_or_else(|| tr!("report_period.end"));
@@ -772,7 +813,7 @@ pub fn render_text(r: &Report) -> String {
     let mut cols: Vec<(String, &Figures)> = r
         .groups
         .iter()
-        .map(|(k, f)| (group_label(r.by, k), f))
+        .map(|(k, f)| (group_label(desk, r.by, k), f))
         .collect();
     cols.push((tr!("report.total"), &r.total));
     let labels: Vec<String> = ROWS
@@ -835,35 +876,29 @@ pub fn render_text(r: &Report) -> String {
     out
 }
 
-/// The report as CSV for spreadsheets in a Spanish locale: UTF-8 with a byte-order mark (so
-/// accents survive), `;` between fields, `,` as the decimal mark, CRLF line ends; one line per
-/// group and a total line. Open and breached tickets are in the text and JSON outputs only.
-pub fn render_csv(r: &Report) -> String {
-    let mut out = String::from("\u{feff}");
-    let field = |s: &str| {
-        if s.contains([';', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
-    let mut header = vec![field(&tr!("report.col.group"))];
-    header.extend(figure_keys().map(|k| field(&tr!(&format!("report.col.{k}")))));
-    out.push_str(&header.join(";"));
-    out.push_str("\r\n");
+/// The report as CSV ([`crate::output::csv`]: the convention of every CSV mesa writes): one line per
+/// group and a total line, headers and group names in the desk's language. Open and breached
+/// tickets are in the text and JSON outputs only.
+pub fn render_csv(desk: &Desk, r: &Report) -> String {
+    use crate::output::csv::{Cell as C, Csv};
+    let mut header = vec![tr!("report.col.group")];
+    header.extend(figure_keys().map(|k| tr!(&format!("report.col.{k}"))));
+    let mut csv = Csv::new(&header);
     let mut rows: Vec<(String, &Figures)> = r
         .groups
         .iter()
-        .map(|(k, f)| (group_label(r.by, k), f))
+        .map(|(k, f)| (group_label(desk, r.by, k), f))
         .collect();
     rows.push((tr!("report.total"), &r.total));
     for (name, f) in rows {
-        let mut line = vec![field(&name)];
-        line.extend(figure_keys().map(|k| fmt_cell(f.cell(k), ',')));
-        out.push_str(&line.join(";"));
-        out.push_str("\r\n");
+        let mut line = vec![C::Text(name)];
+        line.extend(figure_keys().map(|k| match f.cell(k) {
+            Cell::Count(n) => C::Int(n as i64),
+            Cell::Measure(x) => C::dec(x, 2),
+        }));
+        csv.row(&line);
     }
-    out
+    csv.finish()
 }
 
 /// Every figure's definition, one per line, in catalog `cat` (for `--help` and the docs).
@@ -875,6 +910,15 @@ pub fn definitions(cat: &crate::model::i18n::Catalog) -> String {
             "\n  {}: {}",
             cat.get(&format!("report.col.{k}")),
             cat.get(&format!("report.def.{k}"))
+        ));
+    }
+    out.push_str("\n\n");
+    out.push_str(&cat.get("report.trend_def_intro"));
+    out.push('\n');
+    for k in crate::output::trend::DEFINED {
+        out.push_str(&format!(
+            "\n  {k}: {}",
+            cat.get(&format!("report.trend_def.{k}"))
         ));
     }
     out

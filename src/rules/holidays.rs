@@ -1,9 +1,10 @@
 //! Holiday rule sets computed for any year.
 //!
-//! `co`, Colombia. Source: Ley 51 de 1983 ("Ley Emiliani"), article 1, which is article 177
-//! of the Código Sustantivo del Trabajo. Checked in November 2026: no later law has added or
-//! removed a national holiday (Ley 2466 de 2025, the labour reform, changed only the pay
-//! surcharge for work on Sundays and holidays), so the law in force has 18 days:
+//! `co`, Colombia. Sources: Ley 51 de 1983 ("Ley Emiliani"), article 1, which is article 177
+//! of the Código Sustantivo del Trabajo, and Ley 2578 del 1 de junio de 2026, article 6, which
+//! added 9 July (Nuestra Señora del Rosario de Chiquinquirá) from 2026 with Ley 51's move to
+//! Monday. Checked in November 2026 (Ley 2466 de 2025, the labour reform, changed only the pay
+//! surcharge for work on Sundays and holidays). 18 days until 2025, 19 from 2026:
 //! - fixed dates: 1 January, 1 May, 20 July, 7 August, 8 December, 25 December;
 //! - moved to the following Monday when they do not fall on a Monday (article 1, paragraph 2):
 //!   6 January (Epiphany), 19 March (Saint Joseph), 29 June (Saints Peter and Paul),
@@ -11,9 +12,11 @@
 //!   1 November (All Saints), 11 November (Independence of Cartagena);
 //! - Easter-based: Holy Thursday and Good Friday on their day; Ascension (Easter + 39),
 //!   Corpus Christi (Easter + 60) and Sacred Heart (Easter + 68), each moved to the following
-//!   Monday, which makes them Easter + 43, + 64 and + 71.
+//!   Monday, which makes them Easter + 43, + 64 and + 71;
+//! - from 2026 (Ley 2578 de 2026): 9 July, moved to the following Monday.
 //!
-//! Published official lists (2020-2030) are the oracle of `tests/holidays.rs`.
+//! A list written outside this code (2020-2035, each rule with its law) is the oracle of
+//! `tests/holidays.rs`.
 
 use chrono::{Datelike, Duration, NaiveDate};
 use std::collections::HashSet;
@@ -92,6 +95,9 @@ fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, month, day).unwrap_or_default()
 }
 
+/// The first year of Ley 2578 de 2026's holiday (9 July, Chiquinquirá).
+const CHIQUINQUIRA_FROM: i32 = 2026;
+
 /// Colombia's national holidays in `year`, sorted by date.
 pub fn colombia(year: i32) -> Vec<Holiday> {
     let e = easter(year);
@@ -133,6 +139,9 @@ pub fn colombia(year: i32) -> Vec<Holiday> {
         fixed(12, 8, "immaculate_conception"),
         fixed(12, 25, "christmas"),
     ];
+    if year >= CHIQUINQUIRA_FROM {
+        out.push(moved(7, 9, "chiquinquira"));
+    }
     debug_assert!(out.iter().all(|h| h.date.year() == year));
     out.sort();
     out

@@ -4,10 +4,13 @@
 //! Definitions (also in docs/reports.md):
 //! - Both clocks start at the `created` event.
 //! - **Response clock**: the priority's response time (Table 5), on the priority's calendar.
-//!   It stops at the desk's first response: the first event after `created`, by a desk agent,
-//!   that starts the analysis or tells the customer something: `classified`, `started`,
-//!   `cab_reviewed`, `proposed`, `resolved`, `called`, a public `commented`, or `closed`.
-//!   (Assigning, prioritising or an internal note is not a response: the customer sees nothing.)
+//!   It stops at the desk's first act of attention after reception ([`is_response`]): a
+//!   playbook check recorded (`checked`), work started (`started`), an escalation
+//!   (`escalated`), the CAB's review (`cab_reviewed`), a message to the customer (`proposed`,
+//!   `called`, a public `commented`, a `closed` by an agent) or a solution (`resolved`).
+//!   Classifying, prioritising and assigning are reception (`mesa new` records them with the
+//!   ticket), and the desk's automatic messages (`by: mesa`) are not attention: none of them
+//!   stops the clock, whenever it is recorded.
 //! - **Resolution clock**: the catalog entry's ANS for requests (on the entry's calendar), else
 //!   the priority's resolution target where the desk sets one (on the priority's calendar);
 //!   an `extended` event replaces the target. It stops when the ticket closes.
@@ -121,14 +124,17 @@ pub fn runs_in(status: Status) -> bool {
     )
 }
 
-/// Whether an event is the desk's first response (see the module documentation).
+/// Whether an event is an act of attention that stops the response clock (see the module
+/// documentation). Reception's own steps (classification, priority, assignment), links,
+/// extensions and everything done by `mesa` or the customer are not.
 pub fn is_response(ev: &Event) -> bool {
     if ev.by == "customer" || ev.by == "mesa" {
         return false;
     }
     match ev.event {
-        EventKind::Classified
+        EventKind::Checked
         | EventKind::Started
+        | EventKind::Escalated
         | EventKind::CabReviewed
         | EventKind::Proposed
         | EventKind::Resolved

@@ -3,7 +3,7 @@
 //! commands call [`apply`] before they write, `mesa check` replays whole logs with [`replay`],
 //! and the merge driver recomputes merged tickets with it. No rule is written anywhere else.
 
-use crate::model::desk::{Customer, DeskConfig};
+use crate::model::desk::{ConfirmationHours, Customer, DeskConfig};
 use crate::model::duration::Dur;
 use crate::model::kb::{CabRule, Kb, QuoteRule};
 use crate::model::ticket::{
@@ -11,13 +11,16 @@ use crate::model::ticket::{
     TicketType,
 };
 use crate::tr;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The part of the desk the rules need.
 #[derive(Clone, Copy)]
 pub struct Rules<'a> {
     pub config: &'a DeskConfig,
     pub kb: &'a Kb,
+    /// The whole desk, for the calendars when the confirmation waits count working hours
+    /// (`sla.confirmation_hours: working`).
+    pub desk: &'a crate::model::load::Desk,
 }
 
 /// A rule broken by one event: which event (index in the log), which of its fields, and why.
@@ -53,12 +56,18 @@ pub struct State {
     pub proposals: u32,
     pub resolved_at: Option<Stamp>,
     pub reminded: bool,
+    /// When the follow-up of the current solution was sent.
+    pub reminded_at: Option<Stamp>,
     pub called: bool,
     pub reopened: u32,
     pub extended_resolution: Option<Dur>,
     pub last_at: Option<Stamp>,
     /// When the ticket last closed (for the reopen window).
     pub closed_at: Option<Stamp>,
+    /// Message-IDs of the emails the log's events queued, and of those recorded as delivered
+    /// (`mailed` events): the shared outbox sends the difference (docs/mail.md).
+    pub queued_mail: BTreeSet<String>,
+    pub delivered_mail: BTreeSet<String>,
 }
 
 impl State {
@@ -287,8 +296,36 @@ pub fn quote_needed(rule: QuoteRule, request: &str, customer: Option<&Customer>)
     }
 }
 
+/// Impact, urgency and effort must be ids of desk.yaml's `priority_guidance` scales. A name
+/// typed where the id belongs ("alto") is refused with the id it stands for.
+pub fn check_levels(config: &DeskConfig, ev: &Event) -> Result<(), RuleError> {
+    for (field, value) in [
+        ("impact", &ev.impact),
+        ("urgency", &ev.urgency),
+        ("effort", &ev.effort),
+    ] {
+        let Some(v) = value else { continue };
+        let list = config.guidance_levels(field);
+        if list.iter().any(|l| &l.id == v) {
+            continue;
+        }
+        let ids: Vec<&str> = list.iter().map(|l| l.id.as_str()).collect();
+        let close = match config.guidance_level(field, v) {
+            Some(l) => vec![l.id.as_str()],
+            None => crate::model::diag::suggest(v, ids.iter().copied()),
+        };
+        return Err(err(
+            Some(field),
+            tr!("rule.unknown_level", field = field, id = v),
+        )
+        .with_hint(close, &ids));
+    }
+    Ok(())
+}
+
 fn check_priority(rules: Rules, state: &State, ev: &Event) -> Result<(), RuleError> {
     let config = rules.config;
+    check_levels(config, ev)?;
     let Some(p) = &ev.priority else {
         return Ok(());
     };
@@ -297,24 +334,17 @@ fn check_priority(rules: Rules, state: &State, ev: &Event) -> Result<(), RuleErr
         return Err(err(Some("priority"), tr!("rule.unknown_priority", id = p))
             .with_hint(crate::model::diag::suggest(p, ids.iter().copied()), &ids));
     };
-    for (field, value, list) in [
-        ("impact", &ev.impact, &config.priority_guidance.impact),
-        ("urgency", &ev.urgency, &config.priority_guidance.urgency),
-        ("effort", &ev.effort, &config.priority_guidance.effort),
-    ] {
-        if let Some(v) = value {
-            if !list.iter().any(|l| &l.id == v) {
-                let ids: Vec<&str> = list.iter().map(|l| l.id.as_str()).collect();
-                return Err(err(
-                    Some(field),
-                    tr!("rule.unknown_level", field = field, id = v),
-                )
-                .with_hint(Vec::new(), &ids));
-            }
-        }
-    }
     if prio.planned && ev.agreed_date.is_none() && state.agreed_date.is_none() {
         return Err(err(Some("priority"), tr!("rule.planned_needs_date")));
+    }
+    // A date agreed now is in the future: one in the past would be breached as it is written.
+    if let Some(d) = ev.agreed_date {
+        if d.utc() <= ev.at.utc() {
+            return Err(err(
+                Some("agreed_date"),
+                tr!("rule.agreed_date_past", date = d, at = ev.at),
+            ));
+        }
     }
     let impact = ev.impact.as_deref().or(state.impact.as_deref());
     let urgency = ev.urgency.as_deref().or(state.urgency.as_deref());
@@ -389,6 +419,48 @@ pub fn targets(rules: Rules, state: &State) -> SlaTargets {
     }
 }
 
+/// When a confirmation wait of `wait` that starts at `from` ends: wall-clock time, or working
+/// time on the ticket's resolution calendar (`sla.confirmation_hours: working`; a ticket
+/// without a calendar yet counts wall-clock time).
+pub fn wait_end(rules: Rules, s: &State, from: Stamp, wait: Dur) -> chrono::DateTime<chrono::Utc> {
+    let wall = from.utc() + wait.to_chrono();
+    if rules.config.sla.confirmation_hours != ConfirmationHours::Working {
+        return wall;
+    }
+    let cals = crate::rules::calendar::cached_calendars(rules.desk);
+    let cal_id = s
+        .request
+        .as_deref()
+        .and_then(|r| rules.kb.request(r))
+        .map(|r| r.front.calendar.clone())
+        .or_else(|| {
+            s.priority
+                .as_deref()
+                .and_then(|p| rules.config.priority(p))
+                .map(|p| p.calendar.clone())
+        });
+    cal_id
+        .and_then(|id| cals.get(&id))
+        .and_then(|c| c.add_working(from.utc(), wait.seconds()))
+        .unwrap_or(wall)
+}
+
+/// When the sent solution may be closed as approved: the auto-close wait after the solution
+/// and the grace after the follow-up (`None` until the follow-up was sent).
+pub fn auto_close_at(rules: Rules, s: &State) -> Option<chrono::DateTime<chrono::Utc>> {
+    let sla = &rules.config.sla;
+    let resolved = s.resolved_at?;
+    let reminded = s.reminded_at?;
+    Some(
+        wait_end(rules, s, resolved, sla.auto_close_after).max(wait_end(
+            rules,
+            s,
+            reminded,
+            sla.grace(),
+        )),
+    )
+}
+
 /// Applies one event to `state` if the process allows it; on error `state` is unchanged.
 pub fn apply(
     rules: Rules,
@@ -398,6 +470,13 @@ pub fn apply(
 ) -> Result<(), RuleError> {
     let mut next = state.clone();
     step(rules, customer, &mut next, ev)?;
+    if let Some(m) = &ev.message_id {
+        if ev.event == EventKind::Mailed {
+            next.delivered_mail.insert(m.clone());
+        } else {
+            next.queued_mail.insert(m.clone());
+        }
+    }
     if next.status == Some(Status::Closed) && state.status != Some(Status::Closed) {
         next.closed_at = Some(ev.at);
     }
@@ -436,14 +515,17 @@ fn step(
             if s.status.is_some() {
                 return Err(err(Some("event"), tr!("rule.created_twice")));
             }
+            // Case numbers and folders carry the year as `20YY` (see `ids`).
+            let year = chrono::Datelike::year(&ev.at.0);
+            if !(2000..=2099).contains(&year) {
+                return Err(err(Some("at"), tr!("rule.created_year", year = year)));
+            }
             s.status = Some(Status::New);
             s.level = 1;
             // A ticket mesa opened from an email waits for an agent to take it.
             s.assignee = (ev.by != MESA).then(|| ev.by.clone());
-            if ev.priority.is_some() {
-                check_priority(rules, s, ev)?;
-                set_priority(s, ev);
-            }
+            check_priority(rules, s, ev)?;
+            set_priority(s, ev);
         }
         Classified => {
             allowed(s, ev, &[Status::New, Status::Analysis])?;
@@ -560,6 +642,42 @@ fn step(
                     ),
                 ));
             }
+            // The hand-over: the agent of the new level who takes the case (older logs may
+            // escalate without one; the assignee then stays).
+            if let Some(a) = &ev.agent {
+                match rules.config.agent(a) {
+                    None => {
+                        let ids: Vec<&str> = rules
+                            .config
+                            .agents
+                            .iter()
+                            .map(|a| a.code.as_str())
+                            .collect();
+                        return Err(err(Some("agent"), tr!("rule.unknown_agent", id = a))
+                            .with_hint(crate::model::diag::suggest(a, ids.iter().copied()), &[]));
+                    }
+                    Some(agent) if agent.level != to => {
+                        let ids: Vec<&str> = rules
+                            .config
+                            .agents
+                            .iter()
+                            .filter(|a| a.level == to)
+                            .map(|a| a.code.as_str())
+                            .collect();
+                        return Err(err(
+                            Some("agent"),
+                            tr!(
+                                "rule.agent_wrong_level",
+                                agent = a,
+                                level = agent.level,
+                                to = to
+                            ),
+                        )
+                        .with_hint(Vec::new(), &ids));
+                    }
+                    Some(_) => s.assignee = Some(a.clone()),
+                }
+            }
             s.level = to;
         }
         Started => {
@@ -628,6 +746,7 @@ fn step(
             s.status = Some(Status::Resolved);
             s.resolved_at = Some(ev.at);
             s.reminded = false;
+            s.reminded_at = None;
             s.called = false;
         }
         Called => {
@@ -638,13 +757,14 @@ fn step(
             allowed(s, ev, &[Status::Resolved])?;
             let since = s.resolved_at.unwrap_or(ev.at);
             let wait = rules.config.sla.follow_up_after;
-            if ev.at.utc() - since.utc() < wait.to_chrono() {
+            if ev.at.utc() < wait_end(rules, s, since, wait) {
                 return Err(err(Some("at"), tr!("rule.remind_too_early", after = wait)));
             }
             if s.reminded {
                 return Err(err(Some("event"), tr!("rule.reminded_twice")));
             }
             s.reminded = true;
+            s.reminded_at = Some(ev.at);
         }
         Confirmed => {
             allowed(s, ev, &[Status::Resolved])?;
@@ -671,12 +791,23 @@ fn step(
                 }
                 CloseReason::AutoConfirmed => {
                     allowed(s, ev, &[Status::Resolved])?;
-                    let since = s.resolved_at.unwrap_or(ev.at);
-                    let wait = rules.config.sla.auto_close_after;
-                    if ev.at.utc() - since.utc() < wait.to_chrono() {
+                    // The manual's close "as approved" follows a follow-up the customer
+                    // received: never without one, never before the grace after it.
+                    let Some(earliest) = auto_close_at(rules, s) else {
+                        return Err(err(
+                            Some("close_reason"),
+                            tr!("rule.auto_close_without_reminder"),
+                        ));
+                    };
+                    if ev.at.utc() < earliest {
+                        let sla = &rules.config.sla;
                         return Err(err(
                             Some("at"),
-                            tr!("rule.auto_close_too_early", after = wait),
+                            tr!(
+                                "rule.auto_close_too_early",
+                                after = sla.auto_close_after,
+                                grace = sla.grace()
+                            ),
                         ));
                     }
                 }
@@ -747,6 +878,13 @@ fn step(
             s.close_reason = None;
             s.reopened += 1;
             s.resolved_at = None;
+        }
+        Mailed => {
+            // Delivery of an email an earlier event of this ticket queued; no state changes.
+            let id = require(&ev.message_id, ev, "message_id")?;
+            if !s.queued_mail.contains(id) {
+                return Err(err(Some("message_id"), tr!("rule.mailed_unknown", id = id)));
+            }
         }
         Linked => {
             let k = require(&ev.kb, ev, "kb")?;
@@ -848,39 +986,39 @@ pub fn may_reopen(rules: Rules, s: &State, at: Stamp) -> bool {
 
 /// What the desk should do next, as message keys of the active catalog (for `mesa show` and
 /// every command's "next" line).
-pub fn next_steps(rules: Rules, customer: Option<&Customer>, s: &State) -> Vec<String> {
+pub fn next_steps(id: &str, rules: Rules, customer: Option<&Customer>, s: &State) -> Vec<String> {
     let mut out = Vec::new();
     match s.status() {
-        Status::New => out.push(tr!("next.classify")),
+        Status::New => out.push(tr!("next.classify", id = id)),
         Status::Analysis => {
             let missing = missing_checks(rules, customer, s);
             if !missing.is_empty() {
                 let ids: Vec<&str> = missing.iter().map(|c| c.id.as_str()).collect();
                 out.push(tr!("next.verify", checks = ids.join(", ")));
             }
-            out.push(tr!("next.resolve_or_escalate"));
+            out.push(tr!("next.resolve_or_escalate", id = id));
         }
         Status::CabReview => {
             if s.quote_needed.is_none() {
-                out.push(tr!("next.cab"))
+                out.push(tr!("next.cab", id = id))
             } else {
-                out.push(tr!("next.propose"))
+                out.push(tr!("next.propose", id = id))
             }
         }
-        Status::AwaitingApproval => out.push(tr!("next.await_approval")),
+        Status::AwaitingApproval => out.push(tr!("next.await_approval", id = id)),
         Status::InProgress => {
             let missing = missing_checks(rules, customer, s);
             if !missing.is_empty() {
                 let ids: Vec<&str> = missing.iter().map(|c| c.id.as_str()).collect();
                 out.push(tr!("next.verify", checks = ids.join(", ")));
             }
-            out.push(tr!("next.resolve_or_escalate"));
+            out.push(tr!("next.resolve_or_escalate", id = id));
         }
         Status::Resolved => {
             if !s.called {
-                out.push(tr!("next.call"));
+                out.push(tr!("next.call", id = id));
             }
-            out.push(tr!("next.await_confirmation"));
+            out.push(tr!("next.await_confirmation", id = id));
         }
         Status::Closed => out.push(tr!("next.none")),
     }
@@ -893,6 +1031,7 @@ impl crate::model::load::Desk {
         Rules {
             config: &self.config,
             kb: &self.kb,
+            desk: self,
         }
     }
 }

@@ -304,8 +304,9 @@ pub struct Importer<'a> {
     author: crate::store::git::Author,
     now: Stamp,
     dry_run: bool,
-    /// The repository and index, opened at the first commit and kept for the run.
-    session: Option<crate::store::git::Session>,
+    /// The desk lock, held from before the first ticket is read until the run ends (none in a
+    /// dry run, which writes nothing).
+    _lock: Option<crate::store::lock::DeskLock>,
 }
 
 impl<'a> Importer<'a> {
@@ -326,6 +327,11 @@ impl<'a> Importer<'a> {
                 own.push(imap.user.clone());
             }
         }
+        let lock = if dry_run {
+            None
+        } else {
+            Some(commands::lock_desk(&desk.root, "mesa inbox")?)
+        };
         let lang = crate::mail::compose::mail_language(desk);
         let words =
             AnswerWords::from_catalog(&crate::model::i18n::Catalog::load(lang, Some(&desk.root)));
@@ -345,7 +351,7 @@ impl<'a> Importer<'a> {
             },
             now,
             dry_run,
-            session: None,
+            _lock: lock,
         })
     }
 
@@ -589,8 +595,9 @@ impl<'a> Importer<'a> {
         (list, kept)
     }
 
-    /// Lets the workflow accept the events, writes the ticket and attachments as one commit
-    /// and queues the step's emails.
+    /// Lets the workflow accept the events, then records the ticket and its attachments as one
+    /// commit through [`commands::record_with_files`], the one writer of tickets (journal,
+    /// check-before-write, queued emails), as every other step does.
     fn commit(
         &mut self,
         p: &Parsed,
@@ -602,11 +609,11 @@ impl<'a> Importer<'a> {
     ) -> Result<Outcome> {
         let id = ticket.front.id.clone();
         let title = ticket.front.title.clone();
-        let staged = commands::stage(self.desk, ticket, events)?;
         o.ticket = Some(id.clone());
         o.attachments_kept = kept.len();
         o.attachments_left_out = p.attachments.len() - kept.len();
         if self.dry_run {
+            let staged = commands::stage(self.desk, ticket, events)?;
             o.queued = staged
                 .outgoing
                 .iter()
@@ -615,31 +622,31 @@ impl<'a> Importer<'a> {
             self.index.received.insert(p.message_id.clone(), id);
             return Ok(o);
         }
-        let mut changes = vec![crate::store::git::Change {
-            path: self.desk.root.join(&staged.ticket.path),
-            contents: staged.ticket.to_text().into_bytes(),
-        }];
-        let mut kept_bytes = 0u64;
-        for k in &kept {
-            kept_bytes += k.bytes.len() as u64;
-            changes.push(crate::store::git::Change {
+        let kept_bytes: u64 = kept.iter().map(|k| k.bytes.len() as u64).sum();
+        let files: Vec<crate::store::git::Change> = kept
+            .into_iter()
+            .map(|k| crate::store::git::Change {
                 path: self.desk.root.join(&k.path),
-                contents: k.bytes.clone(),
-            });
-        }
+                contents: k.bytes,
+            })
+            .collect();
         let what = if created {
             tr!("cmd.what.created", title = title)
         } else {
             tr!("inbox.commit_reply")
         };
         let message = format!("{id}: {what}");
-        if self.session.is_none() {
-            self.session = Some(crate::store::git::Session::open(&self.desk.root)?);
-        }
-        let session = self.session.as_mut().expect("opened above");
-        let oid = Some(session.commit(&changes, &message, &self.author)?);
-        o.queued = commands::enqueue_all(self.desk, &id, &staged.outgoing)?;
-        o.commit = oid.map(|c| c.to_string());
+        let rec = commands::record_with_files(
+            self.desk,
+            ticket,
+            events,
+            files,
+            &message,
+            &self.author,
+            true,
+        )?;
+        o.queued = rec.message_ids;
+        o.commit = rec.commit.map(|c| c.to_string());
         self.index.received.insert(p.message_id.clone(), id);
         self.index.attachment_bytes += kept_bytes;
         Ok(o)

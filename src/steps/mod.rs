@@ -16,12 +16,13 @@
 //! let desk = Desk::open(std::path::Path::new("/srv/desk"))?;
 //! let agent = steps::resolve_actor(&desk, Some("ana"))?;
 //! let now = steps::stamp_at(&desk, Some("2026-11-30T09:00:00-05:00"))?;
-//! let step = Step::Escalate { to: None, reason: "Needs the database team".into() };
+//! let step = Step::Escalate { to: None, reason: "Needs the database team".into(), assign: None };
 //! let outcome = steps::apply(&desk, "261130-C4K7P", step, agent, now, Options::default())?;
 //! println!("{} -> level {}", outcome.what, outcome.ticket.front.level);
 //! # Ok::<(), mesa::model::diag::Error>(())
 //! ```
 
+pub mod delivery;
 pub mod doctor;
 pub mod inbox;
 pub mod kb_draft;
@@ -43,8 +44,9 @@ use crate::tr;
 use chrono::{DateTime, FixedOffset, Utc};
 use std::path::{Path, PathBuf};
 
-/// Who records the customer's answers: the customer, through the agent who logs it.
-pub const CUSTOMER: &str = "customer";
+/// Who records the customer's answers: the customer, through the agent who logs it (or
+/// `mesa inbox`, from the customer's email).
+pub const CUSTOMER: &str = workflow::CUSTOMER;
 
 /// Priority and its guidance, as given with `new`, `classify` and `priority`. Without a
 /// priority, impact, urgency and effort (given or already on the ticket) suggest one.
@@ -100,10 +102,12 @@ pub enum Step {
         result: CheckResult,
         note: Option<String>,
     },
-    /// One level up without `to`.
+    /// One level up without `to`. The case goes to `assign`, an agent of the target level, or
+    /// else to the least loaded one ([`least_loaded`]).
     Escalate {
         to: Option<u8>,
         reason: String,
+        assign: Option<String>,
     },
     Start {
         note: Option<String>,
@@ -416,7 +420,7 @@ pub fn open_ticket(
     if description.is_empty() {
         return Err(Error::Usage(tr!("cmd.no_description")));
     }
-    let mut prio = reception.priority.clone();
+    let mut prio = normalized(desk, &reception.priority);
     let suggestion = suggested(desk, None, &prio);
     if prio.priority.is_none() {
         prio.priority = suggestion.clone();
@@ -525,7 +529,7 @@ fn outcome(
     promised: Option<DateTime<chrono_tz::Tz>>,
 ) -> Outcome {
     let customer = desk.config.customer(&rec.ticket.front.customer);
-    let next = workflow::next_steps(desk.rules(), customer, &rec.state);
+    let next = workflow::next_steps(&rec.ticket.front.id, desk.rules(), customer, &rec.state);
     Outcome {
         ticket: rec.ticket,
         state: rec.state,
@@ -564,7 +568,7 @@ fn build(
         } => {
             let mut e = ev(me, EventKind::Classified);
             fill_classification(&mut e, &classification);
-            let mut prio = priority;
+            let mut prio = normalized(desk, &priority);
             suggestion = suggested(desk, Some(state), &prio);
             if prio.priority.is_none() {
                 prio.priority = suggestion.clone();
@@ -586,7 +590,8 @@ fn build(
             e.agent = Some(to.clone());
             (vec![e], tr!("cmd.what.assigned", agent = to))
         }
-        Step::Prioritize(mut prio) => {
+        Step::Prioritize(prio) => {
+            let mut prio = normalized(desk, &prio);
             suggestion = suggested(desk, Some(state), &prio);
             if prio.priority.is_none() {
                 prio.priority = suggestion.clone();
@@ -613,25 +618,36 @@ fn build(
                 tr!("cmd.what.checked", check = check, result = result),
             )
         }
-        Step::Escalate { to, reason } => {
+        Step::Escalate { to, reason, assign } => {
             let to = to.unwrap_or(state.level.saturating_add(1));
             let mut e = ev(me, EventKind::Escalated);
             e.level = Some(to);
             e.reason = Some(reason);
+            e.agent = assign.or_else(|| least_loaded(desk, to));
             let role = desk.config.level_role(to).unwrap_or("-").to_string();
-            let people: Vec<&str> = desk
-                .config
-                .agents
-                .iter()
-                .filter(|ag| ag.level == to)
-                .map(|ag| ag.code.as_str())
-                .collect();
-            let what = tr!(
-                "cmd.what.escalated",
-                level = to,
-                role = role,
-                agents = people.join(", ")
-            );
+            let what = match &e.agent {
+                Some(who) => tr!(
+                    "cmd.what.escalated_to",
+                    level = to,
+                    role = role,
+                    agent = who
+                ),
+                None => {
+                    let people: Vec<&str> = desk
+                        .config
+                        .agents
+                        .iter()
+                        .filter(|ag| ag.level == to)
+                        .map(|ag| ag.code.as_str())
+                        .collect();
+                    tr!(
+                        "cmd.what.escalated",
+                        level = to,
+                        role = role,
+                        agents = people.join(", ")
+                    )
+                }
+            };
             (vec![e], what)
         }
         Step::Cab {
@@ -751,6 +767,73 @@ fn fill_priority(ev: &mut Event, p: &PriorityInput) {
     ev.agreed_date = p.agreed_date;
 }
 
+/// Impact, urgency and effort as typed (the id, or the name the site shows, e.g. `alto`) turned
+/// into desk.yaml's ids; unknown values stay as typed for the workflow to refuse.
+fn normalized(desk: &Desk, p: &PriorityInput) -> PriorityInput {
+    let mut p = p.clone();
+    for (field, value) in [
+        ("impact", &mut p.impact),
+        ("urgency", &mut p.urgency),
+        ("effort", &mut p.effort),
+    ] {
+        if let Some(v) = value {
+            if let Some(level) = desk.config.guidance_level(field, v) {
+                *v = level.id.clone();
+            }
+        }
+    }
+    p
+}
+
+/// The agent of `level` who takes an escalated case when none is named: the one with the
+/// fewest open tickets assigned, ties to the one listed first in desk.yaml. `None` when the
+/// level has no agent (the case keeps its assignee). Reads every ticket's front matter once,
+/// in parallel; escalations are rare next to the steps that never scan the desk.
+pub fn least_loaded(desk: &Desk, level: u8) -> Option<String> {
+    use rayon::prelude::*;
+    let agents: Vec<&str> = desk
+        .config
+        .agents
+        .iter()
+        .filter(|a| a.level == level)
+        .map(|a| a.code.as_str())
+        .collect();
+    if agents.len() <= 1 {
+        return agents.first().map(|a| a.to_string());
+    }
+    let root = &desk.root;
+    let load: Vec<usize> = crate::model::load::ticket_paths(root)
+        .par_iter()
+        .filter_map(|p| {
+            let rel = crate::model::load::rel(root, p);
+            let text = crate::model::front_matter::read_text(p).ok()?;
+            let t = ticket::parse(&rel, &text).ok()?;
+            let who = t.front.assignee.as_deref()?;
+            (t.front.status.is_open())
+                .then(|| agents.iter().position(|a| *a == who))
+                .flatten()
+        })
+        .fold(
+            || vec![0usize; agents.len()],
+            |mut acc, i| {
+                acc[i] += 1;
+                acc
+            },
+        )
+        .reduce(
+            || vec![0usize; agents.len()],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        );
+    (0..agents.len())
+        .min_by_key(|&i| (load[i], i))
+        .map(|i| agents[i].to_string())
+}
+
 /// With impact, urgency or effort (given, or already on the ticket), the guidance's suggestion.
 fn suggested(desk: &Desk, state: Option<&State>, p: &PriorityInput) -> Option<String> {
     let impact = p
@@ -794,6 +877,11 @@ pub fn stage(desk: &Desk, mut ticket: Ticket, events: Vec<Event>) -> Result<Stag
     let id = ticket.front.id.clone();
     let mut outgoing = Vec::new();
     let first_new = ticket.front.events.len();
+    let before = if first_new == 0 {
+        Vec::new()
+    } else {
+        crate::rules::validate::check_ticket_text(desk, &ticket.path, &ticket.to_text()).0
+    };
     for ev in events {
         workflow::apply(rules, customer, &mut state, &ev).map_err(|e| refused(&id, e))?;
         ticket.front.events.push(ev);
@@ -810,11 +898,41 @@ pub fn stage(desk: &Desk, mut ticket: Ticket, events: Vec<Event>) -> Result<Stag
             }
         }
     }
+    refuse_new_problems(desk, &ticket, &before)?;
     Ok(Staged {
         ticket,
         state,
         outgoing,
     })
+}
+
+/// Whatever `mesa check` rejects, no command writes: the staged file is checked exactly as
+/// `mesa check` reads it (text, parse, replay, calendars, folder), and a problem the ticket did
+/// not have before the step refuses it. Problems already there (e.g. after a merge) are left to
+/// `mesa check` and a supervisor.
+fn refuse_new_problems(
+    desk: &Desk,
+    ticket: &Ticket,
+    before: &[crate::model::diag::Diagnostic],
+) -> Result<()> {
+    let after = crate::rules::validate::check_ticket_text(desk, &ticket.path, &ticket.to_text()).0;
+    let new: Vec<String> = after
+        .into_iter()
+        .filter(|d| !before.iter().any(|b| b.message == d.message))
+        .map(|d| match d.hint {
+            Some(h) => format!("{} ({h})", d.message),
+            None => d.message,
+        })
+        .collect();
+    if new.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Message(tr!(
+            "cmd.refused",
+            id = ticket.front.id,
+            message = new.join("; ")
+        )))
+    }
 }
 
 /// Queues the emails of committed steps; returns their Message-IDs.

@@ -1,12 +1,14 @@
 //! `mesa sweep`, for cron or a CI schedule: the manual's closing loop and the SLA warnings.
 //!
 //! For every ticket whose solution notice went unanswered: after `sla.follow_up_after` (24 h)
-//! a `reminded` event and reminder email; after `sla.auto_close_after` (72 h) a `closed` event
-//! (`auto_confirmed`) and its notice. The events are made by `mesa` at exactly the solution
-//! instant plus the wait (not at the time the sweep runs), so two clones that both swept write
-//! identical events, which the merge driver keeps once; a second run adds nothing because the
-//! workflow refuses a second reminder for the same solution and a closed ticket has no
-//! deadline left. All the tickets a run changes go into one commit (one index rewrite, however
+//! a `reminded` event and reminder email, dated when the sweep sends it; once both
+//! `sla.auto_close_after` (72 h) after the solution and `sla.auto_close_grace` (48 h) after
+//! that reminder have passed, a `closed` event (`auto_confirmed`) and its notice, dated at that
+//! instant. One run never does both for a ticket, so the close always follows a follow-up the
+//! customer received, however late the sweep runs. A second run adds nothing: the workflow
+//! refuses a second reminder for the same solution and a closed ticket has no deadline left.
+//! (Run the sweep from one place, a cron job or CI: two clones sweeping the same ticket before
+//! they sync would each send a reminder.) All the tickets a run changes go into one commit (one index rewrite, however
 //! many tickets), the emails are queued after it. Running clocks that are at risk or breached
 //! are listed.
 
@@ -19,7 +21,7 @@ use crate::store::git::Author;
 use crate::tr;
 
 /// Who the sweep's events are by.
-pub const BY: &str = "mesa";
+pub const BY: &str = crate::rules::workflow::MESA;
 
 /// What a sweep did and found.
 #[derive(Debug, Default)]
@@ -37,7 +39,10 @@ pub struct SweepReport {
     pub commit: Option<git2::Oid>,
 }
 
-/// The follow-up and auto-close events due for a ticket at `now`, given its replayed state.
+/// The follow-up or the auto-close due for a ticket at `now`, given its replayed state; never
+/// both in one run. The follow-up is dated when it is sent (now: a late sweep reminds now,
+/// and the customer gets the full grace after it); the close at the first instant the
+/// workflow allows it ([`workflow::auto_close_at`]), so a second run adds nothing.
 pub fn due_events(desk: &Desk, now: Stamp, state: &workflow::State) -> Vec<Event> {
     let mut out = Vec::new();
     if state.status() != Status::Resolved {
@@ -46,24 +51,25 @@ pub fn due_events(desk: &Desk, now: Stamp, state: &workflow::State) -> Vec<Event
     let Some(resolved) = state.resolved_at else {
         return out;
     };
+    let rules = desk.rules();
     let sla = &desk.config.sla;
-    let mut last = state.last_at.unwrap_or(resolved);
-    let instant = |wait: crate::model::duration::Dur, last: Stamp| {
-        let due = resolved.utc() + wait.to_chrono();
-        // Never before the log's last event: the log only moves forward.
-        let at = due.max(last.utc());
-        Stamp(super::in_desk_zone(desk, at))
-    };
+    let last = state.last_at.unwrap_or(resolved).utc();
     let now = now.utc();
-    if !state.reminded && now >= resolved.utc() + sla.follow_up_after.to_chrono() {
-        let at = instant(sla.follow_up_after, last);
-        out.push(Event::new(at, BY, EventKind::Reminded));
-        last = at;
+    if !state.reminded {
+        if now >= workflow::wait_end(rules, state, resolved, sla.follow_up_after) {
+            let at = Stamp(super::in_desk_zone(desk, now.max(last)));
+            out.push(Event::new(at, BY, EventKind::Reminded));
+        }
+        return out;
     }
-    if now >= resolved.utc() + sla.auto_close_after.to_chrono() {
-        let mut ev = Event::new(instant(sla.auto_close_after, last), BY, EventKind::Closed);
-        ev.close_reason = Some(CloseReason::AutoConfirmed);
-        out.push(ev);
+    if let Some(due) = workflow::auto_close_at(rules, state) {
+        if now >= due {
+            // Never before the log's last event: the log only moves forward.
+            let at = Stamp(super::in_desk_zone(desk, due.max(last)));
+            let mut ev = Event::new(at, BY, EventKind::Closed);
+            ev.close_reason = Some(CloseReason::AutoConfirmed);
+            out.push(ev);
+        }
     }
     out
 }

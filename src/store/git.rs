@@ -415,73 +415,6 @@ pub fn write_and_commit_step(
     result
 }
 
-/// Many commits in a row, one per change set (`mesa inbox` commits one per message): the
-/// repository and its index are read once instead of once per commit, which is most of a
-/// commit's time in a big desk. Each commit is still whole on its own: files written
-/// atomically, checked clean first, tree, commit, HEAD, then the index file; a failure restores
-/// that commit's files and leaves HEAD and the index as the previous commit left them.
-pub struct Session {
-    root: PathBuf,
-    repo: Repository,
-    index: git2::Index,
-}
-
-impl Session {
-    pub fn open(root: &Path) -> Result<Session> {
-        let repo = open_repo(root)?;
-        let index = repo.index()?;
-        Ok(Session {
-            root: root.to_path_buf(),
-            repo,
-            index,
-        })
-    }
-
-    /// Writes `changes` and commits them as one commit, as [`write_and_commit`] does.
-    pub fn commit(&mut self, changes: &[Change], message: &str, author: &Author) -> Result<Oid> {
-        let prepared = prepare_in(&self.repo, changes)?;
-        for (c, p) in changes.iter().zip(&prepared.paths) {
-            check_clean(&self.index, p, &c.path)?;
-        }
-        let (repo, index) = (&self.repo, &mut self.index);
-        let oid = write_all(&self.root, changes, || {
-            let mut tree = prepared.tree;
-            for p in &prepared.paths {
-                index.add_path(&p.rel)?;
-            }
-            let filtered = prepared
-                .paths
-                .iter()
-                .any(|p| index.get_path(&p.rel, 0).map(|e| e.id) != Some(p.blob));
-            if filtered {
-                tree = match prepared.parent {
-                    Some(id) => repo.find_commit(id)?.tree_id(),
-                    None => repo.treebuilder(None)?.write()?,
-                };
-                for p in &prepared.paths {
-                    let entry = index.get_path(&p.rel, 0).map(|e| (e.id, e.mode));
-                    let base = repo.find_tree(tree)?;
-                    tree = match tree_with(repo, Some(&base), &p.names, entry)?.0 {
-                        Some(id) => id,
-                        None => repo.treebuilder(None)?.write()?,
-                    };
-                }
-            }
-            let parent = prepared.parent.map(|id| repo.find_commit(id)).transpose()?;
-            commit_tree(repo, index, tree, parent.as_ref(), message, author).map(Some)
-        });
-        match oid {
-            Ok(Some(o)) => Ok(o),
-            Ok(None) => Err(Error::Message(tr!("store.thread_failed"))),
-            Err(e) => {
-                // The in-memory index may hold this commit's paths: read it again from disk.
-                let _ = self.index.read(true);
-                Err(e)
-            }
-        }
-    }
-}
-
 /// Writes every change, runs `then`, and restores every file as it was if anything failed.
 fn write_all(
     root: &Path,
@@ -534,10 +467,6 @@ struct PreparedPath {
 
 fn prepare(root: &Path, changes: &[Change]) -> Result<Prepared> {
     let repo = open_repo(root)?;
-    prepare_in(&repo, changes)
-}
-
-fn prepare_in(repo: &Repository, changes: &[Change]) -> Result<Prepared> {
     let parent = match repo.head() {
         Ok(h) => Some(h.peel_to_commit()?),
         Err(e)
@@ -555,14 +484,14 @@ fn prepare_in(repo: &Repository, changes: &[Change]) -> Result<Prepared> {
     };
     let mut paths = Vec::new();
     for c in changes {
-        let rel = repo_relative(repo, &c.path)?;
+        let rel = repo_relative(&repo, &c.path)?;
         let names: Vec<String> = rel
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
         let blob = repo.blob(&c.contents)?;
         let base = repo.find_tree(tree)?;
-        let (new_tree, head) = tree_with(repo, Some(&base), &names, Some((blob, 0)))?;
+        let (new_tree, head) = tree_with(&repo, Some(&base), &names, Some((blob, 0)))?;
         tree = match new_tree {
             Some(id) => id,
             None => repo.treebuilder(None)?.write()?,

@@ -13,7 +13,7 @@ pub const DRIVER: &str = "mesa-ticket";
 pub const ATTRIBUTE: &str = "tickets/**/*.md merge=mesa-ticket";
 const HOOK_MARK: &str = "# installed by `mesa hooks install`";
 
-fn sh_quote(s: &str) -> String {
+pub fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 

@@ -8,7 +8,10 @@
 //! - [`doctor`]: what a clone lacks (`mesa doctor`), as findings with their fixes.
 //! - [`lock`]: one writer per desk (`.git/mesa.lock`); [`journal`]: a step's record, from which
 //!   a killed step is finished or undone; [`repair`]: doing that.
+//! - [`ci`]: the CI templates (GitHub, GitLab, Forgejo) and the scheduled script in a desk.
+//! - [`server`]: the pre-receive gate of a shared remote (a bare repository).
 
+pub mod ci;
 pub mod doctor;
 pub mod git;
 pub mod hooks;
@@ -17,3 +20,4 @@ pub mod journal;
 pub mod lock;
 pub mod merge;
 pub mod repair;
+pub mod server;

@@ -158,10 +158,17 @@ pub struct Browser {
     port: u16,
     session: String,
     _profile: tempfile::TempDir,
+    /// One browser at a time: several Chromium instances on a 2-core machine starve each
+    /// other's renderers until page loads time out.
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
+
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Browser {
     pub fn start(chromium: &Path, chromedriver: &Path) -> Browser {
+        // A test that failed while holding the turn poisons the lock; the next one may go on.
+        let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
         let port = free_port();
         let profile = tempfile::tempdir().unwrap();
         let driver = Command::new(chromedriver)
@@ -175,6 +182,7 @@ impl Browser {
             port,
             session: String::new(),
             _profile: profile,
+            _turn: turn,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -247,6 +255,16 @@ impl Browser {
         self.cmd(
             "POST",
             "/execute/sync",
+            Some(json!({"script": script, "args": args})),
+        )
+    }
+
+    /// Runs an asynchronous `script`: its last argument is the callback that returns the value
+    /// (within the session's 30 s script timeout).
+    pub fn exec_async(&self, script: &str, args: Value) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/async",
             Some(json!({"script": script, "args": args})),
         )
     }

@@ -2,6 +2,7 @@
 //! - here: the sample desk copied to a temp folder, the real `mesa` binary with a clean
 //!   environment, its output as text;
 //! - [`git`]: a desk in a real git repository (`TestDesk`), git itself;
+//! - [`gitserver`]: `git daemon` on loopback serving a shared desk with the push gate;
 //! - [`serve`], [`http`]: `mesa serve` on loopback and raw HTTP to it;
 //! - [`browser`]: headless Chromium through chromedriver;
 //! - [`smtp`]: a fault-injecting SMTP sink;
@@ -11,6 +12,7 @@
 
 pub mod browser;
 pub mod git;
+pub mod gitserver;
 pub mod http;
 pub mod mail_corpus;
 pub mod serve;
@@ -107,4 +109,31 @@ pub fn stdout(o: &Output) -> String {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// An external checker (the Nu HTML Checker, axe-core) installed from the npm registry by
+/// `.ci/run` into `.ci/tools/node_modules/`, or where `env_path` points. `None` after saying
+/// clearly that the test is skipped; with `require_var=1` (CI) a missing tool fails instead.
+pub fn tool_or_skip(
+    test: &str,
+    env_path: &str,
+    in_tools: &str,
+    require_var: &str,
+) -> Option<PathBuf> {
+    let found = std::env::var_os(env_path)
+        .map(PathBuf::from)
+        .or_else(|| Some(sample_root().join(".ci/tools/node_modules").join(in_tools)))
+        .filter(|p| p.is_file());
+    if found.is_some() {
+        return found;
+    }
+    let message = format!(
+        "{in_tools} not found: run `npm install --prefix .ci/tools vnu-jar axe-core` (as .ci/run does) or set {env_path}"
+    );
+    if std::env::var(require_var).is_ok_and(|v| v == "1") {
+        panic!("{message}; {require_var}=1 requires this check to run");
+    }
+    let line = format!("\nSKIPPED `{test}`: {message}\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    None
 }

@@ -178,7 +178,16 @@ pub struct Row {
     /// Worst clock state (`breached`, `at_risk`, `running`, `paused`, `met`...) or `none`.
     pub sla: &'static str,
     pub sla_label: String,
+    /// `sla` as a number for sorting, worst first; 9 without clocks.
+    pub sla_rank: u8,
+    /// The soonest due instant of a clock still running (past when overdue), short, RFC 3339
+    /// and in Unix seconds for sorting.
+    pub due: String,
+    pub due_iso: String,
+    pub due_ts: Option<i64>,
     pub created: String,
+    /// The creation instant, short enough for a table cell.
+    pub created_short: String,
     pub created_iso: String,
     /// `YYYY-MM` of creation, in the desk's time zone.
     pub month: String,

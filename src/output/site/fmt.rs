@@ -127,6 +127,23 @@ impl Fmt {
         )
     }
 
+    /// "20/11/2026 10:05": a date and time with its year that fits a table cell (the tickets
+    /// index spans years), in the desk's zone.
+    pub fn cell_datetime(&self, t: DateTime<Utc>) -> String {
+        use chrono::Timelike;
+        let d = t.with_timezone(&self.tz);
+        let pattern = self.cat.get("site.fmt.cell_datetime");
+        fill(&pattern, |name| {
+            Some(std::borrow::Cow::Owned(match name {
+                "dd" => format!("{:02}", d.day()),
+                "mm" => format!("{:02}", d.month()),
+                "yyyy" => d.year().to_string(),
+                "time" => format!("{:02}:{:02}", d.hour(), d.minute()),
+                _ => return None,
+            }))
+        })
+    }
+
     pub fn stamp(&self, s: &Stamp) -> String {
         self.datetime(s.utc())
     }

@@ -440,8 +440,15 @@ pub fn prepare(site: &Site, tickets: &[Ticket]) -> Result<KbPages> {
             }
             let body = article_search_body(&view);
             acc.postings.add(doc as u32, &view.title, &body);
-            acc.snippets
-                .push((doc, crate::output::search::truncate(&body, SNIPPET)));
+            // The snippet shows what the article says: summary and text, not its category and
+            // tags (those find it, but read as noise at the start of a result).
+            acc.snippets.push((
+                doc,
+                crate::output::search::truncate(
+                    &format!("{} {}", view.summary, view.text),
+                    SNIPPET,
+                ),
+            ));
             acc.views.push((doc, slim(view)));
             acc
         })
@@ -947,6 +954,8 @@ fn priorities(site: &Site) -> Result<()> {
             "at_risk": site.fmt.percent(cfg.sla.at_risk * 100.0),
             "follow_up": site.fmt.duration(cfg.sla.follow_up_after),
             "auto_close": site.fmt.duration(cfg.sla.auto_close_after),
+            "grace": site.fmt.duration(cfg.sla.grace()),
+            "working": cfg.sla.confirmation_hours == crate::model::desk::ConfirmationHours::Working,
         }),
     );
     site.page(file, "priorities.html", &ctx)

@@ -5,6 +5,7 @@
 use super::context::{Site, TicketOut};
 use crate::model::diag::Result;
 use crate::model::ticket::{Clock, TicketFront};
+use crate::output::csv::{Cell as C, Csv};
 use crate::output::markdown::escape;
 use crate::output::report::{self, By, Cell, Row as ReportRow, Watch};
 use crate::rules::sla::ClockState;
@@ -20,29 +21,6 @@ struct Table {
     json: String,
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r', ';']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn csv(header: &[String], rows: &[Vec<String>]) -> String {
-    let mut out = String::new();
-    for line in std::iter::once(header).chain(rows.iter().map(|r| r.as_slice())) {
-        out.push_str(
-            &line
-                .iter()
-                .map(|f| csv_field(f))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push_str("\r\n");
-    }
-    out
-}
-
 fn cell_text(site: &Site, c: Cell) -> String {
     match c {
         Cell::Count(n) => site.fmt.int(n as i64),
@@ -51,19 +29,25 @@ fn cell_text(site: &Site, c: Cell) -> String {
     }
 }
 
-/// A vertical bar chart as inline SVG; `series` share the x labels, values may be missing.
+/// A vertical bar chart as inline SVG, `w` units wide; `series` share the x labels, values may be missing.
+/// The y axis runs from 0 to `axis.0` with a gridline every `axis.1` (whole numbers, see
+/// [`count_axis`]); each bar carries its value, written by `label`. The same figures are in
+/// the table next to the chart, for screen readers and for reading exact values.
 fn bar_chart(
+    w: f64,
     title: &str,
     labels: &[String],
     series: &[(String, Vec<Option<f64>>)],
-    max: f64,
+    axis: (f64, f64),
+    label: &dyn Fn(f64) -> String,
 ) -> String {
-    let (w, h, left, bottom, top) = (640.0, 240.0, 44.0, 46.0, 14.0);
+    let (h, left, bottom, top) = (250.0, 44.0, 46.0, 24.0);
     let plot_w = w - left - 10.0;
     let plot_h = h - bottom - top;
     let n = labels.len().max(1) as f64;
     let group_w = plot_w / n;
     let bar_w = (group_w * 0.8 / series.len().max(1) as f64).min(48.0);
+    let (max, step) = axis;
     let max = if max > 0.0 { max } else { 1.0 };
     let id = format!(
         "c{:x}",
@@ -75,41 +59,67 @@ fn bar_chart(
         "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"{id}\"><title id=\"{id}\">{}</title>",
         escape(title)
     );
-    for i in 0..=4 {
-        let v = max * i as f64 / 4.0;
-        let y = top + plot_h - plot_h * i as f64 / 4.0;
+    let ticks = (max / step).round().max(1.0) as i64;
+    for i in 0..=ticks {
+        let v = step * i as f64;
+        let y = top + plot_h - plot_h * v / max;
         let _ = write!(
             s,
             "<line class=\"axis\" x1=\"{left}\" y1=\"{y:.1}\" x2=\"{}\" y2=\"{y:.1}\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
             w - 10.0,
             left - 4.0,
             y + 4.0,
-            (v.round() as i64)
+            v.round() as i64
         );
     }
-    for (gi, label) in labels.iter().enumerate() {
+    for (gi, group) in labels.iter().enumerate() {
         let gx = left + group_w * gi as f64 + (group_w - bar_w * series.len() as f64) / 2.0;
         for (si, (name, values)) in series.iter().enumerate() {
             if let Some(Some(v)) = values.get(gi) {
                 let bh = plot_h * (v / max).clamp(0.0, 1.0);
                 let x = gx + bar_w * si as f64;
+                let text = label(*v);
                 let _ = write!(
                     s,
-                    "<rect class=\"b{si}\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\"><title>{} · {}: {v:.1}</title></rect>",
+                    "<rect class=\"b{si}\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\"><title>{} · {}: {}</title></rect><text class=\"value\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
                     top + plot_h - bh,
                     (bar_w - 2.0).max(1.0),
-                    escape(label),
-                    escape(name)
+                    escape(group),
+                    escape(name),
+                    escape(&text),
+                    x + (bar_w - 2.0).max(1.0) / 2.0,
+                    top + plot_h - bh - 4.0,
+                    escape(&text)
                 );
             }
         }
-        let _ = write!(
-            s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            left + group_w * (gi as f64 + 0.5),
-            h - bottom + 16.0,
-            escape(label)
-        );
+        // A label wider than its group (about 6.5 units a character) goes on two lines,
+        // broken at the space nearest its middle.
+        let cx = left + group_w * (gi as f64 + 0.5);
+        let y = h - bottom + 16.0;
+        let wide = group.chars().count() as f64 * 6.5 > group_w;
+        let middle = group.len() / 2;
+        let split = group
+            .match_indices(' ')
+            .map(|(i, _)| i)
+            .min_by_key(|i| i.abs_diff(middle));
+        match split.filter(|_| wide) {
+            Some(i) => {
+                let _ = write!(
+                    s,
+                    "<text x=\"{cx:.1}\" y=\"{y:.1}\" text-anchor=\"middle\"><tspan x=\"{cx:.1}\">{}</tspan><tspan x=\"{cx:.1}\" dy=\"14\">{}</tspan></text>",
+                    escape(&group[..i]),
+                    escape(&group[i + 1..])
+                );
+            }
+            None => {
+                let _ = write!(
+                    s,
+                    "<text x=\"{cx:.1}\" y=\"{y:.1}\" text-anchor=\"middle\">{}</text>",
+                    escape(group)
+                );
+            }
+        }
     }
     if series.len() > 1 {
         for (si, (name, _)) in series.iter().enumerate() {
@@ -185,13 +195,15 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
     let resp: Vec<Option<f64>> = months.iter().map(|(_, f)| f.response.rate()).collect();
     let reso: Vec<Option<f64>> = months.iter().map(|(_, f)| f.resolution.rate()).collect();
     let chart = bar_chart(
+        640.0,
         &site.label("site.reports.compliance_chart"),
         &month_labels,
         &[
             (site.label("site.reports.response_rate"), resp),
             (site.label("site.reports.resolution_rate"), reso),
         ],
-        100.0,
+        (100.0, 20.0),
+        &|x| site.fmt.percent(x),
     );
     let header: Vec<String> = vec![
         site.label("site.reports.month"),
@@ -218,7 +230,7 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
         .collect();
     tables.push(Table {
         stem: "compliance-by-month",
-        csv: report::render_csv(&by_month),
+        csv: report::render_csv(desk, &by_month),
         json: serde_json::to_string_pretty(&by_month).unwrap_or_default(),
     });
     ctx.insert(
@@ -233,11 +245,14 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
         .collect();
     let backlog: Vec<Option<f64>> = total.backlog.iter().map(|&n| Some(n as f64)).collect();
     let max = total.backlog.iter().copied().max().unwrap_or(0) as f64;
+    // Half-width cards: a narrower drawing keeps its text at a readable size.
     let chart = bar_chart(
+        420.0,
         &site.label("site.reports.backlog_chart"),
         &ages,
         &[(site.label("site.reports.count"), backlog)],
-        nice_max(max),
+        count_axis(max),
+        &|x| site.fmt.int(x.round() as i64),
     );
     let rows: Vec<Vec<String>> = ages
         .iter()
@@ -250,14 +265,13 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
     ];
     tables.push(Table {
         stem: "backlog-by-age",
-        csv: csv(
-            &header,
-            &report::AGE_BUCKETS
-                .iter()
-                .zip(total.backlog.iter())
-                .map(|(a, n)| vec![a.to_string(), n.to_string()])
-                .collect::<Vec<_>>(),
-        ),
+        csv: {
+            let mut csv = Csv::new(&header);
+            for (a, n) in ages.iter().zip(total.backlog.iter()) {
+                csv.row(&[C::text(a), C::Int(*n as i64)]);
+            }
+            csv.finish()
+        },
         json: serde_json::to_string_pretty(
             &report::AGE_BUCKETS
                 .iter()
@@ -289,13 +303,15 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
         })
         .collect();
     let chart = bar_chart(
+        420.0,
         &site.label("site.reports.escalations_chart"),
         &levels.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
         &[(
             site.label("site.reports.count"),
             counts.iter().map(|&n| Some(n as f64)).collect(),
         )],
-        nice_max(counts.iter().copied().max().unwrap_or(0) as f64),
+        count_axis(counts.iter().copied().max().unwrap_or(0) as f64),
+        &|x| site.fmt.int(x.round() as i64),
     );
     let header = vec![
         site.label("site.reports.level"),
@@ -308,14 +324,13 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
         .collect();
     tables.push(Table {
         stem: "escalations-by-level",
-        csv: csv(
-            &header,
-            &levels
-                .iter()
-                .zip(counts.iter())
-                .map(|(l, n)| vec![l.to_string(), n.to_string()])
-                .collect::<Vec<_>>(),
-        ),
+        csv: {
+            let mut csv = Csv::new(&header);
+            for (l, n) in level_labels.iter().zip(counts.iter()) {
+                csv.row(&[C::text(l), C::Int(*n as i64)]);
+            }
+            csv.finish()
+        },
         json: serde_json::to_string_pretty(
             &levels
                 .iter()
@@ -362,23 +377,37 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
             site.label("site.reports.col_due"),
             site.label("site.reports.col_left"),
         ];
-        let raw: Vec<Vec<String>> = list
-            .iter()
-            .map(|w| {
-                vec![
-                    w.id.clone(),
-                    w.title.clone(),
-                    format!("{:?}", w.clock).to_lowercase(),
-                    w.assignee.clone().unwrap_or_default(),
-                    w.level.to_string(),
-                    w.due.clone().unwrap_or_default(),
-                    w.left_minutes.to_string(),
-                ]
-            })
-            .collect();
+        // The CSV: labels, the due instant in the desk's zone, the time left in hours.
+        let mut csv_header = header.clone();
+        csv_header[6] = site.label("site.reports.col_left_hours");
+        let mut csv = Csv::new(&csv_header);
+        for w in &list {
+            let due = w
+                .due
+                .as_deref()
+                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok());
+            csv.row(&[
+                C::text(&w.id),
+                C::text(&w.title),
+                C::Text(clock(w.clock)),
+                C::Text(
+                    w.assignee
+                        .as_deref()
+                        .map(|a| {
+                            desk.config
+                                .agent(a)
+                                .map_or(a.to_string(), |x| x.name.clone())
+                        })
+                        .unwrap_or_default(),
+                ),
+                C::Int(w.level as i64),
+                due.map_or(C::Empty, |d| C::instant(&d, &site.fmt.tz)),
+                C::Dec(w.left_minutes as f64 / 60.0, 2),
+            ]);
+        }
         tables.push(Table {
             stem,
-            csv: csv(&header, &raw),
+            csv: csv.finish(),
             json: serde_json::to_string_pretty(&list).unwrap_or_default(),
         });
         ctx.insert(
@@ -422,16 +451,34 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
     site.page("reports/index.html", "reports.html", &ctx)
 }
 
-/// A round upper bound for a chart axis.
-fn nice_max(x: f64) -> f64 {
-    if x <= 4.0 {
-        return 4.0;
-    }
-    let mag = 10f64.powf(x.log10().floor());
-    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
-        if m * mag >= x {
-            return m * mag;
+/// The y axis of a chart of counts: (top, step), the step a whole 1, 2 or 5 times a power of
+/// ten, at most five steps, and the top the first step at or above `max` (at least 1).
+fn count_axis(max: f64) -> (f64, f64) {
+    let max = max.max(1.0);
+    let mut step = 1.0;
+    loop {
+        for m in [1.0, 2.0, 5.0] {
+            if (max / (m * step)).ceil() <= 5.0 {
+                let s = m * step;
+                return ((max / s).ceil() * s, s);
+            }
         }
+        step *= 10.0;
     }
-    10.0 * mag
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_axis;
+
+    #[test]
+    fn count_axes_have_whole_steps() {
+        assert_eq!(count_axis(0.0), (1.0, 1.0));
+        assert_eq!(count_axis(3.0), (3.0, 1.0));
+        assert_eq!(count_axis(7.0), (8.0, 2.0));
+        assert_eq!(count_axis(10.0), (10.0, 2.0));
+        assert_eq!(count_axis(23.0), (25.0, 5.0));
+        assert_eq!(count_axis(51.0), (60.0, 20.0));
+        assert_eq!(count_axis(1234.0), (1500.0, 500.0));
+    }
 }

@@ -101,7 +101,16 @@ pub fn load(desk_root: &Path, cat: &'static Catalog) -> Result<Tera> {
             .get("k")
             .and_then(Value::as_str)
             .ok_or_else(|| tera::Error::msg("t() needs k=\"section.key\""))?;
-        let pattern = cat.get(key);
+        // Plurals: with `n` = 1, a `<key>_one` sibling wins ("1 verificación").
+        let one = args
+            .get("n")
+            .is_some_and(|v| v.as_i64() == Some(1) || v.as_str() == Some("1"));
+        let singular = format!("{key}_one");
+        let pattern = if one && cat.all().contains_key(&singular) {
+            cat.get(&singular)
+        } else {
+            cat.get(key)
+        };
         let s = super::fmt::fill(&pattern, |name| {
             args.get(name).filter(|_| name != "k").map(|v| match v {
                 Value::String(x) => std::borrow::Cow::Borrowed(x.as_str()),

@@ -146,6 +146,11 @@ pub(super) fn one(
     }
     let clocks = crate::rules::sla::clocks_with(desk, &site.cals, f, site.now);
     let sla = worst(&clocks);
+    let due = clocks
+        .iter()
+        .filter(|c| !c.stopped)
+        .filter_map(|c| c.due.as_ref())
+        .min();
     let status = state.status();
     let created = t.created_at();
     let created_local = created.map(|c| c.utc().with_timezone(&site.fmt.tz));
@@ -181,7 +186,16 @@ pub(super) fn one(
             .unwrap_or_default(),
         sla,
         sla_label: sla_label(site, sla),
+        sla_rank: clocks.iter().map(|c| severity(c.state)).min().unwrap_or(9),
+        due: due
+            .map(|d| site.fmt.cell_datetime(d.with_timezone(&chrono::Utc)))
+            .unwrap_or_default(),
+        due_iso: due.map(|d| d.to_rfc3339()).unwrap_or_default(),
+        due_ts: due.map(|d| d.timestamp()),
         created: created.map(|c| site.fmt.stamp(&c)).unwrap_or_default(),
+        created_short: created
+            .map(|c| site.fmt.cell_datetime(c.utc()))
+            .unwrap_or_default(),
         created_iso: created.map(|c| c.to_string()).unwrap_or_default(),
         month: created_local
             .map(|c| c.format("%Y-%m").to_string())
@@ -213,8 +227,7 @@ pub(super) fn one(
                 search_text.push(' ');
                 search_text.push_str(&r.text);
             }
-            let mail = crate::mail::compose::MailKind::for_event(ev)
-                .map(|k| site.label(&format!("site.mail.{}", k.as_str())));
+            let mail = sent_kind(ev).map(|k| site.label(&format!("site.mail.{}", k.as_str())));
             json!({
                 "n": i + 1,
                 "at": site.fmt.stamp(&ev.at),
@@ -234,7 +247,7 @@ pub(super) fn one(
         .events
         .iter()
         .filter_map(|ev| {
-            crate::mail::compose::MailKind::for_event(ev).map(|k| {
+            sent_kind(ev).map(|k| {
                 json!({"at": site.fmt.stamp(&ev.at), "kind_label": site.label(&format!("site.mail.{}", k.as_str())),
                        "message_id": ev.message_id})
             })
@@ -336,7 +349,7 @@ pub(super) fn one(
         "checklist": checklist,
         "incident_case": incident.map(|(c, _)| Link { title: c.front.title.clone(), url: seg_path(&case_file(&c.id)) }),
         "articles": articles,
-        "next": workflow::next_steps(rules, customer, &state),
+        "next": workflow::next_steps(&f.id, rules, customer, &state),
         "rule_errors": errors.iter().map(|e| format!("#{}: {}", e.event + 1, e.message)).collect::<Vec<_>>(),
         "month": row.month,
     });
@@ -651,4 +664,11 @@ fn filters(site: &Site, rows: &[&Row]) -> serde_json::Value {
         "assignee": pairs(assignee.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect()),
         "sla": pairs(sla.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect()),
     })
+}
+
+/// The email an event sent: a priority change sends one only when it moved the promised time,
+/// which its recorded Message-ID shows.
+fn sent_kind(ev: &crate::model::ticket::Event) -> Option<crate::mail::compose::MailKind> {
+    use crate::mail::compose::MailKind;
+    MailKind::for_event(ev).filter(|k| *k != MailKind::PriorityChange || ev.message_id.is_some())
 }

@@ -1,0 +1,314 @@
+//! `mesa report --load`: who holds what now. Per agent (the assignee), the open tickets by
+//! level and by clock state, the oldest and the nearest due; per customer, the open tickets,
+//! the tickets of the period with a breached clock and the quotes waiting for an answer.
+//! Definitions in `docs/reports.md` ("Load").
+
+use crate::model::load::Desk;
+use crate::model::ticket::{EventKind, Status, TicketFront};
+use crate::rules::calendar::Calendars;
+use crate::rules::sla::{self, ClockState};
+use crate::tr;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The clock states an open ticket is counted under: its worst clock that has not stopped.
+pub const STATES: [&str; 4] = ["breached", "at_risk", "running", "paused"];
+
+/// One agent's open tickets.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct AgentLoad {
+    pub open: u64,
+    /// By current level (index 0 = level 1).
+    pub by_level: [u64; 5],
+    /// By the worst running or paused clock ([`STATES`]); tickets without one are not counted.
+    pub by_state: [u64; 4],
+    /// The open ticket created first, and when.
+    pub oldest: Option<String>,
+    pub oldest_created: Option<String>,
+    /// The open ticket whose running clock falls due first, and when (RFC 3339).
+    pub nearest_due: Option<String>,
+    pub nearest_due_at: Option<String>,
+    #[serde(skip)]
+    oldest_at: Option<DateTime<Utc>>,
+    #[serde(skip)]
+    due_at: Option<DateTime<Utc>>,
+}
+
+/// One customer's tickets.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct CustomerLoad {
+    pub open: u64,
+    /// Tickets created in the period with at least one breached clock (stopped or not).
+    pub breached_in_period: u64,
+    /// Open tickets waiting for the customer's answer to a quote (a proposal with an amount).
+    pub quotes_pending: u64,
+}
+
+/// The load of the desk at the evaluated instant.
+#[derive(Debug, Clone, Serialize)]
+pub struct Load {
+    pub as_of: String,
+    pub agents: BTreeMap<String, AgentLoad>,
+    pub customers: BTreeMap<String, CustomerLoad>,
+}
+
+fn rank(s: ClockState) -> Option<usize> {
+    match s {
+        ClockState::Breached => Some(0),
+        ClockState::AtRisk => Some(1),
+        ClockState::Running => Some(2),
+        ClockState::Paused => Some(3),
+        _ => None,
+    }
+}
+
+/// The load over `tickets` as of `min(to, now)`; "in the period" = created in `[from, to)`.
+pub fn build(
+    desk: &Desk,
+    cals: &Calendars,
+    tickets: &[TicketFront],
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Load {
+    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let as_of = to.map_or(now, |t| t.min(now));
+    let fmt = |t: DateTime<Utc>| {
+        t.with_timezone(&tz)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    };
+    let mut agents: BTreeMap<String, AgentLoad> = BTreeMap::new();
+    let mut customers: BTreeMap<String, CustomerLoad> = BTreeMap::new();
+    for front in tickets {
+        let w = sla::walk(desk, front, as_of);
+        let Some(created) = w.created else { continue };
+        if created > as_of {
+            continue;
+        }
+        let views = sla::clocks_of_walk_brief(desk, cals, &w, as_of);
+        let open = w.state.status() != Status::Closed;
+        let cust = customers.entry(front.customer.clone()).or_default();
+        let in_period = from.is_none_or(|f| created >= f) && to.is_none_or(|t| created < t);
+        if in_period && views.iter().any(|v| v.state == ClockState::Breached) {
+            cust.breached_in_period += 1;
+        }
+        if !open {
+            continue;
+        }
+        cust.open += 1;
+        if w.state.status() == Status::AwaitingApproval {
+            let last_proposal = front
+                .events
+                .iter()
+                .take_while(|e| e.at.utc() <= as_of)
+                .filter(|e| e.event == EventKind::Proposed)
+                .last();
+            if last_proposal.is_some_and(|e| e.amount.is_some()) {
+                cust.quotes_pending += 1;
+            }
+        }
+        let who = w.state.assignee.clone().unwrap_or_else(|| "-".into());
+        let a = agents.entry(who).or_default();
+        a.open += 1;
+        let level = (w.state.level.clamp(1, 5) - 1) as usize;
+        a.by_level[level] += 1;
+        if let Some(r) = views
+            .iter()
+            .filter(|v| !v.stopped)
+            .filter_map(|v| rank(v.state))
+            .min()
+        {
+            a.by_state[r] += 1;
+        }
+        if a.oldest_at.is_none_or(|o| created < o) {
+            a.oldest_at = Some(created);
+            a.oldest = Some(front.id.clone());
+            a.oldest_created = Some(fmt(created));
+        }
+        for v in views.iter().filter(|v| !v.stopped) {
+            if let Some(due) = v.due.map(|d| d.with_timezone(&Utc)) {
+                if a.due_at.is_none_or(|d| due < d) {
+                    a.due_at = Some(due);
+                    a.nearest_due = Some(front.id.clone());
+                    a.nearest_due_at = Some(fmt(due));
+                }
+            }
+        }
+    }
+    Load {
+        as_of: fmt(as_of),
+        agents,
+        customers,
+    }
+}
+
+/// The agent columns, in order (labels `report.load.<key>`).
+pub const AGENT_COLUMNS: &[&str] = &[
+    "open",
+    "level_1",
+    "level_2",
+    "level_3",
+    "level_4",
+    "level_5",
+    "breached",
+    "at_risk",
+    "running",
+    "paused",
+    "oldest",
+    "nearest_due",
+];
+
+/// The customer columns, in order (labels `report.load.<key>`).
+pub const CUSTOMER_COLUMNS: &[&str] = &["open", "breached_in_period", "quotes_pending"];
+
+impl AgentLoad {
+    /// Column `key` of [`AGENT_COLUMNS`] as printed.
+    pub fn cell(&self, key: &str) -> String {
+        let n = match key {
+            "open" => self.open,
+            "oldest" => return self.oldest.clone().unwrap_or_else(|| "-".into()),
+            "nearest_due" => {
+                return match (&self.nearest_due, &self.nearest_due_at) {
+                    (Some(id), Some(at)) => format!("{id} {at}"),
+                    _ => "-".into(),
+                }
+            }
+            k => {
+                if let Some(l) = k.strip_prefix("level_") {
+                    self.by_level[l.parse::<usize>().unwrap_or(1).clamp(1, 5) - 1]
+                } else {
+                    match STATES.iter().position(|s| *s == k) {
+                        Some(i) => self.by_state[i],
+                        None => return "-".into(),
+                    }
+                }
+            }
+        };
+        n.to_string()
+    }
+}
+
+impl CustomerLoad {
+    /// Column `key` of [`CUSTOMER_COLUMNS`] as printed.
+    pub fn cell(&self, key: &str) -> String {
+        match key {
+            "open" => self.open,
+            "breached_in_period" => self.breached_in_period,
+            "quotes_pending" => self.quotes_pending,
+            _ => 0,
+        }
+        .to_string()
+    }
+}
+
+fn table(out: &mut String, title: &str, cols: &[&str], rows: &[(String, Vec<String>)]) {
+    out.push_str(title);
+    out.push('\n');
+    let labels: Vec<String> = cols
+        .iter()
+        .map(|k| format!("  {}", tr!(&format!("report.load.{k}"))))
+        .collect();
+    let lw = labels.iter().map(|l| l.chars().count()).max().unwrap_or(10);
+    let widths: Vec<usize> = rows
+        .iter()
+        .map(|(name, cells)| {
+            cells
+                .iter()
+                .map(|c| c.chars().count())
+                .chain([name.chars().count()])
+                .max()
+                .unwrap_or(1)
+        })
+        .collect();
+    out.push_str(&" ".repeat(lw));
+    for ((name, _), w) in rows.iter().zip(&widths) {
+        out.push_str(&format!("  {name:>w$}"));
+    }
+    out.push('\n');
+    for (i, label) in labels.iter().enumerate() {
+        out.push_str(&format!("{label:<lw$}"));
+        for ((_, cells), w) in rows.iter().zip(&widths) {
+            out.push_str(&format!("  {:>w$}", cells[i]));
+        }
+        out.push('\n');
+    }
+}
+
+/// The load as text: the agents' table, then the customers'; one row per figure, one column
+/// per agent or customer.
+pub fn render_text(l: &Load) -> String {
+    let mut out = tr!("report.load.title", as_of = l.as_of);
+    out.push_str("\n\n");
+    let agents: Vec<(String, Vec<String>)> = l
+        .agents
+        .iter()
+        .map(|(k, a)| (k.clone(), AGENT_COLUMNS.iter().map(|c| a.cell(c)).collect()))
+        .collect();
+    table(&mut out, &tr!("report.load.agents"), AGENT_COLUMNS, &agents);
+    out.push('\n');
+    let customers: Vec<(String, Vec<String>)> = l
+        .customers
+        .iter()
+        .map(|(k, c)| {
+            (
+                k.clone(),
+                CUSTOMER_COLUMNS.iter().map(|x| c.cell(x)).collect(),
+            )
+        })
+        .collect();
+    table(
+        &mut out,
+        &tr!("report.load.customers"),
+        CUSTOMER_COLUMNS,
+        &customers,
+    );
+    out
+}
+
+fn csv_block(out: &mut String, first: String, cols: &[&str], rows: Vec<(String, Vec<String>)>) {
+    let mut header = vec![first];
+    header.extend(cols.iter().map(|k| tr!(&format!("report.load.{k}"))));
+    out.push_str(&header.join(";"));
+    out.push_str("\r\n");
+    for (name, cells) in rows {
+        out.push_str(&name);
+        for c in cells {
+            out.push(';');
+            out.push_str(&c);
+        }
+        out.push_str("\r\n");
+    }
+}
+
+/// The load as CSV (the report's conventions): the agents' lines with their header, an empty
+/// line, the customers' lines with theirs.
+pub fn render_csv(l: &Load) -> String {
+    let mut out = String::from("\u{feff}");
+    csv_block(
+        &mut out,
+        tr!("report.load.agent"),
+        AGENT_COLUMNS,
+        l.agents
+            .iter()
+            .map(|(k, a)| (k.clone(), AGENT_COLUMNS.iter().map(|c| a.cell(c)).collect()))
+            .collect(),
+    );
+    out.push_str("\r\n");
+    csv_block(
+        &mut out,
+        tr!("report.load.customer"),
+        CUSTOMER_COLUMNS,
+        l.customers
+            .iter()
+            .map(|(k, c)| {
+                (
+                    k.clone(),
+                    CUSTOMER_COLUMNS.iter().map(|x| c.cell(x)).collect(),
+                )
+            })
+            .collect(),
+    );
+    out
+}
