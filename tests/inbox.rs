@@ -1051,3 +1051,65 @@ fn site_and_report_show_customer_email() {
     assert_eq!(by["groups"]["phone"]["tickets"], 1);
     assert_eq!(by["groups"]["email"]["tickets"], 1);
 }
+
+/// A customer who writes after the solution notice, in words that are not an answer, has
+/// answered: the sweep neither sends the follow-up ("we have no answer from you") nor closes
+/// the case as approved for lack of an answer until an agent has read the reply; then the
+/// manual's loop goes on (follow-up now, close 48 h after it, desk.yaml `auto_close_grace`).
+#[test]
+fn an_unread_reply_holds_the_follow_up_and_the_close_as_approved() {
+    let d = TestDesk::new();
+    let b = d.new_ticket(
+        &nov2(8, 5),
+        &["--type", "incident", "--incident", "no-carga-pagina"],
+    );
+    d.ok(&nov2(8, 10), &["start", &b]);
+    d.ok(
+        &nov2(8, 20),
+        &["resolve", &b, "--solution", "Se actualizó el certificado"],
+    );
+    let solution = mail_id(&d, &b, "resolved");
+    let maildir = d.root.parent().unwrap().join("Maildir");
+    let mut m = headers(
+        MARCELA,
+        &format!("Re: [Caso {b}] Solución de su caso"),
+        "Mon, 2 Nov 2026 10:00:00 -0500",
+        Some("<hold1@santahelena.example.co>"),
+        &[&format!("In-Reply-To: {solution}")],
+    );
+    m.push_str(
+        "Content-Type: text/plain; charset=UTF-8\n\nEn la sede norte sigue igual, ¿qué hago?\n",
+    );
+    deliver(&maildir, "1762095001.M1.mx", crlf(&m).as_bytes());
+    let r = import_json(&d.root, &nov2(11, 0), &[], &[&maildir]);
+    assert_eq!(r["messages"][0]["action"], "reply", "{r}");
+
+    // Friday 6 November: past the 24 h follow-up and the 72 h close; the reply is unread.
+    let s = d.json("2026-11-06T12:00:00-05:00", &["sweep"]);
+    assert_eq!(s["reminded"], serde_json::json!([]), "{s}");
+    assert_eq!(s["closed"], serde_json::json!([]), "{s}");
+    assert_eq!(d.show(&b)["status"], "resolved");
+
+    // The agent reads it and writes back; the loop goes on from now.
+    d.ok(
+        "2026-11-06T12:30:00-05:00",
+        &[
+            "comment",
+            &b,
+            "--public",
+            "--text",
+            "¿Probó desde otro navegador?",
+        ],
+    );
+    let s = d.json("2026-11-06T13:00:00-05:00", &["sweep"]);
+    assert_eq!(s["reminded"], serde_json::json!([b]), "{s}");
+    let s = d.json("2026-11-08T12:59:00-05:00", &["sweep"]);
+    assert_eq!(
+        s["closed"],
+        serde_json::json!([]),
+        "48 h after the follow-up, not before: {s}"
+    );
+    let s = d.json("2026-11-08T13:00:00-05:00", &["sweep"]);
+    assert_eq!(s["closed"], serde_json::json!([b]), "{s}");
+    assert_eq!(d.show(&b)["status"], "closed");
+}

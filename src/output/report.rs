@@ -353,14 +353,22 @@ pub fn ticket_facts(
     let mut waiting: Option<DateTime<Utc>> = None;
     let mut uncalled_solution = false;
     for ev in front.events.iter().take_while(|e| e.at.utc() <= as_of) {
-        if ev.event == EventKind::Received {
-            f.customer_replies += 1;
-            waiting.get_or_insert(ev.at.utc());
-        } else if ev.by != workflow::CUSTOMER && ev.by != workflow::MESA {
-            if let Some(since) = waiting.take() {
-                f.reply_action_samples
-                    .push((ev.at.utc() - since).num_seconds().max(0));
+        // Read as `mesa list --unread` reads it (`workflow::reply_effect`); an answer applied
+        // from the email needs no agent, so it ends the wait without a sample.
+        match workflow::reply_effect(ev) {
+            Some(true) => {
+                f.customer_replies += 1;
+                waiting.get_or_insert(ev.at.utc());
             }
+            Some(false) => {
+                if let Some(since) = waiting.take() {
+                    if ev.by != workflow::CUSTOMER {
+                        f.reply_action_samples
+                            .push((ev.at.utc() - since).num_seconds().max(0));
+                    }
+                }
+            }
+            None => {}
         }
         match ev.event {
             EventKind::Escalated => {
@@ -413,6 +421,8 @@ pub fn ticket_facts(
         Some(By::Priority) => state.priority.clone().unwrap_or_else(|| "-".into()),
         Some(By::Request) => state.request.clone().unwrap_or_else(|| "-".into()),
         Some(By::Incident) => state.incident.clone().unwrap_or_else(|| "-".into()),
+        // A case from an unknown sender has no customer yet (awaiting triage).
+        Some(By::Customer) if front.customer.is_empty() => "-".into(),
         Some(By::Customer) => front.customer.clone(),
         Some(By::Agent) => state.assignee.clone().unwrap_or_else(|| "-".into()),
         Some(By::Level) => state.level.to_string(),

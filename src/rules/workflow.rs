@@ -68,6 +68,8 @@ pub struct State {
     /// (`mailed` events): the shared outbox sends the difference (docs/mail.md).
     pub queued_mail: BTreeSet<String>,
     pub delivered_mail: BTreeSet<String>,
+    /// When the first customer email no agent has read since arrived ([`unread_reply`]).
+    pub unread_since: Option<Stamp>,
 }
 
 impl State {
@@ -479,6 +481,13 @@ pub fn apply(
     }
     if next.status == Some(Status::Closed) && state.status != Some(Status::Closed) {
         next.closed_at = Some(ev.at);
+    }
+    match reply_effect(ev) {
+        Some(true) => {
+            next.unread_since.get_or_insert(ev.at);
+        }
+        Some(false) => next.unread_since = None,
+        None => {}
     }
     next.last_at = Some(ev.at);
     next.sla = targets(rules, &next);
@@ -953,28 +962,45 @@ pub fn awaited_answers(s: &State) -> &'static [Answer] {
     }
 }
 
-/// The customer email no agent has acted on since: the latest `received` event when no event
-/// by an agent follows it (steps by `customer` or `mesa` do not count as reading it). A reply
-/// that was an approval or a confirmation, applied as the customer's step, needs no reading; a
-/// rejection does (its reason is the agent's next work).
+/// How an event bears on the customer's email: `Some(true)` brings a reply to read (a
+/// `received` event), `Some(false)` reads it (any step by an agent; a reply that was an
+/// approval or a confirmation, applied as the customer's step, needs no reading, while a
+/// rejection does: its reason is the agent's next work), `None` neither (other steps by
+/// `customer` or `mesa`).
+pub fn reply_effect(ev: &Event) -> Option<bool> {
+    if ev.event == EventKind::Received {
+        return Some(true);
+    }
+    let answered = ev.by == CUSTOMER
+        && matches!(
+            ev.event,
+            EventKind::Accepted | EventKind::Declined | EventKind::Confirmed
+        );
+    if answered || (ev.by != CUSTOMER && ev.by != MESA) {
+        return Some(false);
+    }
+    None
+}
+
+/// The customer email no agent has acted on since: the latest `received` event when nothing
+/// that reads it follows ([`reply_effect`]).
 pub fn unread_reply(events: &[Event]) -> Option<&Event> {
     for ev in events.iter().rev() {
-        if ev.event == EventKind::Received {
-            return Some(ev);
-        }
-        if ev.by == CUSTOMER
-            && matches!(
-                ev.event,
-                EventKind::Accepted | EventKind::Declined | EventKind::Confirmed
-            )
-        {
-            return None;
-        }
-        if ev.by != CUSTOMER && ev.by != MESA {
-            return None;
+        match reply_effect(ev) {
+            Some(true) => return Some(ev),
+            Some(false) => return None,
+            None => {}
         }
     }
     None
+}
+
+/// Whether the manual's closing loop (the follow-up, then the close as approved) waits for an
+/// agent: the customer wrote after the solution notice something that was not a clear answer,
+/// and no agent has read it. A customer who wrote has answered; closing the case "for lack of
+/// an answer" would ignore them.
+pub fn closing_loop_on_hold(s: &State) -> bool {
+    s.status() == Status::Resolved && s.unread_since.is_some()
 }
 
 /// Whether a reply to this closed ticket at `at` may reopen it (else it opens a new case).
