@@ -169,7 +169,12 @@ pub(super) fn one(
         url: seg_path(&file),
         title: f.title.clone(),
         customer: f.customer.clone(),
-        customer_name: customer.map_or(f.customer.clone(), |c| c.name.clone()),
+        // A case from an unknown sender has no customer until triage.
+        customer_name: match customer {
+            Some(c) => c.name.clone(),
+            None if f.customer.is_empty() => site.label("site.tickets.no_customer"),
+            None => f.customer.clone(),
+        },
         status: status.as_str(),
         status_label: site.label(&format!("site.status.{}", status.as_str())),
         priority: state.priority.clone().unwrap_or_default(),
@@ -183,7 +188,7 @@ pub(super) fn one(
             .assignee
             .as_deref()
             .map(|a| agent_name(site, a))
-            .unwrap_or_default(),
+            .unwrap_or_else(|| site.label("site.tickets.no_assignee")),
         sla,
         sla_label: sla_label(site, sla),
         sla_rank: clocks.iter().map(|c| severity(c.state)).min().unwrap_or(9),
