@@ -15,7 +15,6 @@ use super::reports;
 use super::tickets::{self, IndexOnly};
 use crate::model::diag::Result;
 use crate::output::report::{self, By, TicketFacts};
-use crate::rules::calendar::Calendars;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -101,13 +100,8 @@ impl Session {
             now: Some(self.now),
             ..opts.clone()
         };
-        let (summary, kept) = build_kept(&self.root, &self.out, &opts)?;
-        let (cals, _) = Calendars::new(&kept.desk);
-        self.facts = kept
-            .fronts
-            .par_iter()
-            .map(|f| report::facts_of(&kept.desk, &cals, f, Some(By::Month), self.now))
-            .collect();
+        let (summary, mut kept) = build_kept(&self.root, &self.out, &opts)?;
+        self.facts = std::mem::take(&mut kept.facts);
         self.index = kept
             .paths
             .iter()
@@ -182,9 +176,10 @@ impl Session {
             desk,
             kb,
             paths,
-            fronts,
+            cites,
             tickets: out,
             warnings,
+            ..
         } = kept;
         let (site, _) = new_site(desk, opts, Output::new(&self.out)?, Progress::silent())?;
         let mut only = IndexOnly {
@@ -195,7 +190,8 @@ impl Session {
         let mut touched = Vec::new();
         let mut changed_docs = Vec::new();
         for (i, ticket) in parsed {
-            let (row, title, text, w) = tickets::one(&site, &ticket, kb)?;
+            let (row, title, text, w) =
+                tickets::one(&site, &ticket, &|id: &str| kb.article_link(id))?;
             let old = &out.rows[i];
             // A ticket that moves between months changes every page's month list.
             if old.month != row.month || old.created_iso != row.created_iso || old.id != row.id {
@@ -213,7 +209,7 @@ impl Session {
                 report::facts_of(desk, &site.cals, &ticket.front, Some(By::Month), site.now);
             out.docs[i] = tickets::search_doc(&site, &row, title, &text);
             out.rows[i] = row;
-            fronts[i] = ticket.front;
+            cites[i] = tickets::Cite::of(&ticket);
             warnings.retain(|d| d.path != paths[i]);
             warnings.extend(w);
         }
@@ -257,7 +253,7 @@ impl Session {
 /// Whether a ticket's new front matter changes a knowledge base page: the articles it cites,
 /// or (when an article lists it) its id or title.
 fn reaches_kb(kept: &Kept, i: usize, new: &crate::model::ticket::TicketFront) -> bool {
-    let old = &kept.fronts[i];
+    let old = &kept.cites[i];
     if old.kb != new.kb || old.id != new.id {
         return true;
     }

@@ -4,10 +4,10 @@
 
 use super::context::{rel_diags, Link, Site, TicketOut};
 use super::paths::*;
+use super::tickets::Cite;
 use crate::model::diag::{Diagnostic, Result};
 use crate::model::kb::{ArticleKind, CabRule, Complexity, QuoteRule};
 use crate::model::load::Desk;
-use crate::model::ticket::Ticket;
 use crate::output::markdown::{self, LinkTarget, TocEntry};
 use crate::output::search::Doc;
 use chrono::{Datelike, NaiveDate};
@@ -323,38 +323,22 @@ fn quote_str(q: QuoteRule) -> &'static str {
     }
 }
 
-/// Renders every kb body (in parallel), gathers tags and the tickets citing each article.
-pub fn prepare(site: &Site, tickets: &[Ticket]) -> Result<KbPages> {
-    let desk = site.desk;
+/// The articles a build shows, in the knowledge base's order.
+fn shown<'a>(site: &Site<'a>) -> Vec<&'a crate::model::kb::Article> {
     let public = site.opts.public;
-    let today = site.now.with_timezone(&site.fmt.tz).date_naive();
-
-    // Which tickets cite which article: the tickets' `kb` lists and the articles' `from_tickets`.
-    let mut cites: HashMap<&str, BTreeMap<&str, &Ticket>> = HashMap::new();
-    for t in tickets {
-        for k in &t.front.kb {
-            cites
-                .entry(k.as_str())
-                .or_default()
-                .insert(t.front.id.as_str(), t);
-        }
-    }
-    let by_ticket_id: HashMap<&str, &Ticket> =
-        tickets.iter().map(|t| (t.front.id.as_str(), t)).collect();
-    let changes = {
-        let wanted: HashSet<PathBuf> = desk.kb.articles.iter().map(|a| a.path.clone()).collect();
-        super::history::kb_changes(&desk.root, &wanted)
-    };
-
-    // Pages are written as they render: every kb link is checked first, so that a broken one
-    // stops the build before any page changes (`mesa serve` keeps showing the last good site).
-    let shown: Vec<&crate::model::kb::Article> = desk
+    site.desk
         .kb
         .articles
         .iter()
         .filter(|a| !(public && a.front.internal))
-        .collect();
-    let mut broken: Vec<Diagnostic> = shown
+        .collect()
+}
+
+/// Every kb link is checked before any page is written, so that a broken one stops the build
+/// before any page changes (`mesa serve` keeps showing the last good site).
+pub fn check_links(site: &Site) -> Result<()> {
+    let desk = site.desk;
+    let mut broken: Vec<Diagnostic> = shown(site)
         .par_iter()
         .flat_map_iter(|a| site.broken_links(&a.body, &a.path, a.body_line, &article_file(&a.id)))
         .collect();
@@ -369,6 +353,47 @@ pub fn prepare(site: &Site, tickets: &[Ticket]) -> Result<KbPages> {
             &desk.root, broken,
         )));
     }
+    Ok(())
+}
+
+/// Each shown article's title and page, by id: what a ticket page links to (the same links
+/// [`KbPages::article_link`] gives once the articles are rendered).
+pub fn article_links(site: &Site) -> HashMap<String, Link> {
+    shown(site)
+        .into_iter()
+        .map(|a| {
+            let link = Link {
+                title: a.front.title.clone(),
+                url: seg_path(&article_file(&a.id)),
+            };
+            (a.id.clone(), link)
+        })
+        .collect()
+}
+
+/// Renders every kb body (in parallel), gathers tags and the tickets citing each article.
+/// [`check_links`] has passed.
+pub fn prepare(site: &Site, tickets: &[Cite]) -> Result<KbPages> {
+    let desk = site.desk;
+    let public = site.opts.public;
+    let today = site.now.with_timezone(&site.fmt.tz).date_naive();
+
+    // Which tickets cite which article: the tickets' `kb` lists and the articles' `from_tickets`.
+    let mut cites: HashMap<&str, BTreeMap<&str, &Cite>> = HashMap::new();
+    for t in tickets {
+        for k in &t.kb {
+            cites
+                .entry(k.as_str())
+                .or_default()
+                .insert(t.id.as_str(), t);
+        }
+    }
+    let by_ticket_id: HashMap<&str, &Cite> = tickets.iter().map(|t| (t.id.as_str(), t)).collect();
+    let changes = {
+        let wanted: HashSet<PathBuf> = desk.kb.articles.iter().map(|a| a.path.clone()).collect();
+        super::history::kb_changes(&desk.root, &wanted)
+    };
+    let shown = shown(site);
 
     // Articles stream: each is rendered, written and indexed for search as soon as it is ready
     // (in parallel); only its index row and its postings stay, never its HTML or text, so
@@ -393,8 +418,8 @@ pub fn prepare(site: &Site, tickets: &[Ticket]) -> Result<KbPages> {
                     .iter()
                     .filter_map(|id| by_ticket_id.get(id))
                     .map(|t| Link {
-                        title: format!("{} · {}", t.front.id, t.front.title),
-                        url: seg_path(&ticket_file(t)),
+                        title: format!("{} · {}", t.id, t.title),
+                        url: t.url.clone(),
                     })
                     .collect()
             };
