@@ -256,6 +256,14 @@ impl PageIndex {
         ]);
     }
 
+    /// Re-indexes document `doc` with a new snippet (`mesa serve`'s rebuild of one article).
+    pub fn replace(&mut self, doc: usize, title: &str, body: &str, snippet: String) {
+        self.postings.replace(doc as u32, title, body);
+        if let Some(row) = self.rows.get_mut(doc) {
+            row[3] = snippet;
+        }
+    }
+
     pub fn finish(&self) -> String {
         format!(
             "{PREFIX}MESA_SEARCH.pages={{\"docs\":{},\"terms\":{}}};\n",
