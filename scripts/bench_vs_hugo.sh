@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Builds the same article corpus with mesa (release) and Hugo, side by side, and prints pages per
-# second and peak memory for each.
+# Builds the same article corpus with mesa (release) and Hugo, run by run (hugo, mesa, hugo,
+# mesa...), so a noisy shared machine disturbs both alike, and prints for each tool the min and
+# median wall time and pages per second, the median CPU time (user + system), the highest peak
+# memory, and the load average before and after each size.
 #
 #   scripts/bench_vs_hugo.sh [N ...]        # default: 1000 10000 50000
-#   RUNS=5 scripts/bench_vs_hugo.sh 1000    # builds per tool and size (default 3): best time,
-#                                           # highest peak memory
+#   RUNS=5 scripts/bench_vs_hugo.sh 1000    # runs per tool and size (default 3)
 #
 # Each corpus is N small articles (front matter + about 40 lines of Markdown: headings, lists, a
 # table, links, emphasis, code). mesa gets them as kb/articles/ of a desk made from this repo's
@@ -73,35 +74,15 @@ for i in range(n):
 PY
 }
 
-# Runs a command under /usr/bin/time -v; prints "seconds peak_kib".
+# Runs a command under /usr/bin/time; prints "wall_seconds cpu_seconds peak_kib".
 measure_once() {
   local log="$work/time.log"
-  /usr/bin/time -v "$@" >"$work/out.log" 2>"$log" || { cat "$work/out.log" "$log" >&2; exit 1; }
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
-  python3 -c 'import sys
-parts = sys.argv[1].split(":")
-secs = sum(float(p) * 60 ** i for i, p in enumerate(reversed(parts)))
-print(f"{secs:.2f} {sys.argv[2]}")' "$wall" "$rss"
+  /usr/bin/time -f '%e %U %S %M' -o "$log" "$@" >"$work/out.log" 2>&1 || { cat "$work/out.log" "$log" >&2; exit 1; }
+  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$log"
 }
 
-# measure_once RUNS times (each into a fresh output folder named by the last argument plus
-# the run number); prints the best time and the highest peak memory. Other processes on a
-# shared machine only ever make a run slower, so the best run is the closest to the tool's
-# own cost.
 runs=${RUNS:-3}
-measure() {
-  local out=${*: -1} best="" peak=0 secs kib
-  for ((r = 1; r <= runs; r++)); do
-    read -r secs kib < <(measure_once "${@:1:$#-1}" "$out-$r")
-    if [ -z "$best" ] || python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)' "$secs" "$best"; then best=$secs; fi
-    [ "$kib" -gt "$peak" ] && peak=$kib
-  done
-  echo "$best $peak"
-}
-
-printf '%-7s %-5s %8s %9s %10s %11s\n' pages tool html seconds pages/s peak_MiB
+printf '%-7s %-5s %6s %8s %8s %9s %9s %8s %9s\n' size tool html min_s median_s min_p/s med_p/s cpu_s peak_MiB
 for n in "${sizes[@]}"; do
   desk="$work/desk-$n"
   site="$work/hugo-$n"
@@ -128,19 +109,34 @@ HTML
 {{ define "main" }}<h1>{{ .Title }}</h1><ul>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul>{{ end }}
 HTML
   sync
-  read -r m_secs m_kib < <(measure "$mesa" --desk "$desk" --quiet build --public --out "$work/mesa-out-$n")
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  : >"$work/runs-$n"
+  for ((r = 1; r <= runs; r++)); do
+    echo "hugo $(measure_once hugo --quiet --source "$site" --destination "$work/hugo-out-$n-$r")" >>"$work/runs-$n"
+    echo "mesa $(measure_once "$mesa" --desk "$desk" --quiet build --public --out "$work/mesa-out-$n-$r")" >>"$work/runs-$n"
+  done
   m_pages=$(find "$work/mesa-out-$n-1" -name '*.html' | wc -l)
-  read -r h_secs h_kib < <(measure hugo --quiet --source "$site" --destination "$work/hugo-out-$n")
   h_pages=$(find "$work/hugo-out-$n-1" -name '*.html' | wc -l)
-  python3 - "$n" "$m_pages" "$m_secs" "$m_kib" "$h_pages" "$h_secs" "$h_kib" <<'PY'
-import sys
-n, mp, ms, mk, hp, hs, hk = sys.argv[1:]
-mp, hp = int(mp), int(hp)
-ms, hs, mk, hk = float(ms), float(hs), int(mk), int(hk)
-mr, hr = mp / ms, hp / hs
-print(f"{n:<7} {'mesa':<5} {mp:>8} {ms:>9.2f} {mr:>10.0f} {mk / 1024:>11.0f}")
-print(f"{n:<7} {'hugo':<5} {hp:>8} {hs:>9.2f} {hr:>10.0f} {hk / 1024:>11.0f}")
-print(f"{n:<7} mesa/hugo: {mr / hr:.1f}x pages/s, {mk / hk:.2f}x peak memory")
+  python3 - "$n" "$m_pages" "$h_pages" "$work/runs-$n" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+import statistics, sys
+n, mp, hp, path, before, after = sys.argv[1:]
+pages = {"mesa": int(mp), "hugo": int(hp)}
+runs = {"mesa": [], "hugo": []}
+for line in open(path):
+    tool, wall, cpu, kib = line.split()
+    runs[tool].append((float(wall), float(cpu), int(kib)))
+res = {}
+for tool in ("hugo", "mesa"):
+    walls = sorted(r[0] for r in runs[tool])
+    cpu = statistics.median(r[1] for r in runs[tool])
+    peak = max(r[2] for r in runs[tool]) / 1024
+    lo, med = walls[0], statistics.median(walls)
+    p = pages[tool]
+    res[tool] = (p / lo, p / med, peak)
+    print(f"{n:<7} {tool:<5} {p:>6} {lo:>8.2f} {med:>8.2f} {p / lo:>9.0f} {p / med:>9.0f} {cpu:>8.2f} {peak:>9.0f}")
+m, h = res["mesa"], res["hugo"]
+print(f"{n:<7} mesa/hugo: {m[0] / h[0]:.1f}x pages/s (best runs), {m[1] / h[1]:.1f}x (medians), "
+      f"{m[2] / h[2]:.2f}x peak memory; load average {before} before, {after} after")
 PY
   # Nothing is deleted until the end: on ext4 without a journal, creating files within 30 s of
   # deleting many others scans every recently freed inode (see `recently_deleted` in a

@@ -7,5 +7,6 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    mesa::output::site::output::tune_allocator();
     mesa::cli::main()
 }

@@ -239,6 +239,51 @@ fn changes_beyond_existing_tickets_fall_back_to_a_full_build() {
     assert_same_as_full(&root, &site, 7);
 }
 
+/// An article whose body alone changed is rendered again with the search index of pages, not
+/// the site; one whose title changed (other pages list it) is a full build. Both match a full
+/// build byte for byte.
+#[test]
+fn an_article_body_edit_rewrites_its_page_and_the_page_index_only() {
+    let (_tmp, root) = sample_desk();
+    let site = root.join("_site");
+    let (mut session, first) = Session::build(&root, &site, &opts()).expect("first build");
+    let article = root.join("kb/articles/capacitacion-captura-biometrica.md");
+    let text = std::fs::read_to_string(&article).unwrap();
+    std::fs::write(
+        &article,
+        format!("{text}\nSi el lector sigue sin responder, pruebe con el puerto USB trasero.\n"),
+    )
+    .unwrap();
+    let s = session
+        .rebuild(std::slice::from_ref(&article), &opts())
+        .unwrap();
+    assert_eq!(
+        s.pages, 1,
+        "only the article's own page is rendered (and search/pages.js written)"
+    );
+    let page =
+        std::fs::read_to_string(site.join("kb/articles/capacitacion-captura-biometrica.html"))
+            .unwrap();
+    assert!(
+        page.contains("puerto USB trasero"),
+        "the new text is on the page"
+    );
+    let index = std::fs::read_to_string(site.join("search/pages.js")).unwrap();
+    assert!(index.contains("\"trasero\""), "and in the search index");
+    assert_same_as_full(&root, &site, 8);
+
+    // A new title shows on the kb index, tag pages and citing tickets: a full build.
+    let text = std::fs::read_to_string(&article).unwrap();
+    let retitled = text.replacen("title: \"", "title: \"Revisado: ", 1);
+    assert_ne!(retitled, text);
+    std::fs::write(&article, retitled).unwrap();
+    let s = session
+        .rebuild(std::slice::from_ref(&article), &opts())
+        .unwrap();
+    assert!(s.pages >= first.pages, "a full build: {} pages", s.pages);
+    assert_same_as_full(&root, &site, 9);
+}
+
 /// Incremental rebuilds keep the last full build's clocks; once those are over ten minutes
 /// old, the next change rebuilds everything so SLA clocks and reports move on.
 #[test]

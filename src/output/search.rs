@@ -141,6 +141,19 @@ impl Postings {
         }
     }
 
+    /// [`Postings::merge`] of an index whose documents are numbered from 0, renumbered from
+    /// `offset` (parts indexed in parallel, joined in order).
+    pub fn merge_shifted(&mut self, mut other: Postings, offset: u32) {
+        if offset > 0 {
+            for list in other.map.values_mut() {
+                for doc in list.iter_mut().step_by(2) {
+                    *doc += offset;
+                }
+            }
+        }
+        self.merge(other);
+    }
+
     /// Re-indexes document `doc` (for `mesa serve`'s incremental rebuild), keeping every list
     /// ordered by document as a full build makes it. Returns the terms whose lists changed.
     pub fn replace(&mut self, doc: u32, title: &str, body: &str) -> Vec<String> {
@@ -243,6 +256,14 @@ impl PageIndex {
         ]);
     }
 
+    /// Re-indexes document `doc` with a new snippet (`mesa serve`'s rebuild of one article).
+    pub fn replace(&mut self, doc: usize, title: &str, body: &str, snippet: String) {
+        self.postings.replace(doc as u32, title, body);
+        if let Some(row) = self.rows.get_mut(doc) {
+            row[3] = snippet;
+        }
+    }
+
     pub fn finish(&self) -> String {
         format!(
             "{PREFIX}MESA_SEARCH.pages={{\"docs\":{},\"terms\":{}}};\n",
@@ -306,6 +327,27 @@ fn docs_file(n: usize, chunk: &[TicketDoc]) -> (String, String) {
 /// The sharded ticket index: (file name under `search/t/`, contents). Deterministic, so an
 /// unchanged desk rewrites nothing.
 pub fn ticket_shards(postings: &Postings, docs: &[TicketDoc]) -> Vec<(String, String)> {
+    let out = std::sync::Mutex::new(Vec::new());
+    let _ = each_ticket_shard(postings, docs, &|name: &str,
+                                                text: &str|
+     -> Result<(), ()> {
+        if let Ok(mut o) = out.lock() {
+            o.push((name.to_string(), text.to_string()));
+        }
+        Ok(())
+    });
+    let mut out = out.into_inner().unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// The files of [`ticket_shards`], each handed to `write` as soon as it is made (in parallel), so a
+/// build never holds the whole serialised index; stops at the first error.
+pub fn each_ticket_shard<E: Send>(
+    postings: &Postings,
+    docs: &[TicketDoc],
+    write: &(dyn Fn(&str, &str) -> Result<(), E> + Sync),
+) -> Result<(), E> {
     use rayon::prelude::*;
     let mut by_two: BTreeMap<String, Vec<(&str, &Vec<u32>)>> = BTreeMap::new();
     for (term, list) in postings.sorted() {
@@ -326,21 +368,22 @@ pub fn ticket_shards(postings: &Postings, docs: &[TicketDoc]) -> Vec<(String, St
             shards.insert(key.clone(), terms.clone());
         }
     }
-    let mut out: Vec<(String, String)> = shards
-        .into_par_iter()
-        .map(|(key, terms)| {
-            let map: BTreeMap<&str, &Vec<u32>> = terms.into_iter().collect();
-            shard_file(&key, &map)
-        })
-        .collect();
     // The manifest: which shards are split and which exist, so the browser never asks for a
     // file that is not there (a 404 in the console of a served site).
-    let names: Vec<&str> = out.iter().map(|(n, _)| n.trim_end_matches(".js")).collect();
-    out.push(manifest_file(&split, &names));
-    for (n, chunk) in docs.chunks(DOC_CHUNK).enumerate() {
-        out.push(docs_file(n, chunk));
-    }
-    out
+    let names: Vec<&str> = shards.keys().map(String::as_str).collect();
+    let (name, text) = manifest_file(&split, &names);
+    write(&name, &text)?;
+    shards.par_iter().try_for_each(|(key, terms)| {
+        let map: BTreeMap<&str, &Vec<u32>> = terms.iter().copied().collect();
+        let (name, text) = shard_file(key, &map);
+        write(&name, &text)
+    })?;
+    docs.par_chunks(DOC_CHUNK)
+        .enumerate()
+        .try_for_each(|(n, chunk)| {
+            let (name, text) = docs_file(n, chunk);
+            write(&name, &text)
+        })
 }
 
 /// The files of [`ticket_shards`] that can differ after the documents `changed` were

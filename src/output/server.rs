@@ -20,8 +20,9 @@ pub const RELOAD_PATH: &str = "/__mesa/reload.js";
 const RELOAD_JS: &str = include_str!("../../theme/static/reload.js");
 const RELOAD_TAG: &str = "<script src=\"/__mesa/reload.js\" defer></script>";
 
-/// Quiet time after the last change before rebuilding: editors write a file in several steps.
-const DEBOUNCE: Duration = Duration::from_millis(120);
+/// Quiet time after the last change before rebuilding: editors write a file in several steps
+/// (a temporary file and a rename, within a few milliseconds of each other).
+const DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// The build counter the reload script compares. It starts from the clock so a restarted
 /// server also makes open pages reload.

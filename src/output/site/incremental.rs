@@ -4,8 +4,10 @@
 //! incremental rebuilds keep). When only existing ticket files changed, it re-parses
 //! just those, renders their pages, patches their rows and postings, and renders again only
 //! what shows them: the index pages listing them, the reports and the search shards (written
-//! only where their bytes changed). Anything else (desk.yaml, kb/, theme/, a new or removed
-//! ticket, a change that reaches the knowledge base) falls back to a full build. Either way the
+//! only where their bytes changed). When only existing articles' bodies changed (front matter
+//! equal, so no other page lists anything new), it renders just their pages and the search
+//! index of pages. Anything else (desk.yaml, theme/, a new, removed or retitled article, a new
+//! or removed ticket, a change that reaches the knowledge base) falls back to a full build. Either way the
 //! output is byte for byte what a full build of the same desk writes (tests/site_incremental.rs).
 
 use super::context::{rel_diags, BuildOptions, BuildSummary};
@@ -15,7 +17,6 @@ use super::reports;
 use super::tickets::{self, IndexOnly};
 use crate::model::diag::Result;
 use crate::output::report::{self, By, TicketFacts};
-use crate::rules::calendar::Calendars;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -48,6 +49,8 @@ const REFRESH_AFTER_MINUTES: i64 = 10;
 enum Plan {
     /// These kept tickets changed (indexes), nothing else that the site shows.
     Tickets(Vec<usize>),
+    /// These articles changed (indexes in the desk's articles), nothing else.
+    Articles(Vec<usize>),
     Full,
 }
 
@@ -85,6 +88,14 @@ impl Session {
                     Err(e)
                 }
             },
+            Plan::Articles(list) => match self.articles(&list, opts) {
+                Ok(Some(summary)) => Ok(summary),
+                Ok(None) => self.full(opts),
+                Err(e) => {
+                    self.kept = None;
+                    Err(e)
+                }
+            },
             Plan::Full => self.full(opts),
         }
     }
@@ -101,13 +112,8 @@ impl Session {
             now: Some(self.now),
             ..opts.clone()
         };
-        let (summary, kept) = build_kept(&self.root, &self.out, &opts)?;
-        let (cals, _) = Calendars::new(&kept.desk);
-        self.facts = kept
-            .fronts
-            .par_iter()
-            .map(|f| report::facts_of(&kept.desk, &cals, f, Some(By::Month), self.now))
-            .collect();
+        let (summary, mut kept) = build_kept(&self.root, &self.out, &opts)?;
+        self.facts = std::mem::take(&mut kept.facts);
         self.index = kept
             .paths
             .iter()
@@ -120,14 +126,34 @@ impl Session {
 
     fn plan(&self, changed: &[PathBuf]) -> Plan {
         let mut list = Vec::new();
+        let mut articles = Vec::new();
         for path in changed {
             let rel = path.strip_prefix(&self.root).unwrap_or(path);
-            let under_tickets =
-                matches!(rel.components().next(), Some(Component::Normal(n)) if n == "tickets");
-            if !under_tickets {
+            let abs = self.root.join(rel);
+            let mut parts = rel.components();
+            let top = match parts.next() {
+                Some(Component::Normal(n)) => n.to_str().unwrap_or(""),
+                _ => "",
+            };
+            // An existing article's file (never a new or removed one: other pages list those).
+            if top == "kb" && matches!(parts.next(), Some(Component::Normal(n)) if n == "articles")
+            {
+                let article = self.kept.as_ref().and_then(|k| {
+                    k.desk
+                        .kb
+                        .articles
+                        .iter()
+                        .position(|a| a.path.strip_prefix(&self.root).unwrap_or(&a.path) == rel)
+                });
+                match article {
+                    Some(k) if abs.is_file() => articles.push(k),
+                    _ => return Plan::Full,
+                }
+                continue;
+            }
+            if top != "tickets" {
                 return Plan::Full;
             }
-            let abs = self.root.join(rel);
             if rel.extension().is_none_or(|e| e != "md") {
                 // A folder's own event says nothing the files' events do not; anything else
                 // (a removed folder of tickets...) is left to a full build.
@@ -146,9 +172,107 @@ impl Session {
                 None => {}
             }
         }
+        if !articles.is_empty() {
+            // Articles and tickets in one batch: rare enough for a full build.
+            if !list.is_empty() {
+                return Plan::Full;
+            }
+            articles.sort_unstable();
+            articles.dedup();
+            return Plan::Articles(articles);
+        }
         list.sort_unstable();
         list.dedup();
         Plan::Tickets(list)
+    }
+
+    /// Articles whose body alone changed: their own pages and the search index of pages. An
+    /// article whose front matter changed (title, tags, summary...: what other pages list), or
+    /// whose view as listed elsewhere would differ, or with a broken link, needs a full build
+    /// (`None`).
+    fn articles(&mut self, list: &[usize], opts: &BuildOptions) -> Result<Option<BuildSummary>> {
+        let started = Instant::now();
+        let opts = &BuildOptions {
+            now: Some(self.now),
+            ..opts.clone()
+        };
+        let Some(kept) = self.kept.as_mut() else {
+            return Ok(None);
+        };
+        let mut fresh = Vec::with_capacity(list.len());
+        for &k in list {
+            let old = &kept.desk.kb.articles[k];
+            let Ok(new) =
+                crate::model::load::load_page::<crate::model::kb::ArticleFront>(&old.path)
+            else {
+                return Ok(None);
+            };
+            let same_front =
+                serde_json::to_value(&new.front).ok() == serde_json::to_value(&old.front).ok();
+            if !same_front || new.id != old.id {
+                return Ok(None);
+            }
+            fresh.push((k, new));
+        }
+        for (k, new) in fresh {
+            kept.desk.kb.articles[k] = new;
+        }
+        let Kept {
+            desk, kb, cites, ..
+        } = kept;
+        let (site, _) = new_site(desk, opts, Output::new(&self.out)?, Progress::silent())?;
+        let by_ticket_id: HashMap<&str, &tickets::Cite> =
+            cites.iter().map(|t| (t.id.as_str(), t)).collect();
+        for &k in list {
+            let a = &desk.kb.articles[k];
+            let file = super::paths::article_file(&a.id);
+            if !site
+                .broken_links(&a.body, &a.path, a.body_line, &file)
+                .is_empty()
+            {
+                return Ok(None);
+            }
+            let Some(&doc) = kb.by_id.get(&a.id) else {
+                return Ok(None);
+            };
+            let mut citing: std::collections::BTreeSet<&str> = cites
+                .iter()
+                .filter(|t| t.kb.iter().any(|x| x == &a.id))
+                .map(|t| t.id.as_str())
+                .collect();
+            citing.extend(a.front.from_tickets.iter().map(String::as_str));
+            let changes = super::history::kb_changes(&desk.root, &HashSet::from([a.path.clone()]));
+            let (view, snippet, broken, written) = super::kbpages::article(
+                &site,
+                a,
+                citing,
+                &by_ticket_id,
+                changes.get(&a.path),
+                true,
+            );
+            written?;
+            if !broken.is_empty() {
+                return Ok(None);
+            }
+            let body = super::kbpages::article_search_body(&view);
+            let (title, view) = (view.title.clone(), super::kbpages::slim(view));
+            // What the indexes and tag pages show of it must not have moved.
+            if serde_json::to_value(&view).ok() != serde_json::to_value(&kb.articles[doc]).ok() {
+                return Ok(None);
+            }
+            kb.page_index.replace(doc, &title, &body, snippet);
+        }
+        site.out
+            .write("search/pages.js", kb.page_index.finish().as_bytes())?;
+        let o = &site.out;
+        Ok(Some(BuildSummary {
+            pages: site.pages.load(Ordering::Relaxed),
+            files: o.files.load(Ordering::Relaxed),
+            changed: o.changed.load(Ordering::Relaxed),
+            bytes: o.bytes.load(Ordering::Relaxed),
+            elapsed: started.elapsed(),
+            warnings: kept.warnings.clone(),
+        }))
     }
 
     /// The incremental path; `None` when the change turns out to need a full build.
@@ -182,9 +306,10 @@ impl Session {
             desk,
             kb,
             paths,
-            fronts,
+            cites,
             tickets: out,
             warnings,
+            ..
         } = kept;
         let (site, _) = new_site(desk, opts, Output::new(&self.out)?, Progress::silent())?;
         let mut only = IndexOnly {
@@ -192,10 +317,12 @@ impl Session {
             whole: HashSet::new(),
         };
         let mut every_index = false;
+        let mut reports_moved = false;
         let mut touched = Vec::new();
         let mut changed_docs = Vec::new();
         for (i, ticket) in parsed {
-            let (row, title, text, w) = tickets::one(&site, &ticket, kb)?;
+            let (row, title, text, w) =
+                tickets::one(&site, &ticket, &|id: &str| kb.article_link(id))?;
             let old = &out.rows[i];
             // A ticket that moves between months changes every page's month list.
             if old.month != row.month || old.created_iso != row.created_iso || old.id != row.id {
@@ -209,20 +336,40 @@ impl Session {
             only.ids.insert(row.id.clone());
             touched.extend(out.postings.replace(i as u32, &title, &text));
             changed_docs.push(i as u32);
-            self.facts[i] =
+            let facts =
                 report::facts_of(desk, &site.cals, &ticket.front, Some(By::Month), site.now);
+            // The reports (about 24 MB at 100,000 tickets) show each ticket's facts and link
+            // its id: when neither moved, they are the same bytes and are not rendered again.
+            let same = |a: &TicketFacts, b: &TicketFacts| {
+                a.key == b.key && a.figures == b.figures && a.watch == b.watch
+            };
+            let same_facts = match (&self.facts[i], &facts) {
+                (Some(a), Some(b)) => same(a, b),
+                (None, None) => true,
+                _ => false,
+            };
+            if !same_facts || old.id != row.id || old.url != row.url {
+                reports_moved = true;
+            }
+            self.facts[i] = facts;
             out.docs[i] = tickets::search_doc(&site, &row, title, &text);
             out.rows[i] = row;
-            fronts[i] = ticket.front;
+            cites[i] = tickets::Cite::of(&ticket);
             warnings.retain(|d| d.path != paths[i]);
             warnings.extend(w);
         }
         *warnings = rel_diags(&desk.root, std::mem::take(warnings));
 
         tickets::index_pages(&site, out, (!every_index).then_some(&only))?;
-        let report =
-            report::build_from_facts(desk, self.facts.iter().flatten(), Some(By::Month), site.now);
-        reports::pages_of(&site, report, out)?;
+        if reports_moved {
+            let report = report::build_from_facts(
+                desk,
+                self.facts.iter().flatten(),
+                Some(By::Month),
+                site.now,
+            );
+            reports::pages_of(&site, report, out)?;
+        }
         let (shards, names) = crate::output::search::ticket_shards_touched(
             &out.postings,
             &out.docs,
@@ -257,7 +404,7 @@ impl Session {
 /// Whether a ticket's new front matter changes a knowledge base page: the articles it cites,
 /// or (when an article lists it) its id or title.
 fn reaches_kb(kept: &Kept, i: usize, new: &crate::model::ticket::TicketFront) -> bool {
-    let old = &kept.fronts[i];
+    let old = &kept.cites[i];
     if old.kb != new.kb || old.id != new.id {
         return true;
     }

@@ -4,10 +4,10 @@
 
 use super::context::{rel_diags, Link, Site, TicketOut};
 use super::paths::*;
+use super::tickets::Cite;
 use crate::model::diag::{Diagnostic, Result};
 use crate::model::kb::{ArticleKind, CabRule, Complexity, QuoteRule};
 use crate::model::load::Desk;
-use crate::model::ticket::Ticket;
 use crate::output::markdown::{self, LinkTarget, TocEntry};
 use crate::output::search::Doc;
 use chrono::{Datelike, NaiveDate};
@@ -247,13 +247,13 @@ fn page_index(
 const SNIPPET: usize = 240;
 
 /// What an article is found by: its summary, category, tags and text.
-fn article_search_body(a: &ArticleView) -> String {
+pub(super) fn article_search_body(a: &ArticleView) -> String {
     format!("{} {} {} {}", a.summary, a.category, tag_names(a), a.text)
 }
 
 /// An article's view once its page is written: the index row, without body, contents or
 /// citing tickets.
-fn slim(mut v: ArticleView) -> ArticleView {
+pub(super) fn slim(mut v: ArticleView) -> ArticleView {
     v.html = String::new();
     v.text = String::new();
     v.toc = Vec::new();
@@ -323,38 +323,22 @@ fn quote_str(q: QuoteRule) -> &'static str {
     }
 }
 
-/// Renders every kb body (in parallel), gathers tags and the tickets citing each article.
-pub fn prepare(site: &Site, tickets: &[Ticket]) -> Result<KbPages> {
-    let desk = site.desk;
+/// The articles a build shows, in the knowledge base's order.
+fn shown<'a>(site: &Site<'a>) -> Vec<&'a crate::model::kb::Article> {
     let public = site.opts.public;
-    let today = site.now.with_timezone(&site.fmt.tz).date_naive();
-
-    // Which tickets cite which article: the tickets' `kb` lists and the articles' `from_tickets`.
-    let mut cites: HashMap<&str, BTreeMap<&str, &Ticket>> = HashMap::new();
-    for t in tickets {
-        for k in &t.front.kb {
-            cites
-                .entry(k.as_str())
-                .or_default()
-                .insert(t.front.id.as_str(), t);
-        }
-    }
-    let by_ticket_id: HashMap<&str, &Ticket> =
-        tickets.iter().map(|t| (t.front.id.as_str(), t)).collect();
-    let changes = {
-        let wanted: HashSet<PathBuf> = desk.kb.articles.iter().map(|a| a.path.clone()).collect();
-        super::history::kb_changes(&desk.root, &wanted)
-    };
-
-    // Pages are written as they render: every kb link is checked first, so that a broken one
-    // stops the build before any page changes (`mesa serve` keeps showing the last good site).
-    let shown: Vec<&crate::model::kb::Article> = desk
+    site.desk
         .kb
         .articles
         .iter()
         .filter(|a| !(public && a.front.internal))
-        .collect();
-    let mut broken: Vec<Diagnostic> = shown
+        .collect()
+}
+
+/// Every kb link is checked before any page is written, so that a broken one stops the build
+/// before any page changes (`mesa serve` keeps showing the last good site).
+pub fn check_links(site: &Site) -> Result<()> {
+    let desk = site.desk;
+    let mut broken: Vec<Diagnostic> = shown(site)
         .par_iter()
         .flat_map_iter(|a| site.broken_links(&a.body, &a.path, a.body_line, &article_file(&a.id)))
         .collect();
@@ -369,6 +353,45 @@ pub fn prepare(site: &Site, tickets: &[Ticket]) -> Result<KbPages> {
             &desk.root, broken,
         )));
     }
+    Ok(())
+}
+
+/// Each shown article's title and page, by id: what a ticket page links to (the same links
+/// [`KbPages::article_link`] gives once the articles are rendered).
+pub fn article_links(site: &Site) -> HashMap<String, Link> {
+    shown(site)
+        .into_iter()
+        .map(|a| {
+            let link = Link {
+                title: a.front.title.clone(),
+                url: seg_path(&article_file(&a.id)),
+            };
+            (a.id.clone(), link)
+        })
+        .collect()
+}
+
+/// Renders every kb body (in parallel), gathers tags and the tickets citing each article.
+/// [`check_links`] has passed.
+pub fn prepare(site: &Site, tickets: &[Cite]) -> Result<KbPages> {
+    let desk = site.desk;
+
+    // Which tickets cite which article: the tickets' `kb` lists and the articles' `from_tickets`.
+    let mut cites: HashMap<&str, BTreeMap<&str, &Cite>> = HashMap::new();
+    for t in tickets {
+        for k in &t.kb {
+            cites
+                .entry(k.as_str())
+                .or_default()
+                .insert(t.id.as_str(), t);
+        }
+    }
+    let by_ticket_id: HashMap<&str, &Cite> = tickets.iter().map(|t| (t.id.as_str(), t)).collect();
+    let changes = {
+        let wanted: HashSet<PathBuf> = desk.kb.articles.iter().map(|a| a.path.clone()).collect();
+        super::history::kb_changes(&desk.root, &wanted)
+    };
+    let shown = shown(site);
 
     // Articles stream: each is rendered, written and indexed for search as soon as it is ready
     // (in parallel); only its index row and its postings stay, never its HTML or text, so
@@ -378,77 +401,25 @@ pub fn prepare(site: &Site, tickets: &[Ticket]) -> Result<KbPages> {
         .par_iter()
         .enumerate()
         .fold(ArticleAcc::default, |mut acc, (doc, a)| {
-            let file = article_file(&a.id);
-            let r = site.markdown(&a.body, &a.path, a.body_line, &file);
-            let f = &a.front;
-            let mut citing: BTreeSet<&str> = cites
+            let citing = cites
                 .get(a.id.as_str())
                 .map(|m| m.keys().copied().collect())
                 .unwrap_or_default();
-            citing.extend(f.from_tickets.iter().map(String::as_str));
-            let cited_by = if public {
-                Vec::new()
-            } else {
-                citing
-                    .iter()
-                    .filter_map(|id| by_ticket_id.get(id))
-                    .map(|t| Link {
-                        title: format!("{} · {}", t.front.id, t.front.title),
-                        url: seg_path(&ticket_file(t)),
-                    })
-                    .collect()
-            };
-            let change = changes.get(&a.path);
-            let view = ArticleView {
-                id: a.id.clone(),
-                url: seg_path(&file),
-                title: f.title.clone(),
-                kind: kind_str(f.kind),
-                kind_label: site.label(&format!("site.kind.{}", kind_str(f.kind))),
-                category: f.category.clone(),
-                category_anchor: format!("cat-{}", markdown::slug(&f.category)),
-                tags: f
-                    .tags
-                    .iter()
-                    .map(|t| Link {
-                        title: t.clone(),
-                        url: seg_path(&tag_file(t)),
-                    })
-                    .collect(),
-                summary: f.summary.clone(),
-                date: f.date.map(|d| site.fmt.date(d)),
-                date_iso: f.date.map(|d| d.to_string()),
-                upcoming: f.date.is_some_and(|d| d >= today),
-                updated: change.map(|c| site.fmt.datetime(c.at)),
-                updated_iso: change.map(|c| c.at.to_rfc3339()),
-                author: change.map(|c| c.author.clone()).filter(|a| !a.is_empty()),
-                internal: f.internal,
-                solved: citing.len(),
-                cited_by,
-                html: r.html,
-                toc: r.toc,
-                text: r.text,
-                sort_date: f.date,
-            };
-            acc.broken.extend(r.broken);
-            if acc.error.is_none() {
-                let mut ctx = site.context(&file, "kb", &view.title);
-                ctx.insert("article", &view);
-                if let Err(e) = site.page(&file, "article.html", &ctx) {
-                    acc.error = Some(e);
-                }
+            let (view, snippet, broken, written) = article(
+                site,
+                a,
+                citing,
+                &by_ticket_id,
+                changes.get(&a.path),
+                acc.error.is_none(),
+            );
+            acc.broken.extend(broken);
+            if let Err(e) = written {
+                acc.error = Some(e);
             }
             let body = article_search_body(&view);
             acc.postings.add(doc as u32, &view.title, &body);
-            // The snippet shows what the article says: summary and text, not its category and
-            // tags (those find it, but read as noise at the start of a result).
-            acc.snippets.push((
-                doc,
-                crate::output::search::truncate(
-                    &format!("{} {}", view.summary, view.text),
-                    SNIPPET,
-                ),
-            ));
+            acc.snippets.push((doc, snippet));
             acc.views.push((doc, slim(view)));
             acc
         })
@@ -605,6 +576,80 @@ pub fn prepare(site: &Site, tickets: &[Ticket]) -> Result<KbPages> {
     };
     kb.page_index = page_index(site, &kb, postings, article_snippets);
     Ok(kb)
+}
+
+/// Renders one article: its view (with body, contents and citing tickets), its search snippet
+/// and broken links; writes its page when `write` (a parallel build stops writing after the
+/// first error). `citing`: ids of the tickets whose `kb` lists it.
+pub(super) fn article<'a>(
+    site: &Site,
+    a: &'a crate::model::kb::Article,
+    citing: BTreeSet<&'a str>,
+    by_ticket_id: &HashMap<&str, &Cite>,
+    change: Option<&super::history::Change>,
+    write: bool,
+) -> (ArticleView, String, Vec<Diagnostic>, Result<()>) {
+    let public = site.opts.public;
+    let today = site.now.with_timezone(&site.fmt.tz).date_naive();
+    let file = article_file(&a.id);
+    let r = site.markdown(&a.body, &a.path, a.body_line, &file);
+    let f = &a.front;
+    let mut citing = citing;
+    citing.extend(f.from_tickets.iter().map(String::as_str));
+    let cited_by = if public {
+        Vec::new()
+    } else {
+        citing
+            .iter()
+            .filter_map(|id| by_ticket_id.get(id))
+            .map(|t| Link {
+                title: format!("{} · {}", t.id, t.title),
+                url: t.url.clone(),
+            })
+            .collect()
+    };
+    let view = ArticleView {
+        id: a.id.clone(),
+        url: seg_path(&file),
+        title: f.title.clone(),
+        kind: kind_str(f.kind),
+        kind_label: site.label(&format!("site.kind.{}", kind_str(f.kind))),
+        category: f.category.clone(),
+        category_anchor: format!("cat-{}", markdown::slug(&f.category)),
+        tags: f
+            .tags
+            .iter()
+            .map(|t| Link {
+                title: t.clone(),
+                url: seg_path(&tag_file(t)),
+            })
+            .collect(),
+        summary: f.summary.clone(),
+        date: f.date.map(|d| site.fmt.date(d)),
+        date_iso: f.date.map(|d| d.to_string()),
+        upcoming: f.date.is_some_and(|d| d >= today),
+        updated: change.map(|c| site.fmt.datetime(c.at)),
+        updated_iso: change.map(|c| c.at.to_rfc3339()),
+        author: change.map(|c| c.author.clone()).filter(|a| !a.is_empty()),
+        internal: f.internal,
+        solved: citing.len(),
+        cited_by,
+        html: r.html,
+        toc: r.toc,
+        text: r.text,
+        sort_date: f.date,
+    };
+    let mut written = Ok(());
+    if write {
+        let mut ctx = site.context(&file, "kb", &view.title);
+        ctx.insert("article", &view);
+        written = site.page(&file, "article.html", &ctx);
+    }
+    // The snippet shows what the article says: summary and text, not its category and tags
+    // (those find it, but read as noise at the start of a result).
+    let snippet =
+        crate::output::search::truncate(&format!("{} {}", view.summary, view.text), SNIPPET);
+    (view, snippet, r.broken, written)
 }
 
 /// Pages [`jobs`] renders besides the kb pages counted by [`KbPages::page_count`].

@@ -1,6 +1,8 @@
-//! `mesa build`: the static site. Load the desk -> prepare shared data (kb pages rendered once,
-//! ticket rows, indexes) -> render every page in parallel with rayon, writing as it goes ->
-//! search index and assets -> swap the new site into place.
+//! `mesa build`: the static site. Load the desk -> check kb links -> stream the tickets (read,
+//! render, write, drop, in parallel chunks, keeping only index rows, search postings and report
+//! facts) -> kb pages (rendered once) and indexes, in parallel with rayon, writing as they go ->
+//! search index (each shard written as it is made) and assets -> remove what the last build
+//! wrote and this one did not. Memory is bounded by the pages in flight plus the rows.
 //!
 //! Pages get a small per-page Tera context (the page's own data plus a few globals); indexes
 //! are inserted only into the pages that show them, so cost stays linear in the page count.

@@ -21,10 +21,11 @@ pub fn build(desk_root: &Path, out: &Path, opts: &BuildOptions) -> Result<BuildS
 pub(crate) struct Kept {
     pub desk: Desk,
     pub kb: kbpages::KbPages,
-    /// Ticket files (relative to the desk) and front matters, in the order of
-    /// `tickets.rows` (empty in a public build).
+    /// Ticket files (relative to the desk), citations and report facts, in the order of
+    /// `tickets.rows` (paths and facts are empty in a public build).
     pub paths: Vec<PathBuf>,
-    pub fronts: Vec<crate::model::ticket::TicketFront>,
+    pub cites: Vec<tickets::Cite>,
+    pub facts: Vec<Option<crate::output::report::TicketFacts>>,
     pub tickets: TicketOut,
     pub warnings: Vec<Diagnostic>,
 }
@@ -95,7 +96,7 @@ pub(crate) fn build_kept(
         ..
     } = site;
     progress.finish();
-    let (kb, paths, fronts, ticket_out) = match result {
+    let (kb, streamed) = match result {
         Ok(computed) => computed,
         Err(e) => {
             output.abandon();
@@ -118,75 +119,75 @@ pub(crate) fn build_kept(
     let kept = Kept {
         desk,
         kb,
-        paths,
-        fronts,
-        tickets: ticket_out,
+        paths: streamed.paths,
+        cites: streamed.cites,
+        facts: streamed.facts,
+        tickets: streamed.out,
         warnings,
     };
     Ok((summary, kept))
 }
 
-type Computed = (
-    kbpages::KbPages,
-    Vec<PathBuf>,
-    Vec<crate::model::ticket::TicketFront>,
-    TicketOut,
-);
+type Computed = (kbpages::KbPages, tickets::Streamed);
 
 fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<Computed> {
     use rayon::prelude::*;
     let desk = site.desk;
-    // Tickets are read in both builds: the public one only counts the tickets each article
-    // solved, and shows none of them.
-    let (tickets, ticket_diags) = crate::model::load::load_tickets(&desk.root);
-    if site.internal() {
-        warnings.extend(ticket_diags);
-    }
-
-    // kb pages: Markdown rendered once, links checked; broken links stop the build.
     site.progress.phase(&tr!("site.phase_kb"));
-    let kb = kbpages::prepare(site, &tickets)?;
+    kbpages::check_links(site)?;
+
+    // Tickets stream: read, rendered, written and dropped chunk by chunk. They are read in
+    // both builds: the public one only counts the tickets each article solved, and shows none
+    // of them.
+    site.progress.phase(&tr!("site.phase_render"));
+    let files = crate::model::load::ticket_paths(&desk.root);
+    if site.internal() {
+        site.progress.add_total(files.len() as u64);
+    }
+    let links = kbpages::article_links(site);
+    let streamed = tickets::stream(site, &files, &|id: &str| links.get(id).cloned())?;
+    drop(files);
+    if site.internal() {
+        warnings.extend(streamed.unreadable.iter().cloned());
+    }
+    warnings.extend(streamed.out.warnings.iter().cloned());
+    let ticket_out = &streamed.out;
+
+    // kb pages: Markdown rendered once (links were checked above).
+    let kb = kbpages::prepare(site, &streamed.cites)?;
     if !kb.broken.is_empty() {
         return Err(Error::Diagnostics(rel_diags(&desk.root, kb.broken)));
     }
-
-    site.progress.phase(&tr!("site.phase_render"));
-    site.progress.add_total(
-        (kb.page_count() + kbpages::FIXED_PAGES + if site.internal() { tickets.len() } else { 0 })
-            as u64,
-    );
-    let ticket_out = tickets::render_all(site, &tickets, &kb)?;
-    warnings.extend(ticket_out.warnings.iter().cloned());
-
+    site.progress
+        .add_total((kb.page_count() + kbpages::FIXED_PAGES + super::help::PAGES) as u64);
     let mut jobs: Vec<Box<dyn Fn() -> Result<()> + Sync + '_>> =
-        kbpages::jobs(site, &kb, &ticket_out);
-    site.progress.add_total(super::help::PAGES as u64);
+        kbpages::jobs(site, &kb, ticket_out);
     jobs.push(Box::new(move || super::help::pages(site)));
     jobs.par_iter().try_for_each(|job| job())?;
     drop(jobs);
-    let (paths, fronts): (Vec<PathBuf>, Vec<crate::model::ticket::TicketFront>) = if site.internal()
-    {
-        tickets::index_pages(site, &ticket_out, None)?;
-        let (paths, fronts): (Vec<PathBuf>, Vec<crate::model::ticket::TicketFront>) =
-            tickets.into_iter().map(|t| (t.path, t.front)).unzip();
-        reports::pages(site, &fronts, &ticket_out)?;
-        (paths, fronts)
-    } else {
-        drop(tickets);
-        Default::default()
-    };
+    if site.internal() {
+        tickets::index_pages(site, ticket_out, None)?;
+        let report = crate::output::report::build_from_facts(
+            desk,
+            streamed.facts.iter().flatten(),
+            Some(crate::output::report::By::Month),
+            site.now,
+        );
+        reports::pages_of(site, report, ticket_out)?;
+    }
 
     site.progress.phase(&tr!("site.phase_search"));
     site.out
         .write("search/pages.js", kb.page_index.finish().as_bytes())?;
     if site.internal() {
-        let shards = crate::output::search::ticket_shards(&ticket_out.postings, &ticket_out.docs);
-        shards.par_iter().try_for_each(|(name, text)| {
-            site.out.write(&format!("search/t/{name}"), text.as_bytes())
-        })?;
+        crate::output::search::each_ticket_shard(
+            &ticket_out.postings,
+            &ticket_out.docs,
+            &|name: &str, text: &str| site.out.write(&format!("search/t/{name}"), text.as_bytes()),
+        )?;
     }
     for (name, bytes) in theme::static_files(&desk.root)? {
         site.out.write(&format!("static/{name}"), &bytes)?;
     }
-    Ok((kb, paths, fronts, ticket_out))
+    Ok((kb, streamed))
 }

@@ -4,10 +4,10 @@
 
 use super::context::{Site, TicketOut};
 use crate::model::diag::Result;
-use crate::model::ticket::{Clock, TicketFront};
+use crate::model::ticket::Clock;
 use crate::output::csv::{Cell as C, Csv};
 use crate::output::markdown::escape;
-use crate::output::report::{self, By, Cell, Row as ReportRow, Watch};
+use crate::output::report::{self, Cell, Row as ReportRow, Watch};
 use crate::rules::sla::ClockState;
 use serde_json::json;
 use std::collections::HashMap;
@@ -136,19 +136,6 @@ fn bar_chart(
     }
     s.push_str("</svg>");
     s
-}
-
-pub fn pages(site: &Site, fronts: &[TicketFront], out: &TicketOut) -> Result<()> {
-    let by_month = report::build(
-        site.desk,
-        &site.cals,
-        fronts,
-        None,
-        None,
-        Some(By::Month),
-        site.now,
-    );
-    pages_of(site, by_month, out)
 }
 
 /// The report pages of a report by month over every ticket as of `site.now`.

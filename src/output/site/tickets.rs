@@ -3,16 +3,17 @@
 //! full views are never held for all tickets at once), then the filterable indexes.
 
 use super::context::{Link, Row, Site, TicketOut};
-use super::kbpages::KbPages;
 use super::paths::{case_file, catalog_file, incident_file, seg_path, ticket_file};
 use crate::model::diag::{Diagnostic, Result};
 use crate::model::ticket::{Event, Ticket};
+use crate::output::report::{self, By, TicketFacts};
 use crate::output::search::{Postings, TicketDoc};
 use crate::rules::sla::{ClockState, ClockView};
 use crate::rules::workflow;
 use rayon::prelude::*;
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 /// Tickets per parallel work unit: each unit renders its tickets and indexes them for search
 /// locally, so no ticket's text is kept after its page is written.
@@ -49,46 +50,129 @@ fn sla_label(site: &Site, state: &str) -> String {
     }
 }
 
-/// Renders and writes every ticket page; returns rows, search documents and warnings.
-pub fn render_all(site: &Site, tickets: &[Ticket], kb: &KbPages) -> Result<TicketOut> {
-    let mut out = TicketOut {
-        rows: Vec::with_capacity(tickets.len()),
-        docs: Vec::with_capacity(tickets.len()),
-        postings: Postings::default(),
-        warnings: Vec::new(),
-    };
-    if !site.internal() {
-        return Ok(out);
+/// What the knowledge base pages need of a ticket (the articles it cites, how it is linked),
+/// kept after the ticket itself is dropped.
+pub(crate) struct Cite {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub kb: Vec<String>,
+}
+
+impl Cite {
+    pub fn of(t: &Ticket) -> Cite {
+        Cite {
+            id: t.front.id.clone(),
+            title: t.front.title.clone(),
+            url: seg_path(&ticket_file(t)),
+            kb: t.front.kb.clone(),
+        }
     }
-    type Part = (Vec<Row>, Vec<TicketDoc>, Postings, Vec<Diagnostic>);
-    let parts: Vec<Result<Part>> = tickets
+}
+
+/// What [`stream`] keeps of the tickets, in the order of their files: the pages are written and
+/// the parsed tickets dropped chunk by chunk, so memory holds these small rows, never the desk.
+pub(crate) struct Streamed {
+    pub out: TicketOut,
+    /// Ticket files (relative to the desk) that parsed, in the order of `out.rows` (internal
+    /// build only).
+    pub paths: Vec<PathBuf>,
+    pub cites: Vec<Cite>,
+    /// Each ticket's contribution to the reports (internal build only).
+    pub facts: Vec<Option<TicketFacts>>,
+    /// Tickets that could not be read or parsed (left out, as a full load leaves them out).
+    pub unreadable: Vec<Diagnostic>,
+}
+
+/// An article's title and page, by id, for the ticket pages that cite it.
+pub(crate) type ArticleLinks<'a> = dyn Fn(&str) -> Option<Link> + Sync + 'a;
+
+/// Reads, parses, renders and writes every ticket page in parallel chunks, then drops the
+/// ticket: returns rows, search documents and postings, citations and report facts. A public
+/// build renders nothing and keeps only the citations (articles show how many tickets they
+/// solved).
+pub(crate) fn stream(site: &Site, files: &[PathBuf], links: &ArticleLinks) -> Result<Streamed> {
+    let root = &site.desk.root;
+    let internal = site.internal();
+    #[derive(Default)]
+    struct Part {
+        rows: Vec<Row>,
+        docs: Vec<TicketDoc>,
+        postings: Postings,
+        warnings: Vec<Diagnostic>,
+        paths: Vec<PathBuf>,
+        cites: Vec<Cite>,
+        facts: Vec<Option<TicketFacts>>,
+        unreadable: Vec<Diagnostic>,
+    }
+    let parts: Vec<Result<Part>> = files
         .par_chunks(CHUNK)
-        .enumerate()
-        .map(|(c, chunk)| {
-            let mut part: Part = (
-                Vec::with_capacity(chunk.len()),
-                Vec::with_capacity(chunk.len()),
-                Postings::default(),
-                Vec::new(),
-            );
-            for (i, t) in chunk.iter().enumerate() {
-                let (row, title, text, w) = one(site, t, kb)?;
-                part.2.add((c * CHUNK + i) as u32, &title, &text);
-                part.1.push(search_doc(site, &row, title, &text));
-                part.0.push(row);
-                part.3.extend(w);
+        .map(|chunk| {
+            let mut part = Part::default();
+            for abs in chunk {
+                let rel = crate::model::load::rel(root, abs);
+                let parsed = crate::model::front_matter::read_text(abs)
+                    .and_then(|text| crate::model::ticket::parse(&rel, &text));
+                let t = match parsed {
+                    Ok(t) => t,
+                    Err(d) => {
+                        part.unreadable.push(d);
+                        continue;
+                    }
+                };
+                part.cites.push(Cite::of(&t));
+                if !internal {
+                    continue;
+                }
+                let (row, title, text, w) = one(site, &t, links)?;
+                // Numbered within the chunk; shifted when the chunks are joined.
+                part.postings.add(part.rows.len() as u32, &title, &text);
+                part.docs.push(search_doc(site, &row, title, &text));
+                part.rows.push(row);
+                part.warnings.extend(w);
+                part.facts.push(report::facts_of(
+                    site.desk,
+                    &site.cals,
+                    &t.front,
+                    Some(By::Month),
+                    site.now,
+                ));
+                part.paths.push(t.path);
             }
             Ok(part)
         })
         .collect();
-    for p in parts {
-        let (rows, docs, postings, warnings) = p?;
-        out.rows.extend(rows);
-        out.docs.extend(docs);
-        out.postings.merge(postings);
-        out.warnings.extend(warnings);
+    let mut s = Streamed {
+        out: TicketOut {
+            rows: Vec::new(),
+            docs: Vec::new(),
+            postings: Postings::default(),
+            warnings: Vec::new(),
+        },
+        paths: Vec::new(),
+        cites: Vec::with_capacity(files.len()),
+        facts: Vec::new(),
+        unreadable: Vec::new(),
+    };
+    if internal {
+        s.out.rows.reserve(files.len());
+        s.out.docs.reserve(files.len());
+        s.paths.reserve(files.len());
+        s.facts.reserve(files.len());
     }
-    Ok(out)
+    for p in parts {
+        let p = p?;
+        let offset = s.out.rows.len() as u32;
+        s.out.rows.extend(p.rows);
+        s.out.docs.extend(p.docs);
+        s.out.postings.merge_shifted(p.postings, offset);
+        s.out.warnings.extend(p.warnings);
+        s.paths.extend(p.paths);
+        s.cites.extend(p.cites);
+        s.facts.extend(p.facts);
+        s.unreadable.extend(p.unreadable);
+    }
+    Ok(s)
 }
 
 /// A ticket as a search result.
@@ -122,7 +206,7 @@ fn agent_name(site: &Site, code: &str) -> String {
 pub(super) fn one(
     site: &Site,
     t: &Ticket,
-    kb: &KbPages,
+    kb: &ArticleLinks,
 ) -> Result<(Row, String, String, Vec<Diagnostic>)> {
     let desk = site.desk;
     let cfg = &desk.config;
@@ -319,7 +403,7 @@ pub(super) fn one(
         }
         None => Vec::new(),
     };
-    let articles: Vec<Link> = state.kb.iter().filter_map(|k| kb.article_link(k)).collect();
+    let articles: Vec<Link> = state.kb.iter().filter_map(|k| kb(k)).collect();
     let view = json!({
         "id": f.id,
         "title": f.title,
@@ -383,7 +467,7 @@ fn body_line(path: &std::path::Path) -> usize {
 }
 
 /// The event's own fields, as (label, value) pairs people read.
-fn details(site: &Site, ev: &Event, kb: &KbPages) -> Vec<(String, String)> {
+fn details(site: &Site, ev: &Event, kb: &ArticleLinks) -> Vec<(String, String)> {
     let cfg = &site.desk.config;
     let desk = site.desk;
     let mut out = Vec::new();
@@ -509,7 +593,7 @@ fn details(site: &Site, ev: &Event, kb: &KbPages) -> Vec<(String, String)> {
         push("public", site.label(if p { "site.yes" } else { "site.no" }));
     }
     if let Some(k) = &ev.kb {
-        push("kb", kb.article_link(k).map_or(k.clone(), |l| l.title));
+        push("kb", kb(k).map_or(k.clone(), |l| l.title));
     }
     // A customer email's sender, attachments and the earlier case it follows (ticket pages
     // are built for the internal site only).
