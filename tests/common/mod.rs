@@ -7,9 +7,11 @@
 //! - [`browser`]: headless Chromium through chromedriver;
 //! - [`smtp`]: a fault-injecting SMTP sink;
 //! - [`sla`]: SLA fixtures and a generator of random valid tickets.
+//! - [`facts`]: every answer of check, report and list, warm and cold (the facts cache).
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod facts;
 pub mod git;
 pub mod gitserver;
 pub mod http;
