@@ -19,7 +19,6 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"MESAFCT\n";
@@ -154,8 +153,8 @@ pub struct Cache<T> {
     path: PathBuf,
     stamp: u64,
     written_ns: i64,
+    /// Sorted by path (bytes), so that a lookup is a binary search and needs no index.
     entries: Vec<(String, Stat, T)>,
-    index: HashMap<String, usize>,
 }
 
 fn now_ns() -> i64 {
@@ -175,14 +174,12 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
             stamp,
             written_ns: 0,
             entries: Vec::new(),
-            index: HashMap::new(),
         };
-        if let Some((written_ns, entries)) = read(&cache.path, stamp) {
-            cache.index = entries
-                .iter()
-                .enumerate()
-                .map(|(i, (p, _, _))| (p.clone(), i))
-                .collect();
+        if let Some((written_ns, mut entries)) = read::<T>(&cache.path, stamp) {
+            if !entries.windows(2).all(|w| w[0].0 < w[1].0) {
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                entries.dedup_by(|a, b| a.0 == b.0);
+            }
             cache.written_ns = written_ns;
             cache.entries = entries;
         }
@@ -196,14 +193,16 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
             stamp: 0,
             written_ns: 0,
             entries: Vec::new(),
-            index: HashMap::new(),
         }
     }
 
     /// The facts kept for `rel` when its file is exactly as it was when they were derived, and
     /// was last touched strictly before the cache was written.
     pub fn get(&self, rel: &str, stat: &Stat) -> Option<&T> {
-        let i = *self.index.get(rel)?;
+        let i = self
+            .entries
+            .binary_search_by(|(p, _, _)| p.as_str().cmp(rel))
+            .ok()?;
         let (_, kept, facts) = &self.entries[i];
         let settled = stat.mtime_ns < self.written_ns && stat.ctime_ns < self.written_ns;
         (kept == stat && settled).then_some(facts)
@@ -229,7 +228,8 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
             return;
         }
         let written_ns = now_ns();
-        let entries: Vec<(&str, &Stat, &T)> = entries.into_iter().collect();
+        let mut entries: Vec<(&str, &Stat, &T)> = entries.into_iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
         let Ok(body) = postcard::to_stdvec(&(written_ns, &entries)) else {
             return;
         };
