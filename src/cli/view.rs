@@ -42,6 +42,12 @@ pub struct ListArgs {
     /// Only the tickets assigned to the acting agent (`--agent` or git's user.email).
     #[arg(long)]
     pub mine: bool,
+    /// Only tickets with a customer email no agent has acted on since (`mesa inbox`).
+    #[arg(long)]
+    pub unread: bool,
+    /// Only tickets opened from email with no customer (unknown sender), awaiting triage.
+    #[arg(long)]
+    pub triage: bool,
     /// Order: due (nearest due time first, the default), priority, updated (latest first), id.
     #[arg(long, value_enum, default_value = "due")]
     pub sort: SortArg,
@@ -396,6 +402,8 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
             && mine
                 .as_ref()
                 .is_none_or(|me| f.assignee.as_ref() == Some(me))
+            && (!a.unread || crate::rules::workflow::unread_reply(&f.events).is_some())
+            && (!a.triage || f.customer.is_empty())
     };
     let keep = |t: &Ticket| -> Option<Vec<crate::rules::sla::ClockView>> {
         let f = &t.front;
@@ -521,6 +529,7 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                         "id": f.id, "title": f.title, "customer": f.customer, "status": f.status,
                         "level": f.level, "priority": f.priority, "assignee": f.assignee,
                         "type": f.ticket_type, "path": t.path,
+                        "unread": crate::rules::workflow::unread_reply(&f.events).is_some(),
                         "due": next_due(clocks).map(|d| d.to_rfc3339()),
                         "clocks": serde_json::to_value(clocks).unwrap_or_default(),
                     })
@@ -558,7 +567,11 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                         f.assignee.clone().unwrap_or_else(|| "-".into()),
                         due_cell(clocks, &fmt),
                         f.customer.clone(),
-                        f.title.clone(),
+                        if crate::rules::workflow::unread_reply(&f.events).is_some() {
+                            format!("{} [{}]", f.title, tr!("inbox.unread"))
+                        } else {
+                            f.title.clone()
+                        },
                     ]
                 })
                 .collect();

@@ -368,8 +368,10 @@ impl ListFacts {
     ) -> ListFacts {
         use crate::model::ticket::Status;
         let last = front.events.iter().max_by_key(|e| e.at.utc());
+        // A customer's reply nobody acted on keeps the ticket live (`--unread`, the marker).
         let settled = front.status == Status::Closed
             && clocks.iter().all(|c| c.stopped)
+            && crate::rules::workflow::unread_reply(&front.events).is_none()
             && last.is_some_and(|l| l.at.utc() <= now);
         match last {
             Some(last) if settled => ListFacts::Settled(ListRow {
