@@ -1,40 +1,68 @@
 #!/usr/bin/env bash
-# Benchmark of `mesa check` on a large synthetic desk.
+# Benchmark of `mesa check`, `mesa report` and `mesa list` on a large synthetic desk, cold
+# (no facts cache), warm (unchanged desk) and after one ticket edit, runs interleaved.
 #
 #   benches/check.sh [TICKETS] [RUNS]        (defaults: 100000 tickets, 5 runs)
 #
 # Builds the release binary and the generator, generates the desk once (kept in
-# $BENCH_DIR, default /tmp/mesa-bench-TICKETS, reused while it is complete), runs `mesa check`
-# once to warm the page cache, then RUNS times under /usr/bin/time -v, and prints wall time,
-# CPU time and peak memory of each run, then the best and the median. Target for 100,000
-# tickets on a 2-core machine: under 2 s wall and under 1 GiB peak memory. Needs GNU time
-# (/usr/bin/time, Debian package `time`).
+# $BENCH_DIR, default /tmp/mesa-bench-TICKETS, committed to git, reused while complete), warms
+# the page cache, then RUNS rounds; each round runs, for each command in turn, a cold run
+# (the cache in .git/mesa/ deleted), a warm run, and a run after appending a line to one
+# ticket's conversation (a different ticket each round). Prints every run's wall, user and
+# system time, then per command and mode the best and median wall time and the median CPU
+# time, with the load average before and after. Targets at 100,000 tickets (issue 16): warm
+# under 0.3 s, one edit under 0.4 s, cold under 1.5 s. Needs GNU time (Debian package `time`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tickets=${1:-100000}
 runs=${2:-5}
 dir=${BENCH_DIR:-/tmp/mesa-bench-$tickets}
 target=${CARGO_TARGET_DIR:-target}
+mesa="$(pwd)/$target/release/mesa"
 
 cargo build --release --quiet --bin mesa --example gen_desk
 if [ ! -f "$dir/.complete" ]; then
   rm -rf "$dir"
   "$target/release/examples/gen_desk" --tickets "$tickets" --articles 1000 --out "$dir"
+  (cd "$dir" && git init -q && git add -A && git -c user.name=bench -c user.email=bench@example.invalid commit -qm desk)
+  echo ".complete" > "$dir/.git/info/exclude"
   touch "$dir/.complete"
 fi
+cache=$(cd "$dir" && git rev-parse --absolute-git-dir)/mesa
 size=$(du -sm "$dir/tickets" | cut -f1)
-echo "desk: $dir ($tickets tickets, ${size} MB on disk), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+export MESA_NOW=2026-11-30T10:00:00-05:00
+echo "desk: $dir ($tickets tickets, ${size} MB on disk), $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$mesa" --desk "$dir" check --quiet >/dev/null   # page cache warm-up, and must pass
+mapfile -t victims < <(cd "$dir" && git ls-files tickets | awk 'NR % 997 == 1')
 
-"$target/release/mesa" --desk "$dir" check --quiet >/dev/null   # warm-up, and must pass
-walls=()
+declare -A walls cpus
+measure() { # KEY ARGS...
+  local key=$1; shift
+  local out wall user sys
+  out=$( { /usr/bin/time -f '%e %U %S' "$mesa" --desk "$dir" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+  read -r wall user sys <<<"$out"
+  printf '%-14s %6.3f s wall  %5.2f s user  %5.2f s system\n' "$key" "$wall" "$user" "$sys"
+  walls[$key]+="$wall "
+  cpus[$key]+="$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }') "
+}
 for i in $(seq 1 "$runs"); do
-  out=$( { /usr/bin/time -v "$target/release/mesa" --desk "$dir" check --quiet >/dev/null; } 2>&1 )
-  wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' <<<"$out" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-  user=$(sed -n 's/.*User time (seconds): //p' <<<"$out")
-  sys=$(sed -n 's/.*System time (seconds): //p' <<<"$out")
-  rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' <<<"$out")
-  printf 'run %d: %6.2f s wall  %5.2f s user  %5.2f s system  %6.1f MB peak\n' "$i" "$wall" "$user" "$sys" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
-  walls+=("$wall")
+  for cmd in check report list; do
+    rm -rf "$cache"
+    measure "$cmd cold" "$cmd"
+    measure "$cmd warm" "$cmd"
+    victim="$dir/${victims[$(( (i * 3 + ${#cmd}) % ${#victims[@]} ))]}"
+    printf 'Nota del benchmark, ronda %s.\n\n' "$i" >>"$victim"
+    measure "$cmd edit" "$cmd"
+  done
 done
-sorted=($(printf '%s\n' "${walls[@]}" | sort -n))
-printf 'best %.2f s, median %.2f s wall over %d runs\n' "${sorted[0]}" "${sorted[$(( ${#sorted[@]} / 2 ))]}" "$runs"
+(cd "$dir" && git checkout -q -- tickets)
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+for cmd in check report list; do
+  for mode in cold warm edit; do
+    key="$cmd $mode"
+    w=($(tr ' ' '\n' <<<"${walls[$key]}" | grep . | sort -n))
+    c=($(tr ' ' '\n' <<<"${cpus[$key]}" | grep . | sort -n))
+    printf '%-14s best %.3f s, median %.3f s wall; median CPU %.2f s (%d runs)\n' \
+      "$key" "${w[0]}" "${w[$(( ${#w[@]} / 2 ))]}" "${c[$(( ${#c[@]} / 2 ))]}" "${#w[@]}"
+  done
+done

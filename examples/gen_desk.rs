@@ -501,8 +501,11 @@ fn generate(
     }
 
     // The rest of the life cycle, one plausible step at a time.
+    // A ticket older than a month has run its course, as a real desk's have: it keeps
+    // stepping past its planned length until it closes (within a bound).
+    let settled = now - created > Duration::days(30);
     let mut stuck = 0;
-    while g.events.len() < target && stuck < 8 {
+    while (g.events.len() < target || settled) && g.events.len() < 60 && stuck < 8 {
         if g.state.status() == Status::Closed || g.state.status() == Status::New {
             break;
         }
@@ -860,6 +863,15 @@ fn main() {
     }
 }
 
+/// Tickets a day of the synthetic desk: SGM's order of magnitude (a million in ten years).
+const TICKETS_PER_DAY: usize = 300;
+
+/// Days of history for `tickets` tickets: at [`TICKETS_PER_DAY`], and at least the 86 days
+/// (1 September to 26 November 2026) every desk of up to 25,800 tickets spans.
+fn span_days(tickets: usize) -> i64 {
+    (tickets.div_ceil(TICKETS_PER_DAY) as i64).max(86)
+}
+
 /// Writes the desk `args` describes.
 pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
@@ -909,13 +921,21 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|c| Calendar::from_config(c, out).ok());
 
     // Creation instants and case numbers, sequentially so ids stay unique and deterministic.
+    // The desk's history ends on a fixed day and reaches back as far as a desk taking
+    // TICKETS_PER_DAY tickets a day needs (never less than the three months of small desks):
+    // month folders hold a few thousand tickets, as a real desk's do, at any size.
     let tz = FixedOffset::west_opt(5 * 3600).ok_or("offset")?;
-    let start = tz
-        .with_ymd_and_hms(2026, 9, 1, 0, 0, 0)
-        .single()
-        .ok_or("date")?;
     let now = tz
         .with_ymd_and_hms(2026, 11, 26, 12, 0, 0)
+        .single()
+        .ok_or("date")?;
+    let days = span_days(args.tickets);
+    let start = tz
+        .from_local_datetime(
+            &(now.date_naive() - Duration::days(days))
+                .and_hms_opt(0, 0, 0)
+                .ok_or("date")?,
+        )
         .single()
         .ok_or("date")?;
     let days = (now - start).num_days();

@@ -390,9 +390,8 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
     // Clocks are computed for every listed ticket: the due column and the default order need them.
     let needs_clocks = true;
     let (cals, _) = crate::rules::calendar::Calendars::new(&desk);
-    let keep = |t: &Ticket| -> Option<Vec<crate::rules::sla::ClockView>> {
-        let f = &t.front;
-        let selected = (a.status.is_empty() || a.status.iter().any(|s| s == f.status.as_str()))
+    let selected = |f: &ticket::TicketFront| -> bool {
+        (a.status.is_empty() || a.status.iter().any(|s| s == f.status.as_str()))
             && (!a.open || f.status.is_open())
             && (a.priority.is_empty()
                 || f.priority.as_ref().is_some_and(|p| a.priority.contains(p)))
@@ -404,8 +403,11 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                 .as_ref()
                 .is_none_or(|me| f.assignee.as_ref() == Some(me))
             && (!a.unread || crate::rules::workflow::unread_reply(&f.events).is_some())
-            && (!a.triage || f.customer.is_empty());
-        if !selected {
+            && (!a.triage || f.customer.is_empty())
+    };
+    let keep = |t: &Ticket| -> Option<Vec<crate::rules::sla::ClockView>> {
+        let f = &t.front;
+        if !selected(f) {
             return None;
         }
         let clocks = if needs_clocks {
@@ -430,16 +432,39 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
         }
         Some(clocks)
     };
-    // Tickets are parsed and filtered in parallel; only the selected ones stay in memory.
-    let results: Vec<
-        std::result::Result<
-            (Ticket, Vec<crate::rules::sla::ClockView>),
-            crate::model::diag::Diagnostic,
-        >,
-    > = crate::model::load::ticket_paths(&root)
+    // Tickets are parsed and filtered in parallel; only the selected ones stay in memory. A
+    // settled ticket (closed, every clock stopped) whose file is unchanged comes from the
+    // facts cache, except for JSON, which prints every clock in full.
+    use crate::output::facts::{self, Cache, ListFacts};
+    let use_cache = global.csv || global.format == Format::Text;
+    let cache = if use_cache {
+        Cache::<ListFacts>::open(&root, "list", facts::stamp(&desk, "list"))
+    } else {
+        Cache::disabled()
+    };
+    type Row = (Ticket, Vec<crate::rules::sla::ClockView>);
+    type Found = (
+        Option<std::result::Result<Row, crate::model::diag::Diagnostic>>,
+        (String, Option<facts::Stat>, Option<ListFacts>),
+    );
+    let found: Vec<Found> = crate::model::load::ticket_paths(&root)
         .par_iter()
-        .filter_map(|p| {
+        .map(|p| {
             let rel = crate::model::load::rel(&root, p);
+            let key = facts::key(&rel);
+            let stat = facts::stat_of(p).filter(|_| use_cache);
+            let kept = stat.as_ref().and_then(|s| cache.get(&key, s));
+            if let Some(ListFacts::Settled(row)) = kept {
+                if let Some(t) = row
+                    .since()
+                    .filter(|s| *s <= now.utc())
+                    .and(row.ticket(&rel))
+                {
+                    let keep =
+                        selected(&t.front) && (!a.breached || row.breached) && due_before.is_none();
+                    return (keep.then(|| Ok((t, Vec::new()))), (key, stat, None));
+                }
+            }
             let parsed = crate::model::front_matter::read_text(p)
                 .map_err(|mut d| {
                     d.path = rel.clone();
@@ -447,14 +472,40 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                 })
                 .and_then(|text| ticket::parse(&rel, &text));
             match parsed {
-                Ok(mut t) => keep(&t).map(|clocks| {
-                    t.body = String::new();
-                    Ok((t, clocks))
-                }),
-                Err(d) => Some(Err(d)),
+                Ok(mut t) => {
+                    // A ticket derived again is kept with its clocks now, selected or not.
+                    let record = (use_cache && kept.is_none()).then(|| {
+                        let clocks =
+                            crate::rules::sla::clocks_with(&desk, &cals, &t.front, now.utc());
+                        ListFacts::of(&t.front, &clocks, now.utc())
+                    });
+                    let stat = stat.filter(|s| facts::stat_of(p).as_ref() == Some(s));
+                    let row = keep(&t).map(|clocks| {
+                        t.body = String::new();
+                        Ok((t, clocks))
+                    });
+                    (row, (key, stat, record))
+                }
+                Err(d) => (
+                    Some(Err(d)),
+                    (key, stat, kept.is_none().then_some(ListFacts::Live)),
+                ),
             }
         })
         .collect();
+    let (results, seen): (Vec<_>, Vec<_>) = found.into_iter().unzip();
+    let results: Vec<std::result::Result<Row, crate::model::diag::Diagnostic>> =
+        results.into_iter().flatten().collect();
+    let cacheable = seen.iter().filter(|(_, st, _)| st.is_some()).count();
+    if use_cache
+        && (seen.iter().any(|(_, st, r)| st.is_some() && r.is_some()) || cacheable != cache.len())
+    {
+        cache.save(seen.iter().filter_map(|(k, st, rec)| {
+            let st = st.as_ref()?;
+            let rec = rec.as_ref().or_else(|| cache.get(k, st))?;
+            Some((k.as_str(), st, rec))
+        }));
+    }
     let mut rows = Vec::new();
     for r in results {
         match r {

@@ -170,8 +170,11 @@ pub fn ticket_paths(root: &Path) -> Vec<PathBuf> {
     if crate::model::fsread::worth_reporting(&top, false) {
         return vec![top];
     }
-    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(&top)
+    // Each folder's entries sorted by name, depth first: the paths come out in `Path` order
+    // without sorting 100,000 paths by their components afterwards.
+    let paths: Vec<PathBuf> = walkdir::WalkDir::new(&top)
         .min_depth(1)
+        .sort_by_file_name()
         .into_iter()
         // `<ID>.files/` beside a ticket holds its email attachments, never tickets.
         .filter_entry(|e| {
@@ -195,7 +198,7 @@ pub fn ticket_paths(root: &Path) -> Vec<PathBuf> {
         })
         .map(|e| e.into_path())
         .collect();
-    paths.sort();
+    debug_assert!(paths.windows(2).all(|w| w[0] <= w[1]));
     paths
 }
 

@@ -5,6 +5,7 @@
 use crate::model::diag::{Diagnostic, Result};
 use crate::model::front_matter;
 use crate::model::load::{self, Desk};
+use crate::output::facts::{self, Cache, CheckFacts, Stat};
 use crate::rules::validate::{check_config, check_ticket_text, TicketOutcome};
 use crate::tr;
 use rayon::prelude::*;
@@ -23,19 +24,45 @@ pub fn check_desk(root: &Path) -> crate::model::diag::Result<Report> {
     let (desk, mut diags) = Desk::load(root)?;
     diags.extend(check_config(&desk));
     let paths = load::ticket_paths(root);
-    let per_file: Vec<TicketOutcome> = paths
+    // Each ticket's outcome comes from the facts cache while its file is unchanged.
+    let cache = Cache::<CheckFacts>::open(root, "check", facts::stamp(&desk, "check"));
+    let per_file: Vec<(String, Option<Stat>, TicketOutcome, bool)> = paths
         .par_iter()
         .map(|p| {
             let rel = load::rel(root, p);
-            match front_matter::read_text(p) {
+            let key = facts::key(&rel);
+            let stat = facts::stat_of(p);
+            if let Some(kept) = stat.as_ref().and_then(|s| cache.get(&key, s)) {
+                return (key, stat, kept.outcome(&rel), false);
+            }
+            let outcome = match front_matter::read_text(p) {
                 Ok(text) => check_ticket_text(&desk, &rel, &text),
                 Err(mut d) => {
-                    d.path = rel;
+                    d.path = rel.clone();
                     (vec![d], None)
                 }
-            }
+            };
+            // The stat taken before reading is kept only when the file did not move meanwhile.
+            let stat = stat.filter(|s| {
+                facts::stat_of(p).as_ref() == Some(s) && CheckFacts::all_at(&outcome, &rel)
+            });
+            (key, stat, outcome, true)
         })
         .collect();
+    let cacheable = per_file.iter().filter(|(_, s, _, _)| s.is_some()).count();
+    if per_file.iter().any(|(_, _, _, fresh)| *fresh) || cache.len() != cacheable {
+        let kept: Vec<CheckFacts> = per_file
+            .iter()
+            .map(|(_, _, o, _)| CheckFacts::of(o))
+            .collect();
+        cache.save(
+            per_file
+                .iter()
+                .zip(&kept)
+                .filter_map(|((k, s, _, _), f)| s.as_ref().map(|s| (k.as_str(), s, f))),
+        );
+    }
+    let per_file = per_file.into_iter().map(|(_, _, o, _)| o);
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
     for (ds, id) in per_file {
         diags.extend(ds);

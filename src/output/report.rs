@@ -34,6 +34,17 @@ pub enum By {
 }
 
 impl By {
+    /// Every grouping, in the order the facts cache keeps a ticket's groups.
+    pub const ALL: [By; 7] = [
+        By::Priority,
+        By::Request,
+        By::Incident,
+        By::Customer,
+        By::Agent,
+        By::Level,
+        By::Month,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             By::Priority => "priority",
@@ -142,6 +153,83 @@ pub struct Figures {
 }
 
 impl Figures {
+    /// The counters of one ticket's figures, in a fixed order (for the facts cache).
+    fn counts(&self) -> Vec<u64> {
+        let c = |x: &Compliance| {
+            [
+                x.met,
+                x.met_after_extension,
+                x.breached,
+                x.open_on_time,
+                x.open_breached,
+                x.no_target,
+            ]
+        };
+        let mut v = vec![self.tickets, self.open, self.closed];
+        v.extend(c(&self.response));
+        v.extend(c(&self.resolution));
+        v.extend([self.at_risk, self.open_breached]);
+        v.extend(self.backlog);
+        v.push(self.escalated_tickets);
+        v.extend(self.escalations_to);
+        v.extend([
+            self.reached_level5,
+            self.closed_solved,
+            self.first_contact,
+            self.resolved_once,
+            self.reopened,
+            self.closed_by_silence,
+            self.solutions_sent,
+            self.solutions_called,
+            self.quotes_sent,
+            self.quotes_accepted,
+            self.quotes_declined,
+        ]);
+        v
+    }
+
+    /// The figures back from [`Figures::counts`] (`None` when the list has another length).
+    fn from_counts(v: &[u64], respond: &[i64], resolve: &[i64]) -> Option<Figures> {
+        if v.len() != 39 {
+            return None;
+        }
+        let c = |s: &[u64]| Compliance {
+            met: s[0],
+            met_after_extension: s[1],
+            breached: s[2],
+            open_on_time: s[3],
+            open_breached: s[4],
+            no_target: s[5],
+        };
+        let five = |s: &[u64]| [s[0], s[1], s[2], s[3], s[4]];
+        Some(Figures {
+            tickets: v[0],
+            open: v[1],
+            closed: v[2],
+            response: c(&v[3..9]),
+            resolution: c(&v[9..15]),
+            at_risk: v[15],
+            open_breached: v[16],
+            backlog: five(&v[17..22]),
+            escalated_tickets: v[22],
+            escalations_to: five(&v[23..28]),
+            reached_level5: v[28],
+            closed_solved: v[29],
+            first_contact: v[30],
+            resolved_once: v[31],
+            reopened: v[32],
+            closed_by_silence: v[33],
+            solutions_sent: v[34],
+            solutions_called: v[35],
+            quotes_sent: v[36],
+            quotes_accepted: v[37],
+            quotes_declined: v[38],
+            respond_samples: respond.to_vec(),
+            resolve_samples: resolve.to_vec(),
+            ..Figures::default()
+        })
+    }
+
     fn add(&mut self, o: &Figures) {
         self.tickets += o.tickets;
         self.open += o.open;
@@ -290,6 +378,18 @@ pub fn ticket_facts(
     as_of: DateTime<Utc>,
     tz: Tz,
 ) -> TicketFacts {
+    facts_and_settled(desk, cals, front, by, as_of, tz).0
+}
+
+/// [`ticket_facts`], and the settled record when the ticket's figures no longer change.
+fn facts_and_settled(
+    desk: &Desk,
+    cals: &Calendars,
+    front: &TicketFront,
+    by: Option<By>,
+    as_of: DateTime<Utc>,
+    tz: Tz,
+) -> (TicketFacts, Option<Settled>) {
     let w = sla::walk(desk, front, as_of);
     let views = sla::clocks_of_walk_brief(desk, cals, &w, as_of);
     let response = views.iter().find(|v| v.clock == Clock::Response);
@@ -416,7 +516,43 @@ pub fn ticket_facts(
         }
     }
     f.closed_by_silence = (state.close_reason == Some(CloseReason::AutoConfirmed)) as u64;
-    let key = match by {
+    let key = group_key(by, front, &w, tz);
+    // Closed with every clock stopped, evaluated after its last event: these figures hold for
+    // any later instant (what the facts cache keeps).
+    let last = front.events.iter().map(|e| e.at.utc()).max();
+    let keys = || {
+        let keys: Vec<String> = By::ALL
+            .iter()
+            .map(|b| group_key(Some(*b), front, &w, tz))
+            .collect();
+        // A group holding the separator (hostile input) keeps the ticket live.
+        (!keys.iter().any(|k| k.contains(KEY_SEPARATOR))).then(|| keys.join(KEY_SEPARATOR))
+    };
+    let settled = (!open && views.iter().all(|v| v.stopped) && last.is_some_and(|l| l <= as_of))
+        .then(keys)
+        .flatten()
+        .map(|keys| Settled {
+            created_ns: front.events.first().map_or(i64::MIN, |e| nanos(e.at.utc())),
+            since_ns: last.map_or(i64::MAX, nanos),
+            counts: f.counts(),
+            respond: f.respond_samples.clone(),
+            resolve: f.resolve_samples.clone(),
+            keys,
+        });
+    (
+        TicketFacts {
+            key,
+            figures: f,
+            watch,
+        },
+        settled,
+    )
+}
+
+/// The group a ticket falls in.
+fn group_key(by: Option<By>, front: &TicketFront, w: &sla::Walk, tz: Tz) -> String {
+    let state = &w.state;
+    match by {
         None => String::new(),
         Some(By::Priority) => state.priority.clone().unwrap_or_else(|| "-".into()),
         Some(By::Request) => state.request.clone().unwrap_or_else(|| "-".into()),
@@ -431,13 +567,36 @@ pub fn ticket_facts(
             .created
             .map(|c| c.with_timezone(&tz).format("%Y-%m").to_string())
             .unwrap_or_else(|| "-".into()),
-    };
-    TicketFacts {
-        key,
-        figures: f,
-        watch,
     }
 }
+
+fn nanos(t: DateTime<Utc>) -> i64 {
+    t.timestamp_nanos_opt().unwrap_or(i64::MAX)
+}
+
+/// What the facts cache ([`crate::output::facts`]) keeps of a ticket for reports: nothing for
+/// a ticket whose figures still change with the report's instant, or the figures of a
+/// settled one, which hold for every instant from its last event on.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub enum ReportFacts {
+    Live,
+    Settled(Settled),
+}
+
+/// A settled ticket's figures, with its group under each `--by` ([`By::ALL`] order).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Settled {
+    created_ns: i64,
+    since_ns: i64,
+    counts: Vec<u64>,
+    respond: Vec<i64>,
+    resolve: Vec<i64>,
+    /// The groups, joined by [`KEY_SEPARATOR`] (one allocation instead of seven).
+    keys: String,
+}
+
+/// Between a settled ticket's groups: a control character no id, name or month holds.
+const KEY_SEPARATOR: &str = "\u{1f}";
 
 /// Builds the report over `tickets` created in `[from, to)`, as of `min(to, now)`.
 pub fn build(
@@ -493,7 +652,8 @@ pub fn build_from_facts<'a>(
 
 /// Builds the report straight from the desk's ticket files, parsing and evaluating each in
 /// parallel without keeping the tickets in memory. Unreadable tickets come back as
-/// diagnostics (and are left out).
+/// diagnostics (and are left out). A ticket whose file is unchanged and whose figures were
+/// settled before the report's instant comes from the facts cache ([`crate::output::facts`]).
 pub fn build_from_files(
     desk: &Desk,
     cals: &Calendars,
@@ -502,24 +662,77 @@ pub fn build_from_files(
     by: Option<By>,
     now: DateTime<Utc>,
 ) -> (Report, Vec<crate::model::diag::Diagnostic>) {
+    use crate::output::facts::{self, Cache};
     let p = Period::new(desk, from, to, by, now);
     let root = &desk.root;
-    let mut acc = crate::model::load::ticket_paths(root)
+    let cache = Cache::<ReportFacts>::open(root, "report", facts::stamp(desk, "report"));
+    let as_of = nanos(p.as_of);
+    let by_index = by.and_then(|b| By::ALL.iter().position(|x| *x == b));
+    type Seen = (String, Option<facts::Stat>, Option<ReportFacts>);
+    let (mut acc, seen) = crate::model::load::ticket_paths(root)
         .par_iter()
-        .fold(Acc::default, |mut acc, path| {
-            let rel = crate::model::load::rel(root, path);
-            let parsed = crate::model::front_matter::read_text(path)
-                .and_then(|text| crate::model::ticket::parse(&rel, &text));
-            match parsed {
-                Ok(t) => acc.with(&p, desk, cals, &t.front),
-                Err(mut d) => {
-                    d.path = rel;
-                    acc.diags.push(d);
-                    acc
+        .fold(
+            || (Acc::default(), Vec::<Seen>::new()),
+            |(mut acc, mut seen), path| {
+                let rel = crate::model::load::rel(root, path);
+                let key = facts::key(&rel);
+                let stat = facts::stat_of(path);
+                let kept = stat.as_ref().and_then(|s| cache.get(&key, s));
+                if let Some(ReportFacts::Settled(st)) = kept {
+                    if st.since_ns <= as_of {
+                        acc = acc.with_settled(&p, st, by_index);
+                        seen.push((key, stat, None));
+                        return (acc, seen);
+                    }
                 }
-            }
-        })
-        .reduce(Acc::default, Acc::merge);
+                let parsed = crate::model::front_matter::read_text(path)
+                    .and_then(|text| crate::model::ticket::parse(&rel, &text));
+                match parsed {
+                    // Kept, but live (or settled after this report's instant): evaluated.
+                    Ok(t) if kept.is_some() => {
+                        acc = acc.with(&p, desk, cals, &t.front);
+                        seen.push((key, stat, None));
+                    }
+                    Ok(t) => {
+                        let settled;
+                        (acc, settled) = acc.with_facts(&p, desk, cals, &t.front);
+                        let stat = stat.filter(|s| facts::stat_of(path).as_ref() == Some(s));
+                        let record = match settled {
+                            Some(st) => ReportFacts::Settled(st),
+                            None => ReportFacts::Live,
+                        };
+                        seen.push((key, stat, Some(record)));
+                    }
+                    Err(mut d) => {
+                        d.path = rel;
+                        acc.diags.push(d);
+                        seen.push((key, stat, Some(ReportFacts::Live)));
+                    }
+                }
+                (acc, seen)
+            },
+        )
+        .reduce(
+            || (Acc::default(), Vec::new()),
+            |(a, mut sa), (b, sb)| {
+                sa.extend(sb);
+                (a.merge(b), sa)
+            },
+        );
+    // Rewritten when a ticket was derived again (not merely evaluated live) or one went away.
+    let derived_again = seen
+        .iter()
+        .any(|(_, st, rec)| st.is_some() && rec.is_some());
+    let cacheable = seen.iter().filter(|(_, st, _)| st.is_some()).count();
+    if derived_again || cacheable != cache.len() {
+        let mut seen = seen;
+        seen.sort_by(|a, b| a.0.cmp(&b.0));
+        cache.save(seen.iter().filter_map(|(k, st, rec)| {
+            let st = st.as_ref()?;
+            let rec = rec.as_ref().or_else(|| cache.get(k, st))?;
+            Some((k.as_str(), st, rec))
+        }));
+    }
     let mut diags = std::mem::take(&mut acc.diags);
     diags.sort();
     (p.finish(acc), diags)
@@ -611,6 +824,61 @@ impl Acc {
                 self.groups.entry(f.key).or_default().add(&f.figures);
             }
             self.watch.extend(f.watch);
+        }
+        self
+    }
+
+    /// [`Acc::with`], also returning the ticket's settled record when it has one.
+    fn with_facts(
+        mut self,
+        p: &Period,
+        desk: &Desk,
+        cals: &Calendars,
+        t: &TicketFront,
+    ) -> (Acc, Option<Settled>) {
+        // Evaluated after its last event for the cache when the report leaves it out or
+        // stops before that event.
+        let after_last = || {
+            let last = t.events.iter().map(|e| e.at.utc()).max();
+            last.and_then(|l| facts_and_settled(desk, cals, t, p.by, l, p.tz).1)
+        };
+        if !p.covers(t) {
+            return (self, after_last());
+        }
+        let (f, mut settled) = facts_and_settled(desk, cals, t, p.by, p.as_of, p.tz);
+        if settled.is_none() && t.events.iter().any(|e| e.at.utc() > p.as_of) {
+            settled = after_last();
+        }
+        self.total.add(&f.figures);
+        if p.by.is_some() {
+            self.groups.entry(f.key).or_default().add(&f.figures);
+        }
+        self.watch.extend(f.watch);
+        (self, settled)
+    }
+
+    /// Adds a settled ticket's figures from the facts cache.
+    fn with_settled(mut self, p: &Period, s: &Settled, by: Option<usize>) -> Acc {
+        let created = s.created_ns;
+        let inside = created != i64::MIN
+            && p.from.is_none_or(|f| created >= nanos(f))
+            && p.to.is_none_or(|t| created < nanos(t))
+            && created <= nanos(p.as_of);
+        if !inside {
+            return self;
+        }
+        let Some(f) = Figures::from_counts(&s.counts, &s.respond, &s.resolve) else {
+            return self;
+        };
+        self.total.add(&f);
+        if let Some(i) = by {
+            let key = s
+                .keys
+                .split(KEY_SEPARATOR)
+                .nth(i)
+                .unwrap_or_default()
+                .to_string();
+            self.groups.entry(key).or_default().add(&f);
         }
         self
     }

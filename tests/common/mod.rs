@@ -8,9 +8,11 @@
 //! - [`smtp`]: a fault-injecting SMTP sink;
 //! - [`mail_corpus`]: real-shaped customer emails (encodings, charsets, Maildir delivery);
 //! - [`sla`]: SLA fixtures and a generator of random valid tickets.
+//! - [`facts`]: every answer of check, report and list, warm and cold (the facts cache).
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod facts;
 pub mod git;
 pub mod gitserver;
 pub mod http;
