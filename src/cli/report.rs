@@ -65,7 +65,10 @@ impl From<ByArg> for By {
 /// `--trend`, as typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TrendArg {
+    /// Also typed in the desk's language.
+    #[value(alias = "semana")]
     Week,
+    #[value(alias = "mes")]
     Month,
 }
 
@@ -114,13 +117,13 @@ pub fn run(
         if load {
             let l = crate::output::load::build(&desk, &cals, &fronts, from, to, now);
             if csv {
-                print!("{}", crate::output::load::render_csv(&l));
+                print!("{}", crate::output::load::render_csv(&desk, &l));
             } else {
                 match global.format {
                     Format::Json => {
                         println!("{}", serde_json::to_string_pretty(&l).unwrap_or_default())
                     }
-                    Format::Text => print!("{}", crate::output::load::render_text(&l)),
+                    Format::Text => print!("{}", crate::output::load::render_text(&desk, &l)),
                 }
             }
             return Ok(ExitCode::SUCCESS);

@@ -236,15 +236,30 @@ fn table(out: &mut String, title: &str, cols: &[&str], rows: &[(String, Vec<Stri
     }
 }
 
+/// An agent's name for people (the code when the desk does not list it; "(sin dato)" for
+/// the unassigned).
+fn agent_name(desk: &Desk, code: &str) -> String {
+    crate::output::report::group_label(desk, Some(crate::output::report::By::Agent), code)
+}
+
+fn customer_name(desk: &Desk, id: &str) -> String {
+    crate::output::report::group_label(desk, Some(crate::output::report::By::Customer), id)
+}
+
 /// The load as text: the agents' table, then the customers'; one row per figure, one column
 /// per agent or customer.
-pub fn render_text(l: &Load) -> String {
+pub fn render_text(desk: &Desk, l: &Load) -> String {
     let mut out = tr!("report.load.title", as_of = l.as_of);
     out.push_str("\n\n");
     let agents: Vec<(String, Vec<String>)> = l
         .agents
         .iter()
-        .map(|(k, a)| (k.clone(), AGENT_COLUMNS.iter().map(|c| a.cell(c)).collect()))
+        .map(|(k, a)| {
+            (
+                agent_name(desk, k),
+                AGENT_COLUMNS.iter().map(|c| a.cell(c)).collect(),
+            )
+        })
         .collect();
     table(&mut out, &tr!("report.load.agents"), AGENT_COLUMNS, &agents);
     out.push('\n');
@@ -253,7 +268,7 @@ pub fn render_text(l: &Load) -> String {
         .iter()
         .map(|(k, c)| {
             (
-                k.clone(),
+                customer_name(desk, k),
                 CUSTOMER_COLUMNS.iter().map(|x| c.cell(x)).collect(),
             )
         })
@@ -284,7 +299,7 @@ fn csv_block(out: &mut String, first: String, cols: &[&str], rows: Vec<(String, 
 
 /// The load as CSV (the report's conventions): the agents' lines with their header, an empty
 /// line, the customers' lines with theirs.
-pub fn render_csv(l: &Load) -> String {
+pub fn render_csv(desk: &Desk, l: &Load) -> String {
     let mut out = String::from("\u{feff}");
     csv_block(
         &mut out,
@@ -292,7 +307,12 @@ pub fn render_csv(l: &Load) -> String {
         AGENT_COLUMNS,
         l.agents
             .iter()
-            .map(|(k, a)| (k.clone(), AGENT_COLUMNS.iter().map(|c| a.cell(c)).collect()))
+            .map(|(k, a)| {
+                (
+                    agent_name(desk, k),
+                    AGENT_COLUMNS.iter().map(|c| a.cell(c)).collect(),
+                )
+            })
             .collect(),
     );
     out.push_str("\r\n");
@@ -304,7 +324,7 @@ pub fn render_csv(l: &Load) -> String {
             .iter()
             .map(|(k, c)| {
                 (
-                    k.clone(),
+                    customer_name(desk, k),
                     CUSTOMER_COLUMNS.iter().map(|x| c.cell(x)).collect(),
                 )
             })

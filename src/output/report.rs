@@ -873,7 +873,8 @@ pub fn definitions(cat: &crate::model::i18n::Catalog) -> String {
     out.push('\n');
     for k in crate::output::trend::DEFINED {
         out.push_str(&format!(
-            "\n  {k}: {}",
+            "\n  {}: {}",
+            cat.get(&format!("report.trend_term.{k}")),
             cat.get(&format!("report.trend_def.{k}"))
         ));
     }

@@ -76,8 +76,8 @@ pub struct Trend {
     pub periods: Vec<Period>,
 }
 
-/// What the trend needs of one ticket.
-struct Facts {
+/// What the trend needs of one ticket (see [`evaluate`]).
+pub struct Facts {
     created: DateTime<Utc>,
     closed: Option<DateTime<Utc>>,
     /// (instant the clock stopped, how it ended), clocks with a target that stopped.
@@ -157,13 +157,41 @@ pub fn build(
     to: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Trend {
-    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let as_of = to.map_or(now, |t| t.min(now));
-    let all: Vec<Facts> = tickets
+    build_from(
+        desk,
+        &evaluate(desk, cals, tickets, as_of),
+        step,
+        from,
+        as_of,
+    )
+}
+
+/// Every ticket's trend facts as of `as_of` (one evaluation serves both steps: the site
+/// draws the weekly and the monthly trend from the same facts).
+pub fn evaluate(
+    desk: &Desk,
+    cals: &Calendars,
+    tickets: &[TicketFront],
+    as_of: DateTime<Utc>,
+) -> Vec<Facts> {
+    tickets
         .par_iter()
         .filter_map(|t| facts(desk, cals, t, as_of))
         .filter(|f| f.created <= as_of)
-        .collect();
+        .collect()
+}
+
+/// The trend from facts of [`evaluate`] taken as of `as_of`, periods from `from` (default: the
+/// first ticket's) to `as_of`.
+pub fn build_from(
+    desk: &Desk,
+    all: &[Facts],
+    step: Step,
+    from: Option<DateTime<Utc>>,
+    as_of: DateTime<Utc>,
+) -> Trend {
+    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let fmt = |t: DateTime<Utc>| {
         t.with_timezone(&tz)
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
@@ -194,7 +222,7 @@ pub fn build(
                 response: Ended::default(),
                 resolution: Ended::default(),
             };
-            for f in &all {
+            for f in all {
                 p.opened += within(f.created) as u64;
                 p.closed += f.closed.is_some_and(within) as u64;
                 if f.created < end && f.closed.is_none_or(|c| c >= end) {

@@ -222,7 +222,7 @@ impl Session {
         tickets::index_pages(&site, out, (!every_index).then_some(&only))?;
         let report =
             report::build_from_facts(desk, self.facts.iter().flatten(), Some(By::Month), site.now);
-        reports::pages_of(&site, report, out)?;
+        reports::pages_of(&site, report, fronts, out)?;
         let (shards, names) = crate::output::search::ticket_shards_touched(
             &out.postings,
             &out.docs,
