@@ -723,7 +723,8 @@ impl Figures {
     }
 }
 
-fn fmt_cell(c: Cell, decimal: char) -> String {
+/// A figure as `mesa report` prints it: a count, or a measure with two decimals (`-` if none).
+pub fn fmt_cell(c: Cell, decimal: char) -> String {
     match c {
         Cell::Count(n) => n.to_string(),
         Cell::Measure(None) => "-".into(),

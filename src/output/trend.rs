@@ -113,14 +113,15 @@ fn facts(
 }
 
 /// The first instant of the period containing local date `d`.
-fn period_start(step: Step, d: NaiveDate) -> NaiveDate {
+pub fn period_start(step: Step, d: NaiveDate) -> NaiveDate {
     match step {
         Step::Week => d - Duration::days(d.weekday().num_days_from_monday() as i64),
         Step::Month => d.with_day(1).unwrap_or(d),
     }
 }
 
-fn next_start(step: Step, d: NaiveDate) -> NaiveDate {
+/// The first day of the period after the one starting on `d`.
+pub fn next_start(step: Step, d: NaiveDate) -> NaiveDate {
     match step {
         Step::Week => d + Duration::days(7),
         Step::Month => {
