@@ -1,10 +1,11 @@
 //! Table 4 as written (issue 9, point 6): an incident's checks are recorded in the manual's
 //! order, and escalation and `mesa show` state that order. The expected order is the manual's
 //! table (/work/shared/seed/manual-mesa-de-servicio.txt, Tabla 4, Acceso, "No carga la página"):
-//! 1. Verificar conexiones físicas del equipo; 2. Verificar configuración de direccionamiento IP
-//! del equipo; 3. Verificar URL de acceso configurada; 4. Verificar disponibilidad de servidor;
-//! (5. Verificar conexión VPN del usuario, extramural care only: not this customer).
-//! The test desk speaks English (`--lang en`); the actions are the manual's Spanish text.
+//! first "Verificar conexiones físicas del equipo", then "Verificar configuración de
+//! direccionamiento IP del equipo", "Verificar URL de acceso configurada", "Verificar
+//! disponibilidad de servidor" and, in extramural care only (not this customer), "Verificar
+//! conexión VPN del usuario". The test desk speaks English (`--lang en`); the actions are the
+//! manual's Spanish text.
 
 mod common;
 
