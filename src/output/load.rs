@@ -291,7 +291,10 @@ fn csv_block(out: &mut String, first: String, cols: &[&str], rows: Vec<(String, 
         out.push_str(&name);
         for c in cells {
             out.push(';');
-            out.push_str(&c);
+            // The CSV convention: nothing to show is an empty cell.
+            if c != "-" {
+                out.push_str(&c);
+            }
         }
         out.push_str("\r\n");
     }

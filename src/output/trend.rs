@@ -372,7 +372,14 @@ pub fn render_csv(t: &Trend) -> String {
     out.push_str("\r\n");
     for p in &t.periods {
         let mut line = vec![field(p.period.clone())];
-        line.extend(COLUMNS.iter().map(|k| p.cell(k)));
+        // The CSV convention: an undefined rate is an empty cell.
+        line.extend(COLUMNS.iter().map(|k| p.cell(k)).map(|c| {
+            if c == "-" {
+                String::new()
+            } else {
+                c
+            }
+        }));
         out.push_str(&line.join(";"));
         out.push_str("\r\n");
     }

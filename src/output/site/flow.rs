@@ -392,9 +392,16 @@ fn load_page(site: &Site, fronts: &[TicketFront], out: &TicketOut) -> Result<()>
             .collect(),
         customers,
     );
+    // `mesa report --load --format csv` holds two tables; a spreadsheet opens one per file.
+    let csv = load::render_csv(site.desk, &l);
+    let (agents_csv, customers_csv) = csv.split_once("\r\n\r\n").unwrap_or((&csv, ""));
     site.out.write(
-        "reports/load.csv",
-        load::render_csv(site.desk, &l).as_bytes(),
+        "reports/load-agents.csv",
+        format!("{agents_csv}\r\n").as_bytes(),
+    )?;
+    site.out.write(
+        "reports/load-customers.csv",
+        format!("\u{feff}{customers_csv}").as_bytes(),
     )?;
     site.out.write(
         "reports/load.json",
