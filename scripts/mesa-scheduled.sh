@@ -118,7 +118,8 @@ $MESA sweep || status=1
 publish || { say "could not push the sweep"; exit 2; }
 
 # Customer email, where this desk reads a mailbox and this mesa can.
-if grep -q '^inbox:' desk.yaml 2>/dev/null && $MESA inbox --help >/dev/null 2>&1; then
+# (desk.yaml `mail.inbound.imap`: the only `imap:` key desk.yaml has).
+if grep -Eq '^[[:space:]]+imap:' desk.yaml 2>/dev/null && $MESA inbox --help >/dev/null 2>&1; then
   $MESA inbox fetch || status=1
   publish || { say "could not push the inbox"; exit 2; }
 fi

@@ -201,7 +201,12 @@ fn every_kind_threads_to_the_first_message_of_the_case() {
         "{}",
         solution.body
     );
-    assert!(solution.body.contains("Confirmo") && solution.body.contains("Rechazo"));
+    // The first-line answers `mesa inbox` recognises (theme/i18n/es.yaml inbox.answer).
+    assert!(
+        solution.body.contains("  - CONFIRMO ") && solution.body.contains("  - RECHAZO: motivo "),
+        "{}",
+        solution.body
+    );
 
     let rem = Event::new(at("2026-11-03T10:30:00-05:00"), "mesa", EventKind::Reminded);
     let reminder = step(&desk, &mut t, MailKind::Reminder, rem);
@@ -319,6 +324,79 @@ fn no_email_no_message_and_composing_is_deterministic() {
         err.contains("no es un correo") && err.contains(CASE),
         "{err}"
     );
+}
+
+/// The emails that await the customer's answer (proposal or quote, solution, follow-up) name
+/// the first-line words `mesa inbox` recognises, in the desk's language: the words of the
+/// issue ("ACEPTO" / "NO ACEPTO", "CONFIRMO" / "RECHAZO: motivo") and their English ones.
+#[test]
+fn emails_that_await_an_answer_name_the_answer_words_in_both_languages() {
+    for (lang, accept, decline, confirm, reject, others) in [
+        (
+            "es",
+            "ACEPTO",
+            "NO ACEPTO",
+            "CONFIRMO",
+            "RECHAZO",
+            "Cualquier otra respuesta llega al agente",
+        ),
+        (
+            "en",
+            "ACCEPT",
+            "DO NOT ACCEPT",
+            "CONFIRM",
+            "REJECT",
+            "Any other reply reaches the agent",
+        ),
+    ] {
+        let dir = sample_desk(2525);
+        let root = dir.path();
+        let yaml = std::fs::read_to_string(root.join("desk.yaml")).unwrap();
+        std::fs::write(
+            root.join("desk.yaml"),
+            yaml.replace("language: es", &format!("language: {lang}")),
+        )
+        .unwrap();
+        let desk = Desk::open(root).unwrap();
+        let mut t = ticket(root);
+        let mut prop = Event::new(
+            at("2026-11-02T09:00:00-05:00"),
+            "agomez",
+            EventKind::Proposed,
+        );
+        prop.text = Some("Ajuste del reporte de aptitud.".into());
+        prop.amount = Some(1_250_000.0);
+        prop.currency = Some("COP".into());
+        let proposal = step(&desk, &mut t, MailKind::Proposal, prop);
+        let mut res = Event::new(
+            at("2026-11-02T10:30:00-05:00"),
+            "lmartinez",
+            EventKind::Resolved,
+        );
+        res.text = Some("Se restableció la conexión.".into());
+        let solution = step(&desk, &mut t, MailKind::Solution, res);
+        let rem = Event::new(at("2026-11-03T10:30:00-05:00"), "mesa", EventKind::Reminded);
+        let reminder = step(&desk, &mut t, MailKind::Reminder, rem);
+
+        let body = &proposal.body;
+        assert!(
+            body.contains(&format!(" {accept} ")) && body.contains(&format!(" {decline} ")),
+            "{lang} proposal: {body}"
+        );
+        for (what, body) in [("solution", &solution.body), ("reminder", &reminder.body)] {
+            assert!(
+                body.contains(&format!(" {confirm} ")) && body.contains(&format!(" {reject}:")),
+                "{lang} {what}: {body}"
+            );
+        }
+        for (what, body) in [
+            ("proposal", &proposal.body),
+            ("solution", &solution.body),
+            ("reminder", &reminder.body),
+        ] {
+            assert!(body.contains(others), "{lang} {what}: {body}");
+        }
+    }
 }
 
 #[test]
@@ -839,7 +917,7 @@ fn delivers_to_a_real_smtp_server() {
         "{body}"
     );
     assert!(
-        body.contains("«Confirmo»") && body.contains("«Rechazo»"),
+        body.contains("CONFIRMO") && body.contains("RECHAZO: motivo"),
         "{body}"
     );
 

@@ -248,7 +248,7 @@ fn report_in_every_format_adds_up() {
         assert!(t[key].as_u64().unwrap() > 0, "{key}: {t}");
     }
     for by in [
-        "priority", "request", "incident", "customer", "agent", "level", "month",
+        "priority", "request", "incident", "customer", "agent", "level", "month", "channel",
     ] {
         let (code, out, err) = mesa(
             d.path(),

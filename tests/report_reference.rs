@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 const NOW: &str = "2026-10-30T12:00:00-05:00";
-const BYS: [&str; 7] = [
-    "priority", "request", "incident", "customer", "agent", "level", "month",
+const BYS: [&str; 8] = [
+    "priority", "request", "incident", "customer", "agent", "level", "month", "channel",
 ];
 
 fn reference() -> PathBuf {
@@ -227,6 +227,8 @@ fn json_figures(f: &Value) -> BTreeMap<String, Option<f64>> {
         "first_contact_rate",
         "reopen_rate",
         "call_rate",
+        "customer_replies",
+        "unread_replies",
     ] {
         let v = f.get(k).unwrap_or_else(|| panic!("JSON lacks {k}"));
         g.insert(k.to_string(), num(v));
@@ -236,6 +238,8 @@ fn json_figures(f: &Value) -> BTreeMap<String, Option<f64>> {
         ("respond_hours_median", "respond_minutes_median"),
         ("resolve_hours_mean", "resolve_minutes_mean"),
         ("resolve_hours_median", "resolve_minutes_median"),
+        ("reply_action_hours_mean", "reply_action_minutes_mean"),
+        ("reply_action_hours_median", "reply_action_minutes_median"),
     ] {
         g.insert(k.to_string(), num(&f[json]).map(|m| m / 60.0));
     }

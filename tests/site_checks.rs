@@ -36,6 +36,70 @@ fn build(desk: &Path, out: &Path, extra: &[&str]) {
     );
 }
 
+/// Customer email in the desk (`mesa inbox import`), so the pages that show it are checked too:
+/// a reply with an attachment (a name with markup characters) on an open sample case, and a
+/// new case from a sender no customer has (awaiting triage).
+fn import_email(desk: &Path) {
+    common::git::init_committed(desk);
+    let o = common::mesa_at(desk, NOW, &["--format", "json", "list"]);
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).expect("list JSON");
+    let open = list
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .find(|t| t["status"] != "closed")
+        .expect("an open sample case")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mail = tempfile::tempdir().unwrap();
+    let maildir = mail.path().join("Maildir");
+    let reply = format!(
+        "From: Marcela Rincon <sistemas@santahelena.example.co>\n\
+         To: soporte@sgm.com.co\nSubject: Re: [Caso {open}] Su caso\n\
+         Date: Tue, 24 Nov 2026 09:00:00 -0500\nMessage-ID: <vnu1@santahelena.example.co>\n\
+         MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"B\"\n\n\
+         --B\nContent-Type: text/plain; charset=UTF-8\n\n\
+         Sigue fallando <b>desde ayer</b> & no carga.\n--B\n\
+         Content-Type: image/png\nContent-Disposition: attachment; filename=\"captura <1>.png\"\n\
+         Content-Transfer-Encoding: base64\n\niVBORw0KGgo=\n--B--\n"
+    );
+    common::mail_corpus::deliver(
+        &maildir,
+        "1.M1.mx",
+        common::mail_corpus::crlf(&reply).as_bytes(),
+    );
+    let new = "From: Alguien <alguien@desconocido.example>\nTo: soporte@sgm.com.co\n\
+               Subject: Consulta\nDate: Tue, 24 Nov 2026 09:30:00 -0500\n\
+               Message-ID: <vnu2@desconocido.example>\nMIME-Version: 1.0\n\
+               Content-Type: text/plain; charset=UTF-8\n\nNecesitamos ayuda.\n";
+    common::mail_corpus::deliver(
+        &maildir,
+        "2.M2.mx",
+        common::mail_corpus::crlf(new).as_bytes(),
+    );
+    let o = common::mesa_at(
+        desk,
+        NOW,
+        &[
+            "--format",
+            "json",
+            "inbox",
+            "import",
+            maildir.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("inbox JSON");
+    let actions: Vec<&str> = v["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["reply", "new"], "{v}");
+}
+
 fn java_or_skip() -> Option<std::path::PathBuf> {
     let found = std::env::var_os("PATH").and_then(|p| {
         std::env::split_paths(&p)
@@ -64,6 +128,7 @@ fn every_page_is_valid_html() {
     };
     let Some(java) = java_or_skip() else { return };
     let desk = temp_desk(true);
+    import_email(desk.path());
     let out = tempfile::tempdir().unwrap();
     let (internal, public, english) = (
         out.path().join("internal"),

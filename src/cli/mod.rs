@@ -6,6 +6,7 @@
 pub mod check;
 pub mod common;
 pub mod doctor;
+pub mod inbox;
 pub mod kb;
 pub mod localize;
 pub mod outbox;
@@ -146,6 +147,12 @@ pub enum Command {
         #[command(subcommand)]
         action: kb::KbCommand,
     },
+    /// Customer email coming in: replies, answers and new cases (`inbox import SOURCE...`,
+    /// `inbox fetch`).
+    Inbox {
+        #[command(subcommand)]
+        action: inbox::InboxCommand,
+    },
     /// The desk's CI: `ci install github|gitlab|forgejo`.
     Ci(setup::CiArgs),
     /// Customer emails queued in this clone: list them or deliver them over SMTP.
@@ -237,6 +244,7 @@ pub fn main() -> ExitCode {
         } => site::serve(&global, port, &bind, public, allow_remote),
         Command::Doctor { repair } => doctor::run(&global, repair),
         Command::Outbox { action } => outbox::run(&global, &action),
+        Command::Inbox { action } => inbox::run(&global, &action),
         Command::Kb { action } => kb::run(&global, &action),
         Command::Ci(a) => setup::ci(&global, a),
         Command::Completions { shell } => {

@@ -46,6 +46,7 @@ pub enum ByArg {
     Agent,
     Level,
     Month,
+    Channel,
 }
 
 impl From<ByArg> for By {
@@ -58,6 +59,7 @@ impl From<ByArg> for By {
             ByArg::Agent => By::Agent,
             ByArg::Level => By::Level,
             ByArg::Month => By::Month,
+            ByArg::Channel => By::Channel,
         }
     }
 }

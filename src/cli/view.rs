@@ -42,6 +42,12 @@ pub struct ListArgs {
     /// Only the tickets assigned to the acting agent (`--agent` or git's user.email).
     #[arg(long)]
     pub mine: bool,
+    /// Only tickets with a customer email no agent has acted on since (`mesa inbox`).
+    #[arg(long)]
+    pub unread: bool,
+    /// Only tickets opened from email with no customer (unknown sender), awaiting triage.
+    #[arg(long)]
+    pub triage: bool,
     /// Order: due (nearest due time first, the default), priority, updated (latest first), id.
     #[arg(long, value_enum, default_value = "due")]
     pub sort: SortArg,
@@ -396,7 +402,9 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                 || f.assignee.as_ref().is_some_and(|p| a.assignee.contains(p)))
             && mine
                 .as_ref()
-                .is_none_or(|me| f.assignee.as_ref() == Some(me));
+                .is_none_or(|me| f.assignee.as_ref() == Some(me))
+            && (!a.unread || crate::rules::workflow::unread_reply(&f.events).is_some())
+            && (!a.triage || f.customer.is_empty());
         if !selected {
             return None;
         }
@@ -470,6 +478,7 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                         "id": f.id, "title": f.title, "customer": f.customer, "status": f.status,
                         "level": f.level, "priority": f.priority, "assignee": f.assignee,
                         "type": f.ticket_type, "path": t.path,
+                        "unread": crate::rules::workflow::unread_reply(&f.events).is_some(),
                         "due": next_due(clocks).map(|d| d.to_rfc3339()),
                         "clocks": serde_json::to_value(clocks).unwrap_or_default(),
                     })
@@ -507,7 +516,11 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                         f.assignee.clone().unwrap_or_else(|| "-".into()),
                         due_cell(clocks, &fmt),
                         f.customer.clone(),
-                        f.title.clone(),
+                        if crate::rules::workflow::unread_reply(&f.events).is_some() {
+                            format!("{} [{}]", f.title, tr!("inbox.unread"))
+                        } else {
+                            f.title.clone()
+                        },
                     ]
                 })
                 .collect();

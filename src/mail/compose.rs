@@ -728,6 +728,16 @@ fn context(desk: &Desk, ticket: &Ticket, event: &Event, lang: &str) -> tera::Con
     ctx.insert("promised", &promised);
     ctx.insert("promised_target", &target);
     ctx.insert("lang", lang);
+    // The first-line words `mesa inbox` recognises as answers, in the emails' language.
+    let cat = crate::model::i18n::Catalog::load(lang, Some(&desk.root));
+    let answers: serde_json::Map<String, serde_json::Value> = crate::rules::workflow::Answer::ALL
+        .iter()
+        .map(|a| {
+            let key = format!("inbox.answer.{}", a.as_str());
+            (a.as_str().to_string(), serde_json::json!(cat.get(&key)))
+        })
+        .collect();
+    ctx.insert("answers", &answers);
     ctx
 }
 

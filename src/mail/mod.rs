@@ -2,7 +2,9 @@
 //!
 //! - [`compose`]: a step's email, rendered from `theme/emails/` into an RFC 5322 message and
 //!   queued in the clone's outbox.
+//! - [`inbound`]: customer email coming in, parsed, its reply text and answer found.
 //! - [`outbox`]: delivering the outbox over SMTP, never losing and never re-sending a message.
 
 pub mod compose;
+pub mod inbound;
 pub mod outbox;

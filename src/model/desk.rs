@@ -270,6 +270,11 @@ pub struct SlaSettings {
     pub follow_up_after: Dur,
     /// With no answer this long after the solution notice, the ticket closes as approved.
     pub auto_close_after: Dur,
+    /// A customer's reply may reopen a closed case (confirmed, auto-confirmed or closed by
+    /// agreement) this long after it closed; later replies open a new case linked to it.
+    /// Absent: replies to closed cases always open a new case.
+    #[serde(default)]
+    pub reopen_within: Option<Dur>,
     /// The close as approved also waits this long after the follow-up was sent, so that it
     /// always follows a follow-up the customer received (a late sweep reminds first). Default:
     /// `auto_close_after - follow_up_after`, the manual's spacing.
@@ -316,6 +321,13 @@ pub struct Customer {
     pub contract: Contract,
     #[serde(default)]
     pub contacts: Vec<Contact>,
+    /// Email domains whose senders are this customer's people (`mesa inbox`), e.g.
+    /// `santahelena.example.co`.
+    #[serde(default)]
+    pub domains: Vec<String>,
+    /// Further email addresses of this customer (besides its contacts').
+    #[serde(default)]
+    pub addresses: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -385,6 +397,80 @@ pub struct MailSettings {
     /// its delivery (`mailed`). Unset: each clone sends only what it queued itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shared_since: Option<chrono::NaiveDate>,
+    /// Customer email coming in (`mesa inbox import|fetch`).
+    #[serde(default)]
+    pub inbound: InboundSettings,
+}
+
+/// What `mesa inbox` reads and keeps.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundSettings {
+    /// The desk's own addresses besides `mail.from` (aliases, the IMAP account): mail from
+    /// them is never answered or imported, so the desk never talks to itself.
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    /// Attachments of one message kept with its ticket, in bytes (default 10 MiB).
+    #[serde(default = "default_max_message")]
+    pub max_attachments_per_message: u64,
+    /// Attachments kept in the whole desk, in bytes (default 1 GiB).
+    #[serde(default = "default_max_desk")]
+    pub max_attachments_per_desk: u64,
+    /// The IMAP mailbox `mesa inbox fetch` reads.
+    #[serde(default)]
+    pub imap: Option<ImapSettings>,
+}
+
+fn default_max_message() -> u64 {
+    10 * 1024 * 1024
+}
+
+fn default_max_desk() -> u64 {
+    1024 * 1024 * 1024
+}
+
+impl Default for InboundSettings {
+    fn default() -> Self {
+        InboundSettings {
+            addresses: Vec::new(),
+            max_attachments_per_message: default_max_message(),
+            max_attachments_per_desk: default_max_desk(),
+            imap: None,
+        }
+    }
+}
+
+/// An IMAP account: where it is, how to log in, and what to do with imported messages.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImapSettings {
+    pub host: String,
+    #[serde(default = "default_imap_port")]
+    pub port: u16,
+    /// `tls` (implicit, port 993), `starttls`, or `none` (loopback only).
+    #[serde(default)]
+    pub tls: TlsMode,
+    pub user: String,
+    /// Environment variable holding the password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// Command whose first output line is the password (e.g. `pass show mesa/imap`).
+    #[serde(default)]
+    pub password_command: Option<String>,
+    #[serde(default = "default_folder")]
+    pub folder: String,
+    /// Folder imported messages move to; without it they are flagged `\Seen` and
+    /// `$MesaImported` and left in place.
+    #[serde(default)]
+    pub move_to: Option<String>,
+}
+
+fn default_imap_port() -> u16 {
+    993
+}
+
+fn default_folder() -> String {
+    "INBOX".into()
 }
 
 fn default_smtp_port() -> u16 {
@@ -399,6 +485,7 @@ impl Default for MailSettings {
             smtp_port: 25,
             tls: TlsMode::None,
             shared_since: None,
+            inbound: InboundSettings::default(),
         }
     }
 }
@@ -409,6 +496,30 @@ impl DeskConfig {
     }
     pub fn agent(&self, code: &str) -> Option<&Agent> {
         self.agents.iter().find(|a| a.code == code)
+    }
+    /// The customer an email address belongs to: a contact's or listed address first, then
+    /// the domain. Two customers claiming one domain make it ambiguous: no customer.
+    pub fn customer_by_email(&self, email: &str) -> Option<&Customer> {
+        let email = email.trim();
+        let by_address = self.customers.iter().find(|c| {
+            c.contacts
+                .iter()
+                .any(|k| k.email.eq_ignore_ascii_case(email))
+                || c.addresses.iter().any(|a| a.eq_ignore_ascii_case(email))
+        });
+        if by_address.is_some() {
+            return by_address;
+        }
+        let domain = email.rsplit_once('@')?.1;
+        let mut found = self
+            .customers
+            .iter()
+            .filter(|c| c.domains.iter().any(|d| d.eq_ignore_ascii_case(domain)));
+        let first = found.next();
+        if found.next().is_some() {
+            return None;
+        }
+        first
     }
     pub fn agent_by_email(&self, email: &str) -> Option<&Agent> {
         self.agents

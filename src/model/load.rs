@@ -158,6 +158,9 @@ pub fn load_kb(root: &Path, diags: &mut Vec<Diagnostic>) -> Kb {
     }
 }
 
+/// Suffix of the folder beside a ticket file that keeps its email attachments.
+pub const ATTACHMENT_DIR_SUFFIX: &str = ".files";
+
 /// Every ticket path under `tickets/`, sorted: the `*.md` files, and every entry the reader
 /// must refuse (a `*.md` that is a folder, a FIFO or a device, any symbolic link that is not a
 /// regular file inside the desk), so that reading it reports the problem instead of the
@@ -170,6 +173,13 @@ pub fn ticket_paths(root: &Path) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(&top)
         .min_depth(1)
         .into_iter()
+        // `<ID>.files/` beside a ticket holds its email attachments, never tickets.
+        .filter_entry(|e| {
+            !(e.file_type().is_dir()
+                && e.file_name()
+                    .to_string_lossy()
+                    .ends_with(ATTACHMENT_DIR_SUFFIX))
+        })
         .filter_map(|e| e.ok())
         .filter(|e| {
             let md = e.path().extension().is_some_and(|x| x == "md");

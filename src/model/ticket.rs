@@ -193,6 +193,10 @@ pub enum EventKind {
     Commented,
     /// A knowledge-base article linked after the fact (`mesa kb new --from-ticket`).
     Linked,
+    /// A customer email appended to the case (`mesa inbox`): sender, text, attachments.
+    Received,
+    /// A closed case opened again by the customer's reply, within the desk's window.
+    Reopened,
     /// The email another event queued (same `message_id`) was delivered: recorded by the
     /// clone or runner that sent it, so no other clone sends it again (docs/mail.md).
     Mailed,
@@ -221,6 +225,8 @@ impl EventKind {
             EventKind::Extended => "extended",
             EventKind::Commented => "commented",
             EventKind::Linked => "linked",
+            EventKind::Received => "received",
+            EventKind::Reopened => "reopened",
             EventKind::Mailed => "mailed",
         }
     }
@@ -299,6 +305,31 @@ pub struct Event {
     /// Message-ID of the email this step queued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
+    /// Message-ID of the customer email this step came from (`mesa inbox`): what makes a
+    /// second import of the same message a no-op, in this clone or after a merge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_id: Option<String>,
+    /// Sender of that email, as `Name <address>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The email's attachments: kept in the folder beside the ticket file, or left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+    /// On `created`: the earlier case this one follows (a reply to a case that could not reopen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub related: Option<String>,
+}
+
+/// One attachment of a customer email.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Attachment {
+    /// File name inside the ticket's attachment folder (`<ID>.files/`), as sanitised on import.
+    pub file: String,
+    pub bytes: u64,
+    /// Over the desk's size caps: not stored, only listed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub left_out: bool,
 }
 
 impl Event {
@@ -332,6 +363,10 @@ impl Event {
             public: None,
             kb: None,
             message_id: None,
+            received_id: None,
+            from: None,
+            attachments: Vec::new(),
+            related: None,
         }
     }
 }

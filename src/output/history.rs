@@ -201,7 +201,7 @@ fn check_commit(
         let events = &t.front.events;
         let keys: Vec<String> = events.iter().map(key).collect();
         for old in &before {
-            if let Some(lost) = first_missing(old, &keys) {
+            if let Some(lost) = first_missing(old, events, &keys) {
                 let (line, col) = at("events");
                 let e = &old[lost];
                 diags.push(Diagnostic::new(
@@ -277,10 +277,21 @@ fn check_commit(
 }
 
 /// The index (in `old`) of the first event of `old` that `new` does not keep in order, if any:
-/// `old` must be a subsequence of `new`.
-fn first_missing(old: &[Event], new: &[String]) -> Option<usize> {
+/// `old` must be a subsequence of `new`. The steps of one customer email (same kind and
+/// `received_id`) count as kept when `new` holds them at all: a merge keeps one copy of a
+/// message two clones imported (see [`crate::store::merge`]).
+fn first_missing(old: &[Event], new_events: &[Event], new: &[String]) -> Option<usize> {
+    let received: std::collections::HashSet<(ticket::EventKind, &str)> = new_events
+        .iter()
+        .filter_map(|e| e.received_id.as_deref().map(|r| (e.event, r)))
+        .collect();
     let mut j = 0;
     for (i, e) in old.iter().enumerate() {
+        if let Some(r) = e.received_id.as_deref() {
+            if received.contains(&(e.event, r)) {
+                continue;
+            }
+        }
         let k = key(e);
         while j < new.len() && new[j] != k {
             j += 1;

@@ -89,7 +89,13 @@ pub fn build(
         }
         let views = sla::clocks_of_walk_brief(desk, cals, &w, as_of);
         let open = w.state.status() != Status::Closed;
-        let cust = customers.entry(front.customer.clone()).or_default();
+        // A case from an unknown sender has no customer yet (awaiting triage): `-`.
+        let cust_key = if front.customer.is_empty() {
+            "-".to_string()
+        } else {
+            front.customer.clone()
+        };
+        let cust = customers.entry(cust_key).or_default();
         let in_period = from.is_none_or(|f| created >= f) && to.is_none_or(|t| created < t);
         if in_period && views.iter().any(|v| v.state == ClockState::Breached) {
             cust.breached_in_period += 1;

@@ -10,6 +10,7 @@ use crate::model::load::Desk;
 use crate::model::ticket::{Clock, CloseReason, EventKind, Status, TicketFront};
 use crate::rules::calendar::Calendars;
 use crate::rules::sla::{self, ClockState, ClockView};
+use crate::rules::workflow;
 use crate::tr;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -28,6 +29,8 @@ pub enum By {
     Agent,
     Level,
     Month,
+    /// The channel the ticket came through (desk.yaml `channels`: email, phone...).
+    Channel,
 }
 
 impl By {
@@ -40,6 +43,7 @@ impl By {
             By::Agent => "agent",
             By::Level => "level",
             By::Month => "month",
+            By::Channel => "channel",
         }
     }
 }
@@ -116,6 +120,13 @@ pub struct Figures {
     pub respond_minutes_median: Option<f64>,
     pub resolve_minutes_mean: Option<f64>,
     pub resolve_minutes_median: Option<f64>,
+    /// Customer emails appended to tickets (`received` events, `mesa inbox`).
+    pub customer_replies: u64,
+    /// Tickets whose latest customer email no agent has acted on yet.
+    pub unread_replies: u64,
+    /// Wall-clock time from a customer email to the desk's next step on the ticket.
+    pub reply_action_minutes_mean: Option<f64>,
+    pub reply_action_minutes_median: Option<f64>,
     /// The rates of `ROWS` in percent (`None` when there is nothing to divide by).
     pub response_rate: Option<f64>,
     pub resolution_rate: Option<f64>,
@@ -126,6 +137,8 @@ pub struct Figures {
     respond_samples: Vec<i64>,
     #[serde(skip)]
     resolve_samples: Vec<i64>,
+    #[serde(skip)]
+    reply_action_samples: Vec<i64>,
 }
 
 impl Figures {
@@ -155,6 +168,10 @@ impl Figures {
         self.quotes_declined += o.quotes_declined;
         self.respond_samples.extend_from_slice(&o.respond_samples);
         self.resolve_samples.extend_from_slice(&o.resolve_samples);
+        self.customer_replies += o.customer_replies;
+        self.unread_replies += o.unread_replies;
+        self.reply_action_samples
+            .extend_from_slice(&o.reply_action_samples);
     }
 
     fn finish(&mut self) {
@@ -162,6 +179,10 @@ impl Figures {
             mean_median(&mut self.respond_samples);
         (self.resolve_minutes_mean, self.resolve_minutes_median) =
             mean_median(&mut self.resolve_samples);
+        (
+            self.reply_action_minutes_mean,
+            self.reply_action_minutes_median,
+        ) = mean_median(&mut self.reply_action_samples);
         self.response_rate = self.response.rate();
         self.resolution_rate = self.resolution.rate();
         self.first_contact_rate = self.first_contact_rate();
@@ -328,8 +349,27 @@ pub fn ticket_facts(
     let mut escalated = false;
     let mut resolved = false;
     let mut last_quote = false;
+    // The first customer email the desk has not acted on since.
+    let mut waiting: Option<DateTime<Utc>> = None;
     let mut uncalled_solution = false;
     for ev in front.events.iter().take_while(|e| e.at.utc() <= as_of) {
+        // Read as `mesa list --unread` reads it (`workflow::reply_effect`); an answer applied
+        // from the email needs no agent, so it ends the wait without a sample.
+        match workflow::reply_effect(ev) {
+            Some(true) => {
+                f.customer_replies += 1;
+                waiting.get_or_insert(ev.at.utc());
+            }
+            Some(false) => {
+                if let Some(since) = waiting.take() {
+                    if ev.by != workflow::CUSTOMER {
+                        f.reply_action_samples
+                            .push((ev.at.utc() - since).num_seconds().max(0));
+                    }
+                }
+            }
+            None => {}
+        }
         match ev.event {
             EventKind::Escalated => {
                 if let Some(l) = ev.level.filter(|l| (1..=5).contains(l)) {
@@ -357,6 +397,7 @@ pub fn ticket_facts(
             _ => {}
         }
     }
+    f.unread_replies = waiting.is_some() as u64;
     f.escalated_tickets = escalated as u64;
     f.reached_level5 = (state.level >= 5) as u64;
     f.resolved_once = resolved as u64;
@@ -380,9 +421,12 @@ pub fn ticket_facts(
         Some(By::Priority) => state.priority.clone().unwrap_or_else(|| "-".into()),
         Some(By::Request) => state.request.clone().unwrap_or_else(|| "-".into()),
         Some(By::Incident) => state.incident.clone().unwrap_or_else(|| "-".into()),
+        // A case from an unknown sender has no customer yet (awaiting triage).
+        Some(By::Customer) if front.customer.is_empty() => "-".into(),
         Some(By::Customer) => front.customer.clone(),
         Some(By::Agent) => state.assignee.clone().unwrap_or_else(|| "-".into()),
         Some(By::Level) => state.level.to_string(),
+        Some(By::Channel) => front.channel.clone(),
         Some(By::Month) => w
             .created
             .map(|c| c.with_timezone(&tz).format("%Y-%m").to_string())
@@ -654,6 +698,11 @@ pub const ROWS: &[Row] = &[
     Row::Figure("respond_hours_median"),
     Row::Figure("resolve_hours_mean"),
     Row::Figure("resolve_hours_median"),
+    Row::Section("email"),
+    Row::Figure("customer_replies"),
+    Row::Figure("unread_replies"),
+    Row::Figure("reply_action_hours_mean"),
+    Row::Figure("reply_action_hours_median"),
 ];
 
 /// The keys of every figure, in order.
@@ -718,6 +767,10 @@ impl Figures {
             "respond_hours_median" => hours(self.respond_minutes_median),
             "resolve_hours_mean" => hours(self.resolve_minutes_mean),
             "resolve_hours_median" => hours(self.resolve_minutes_median),
+            "customer_replies" => c(self.customer_replies),
+            "unread_replies" => c(self.unread_replies),
+            "reply_action_hours_mean" => hours(self.reply_action_minutes_mean),
+            "reply_action_hours_median" => hours(self.reply_action_minutes_median),
             _ => Measure(None),
         }
     }
@@ -746,6 +799,7 @@ pub fn group_label(desk: &Desk, by: Option<By>, key: &str) -> String {
         Some(By::Agent) => cfg.agent(key).map(|a| a.name.clone()),
         Some(By::Request) => desk.kb.request(key).map(|r| r.front.title.clone()),
         Some(By::Incident) => desk.kb.incident(key).map(|(_, i)| i.title.clone()),
+        Some(By::Channel) => Some(crate::model::labels::channel(cfg, key)),
         Some(By::Month) | None => None,
     };
     name.unwrap_or_else(|| key.to_string())

@@ -128,7 +128,8 @@ pub fn ticket_problems(desk: &Desk, t: &Ticket) -> Vec<Problem> {
         out.push(problem("events", tr!("check.no_events"), None));
     }
     let customer = cfg.customer(&f.customer);
-    if customer.is_none() {
+    // An empty customer is a case opened from an email nobody recognised, awaiting triage.
+    if customer.is_none() && !f.customer.is_empty() {
         out.push(problem(
             "customer",
             tr!("check.unknown_customer", id = f.customer),

@@ -62,10 +62,14 @@ pub struct State {
     pub reopened: u32,
     pub extended_resolution: Option<Dur>,
     pub last_at: Option<Stamp>,
+    /// When the ticket last closed (for the reopen window).
+    pub closed_at: Option<Stamp>,
     /// Message-IDs of the emails the log's events queued, and of those recorded as delivered
     /// (`mailed` events): the shared outbox sends the difference (docs/mail.md).
     pub queued_mail: BTreeSet<String>,
     pub delivered_mail: BTreeSet<String>,
+    /// When the first customer email no agent has read since arrived ([`unread_reply`]).
+    pub unread_since: Option<Stamp>,
 }
 
 impl State {
@@ -507,6 +511,16 @@ pub fn apply(
             next.queued_mail.insert(m.clone());
         }
     }
+    if next.status == Some(Status::Closed) && state.status != Some(Status::Closed) {
+        next.closed_at = Some(ev.at);
+    }
+    match reply_effect(ev) {
+        Some(true) => {
+            next.unread_since.get_or_insert(ev.at);
+        }
+        Some(false) => next.unread_since = None,
+        None => {}
+    }
     next.last_at = Some(ev.at);
     next.sla = targets(rules, &next);
     *state = next;
@@ -549,7 +563,8 @@ fn step(
             }
             s.status = Some(Status::New);
             s.level = 1;
-            s.assignee = Some(ev.by.clone());
+            // A ticket mesa opened from an email waits for an agent to take it.
+            s.assignee = (ev.by != MESA).then(|| ev.by.clone());
             check_priority(rules, s, ev)?;
             set_priority(s, ev);
         }
@@ -890,6 +905,39 @@ fn step(
         Commented => {
             require(&ev.text, ev, "text")?;
         }
+        Received => {
+            allowed(s, ev, OPEN)?;
+            require(&ev.received_id, ev, "received_id")?;
+        }
+        Reopened => {
+            allowed(s, ev, &[Status::Closed])?;
+            let window = rules.config.sla.reopen_within;
+            let reason_ok = matches!(
+                s.close_reason,
+                Some(
+                    CloseReason::Confirmed
+                        | CloseReason::AutoConfirmed
+                        | CloseReason::MutualAgreement
+                )
+            );
+            let in_time = match (window, s.closed_at) {
+                (Some(w), Some(at)) => ev.at.utc() - at.utc() <= w.to_chrono(),
+                _ => false,
+            };
+            if !reason_ok || !in_time {
+                return Err(err(
+                    Some("event"),
+                    tr!(
+                        "rule.reopen_not_allowed",
+                        window = window.map_or("-".to_string(), |w| w.to_string())
+                    ),
+                ));
+            }
+            s.status = Some(Status::InProgress);
+            s.close_reason = None;
+            s.reopened += 1;
+            s.resolved_at = None;
+        }
         Mailed => {
             // Delivery of an email an earlier event of this ticket queued; no state changes.
             let id = require(&ev.message_id, ev, "message_id")?;
@@ -908,6 +956,108 @@ fn step(
         }
     }
     Ok(())
+}
+
+/// Who records automatic steps (`mesa sweep`, tickets opened from email).
+pub const MESA: &str = "mesa";
+/// Who records the customer's answers and emails.
+pub const CUSTOMER: &str = "customer";
+
+/// The answers a customer can give by email, and the step each applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Accept,
+    Decline,
+    Confirm,
+    Reject,
+}
+
+impl Answer {
+    pub const ALL: [Answer; 4] = [
+        Answer::Accept,
+        Answer::Decline,
+        Answer::Confirm,
+        Answer::Reject,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Answer::Accept => "accept",
+            Answer::Decline => "decline",
+            Answer::Confirm => "confirm",
+            Answer::Reject => "reject",
+        }
+    }
+    /// The event the answer records (by the customer).
+    pub fn event(self) -> EventKind {
+        match self {
+            Answer::Accept => EventKind::Accepted,
+            Answer::Decline => EventKind::Declined,
+            Answer::Confirm => EventKind::Confirmed,
+            Answer::Reject => EventKind::Rejected,
+        }
+    }
+    /// Whether the step needs the customer's reason (a rejected solution does).
+    pub fn needs_reason(self) -> bool {
+        self == Answer::Reject
+    }
+}
+
+/// The answers the desk is waiting for from the customer in this state: approval of a proposal
+/// or quote, or confirmation of a solution. Anything else the customer writes is a message.
+pub fn awaited_answers(s: &State) -> &'static [Answer] {
+    match s.status() {
+        Status::AwaitingApproval => &[Answer::Accept, Answer::Decline],
+        Status::Resolved => &[Answer::Confirm, Answer::Reject],
+        _ => &[],
+    }
+}
+
+/// How an event bears on the customer's email: `Some(true)` brings a reply to read (a
+/// `received` event), `Some(false)` reads it (any step by an agent; a reply that was an
+/// approval or a confirmation, applied as the customer's step, needs no reading, while a
+/// rejection does: its reason is the agent's next work), `None` neither (other steps by
+/// `customer` or `mesa`).
+pub fn reply_effect(ev: &Event) -> Option<bool> {
+    if ev.event == EventKind::Received {
+        return Some(true);
+    }
+    let answered = ev.by == CUSTOMER
+        && matches!(
+            ev.event,
+            EventKind::Accepted | EventKind::Declined | EventKind::Confirmed
+        );
+    if answered || (ev.by != CUSTOMER && ev.by != MESA) {
+        return Some(false);
+    }
+    None
+}
+
+/// The customer email no agent has acted on since: the latest `received` event when nothing
+/// that reads it follows ([`reply_effect`]).
+pub fn unread_reply(events: &[Event]) -> Option<&Event> {
+    for ev in events.iter().rev() {
+        match reply_effect(ev) {
+            Some(true) => return Some(ev),
+            Some(false) => return None,
+            None => {}
+        }
+    }
+    None
+}
+
+/// Whether the manual's closing loop (the follow-up, then the close as approved) waits for an
+/// agent: the customer wrote after the solution notice something that was not a clear answer,
+/// and no agent has read it. A customer who wrote has answered; closing the case "for lack of
+/// an answer" would ignore them.
+pub fn closing_loop_on_hold(s: &State) -> bool {
+    s.status() == Status::Resolved && s.unread_since.is_some()
+}
+
+/// Whether a reply to this closed ticket at `at` may reopen it (else it opens a new case).
+pub fn may_reopen(rules: Rules, s: &State, at: Stamp) -> bool {
+    let mut probe = s.clone();
+    let ev = Event::new(at, CUSTOMER, EventKind::Reopened);
+    step(rules, None, &mut probe, &ev).is_ok()
 }
 
 /// What the desk should do next, as message keys of the active catalog (for `mesa show` and

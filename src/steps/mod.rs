@@ -24,6 +24,7 @@
 
 pub mod delivery;
 pub mod doctor;
+pub mod inbox;
 pub mod kb_draft;
 pub mod sweep;
 
@@ -43,8 +44,9 @@ use crate::tr;
 use chrono::{DateTime, FixedOffset, Utc};
 use std::path::{Path, PathBuf};
 
-/// Who records the customer's answers: the customer, through the agent who logs it.
-pub const CUSTOMER: &str = "customer";
+/// Who records the customer's answers: the customer, through the agent who logs it (or
+/// `mesa inbox`, from the customer's email).
+pub const CUSTOMER: &str = workflow::CUSTOMER;
 
 /// Priority and its guidance, as given with `new`, `classify` and `priority`. Without a
 /// priority, impact, urgency and effort (given or already on the ticket) suggest one.

@@ -21,7 +21,7 @@ use crate::store::git::Author;
 use crate::tr;
 
 /// Who the sweep's events are by.
-pub const BY: &str = "mesa";
+pub const BY: &str = crate::rules::workflow::MESA;
 
 /// What a sweep did and found.
 #[derive(Debug, Default)]
@@ -45,7 +45,8 @@ pub struct SweepReport {
 /// workflow allows it ([`workflow::auto_close_at`]), so a second run adds nothing.
 pub fn due_events(desk: &Desk, now: Stamp, state: &workflow::State) -> Vec<Event> {
     let mut out = Vec::new();
-    if state.status() != Status::Resolved {
+    // A customer email after the solution that no agent has read holds the loop.
+    if state.status() != Status::Resolved || workflow::closing_loop_on_hold(state) {
         return out;
     }
     let Some(resolved) = state.resolved_at else {

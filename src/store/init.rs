@@ -214,7 +214,7 @@ pub fn init_desk(dir: &Path, start: &Start, author: &Author) -> Result<Created> 
     }
     let ignore = dir.join(".gitignore");
     if !ignore.exists() {
-        write_atomic(&ignore, b"/outbox/\n/_site/\n")?;
+        write_atomic(&ignore, b"/outbox/\n/_site/\n/rejected/\n")?;
     }
     let repo = git2::Repository::init(dir)?;
     let root = dir.canonicalize()?;

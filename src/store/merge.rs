@@ -6,7 +6,8 @@
 //! longest common subsequence) stay in place as anchors; between two anchors the events only
 //! one side has are merged by time, ties broken by a canonical key (the event's JSON), so the
 //! result does not depend on which side is "ours". Identical events (e.g. the same automatic
-//! reminder made by `mesa sweep` in two clones) appear once. Derived fields are then recomputed
+//! reminder made by `mesa sweep` in two clones) appear once, and so do the steps of one
+//! customer email (same `received_id`) imported in two clones. Derived fields are then recomputed
 //! with `workflow::replay`. Where the merged log breaks a rule (both clones resolved; one
 //! closed while the other reopened) the driver still writes it and `mesa check` reports it for
 //! a supervisor: nothing is chosen silently. Two different tickets on one path (different
@@ -134,6 +135,13 @@ pub fn union(base: &[Event], ours: &[Event], theirs: &[Event]) -> Vec<Event> {
     if !missing.is_empty() {
         merged = merge_logs(&merged, &missing);
     }
+    // One customer email is one set of steps, whichever clone imported it and whenever (the
+    // instant can differ when a clone had later events): the earliest of each kind stays.
+    let mut seen = std::collections::HashSet::new();
+    merged.retain(|e| match &e.received_id {
+        Some(r) => seen.insert((e.event, r.clone())),
+        None => true,
+    });
     merged
 }
 

@@ -71,7 +71,7 @@ impl TestDesk {
         std::fs::copy(src.join("desk.yaml"), root.join("desk.yaml")).unwrap();
         super::copy_dir(&src.join("kb"), &root.join("kb"));
         super::copy_dir(&src.join("theme"), &root.join("theme"));
-        std::fs::write(root.join(".gitignore"), "/outbox/\n/_site/\n").unwrap();
+        std::fs::write(root.join(".gitignore"), "/outbox/\n/_site/\n/rejected/\n").unwrap();
         init_committed(&root);
         TestDesk {
             _tmp: Some(tmp),

@@ -6,6 +6,7 @@
 //! - [`serve`], [`http`]: `mesa serve` on loopback and raw HTTP to it;
 //! - [`browser`]: headless Chromium through chromedriver;
 //! - [`smtp`]: a fault-injecting SMTP sink;
+//! - [`mail_corpus`]: real-shaped customer emails (encodings, charsets, Maildir delivery);
 //! - [`sla`]: SLA fixtures and a generator of random valid tickets.
 #![allow(dead_code)]
 
@@ -13,6 +14,7 @@ pub mod browser;
 pub mod git;
 pub mod gitserver;
 pub mod http;
+pub mod mail_corpus;
 pub mod serve;
 pub mod sla;
 pub mod smtp;

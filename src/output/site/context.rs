@@ -192,6 +192,8 @@ pub struct Row {
     /// `YYYY-MM` of creation, in the desk's time zone.
     pub month: String,
     pub open: bool,
+    /// A customer email no agent has acted on since (`workflow::unread_reply`).
+    pub unread: bool,
 }
 
 pub struct TicketOut {

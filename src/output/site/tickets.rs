@@ -169,7 +169,12 @@ pub(super) fn one(
         url: seg_path(&file),
         title: f.title.clone(),
         customer: f.customer.clone(),
-        customer_name: customer.map_or(f.customer.clone(), |c| c.name.clone()),
+        // A case from an unknown sender has no customer until triage.
+        customer_name: match customer {
+            Some(c) => c.name.clone(),
+            None if f.customer.is_empty() => site.label("site.tickets.no_customer"),
+            None => f.customer.clone(),
+        },
         status: status.as_str(),
         status_label: site.label(&format!("site.status.{}", status.as_str())),
         priority: state.priority.clone().unwrap_or_default(),
@@ -183,7 +188,7 @@ pub(super) fn one(
             .assignee
             .as_deref()
             .map(|a| agent_name(site, a))
-            .unwrap_or_default(),
+            .unwrap_or_else(|| site.label("site.tickets.no_assignee")),
         sla,
         sla_label: sla_label(site, sla),
         sla_rank: clocks.iter().map(|c| severity(c.state)).min().unwrap_or(9),
@@ -201,6 +206,7 @@ pub(super) fn one(
             .map(|c| c.format("%Y-%m").to_string())
             .unwrap_or_else(|| "0000-00".into()),
         open: status.is_open(),
+        unread: workflow::unread_reply(&f.events).is_some(),
     };
 
     // The page.
@@ -504,6 +510,29 @@ fn details(site: &Site, ev: &Event, kb: &KbPages) -> Vec<(String, String)> {
     }
     if let Some(k) = &ev.kb {
         push("kb", kb.article_link(k).map_or(k.clone(), |l| l.title));
+    }
+    // A customer email's sender, attachments and the earlier case it follows (ticket pages
+    // are built for the internal site only).
+    if let Some(f) = &ev.from {
+        push("from", f.clone());
+    }
+    if !ev.attachments.is_empty() {
+        let list: Vec<String> = ev
+            .attachments
+            .iter()
+            .map(|a| {
+                let size = site.fmt.size(a.bytes);
+                if a.left_out {
+                    format!("{} ({size}, {})", a.file, site.label("site.field.left_out"))
+                } else {
+                    format!("{} ({size})", a.file)
+                }
+            })
+            .collect();
+        push("attachments", list.join(" · "));
+    }
+    if let Some(r) = &ev.related {
+        push("related", r.clone());
     }
     out
 }

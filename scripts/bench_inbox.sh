@@ -1,0 +1,79 @@
+#!/bin/sh
+# Times `mesa inbox import` of 1,000 customer emails (500 replies to existing cases, 500 new
+# cases) into a big synthetic desk in git, one commit per message. Not a test: prints numbers.
+#
+#   scripts/bench_inbox.sh [TICKETS] [DIR]     (default 100000, /tmp/mesa-bench-inbox-TICKETS)
+#
+# Builds release binaries, generates the desk once with examples/gen_desk.rs and commits it,
+# writes the Maildir once, then RUNS times (default 3): resets the desk to that commit, imports,
+# and checks that every message made exactly one commit.
+set -eu
+N=${1:-100000}
+DIR=${2:-/tmp/mesa-bench-inbox-$N}
+RUNS=${RUNS:-3}
+MSGS=${MSGS:-1000}
+cd "$(dirname "$0")/.."
+cargo build --release --quiet --bin mesa --example gen_desk
+MESA=$(pwd)/target/release/mesa
+if [ ! -d "$DIR/.git" ]; then
+  rm -rf "$DIR"
+  target/release/examples/gen_desk --tickets "$N" --out "$DIR"
+  printf '/outbox/\n/rejected/\n/Maildir/\n' > "$DIR/.gitignore"
+  git -C "$DIR" init -q
+  git -C "$DIR" add -A
+  git -C "$DIR" -c user.name=bench -c user.email=bench@example.co commit -q -m "synthetic desk"
+fi
+BASE=$(git -C "$DIR" rev-parse HEAD)
+if [ ! -d "$DIR/Maildir/new" ]; then
+  python3 - "$DIR" "$MSGS" <<'PY'
+import os, sys, random
+desk, total = sys.argv[1], int(sys.argv[2])
+random.seed(7)
+ids = []
+for root, _, files in os.walk(os.path.join(desk, "tickets")):
+    ids += [f[:-3] for f in files if f.endswith(".md")]
+ids.sort()
+new = os.path.join(desk, "Maildir", "new")
+for d in ("new", "cur", "tmp"):
+    os.makedirs(os.path.join(desk, "Maildir", d), exist_ok=True)
+contacts = ["sistemas@santahelena.example.co", "jpardo@ipsandina.example.co",
+            "lorozco@cmcaribe.example.co", "hquintero@hsanrafael.example.co"]
+for n in range(total):
+    minute = n % 60
+    hour = 8 + (n // 60) % 10
+    date = "Mon, 14 Dec 2026 %02d:%02d:%02d -0500" % (hour, minute, n % 60)
+    sender = contacts[n % 4]
+    if n % 2 == 0:
+        case = random.choice(ids)
+        head = ("Subject: Re: [Caso %s] su caso\nIn-Reply-To: <%s.1@sgm.com.co>\n"
+                "References: <%s.1@sgm.com.co>\n" % (case, case, case))
+        body = "Gracias, seguimos revisando el caso %s (mensaje %d).\n\nEl lun, 14 dic 2026, Mesa escribió:\n> texto anterior\n" % (case, n)
+    else:
+        head = "Subject: Solicitud de soporte %d\n" % n
+        body = "Buenos días, necesitamos ayuda con el módulo %d.\n" % n
+    msg = ("Received: from mx by mail.sgm.com.co; %s\nFrom: Cliente <%s>\nTo: soporte@sgm.com.co\n"
+           "Date: %s\nMessage-ID: <bench%d@cliente.example.co>\n%sMIME-Version: 1.0\n"
+           "Content-Type: text/plain; charset=UTF-8\n\n%s" % (date, sender, date, n, head, body))
+    with open(os.path.join(new, "17650%05d.M%dP1.bench" % (n, n)), "w") as f:
+        f.write(msg.replace("\n", "\r\n"))
+PY
+fi
+echo "desk: $DIR ($(find "$DIR/tickets" -name '*.md' | wc -l) tickets), $(ls "$DIR/Maildir/new" | wc -l) messages"
+: > /tmp/mesa-bench-inbox-runs
+i=0
+while [ "$i" -lt "$RUNS" ]; do
+  i=$((i + 1))
+  git -C "$DIR" reset -q --hard "$BASE"
+  git -C "$DIR" clean -q -fdx -e Maildir
+  t0=$(date +%s%N)
+  "$MESA" --quiet --desk "$DIR" --now 2026-12-14T20:00:00-05:00 --format json inbox import "$DIR/Maildir" > /tmp/mesa-bench-inbox-out.json
+  t1=$(date +%s%N)
+  commits=$(git -C "$DIR" rev-list --count "$BASE..HEAD")
+  written=$(python3 -c "import json; print(sum(1 for m in json.load(open('/tmp/mesa-bench-inbox-out.json'))['messages'] if m['action'] in ('reply','answer','reopened','new','new_linked')))")
+  ms=$(( (t1 - t0) / 1000000 ))
+  echo "run $i: $ms ms wall, $written messages written, $commits commits"
+  [ "$commits" -eq "$written" ] || { echo "one commit per message expected"; exit 1; }
+  echo "$ms" >> /tmp/mesa-bench-inbox-runs
+done
+sort -n /tmp/mesa-bench-inbox-runs | awk '{a[NR]=$1} END {printf "wall min %d ms, median %d ms (%d runs)\n", a[1], a[int((NR+1)/2)], NR}'
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
