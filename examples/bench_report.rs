@@ -6,8 +6,10 @@
 //! cargo run --release --example bench_report -- --desk /tmp/desk100k
 //! ```
 //!
-//! Times the real release binary (`target/release/mesa report`, wall clock, best and median of
-//! `--runs`) in text, csv and json, then, in-process, the clocks of every ticket and of one
+//! Times the real release binary (`target/release/mesa report`, wall clock and CPU time of the
+//! child, best and median of `--runs`) in text, csv and json, with `--trend` and `--load`; with
+//! `--baseline PATH` (e.g. main's binary) each command runs interleaved with the baseline's
+//! (A B A B) and the load average is printed before and after. Then, in-process, the clocks of every ticket and of one
 //! ticket repeated, in microseconds. Targets (issue 4): the report under 3 s for 100,000
 //! tickets; one ticket's clocks in microseconds.
 
@@ -30,6 +32,52 @@ struct Args {
     /// The report's clock (RFC 3339).
     #[arg(long, default_value = "2026-12-31T12:00:00-05:00")]
     now: String,
+    /// Another mesa binary to time interleaved with this one (A B A B).
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+}
+
+/// Children's CPU time so far (user + system), in seconds.
+fn children_cpu() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// (wall, cpu) of one run of `mesa args`.
+fn time_one(mesa: &std::path::Path, args: &[String]) -> (f64, f64) {
+    let cpu = children_cpu();
+    let t = Instant::now();
+    let out = Command::new(mesa).args(args).output().expect("run mesa");
+    let wall = t.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{} {args:?}: {}",
+        mesa.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (wall, children_cpu() - cpu)
+}
+
+fn summary(v: &mut [(f64, f64)]) -> String {
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut cpu: Vec<f64> = v.iter().map(|x| x.1).collect();
+    cpu.sort_by(f64::total_cmp);
+    format!(
+        "best {:.3} s, median {:.3} s wall; cpu best {:.3} s, median {:.3} s",
+        v[0].0,
+        v[v.len() / 2].0,
+        cpu[0],
+        cpu[cpu.len() / 2]
+    )
 }
 
 fn main() {
@@ -47,40 +95,40 @@ fn main() {
         args.desk.display(),
         mesa.display()
     );
-    for (by, format) in [
-        (None, "text"),
-        (Some("priority"), "text"),
-        (Some("month"), "csv"),
-        (Some("agent"), "json"),
-    ] {
-        let mut times = Vec::new();
+    println!("load average before: {}", loadavg());
+    let variants: [&[&str]; 6] = [
+        &["--format", "text", "report"],
+        &["--format", "text", "report", "--by", "priority"],
+        &["--format", "csv", "report", "--by", "month"],
+        &["--format", "json", "report", "--by", "agent"],
+        &["--format", "text", "report", "--trend", "month"],
+        &["--format", "text", "report", "--load"],
+    ];
+    for v in variants {
+        let mut cmd: Vec<String> = vec![
+            "--desk".into(),
+            args.desk.display().to_string(),
+            "--now".into(),
+            args.now.clone(),
+        ];
+        cmd.extend(v.iter().map(|s| s.to_string()));
+        let (mut ours, mut base) = (Vec::new(), Vec::new());
         for _ in 0..args.runs {
-            let mut cmd = Command::new(&mesa);
-            cmd.arg("--desk")
-                .arg(&args.desk)
-                .args(["--now", &args.now, "--format", format, "report"]);
-            if let Some(b) = by {
-                cmd.args(["--by", b]);
+            ours.push(time_one(&mesa, &cmd));
+            if let Some(b) = &args.baseline {
+                base.push(time_one(b, &cmd));
             }
-            let t = Instant::now();
-            let out = cmd.output().expect("run mesa");
-            let secs = t.elapsed().as_secs_f64();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            times.push(secs);
         }
-        times.sort_by(f64::total_cmp);
         println!(
-            "mesa report --by {:<8} --format {format:<4}: best {:.3} s, median {:.3} s (wall, {} runs)",
-            by.unwrap_or("-"),
-            times[0],
-            times[times.len() / 2],
-            times.len()
+            "mesa {:<42} this:     {}",
+            v[2..].join(" ") + &format!(" ({})", v[1]),
+            summary(&mut ours)
         );
+        if !base.is_empty() {
+            println!("{:<47} baseline: {}", "", summary(&mut base));
+        }
     }
+    println!("load average after: {}", loadavg());
 
     let (desk, _) = Desk::load(&args.desk).expect("desk loads");
     let (cals, _) = Calendars::new(&desk);

@@ -644,6 +644,8 @@ fn axe_finds_no_serious_problem_on_any_kind_of_page() {
             month,
             ticket,
             "reports/index.html".to_string(),
+            "reports/trend.html".to_string(),
+            "reports/load.html".to_string(),
             "search.html?q=fotografia".to_string(),
             "no/such/page.html".to_string(),
         ];

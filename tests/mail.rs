@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::smtp::{Fault, Sink};
+use common::smtp::{quoted_printable_decode, Fault, Sink};
 use mesa::mail::compose::{compose, enqueue, MailKind, Outgoing};
 use mesa::model::load::Desk;
 use mesa::model::ticket::{CloseReason, Event, EventKind, Stamp, Ticket};
@@ -1082,26 +1082,6 @@ fn lifecycle_steps_queue_threaded_mail_recorded_in_the_ticket() {
         body.contains("a más tardar el martes 3 de noviembre de 2026, 10:00"),
         "{body}"
     );
-}
-
-/// Decodes a quoted-printable body (soft line breaks and `=XX`) as UTF-8.
-fn quoted_printable_decode(s: &str) -> String {
-    let s = s.replace("=\r\n", "");
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'=' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap()
 }
 
 fn fixture(name: &str) -> String {

@@ -496,3 +496,39 @@ fn the_load_per_agent_and_customer_is_the_hand_worked_one() {
     let want_counts: Vec<String> = want.values().map(|w| w["open"].to_string()).collect();
     assert_eq!(counts, want_counts);
 }
+
+/// The trend's help and the load's output speak the desk's language: the trend's terms by
+/// their labels (not `opened:`), agents and customers by their names (not their codes), and
+/// the trend's step typed in Spanish gives the same figures.
+#[test]
+fn trend_help_and_load_output_use_labels_not_ids() {
+    let help = mesa(&["report", "--help"]);
+    let trend = help.split("Tendencia (").nth(1).expect("trend definitions");
+    for (id, label) in [
+        ("opened", "abiertos en el periodo"),
+        ("closed", "cerrados en el periodo"),
+        ("backlog", "pendientes al final"),
+        ("backlog_age", "antigüedad de los pendientes"),
+        ("response", "cumplimiento de respuesta"),
+        ("resolution", "cumplimiento de resolución"),
+    ] {
+        assert!(!trend.contains(&format!("\n  {id}:")), "{id} in the help");
+        assert!(
+            trend.contains(&format!("\n  {label}:")),
+            "{label} in the help"
+        );
+    }
+    let load = mesa(&["report", "--load"]);
+    for (code, name) in [("agomez", "Andrea Gómez"), ("dcastro", "Diego Castro")] {
+        assert!(load.contains(name), "{name} in the load");
+        assert!(!load.contains(code), "{code} in the load");
+    }
+    assert!(
+        !load.contains("hospital-san-rafael"),
+        "a customer id in the load"
+    );
+    assert_eq!(
+        mesa(&["report", "--trend", "semana"]),
+        mesa(&["report", "--trend", "week"])
+    );
+}

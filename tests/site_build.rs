@@ -644,7 +644,8 @@ fn xss_payloads_in_articles_and_tickets_come_out_inert() {
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "html"))
     {
-        let reports = page.ends_with("reports/index.html");
+        // The report pages' charts are SVG that mesa draws (every text in them escaped).
+        let reports = page.parent().is_some_and(|d| d.ends_with("reports"));
         assert_inert(&page, reports);
     }
     // The theme's own elements keep their ids: content cannot take `mesa-main`.

@@ -381,7 +381,11 @@ fn every_csv_reads_in_a_spanish_spreadsheet() {
             "backlog-by-age.csv",
             "breached.csv",
             "compliance-by-month.csv",
-            "escalations-by-level.csv"
+            "escalations-by-level.csv",
+            "load-agents.csv",
+            "load-customers.csv",
+            "trend-month.csv",
+            "trend-week.csv"
         ],
         "every CSV of the reports page"
     );

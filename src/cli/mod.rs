@@ -105,6 +105,10 @@ pub enum Command {
         /// with a breach in the period and quotes awaiting an answer.
         #[arg(long, conflicts_with_all = ["by", "trend"])]
         load: bool,
+        /// Instead of printing, queue the summary email of the period (key figures, breached
+        /// and at-risk tickets, links to the site's reports) to this address (repeatable).
+        #[arg(long, value_name = "TO", conflicts_with_all = ["by", "trend", "load"])]
+        mail: Vec<String>,
     },
     /// Build the static site: knowledge base, playbook, catalog, tables, tickets and reports.
     Build {
@@ -211,12 +215,16 @@ pub fn main() -> ExitCode {
         Command::Schema { what } => schema(&global, &what),
         Command::Calendar { year } => sla::calendar(&global, year),
         Command::Sla { id } => sla::sla(&global, &id),
+        Command::Report { from, to, mail, .. } if !mail.is_empty() => {
+            report::mail(&global, from.as_deref(), to.as_deref(), &mail)
+        }
         Command::Report {
             from,
             to,
             by,
             trend,
             load,
+            mail: _,
         } => report::run(
             &global,
             from.as_deref(),

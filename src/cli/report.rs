@@ -67,7 +67,10 @@ impl From<ByArg> for By {
 /// `--trend`, as typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TrendArg {
+    /// Also typed in the desk's language.
+    #[value(alias = "semana")]
     Week,
+    #[value(alias = "mes")]
     Month,
 }
 
@@ -78,6 +81,44 @@ impl From<TrendArg> for trend::Step {
             TrendArg::Month => trend::Step::Month,
         }
     }
+}
+
+/// `mesa report --mail TO`: queues the summary email of the period to each address.
+pub fn mail(
+    global: &Global,
+    from: Option<&str>,
+    to: Option<&str>,
+    recipients: &[String],
+) -> Result<ExitCode> {
+    let root = global.desk_root()?;
+    let desk = Desk::open(&root)?;
+    let (cals, diags) = Calendars::new(&desk);
+    if !diags.is_empty() {
+        return Err(Error::Diagnostics(diags));
+    }
+    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let now = global.now()?;
+    let from = from
+        .map(|s| report::parse_bound(s, tz, false))
+        .transpose()?;
+    let to = to.map(|s| report::parse_bound(s, tz, true)).transpose()?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if t <= f {
+            return Err(Error::Usage(tr!("report.empty_period")));
+        }
+    }
+    let period = crate::output::summary::period_of(&desk, from, to, now);
+    let messages = crate::output::summary::compose(&desk, &cals, &period, recipients)?;
+    let new = crate::output::summary::queue(&desk, &messages)?;
+    for m in &messages {
+        let key = if new.contains(&m.message_id) {
+            "report.mail_queued"
+        } else {
+            "report.mail_already"
+        };
+        println!("{}", tr!(key, to = m.to, id = m.message_id));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `mesa report`.
@@ -116,13 +157,13 @@ pub fn run(
         if load {
             let l = crate::output::load::build(&desk, &cals, &fronts, from, to, now);
             if csv {
-                print!("{}", crate::output::load::render_csv(&l));
+                print!("{}", crate::output::load::render_csv(&desk, &l));
             } else {
                 match global.format {
                     Format::Json => {
                         println!("{}", serde_json::to_string_pretty(&l).unwrap_or_default())
                     }
-                    Format::Text => print!("{}", crate::output::load::render_text(&l)),
+                    Format::Text => print!("{}", crate::output::load::render_text(&desk, &l)),
                 }
             }
             return Ok(ExitCode::SUCCESS);

@@ -19,6 +19,9 @@ pub fn run(global: &Global, a: SweepArgs) -> Result<ExitCode> {
     let (desk, now) = open_desk(global)?;
     let author = super::common::automatic_author(&desk, global, now);
     let report = sweep::sweep(&desk, now, &author, !a.common.no_commit)?;
+    // The supervisors' summary of the period that ended (desk.yaml `reports.mail_to`), once.
+    let (cals, _) = crate::rules::calendar::Calendars::new(&desk);
+    let summaries = crate::output::summary::queue_due(&desk, &cals, now.utc())?;
     if !global.quiet {
         for d in &report.unreadable {
             eprintln!("{d}");
@@ -34,7 +37,7 @@ pub fn run(global: &Global, a: SweepArgs) -> Result<ExitCode> {
                 .collect();
             println!(
                 "{}",
-                serde_json::json!({"ok": report.errors.is_empty(), "reminded": report.reminded, "closed": report.closed, "warnings": w, "errors": report.errors})
+                serde_json::json!({"ok": report.errors.is_empty(), "reminded": report.reminded, "closed": report.closed, "warnings": w, "errors": report.errors, "summaries": summaries})
             );
         }
         Format::Text => {
@@ -43,6 +46,9 @@ pub fn run(global: &Global, a: SweepArgs) -> Result<ExitCode> {
             }
             for id in &report.closed {
                 println!("{}", tr!("sweep.closed", id = id));
+            }
+            for id in &summaries {
+                println!("{}", tr!("sweep.summary_queued", id = id));
             }
             for (id, c) in &report.warnings {
                 let due = c

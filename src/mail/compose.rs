@@ -50,10 +50,12 @@ pub enum MailKind {
     PriorityChange,
     /// Internal: an escalated case handed over to an agent of the new level (to that agent).
     Handover,
+    /// Internal: the supervisors' summary of a period (not a case's: see [`compose_summary`]).
+    Report,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 12] = [
+    pub const ALL: [MailKind; 13] = [
         MailKind::Acknowledgement,
         MailKind::Proposal,
         MailKind::Solution,
@@ -66,6 +68,7 @@ impl MailKind {
         MailKind::MutualClose,
         MailKind::PriorityChange,
         MailKind::Handover,
+        MailKind::Report,
     ];
 
     /// The template's file stem and the word used in file names and Message-IDs.
@@ -83,6 +86,7 @@ impl MailKind {
             MailKind::MutualClose => "mutual_close",
             MailKind::PriorityChange => "priority_change",
             MailKind::Handover => "handover",
+            MailKind::Report => "report",
         }
     }
 
@@ -215,6 +219,8 @@ const EMBEDDED: &[(&str, &str, &str)] = embedded![
     "es" / "priority_change.subject.txt",
     "es" / "handover.txt",
     "es" / "handover.subject.txt",
+    "es" / "report.txt",
+    "es" / "report.subject.txt",
     "en" / "footer.txt",
     "en" / "acknowledgement.txt",
     "en" / "acknowledgement.subject.txt",
@@ -240,6 +246,8 @@ const EMBEDDED: &[(&str, &str, &str)] = embedded![
     "en" / "priority_change.subject.txt",
     "en" / "handover.txt",
     "en" / "handover.subject.txt",
+    "en" / "report.txt",
+    "en" / "report.subject.txt",
 ];
 
 /// The language emails are written in: the desk's, when mesa ships templates for it.
@@ -439,6 +447,84 @@ pub fn compose(
         body,
         raw: message.formatted(),
     }))
+}
+
+/// The supervisors' summary to `to`: `report.txt` / `report.subject.txt` of the desk's language
+/// rendered with `ctx` (the figures come from the caller, `crate::output::summary`, which
+/// computes them as `mesa report` does). `period` names the summary (`report-2026-10-19`, no
+/// dots) and, with the recipient and `date`, makes its Message-ID, so the summary of one period
+/// to one address is always the same message and queueing it again does nothing.
+pub fn compose_summary(
+    desk: &Desk,
+    to: &str,
+    period: &str,
+    date: Stamp,
+    ctx: &tera::Context,
+) -> Result<Outgoing> {
+    let desk_file = Path::new(crate::model::load::DESK_FILE);
+    let bad = |why: String| Error::from(Diagnostic::new(desk_file, 0, 0, why));
+    let from: Mailbox = desk
+        .config
+        .mail
+        .from
+        .parse()
+        .map_err(|_| bad(tr!("mail.bad_from", from = desk.config.mail.from)))?;
+    let to: Mailbox = to
+        .trim()
+        .parse()
+        .map_err(|_| bad(tr!("mail.bad_summary_to", to = to)))?;
+    let lang = mail_language(desk);
+    let tera = engine(&desk.root, lang)?;
+    let mut ctx = ctx.clone();
+    ctx.insert("lang", lang);
+    let render = |name: &str| -> Result<String> {
+        tera.render(name, &ctx).map_err(|e| {
+            Error::from(Diagnostic::new(
+                &Path::new("theme/emails").join(lang).join(name),
+                0,
+                0,
+                tr!("mail.template_error", error = tera_chain(&e)),
+            ))
+        })
+    };
+    let subject = render("report.subject.txt")?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let Some(p) = crate::model::input::header_text_problem(&subject) {
+        return Err(bad(p));
+    }
+    let body = normalise_body(&render("report.txt")?);
+    let mut ev = Event::new(date, "mesa", EventKind::Mailed);
+    ev.text = Some(to.email.to_string());
+    let message_id = message_id(period, MailKind::Report, &ev, from.email.domain());
+    let part = SinglePart::builder()
+        .header(ContentType::TEXT_PLAIN)
+        .header(ContentTransferEncoding::QuotedPrintable)
+        .body(body.clone());
+    let message = lettre::Message::builder()
+        .from(from.clone())
+        .to(to.clone())
+        .subject(subject.clone())
+        .message_id(Some(message_id.clone()))
+        .date(std::time::SystemTime::from(date.utc()))
+        .singlepart(part)
+        .map_err(|e| Error::msg(tr!("mail.build_failed", id = period, error = e)))?;
+    Ok(Outgoing {
+        message_id,
+        ticket: period.to_string(),
+        kind: MailKind::Report,
+        from: from.to_string(),
+        to: to.to_string(),
+        envelope_from: from.email.to_string(),
+        envelope_to: to.email.to_string(),
+        subject,
+        date,
+        in_reply_to: None,
+        references: Vec::new(),
+        body,
+        raw: message.formatted(),
+    })
 }
 
 /// The ticket as it stood at `event`'s instant: the log up to it and the events recorded at

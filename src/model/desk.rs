@@ -36,6 +36,33 @@ pub struct DeskConfig {
     /// Size caps for the files mesa reads from the desk (see [`crate::model::fsread`]).
     #[serde(default)]
     pub limits: Limits,
+    /// The supervisors' summary email (`mesa report --mail`, `mesa sweep`).
+    #[serde(default)]
+    pub reports: ReportSettings,
+}
+
+/// desk.yaml `reports:`: where the supervisors' summary goes and where the site is read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSettings {
+    /// Addresses `mesa sweep` sends the summary of each period that ended to (none: no summary).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mail_to: Vec<String>,
+    /// How often: `week` (Monday to Sunday in the desk's zone) or `month`.
+    #[serde(default)]
+    pub every: SummaryCadence,
+    /// The internal site's base URL (ending in `/`), for the summary's links to the report pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_url: Option<String>,
+}
+
+/// The period of the summary `mesa sweep` sends.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SummaryCadence {
+    #[default]
+    Week,
+    Month,
 }
 
 /// How big a desk file may be before mesa refuses to read it. A hostile clone could hold a

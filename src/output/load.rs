@@ -64,6 +64,78 @@ fn rank(s: ClockState) -> Option<usize> {
     }
 }
 
+/// What the load needs of one ticket as of an instant (see [`facts_of`]): kept per ticket by
+/// a streaming build or `mesa serve`, so the load is summed without the tickets in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    id: String,
+    /// The customer's code, `-` for a case from an unknown sender (awaiting triage).
+    customer: String,
+    created: DateTime<Utc>,
+    /// Any clock breached (stopped or not).
+    breached: bool,
+    /// `None` for a closed ticket.
+    open: Option<OpenFacts>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct OpenFacts {
+    /// Waiting for the customer's answer to a quote (a proposal with an amount).
+    quote_pending: bool,
+    /// The assignee, `-` when none.
+    assignee: String,
+    /// Index into `AgentLoad::by_level` (level 1 = 0).
+    level: usize,
+    /// Index into [`STATES`] of the worst clock that has not stopped.
+    worst: Option<usize>,
+    /// The nearest due instant of a clock that has not stopped.
+    due: Option<DateTime<Utc>>,
+}
+
+/// One ticket's load facts as of `as_of`; `None` for a ticket not yet created then.
+pub fn facts_of(
+    desk: &Desk,
+    cals: &Calendars,
+    front: &TicketFront,
+    as_of: DateTime<Utc>,
+) -> Option<Facts> {
+    let w = sla::walk(desk, front, as_of);
+    let created = w.created.filter(|c| *c <= as_of)?;
+    let views = sla::clocks_of_walk_brief(desk, cals, &w, as_of);
+    let customer = if front.customer.is_empty() {
+        "-".to_string()
+    } else {
+        front.customer.clone()
+    };
+    let open = (w.state.status() != Status::Closed).then(|| {
+        let quote_pending = w.state.status() == Status::AwaitingApproval
+            && front
+                .events
+                .iter()
+                .take_while(|e| e.at.utc() <= as_of)
+                .filter(|e| e.event == EventKind::Proposed)
+                .last()
+                .is_some_and(|e| e.amount.is_some());
+        let running = || views.iter().filter(|v| !v.stopped);
+        OpenFacts {
+            quote_pending,
+            assignee: w.state.assignee.clone().unwrap_or_else(|| "-".into()),
+            level: (w.state.level.clamp(1, 5) - 1) as usize,
+            worst: running().filter_map(|v| rank(v.state)).min(),
+            due: running()
+                .filter_map(|v| v.due.map(|d| d.with_timezone(&Utc)))
+                .min(),
+        }
+    });
+    Some(Facts {
+        id: front.id.clone(),
+        customer,
+        created,
+        breached: views.iter().any(|v| v.state == ClockState::Breached),
+        open,
+    })
+}
+
 /// The load over `tickets` as of `min(to, now)`; "in the period" = created in `[from, to)`.
 pub fn build(
     desk: &Desk,
@@ -73,73 +145,56 @@ pub fn build(
     to: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Load {
-    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let as_of = to.map_or(now, |t| t.min(now));
+    let facts: Vec<Facts> = tickets
+        .iter()
+        .filter_map(|t| facts_of(desk, cals, t, as_of))
+        .collect();
+    build_from(desk, facts.iter(), from, to, as_of)
+}
+
+/// The load from facts of [`facts_of`] taken as of `as_of`, in ticket order.
+pub fn build_from<'a>(
+    desk: &Desk,
+    facts: impl IntoIterator<Item = &'a Facts>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    as_of: DateTime<Utc>,
+) -> Load {
+    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let fmt = |t: DateTime<Utc>| {
         t.with_timezone(&tz)
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
     };
     let mut agents: BTreeMap<String, AgentLoad> = BTreeMap::new();
     let mut customers: BTreeMap<String, CustomerLoad> = BTreeMap::new();
-    for front in tickets {
-        let w = sla::walk(desk, front, as_of);
-        let Some(created) = w.created else { continue };
-        if created > as_of {
-            continue;
-        }
-        let views = sla::clocks_of_walk_brief(desk, cals, &w, as_of);
-        let open = w.state.status() != Status::Closed;
-        // A case from an unknown sender has no customer yet (awaiting triage): `-`.
-        let cust_key = if front.customer.is_empty() {
-            "-".to_string()
-        } else {
-            front.customer.clone()
-        };
-        let cust = customers.entry(cust_key).or_default();
-        let in_period = from.is_none_or(|f| created >= f) && to.is_none_or(|t| created < t);
-        if in_period && views.iter().any(|v| v.state == ClockState::Breached) {
+    for f in facts {
+        let cust = customers.entry(f.customer.clone()).or_default();
+        let in_period = from.is_none_or(|x| f.created >= x) && to.is_none_or(|t| f.created < t);
+        if in_period && f.breached {
             cust.breached_in_period += 1;
         }
-        if !open {
-            continue;
-        }
+        let Some(o) = &f.open else { continue };
         cust.open += 1;
-        if w.state.status() == Status::AwaitingApproval {
-            let last_proposal = front
-                .events
-                .iter()
-                .take_while(|e| e.at.utc() <= as_of)
-                .filter(|e| e.event == EventKind::Proposed)
-                .last();
-            if last_proposal.is_some_and(|e| e.amount.is_some()) {
-                cust.quotes_pending += 1;
-            }
+        if o.quote_pending {
+            cust.quotes_pending += 1;
         }
-        let who = w.state.assignee.clone().unwrap_or_else(|| "-".into());
-        let a = agents.entry(who).or_default();
+        let a = agents.entry(o.assignee.clone()).or_default();
         a.open += 1;
-        let level = (w.state.level.clamp(1, 5) - 1) as usize;
-        a.by_level[level] += 1;
-        if let Some(r) = views
-            .iter()
-            .filter(|v| !v.stopped)
-            .filter_map(|v| rank(v.state))
-            .min()
-        {
+        a.by_level[o.level] += 1;
+        if let Some(r) = o.worst {
             a.by_state[r] += 1;
         }
-        if a.oldest_at.is_none_or(|o| created < o) {
-            a.oldest_at = Some(created);
-            a.oldest = Some(front.id.clone());
-            a.oldest_created = Some(fmt(created));
+        if a.oldest_at.is_none_or(|x| f.created < x) {
+            a.oldest_at = Some(f.created);
+            a.oldest = Some(f.id.clone());
+            a.oldest_created = Some(fmt(f.created));
         }
-        for v in views.iter().filter(|v| !v.stopped) {
-            if let Some(due) = v.due.map(|d| d.with_timezone(&Utc)) {
-                if a.due_at.is_none_or(|d| due < d) {
-                    a.due_at = Some(due);
-                    a.nearest_due = Some(front.id.clone());
-                    a.nearest_due_at = Some(fmt(due));
-                }
+        if let Some(due) = o.due {
+            if a.due_at.is_none_or(|d| due < d) {
+                a.due_at = Some(due);
+                a.nearest_due = Some(f.id.clone());
+                a.nearest_due_at = Some(fmt(due));
             }
         }
     }
@@ -242,15 +297,30 @@ fn table(out: &mut String, title: &str, cols: &[&str], rows: &[(String, Vec<Stri
     }
 }
 
+/// An agent's name for people (the code when the desk does not list it; "(sin dato)" for
+/// the unassigned).
+fn agent_name(desk: &Desk, code: &str) -> String {
+    crate::output::report::group_label(desk, Some(crate::output::report::By::Agent), code)
+}
+
+fn customer_name(desk: &Desk, id: &str) -> String {
+    crate::output::report::group_label(desk, Some(crate::output::report::By::Customer), id)
+}
+
 /// The load as text: the agents' table, then the customers'; one row per figure, one column
 /// per agent or customer.
-pub fn render_text(l: &Load) -> String {
+pub fn render_text(desk: &Desk, l: &Load) -> String {
     let mut out = tr!("report.load.title", as_of = l.as_of);
     out.push_str("\n\n");
     let agents: Vec<(String, Vec<String>)> = l
         .agents
         .iter()
-        .map(|(k, a)| (k.clone(), AGENT_COLUMNS.iter().map(|c| a.cell(c)).collect()))
+        .map(|(k, a)| {
+            (
+                agent_name(desk, k),
+                AGENT_COLUMNS.iter().map(|c| a.cell(c)).collect(),
+            )
+        })
         .collect();
     table(&mut out, &tr!("report.load.agents"), AGENT_COLUMNS, &agents);
     out.push('\n');
@@ -259,7 +329,7 @@ pub fn render_text(l: &Load) -> String {
         .iter()
         .map(|(k, c)| {
             (
-                k.clone(),
+                customer_name(desk, k),
                 CUSTOMER_COLUMNS.iter().map(|x| c.cell(x)).collect(),
             )
         })
@@ -282,7 +352,10 @@ fn csv_block(out: &mut String, first: String, cols: &[&str], rows: Vec<(String, 
         out.push_str(&name);
         for c in cells {
             out.push(';');
-            out.push_str(&c);
+            // The CSV convention: nothing to show is an empty cell.
+            if c != "-" {
+                out.push_str(&c);
+            }
         }
         out.push_str("\r\n");
     }
@@ -290,7 +363,7 @@ fn csv_block(out: &mut String, first: String, cols: &[&str], rows: Vec<(String, 
 
 /// The load as CSV (the report's conventions): the agents' lines with their header, an empty
 /// line, the customers' lines with theirs.
-pub fn render_csv(l: &Load) -> String {
+pub fn render_csv(desk: &Desk, l: &Load) -> String {
     let mut out = String::from("\u{feff}");
     csv_block(
         &mut out,
@@ -298,7 +371,12 @@ pub fn render_csv(l: &Load) -> String {
         AGENT_COLUMNS,
         l.agents
             .iter()
-            .map(|(k, a)| (k.clone(), AGENT_COLUMNS.iter().map(|c| a.cell(c)).collect()))
+            .map(|(k, a)| {
+                (
+                    agent_name(desk, k),
+                    AGENT_COLUMNS.iter().map(|c| a.cell(c)).collect(),
+                )
+            })
             .collect(),
     );
     out.push_str("\r\n");
@@ -310,7 +388,7 @@ pub fn render_csv(l: &Load) -> String {
             .iter()
             .map(|(k, c)| {
                 (
-                    k.clone(),
+                    customer_name(desk, k),
                     CUSTOMER_COLUMNS.iter().map(|x| c.cell(x)).collect(),
                 )
             })

@@ -16,4 +16,5 @@ pub mod report;
 pub mod search;
 pub mod server;
 pub mod site;
+pub mod summary;
 pub mod trend;

@@ -1044,7 +1044,8 @@ impl Figures {
     }
 }
 
-fn fmt_cell(c: Cell, decimal: char) -> String {
+/// A figure as `mesa report` prints it: a count, or a measure with two decimals (`-` if none).
+pub fn fmt_cell(c: Cell, decimal: char) -> String {
     match c {
         Cell::Count(n) => n.to_string(),
         Cell::Measure(None) => "-".into(),
@@ -1195,7 +1196,8 @@ pub fn definitions(cat: &crate::model::i18n::Catalog) -> String {
     out.push('\n');
     for k in crate::output::trend::DEFINED {
         out.push_str(&format!(
-            "\n  {k}: {}",
+            "\n  {}: {}",
+            cat.get(&format!("report.trend_term.{k}")),
             cat.get(&format!("report.trend_def.{k}"))
         ));
     }

@@ -76,8 +76,9 @@ pub struct Trend {
     pub periods: Vec<Period>,
 }
 
-/// What the trend needs of one ticket.
-struct Facts {
+/// What the trend needs of one ticket (see [`evaluate`], [`facts_of`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
     created: DateTime<Utc>,
     closed: Option<DateTime<Utc>>,
     /// (instant the clock stopped, how it ended), clocks with a target that stopped.
@@ -112,15 +113,27 @@ fn facts(
     })
 }
 
+/// One ticket's trend facts as of `as_of`; `None` for a ticket not yet created then (kept per
+/// ticket by a streaming build or `mesa serve`).
+pub fn facts_of(
+    desk: &Desk,
+    cals: &Calendars,
+    front: &TicketFront,
+    as_of: DateTime<Utc>,
+) -> Option<Facts> {
+    facts(desk, cals, front, as_of).filter(|f| f.created <= as_of)
+}
+
 /// The first instant of the period containing local date `d`.
-fn period_start(step: Step, d: NaiveDate) -> NaiveDate {
+pub fn period_start(step: Step, d: NaiveDate) -> NaiveDate {
     match step {
         Step::Week => d - Duration::days(d.weekday().num_days_from_monday() as i64),
         Step::Month => d.with_day(1).unwrap_or(d),
     }
 }
 
-fn next_start(step: Step, d: NaiveDate) -> NaiveDate {
+/// The first day of the period after the one starting on `d`.
+pub fn next_start(step: Step, d: NaiveDate) -> NaiveDate {
     match step {
         Step::Week => d + Duration::days(7),
         Step::Month => {
@@ -157,13 +170,40 @@ pub fn build(
     to: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Trend {
-    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let as_of = to.map_or(now, |t| t.min(now));
-    let all: Vec<Facts> = tickets
+    build_from(
+        desk,
+        &evaluate(desk, cals, tickets, as_of),
+        step,
+        from,
+        as_of,
+    )
+}
+
+/// Every ticket's trend facts as of `as_of` (one evaluation serves both steps: the site
+/// draws the weekly and the monthly trend from the same facts).
+pub fn evaluate(
+    desk: &Desk,
+    cals: &Calendars,
+    tickets: &[TicketFront],
+    as_of: DateTime<Utc>,
+) -> Vec<Facts> {
+    tickets
         .par_iter()
-        .filter_map(|t| facts(desk, cals, t, as_of))
-        .filter(|f| f.created <= as_of)
-        .collect();
+        .filter_map(|t| facts_of(desk, cals, t, as_of))
+        .collect()
+}
+
+/// The trend from facts of [`evaluate`] taken as of `as_of`, periods from `from` (default: the
+/// first ticket's) to `as_of`.
+pub fn build_from(
+    desk: &Desk,
+    all: &[Facts],
+    step: Step,
+    from: Option<DateTime<Utc>>,
+    as_of: DateTime<Utc>,
+) -> Trend {
+    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let fmt = |t: DateTime<Utc>| {
         t.with_timezone(&tz)
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
@@ -194,7 +234,7 @@ pub fn build(
                 response: Ended::default(),
                 resolution: Ended::default(),
             };
-            for f in &all {
+            for f in all {
                 p.opened += within(f.created) as u64;
                 p.closed += f.closed.is_some_and(within) as u64;
                 if f.created < end && f.closed.is_none_or(|c| c >= end) {
@@ -343,7 +383,14 @@ pub fn render_csv(t: &Trend) -> String {
     out.push_str("\r\n");
     for p in &t.periods {
         let mut line = vec![field(p.period.clone())];
-        line.extend(COLUMNS.iter().map(|k| p.cell(k)));
+        // The CSV convention: an undefined rate is an empty cell.
+        line.extend(COLUMNS.iter().map(|k| p.cell(k)).map(|c| {
+            if c == "-" {
+                String::new()
+            } else {
+                c
+            }
+        }));
         out.push_str(&line.join(";"));
         out.push_str("\r\n");
     }

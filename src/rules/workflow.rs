@@ -272,6 +272,38 @@ pub fn applicable_checks<'a>(
         .unwrap_or_default()
 }
 
+/// A check as the manual's table lists it: its number in the incident's order, id and action
+/// (`2. direccionamiento-ip (Verificar configuración de direccionamiento IP del equipo)`).
+fn numbered(i: usize, c: &crate::model::kb::Check) -> String {
+    format!(
+        "{}. {} ({})",
+        i + 1,
+        c.id,
+        c.action.trim_end_matches('.').trim()
+    )
+}
+
+/// `missing` (checks of the state's incident) numbered in Table 4's order.
+fn in_order(
+    rules: Rules,
+    customer: Option<&Customer>,
+    state: &State,
+    missing: &[&crate::model::kb::Check],
+) -> Vec<String> {
+    let all = state
+        .incident
+        .as_deref()
+        .map(|inc| applicable_checks(rules, customer, inc))
+        .unwrap_or_default();
+    missing
+        .iter()
+        .map(|m| {
+            let i = all.iter().position(|c| c.id == m.id).unwrap_or(0);
+            numbered(i, m)
+        })
+        .collect()
+}
+
 /// Checks that must be recorded before escalating from the state's current level.
 pub fn missing_checks<'a>(
     rules: Rules<'a>,
@@ -617,13 +649,31 @@ fn step(
                 return Err(err(Some("check"), tr!("rule.no_incident_for_check")));
             };
             let checks = applicable_checks(rules, customer, inc);
-            if !checks.iter().any(|k| &k.id == c) {
+            let Some(pos) = checks.iter().position(|k| &k.id == c) else {
                 let ids: Vec<&str> = checks.iter().map(|k| k.id.as_str()).collect();
                 return Err(err(
                     Some("check"),
                     tr!("rule.unknown_check", id = c, incident = inc),
                 )
                 .with_hint(crate::model::diag::suggest(c, ids.iter().copied()), &ids));
+            };
+            // Table 4's order: the checks before this one (of its level or a lower one) first.
+            let level = checks[pos].level;
+            let earlier: Vec<String> = checks[..pos]
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| k.level <= level && !s.checks.contains_key(&k.id))
+                .map(|(i, k)| numbered(i, k))
+                .collect();
+            if !earlier.is_empty() && !s.checks.contains_key(c) {
+                return Err(err(
+                    Some("check"),
+                    tr!(
+                        "rule.checks_out_of_order",
+                        check = numbered(pos, checks[pos]),
+                        checks = earlier.join("; ")
+                    ),
+                ));
             }
             s.checks.insert(c.clone(), result);
         }
@@ -641,13 +691,13 @@ fn step(
             }
             let missing = missing_checks(rules, customer, s);
             if !missing.is_empty() {
-                let ids: Vec<String> = missing.iter().map(|c| c.id.clone()).collect();
+                let ids = in_order(rules, customer, s, &missing);
                 return Err(err(
                     Some("level"),
                     tr!(
                         "rule.checks_missing",
                         level = s.level,
-                        checks = ids.join(", ")
+                        checks = ids.join("; ")
                     ),
                 ));
             }
@@ -1019,8 +1069,8 @@ pub fn next_steps(id: &str, rules: Rules, customer: Option<&Customer>, s: &State
         Status::Analysis => {
             let missing = missing_checks(rules, customer, s);
             if !missing.is_empty() {
-                let ids: Vec<&str> = missing.iter().map(|c| c.id.as_str()).collect();
-                out.push(tr!("next.verify", checks = ids.join(", ")));
+                let ids = in_order(rules, customer, s, &missing);
+                out.push(tr!("next.verify", checks = ids.join("; ")));
             }
             out.push(tr!("next.resolve_or_escalate", id = id));
         }
@@ -1035,8 +1085,8 @@ pub fn next_steps(id: &str, rules: Rules, customer: Option<&Customer>, s: &State
         Status::InProgress => {
             let missing = missing_checks(rules, customer, s);
             if !missing.is_empty() {
-                let ids: Vec<&str> = missing.iter().map(|c| c.id.as_str()).collect();
-                out.push(tr!("next.verify", checks = ids.join(", ")));
+                let ids = in_order(rules, customer, s, &missing);
+                out.push(tr!("next.verify", checks = ids.join("; ")));
             }
             out.push(tr!("next.resolve_or_escalate", id = id));
         }

@@ -38,6 +38,8 @@ pub struct Session {
     now: DateTime<Utc>,
     /// Each kept ticket's contribution to the reports (`None`: not counted).
     facts: Vec<Option<TicketFacts>>,
+    /// Each kept ticket's trend and load facts.
+    flow: Vec<super::flow::FlowFacts>,
 }
 
 /// Incremental rebuilds keep the clocks of the last full build; after this long the next
@@ -65,6 +67,7 @@ impl Session {
             index: HashMap::new(),
             now: Utc::now(),
             facts: Vec::new(),
+            flow: Vec::new(),
         };
         let summary = session.full(opts)?;
         Ok((session, summary))
@@ -106,6 +109,7 @@ impl Session {
         self.kept = None;
         self.index.clear();
         self.facts.clear();
+        self.flow.clear();
         self.public = opts.public;
         self.now = opts.now.unwrap_or_else(Utc::now);
         let opts = BuildOptions {
@@ -114,6 +118,7 @@ impl Session {
         };
         let (summary, mut kept) = build_kept(&self.root, &self.out, &opts)?;
         self.facts = std::mem::take(&mut kept.facts);
+        self.flow = std::mem::take(&mut kept.flow);
         self.index = kept
             .paths
             .iter()
@@ -348,10 +353,12 @@ impl Session {
                 (None, None) => true,
                 _ => false,
             };
-            if !same_facts || old.id != row.id || old.url != row.url {
+            let flow = super::flow::facts_of(desk, &site.cals, &ticket.front, site.now);
+            if !same_facts || flow != self.flow[i] || old.id != row.id || old.url != row.url {
                 reports_moved = true;
             }
             self.facts[i] = facts;
+            self.flow[i] = flow;
             out.docs[i] = tickets::search_doc(&site, &row, title, &text);
             out.rows[i] = row;
             cites[i] = tickets::Cite::of(&ticket);
@@ -368,7 +375,7 @@ impl Session {
                 Some(By::Month),
                 site.now,
             );
-            reports::pages_of(&site, report, out)?;
+            reports::pages_of(&site, report, &self.flow, out)?;
         }
         let (shards, names) = crate::output::search::ticket_shards_touched(
             &out.postings,

@@ -11,10 +11,12 @@
 //! - [`context`]: what every page renderer shares (the desk, options, links, ticket rows);
 //! - [`paths`]: where each page lives;
 //! - [`pipeline`]: a full build; [`incremental`]: `mesa serve`'s rebuild of what changed;
-//! - `kbpages`, `tickets`, `reports`, `help`: the pages; [`theme`], [`fmt`], [`output`], [`history`]:
+//! - `kbpages`, `tickets`, `reports` (with `flow`: trend and load), `help`: the pages; [`theme`], [`fmt`], [`output`], [`history`]:
 //!   templates, formatting, writing files, authorship from git.
 
+mod chart;
 pub mod context;
+mod flow;
 pub mod fmt;
 mod help;
 pub mod history;

@@ -26,6 +26,7 @@ pub(crate) struct Kept {
     pub paths: Vec<PathBuf>,
     pub cites: Vec<tickets::Cite>,
     pub facts: Vec<Option<crate::output::report::TicketFacts>>,
+    pub flow: Vec<super::flow::FlowFacts>,
     pub tickets: TicketOut,
     pub warnings: Vec<Diagnostic>,
 }
@@ -122,6 +123,7 @@ pub(crate) fn build_kept(
         paths: streamed.paths,
         cites: streamed.cites,
         facts: streamed.facts,
+        flow: streamed.flow,
         tickets: streamed.out,
         warnings,
     };
@@ -173,7 +175,7 @@ fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<Computed> {
             Some(crate::output::report::By::Month),
             site.now,
         );
-        reports::pages_of(site, report, ticket_out)?;
+        reports::pages_of(site, report, &streamed.flow, ticket_out)?;
     }
 
     site.progress.phase(&tr!("site.phase_search"));

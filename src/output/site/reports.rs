@@ -2,16 +2,15 @@
 //! computation is `crate::output::report`'s; nothing is recounted here), as tables and inline SVG
 //! charts, with a CSV and a JSON download of each table.
 
+use super::chart::{bar_chart, count_axis};
 use super::context::{Site, TicketOut};
 use crate::model::diag::Result;
 use crate::model::ticket::Clock;
 use crate::output::csv::{Cell as C, Csv};
-use crate::output::markdown::escape;
 use crate::output::report::{self, Cell, Row as ReportRow, Watch};
 use crate::rules::sla::ClockState;
 use serde_json::json;
 use std::collections::HashMap;
-use std::fmt::Write;
 
 /// One table of the page with its downloads.
 struct Table {
@@ -29,117 +28,16 @@ fn cell_text(site: &Site, c: Cell) -> String {
     }
 }
 
-/// A vertical bar chart as inline SVG, `w` units wide; `series` share the x labels, values may be missing.
-/// The y axis runs from 0 to `axis.0` with a gridline every `axis.1` (whole numbers, see
-/// [`count_axis`]); each bar carries its value, written by `label`. The same figures are in
-/// the table next to the chart, for screen readers and for reading exact values.
-fn bar_chart(
-    w: f64,
-    title: &str,
-    labels: &[String],
-    series: &[(String, Vec<Option<f64>>)],
-    axis: (f64, f64),
-    label: &dyn Fn(f64) -> String,
-) -> String {
-    let (h, left, bottom, top) = (250.0, 44.0, 46.0, 24.0);
-    let plot_w = w - left - 10.0;
-    let plot_h = h - bottom - top;
-    let n = labels.len().max(1) as f64;
-    let group_w = plot_w / n;
-    let bar_w = (group_w * 0.8 / series.len().max(1) as f64).min(48.0);
-    let (max, step) = axis;
-    let max = if max > 0.0 { max } else { 1.0 };
-    let id = format!(
-        "c{:x}",
-        title.len() * 7919 + labels.len() * 31 + series.len()
-    );
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"{id}\"><title id=\"{id}\">{}</title>",
-        escape(title)
-    );
-    let ticks = (max / step).round().max(1.0) as i64;
-    for i in 0..=ticks {
-        let v = step * i as f64;
-        let y = top + plot_h - plot_h * v / max;
-        let _ = write!(
-            s,
-            "<line class=\"axis\" x1=\"{left}\" y1=\"{y:.1}\" x2=\"{}\" y2=\"{y:.1}\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            w - 10.0,
-            left - 4.0,
-            y + 4.0,
-            v.round() as i64
-        );
-    }
-    for (gi, group) in labels.iter().enumerate() {
-        let gx = left + group_w * gi as f64 + (group_w - bar_w * series.len() as f64) / 2.0;
-        for (si, (name, values)) in series.iter().enumerate() {
-            if let Some(Some(v)) = values.get(gi) {
-                let bh = plot_h * (v / max).clamp(0.0, 1.0);
-                let x = gx + bar_w * si as f64;
-                let text = label(*v);
-                let _ = write!(
-                    s,
-                    "<rect class=\"b{si}\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\"><title>{} · {}: {}</title></rect><text class=\"value\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-                    top + plot_h - bh,
-                    (bar_w - 2.0).max(1.0),
-                    escape(group),
-                    escape(name),
-                    escape(&text),
-                    x + (bar_w - 2.0).max(1.0) / 2.0,
-                    top + plot_h - bh - 4.0,
-                    escape(&text)
-                );
-            }
-        }
-        // A label wider than its group (about 6.5 units a character) goes on two lines,
-        // broken at the space nearest its middle.
-        let cx = left + group_w * (gi as f64 + 0.5);
-        let y = h - bottom + 16.0;
-        let wide = group.chars().count() as f64 * 6.5 > group_w;
-        let middle = group.len() / 2;
-        let split = group
-            .match_indices(' ')
-            .map(|(i, _)| i)
-            .min_by_key(|i| i.abs_diff(middle));
-        match split.filter(|_| wide) {
-            Some(i) => {
-                let _ = write!(
-                    s,
-                    "<text x=\"{cx:.1}\" y=\"{y:.1}\" text-anchor=\"middle\"><tspan x=\"{cx:.1}\">{}</tspan><tspan x=\"{cx:.1}\" dy=\"14\">{}</tspan></text>",
-                    escape(&group[..i]),
-                    escape(&group[i + 1..])
-                );
-            }
-            None => {
-                let _ = write!(
-                    s,
-                    "<text x=\"{cx:.1}\" y=\"{y:.1}\" text-anchor=\"middle\">{}</text>",
-                    escape(group)
-                );
-            }
-        }
-    }
-    if series.len() > 1 {
-        for (si, (name, _)) in series.iter().enumerate() {
-            let x = left + 150.0 * si as f64;
-            let _ = write!(
-                s,
-                "<rect class=\"b{si}\" x=\"{x}\" y=\"{}\" width=\"12\" height=\"12\"/><text x=\"{}\" y=\"{}\">{}</text>",
-                h - 16.0,
-                x + 16.0,
-                h - 6.0,
-                escape(name)
-            );
-        }
-    }
-    s.push_str("</svg>");
-    s
-}
-
-/// The report pages of a report by month over every ticket as of `site.now`.
-pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Result<()> {
+/// The report pages of a report by month over every ticket (`flow`: their trend and load facts)
+/// as of `site.now`: the
+/// figures page here, the trend and load pages in [`super::flow`].
+pub fn pages_of(
+    site: &Site,
+    by_month: report::Report,
+    flow: &[super::flow::FlowFacts],
+    out: &TicketOut,
+) -> Result<()> {
+    super::flow::pages(site, flow, out)?;
     let desk = site.desk;
     let urls: HashMap<&str, &str> = out
         .rows
@@ -207,12 +105,10 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
         "at_risk",
         "open_breached",
     ];
-    let rows: Vec<Vec<String>> = months
+    let rows: Vec<serde_json::Value> = months
         .iter()
         .map(|(m, f)| {
-            std::iter::once(m.to_string())
-                .chain(keys.iter().map(|k| cell_text(site, f.cell(k))))
-                .collect()
+            json!({"key": m, "label": m, "cells": keys.iter().map(|k| json!({"figure": k, "text": cell_text(site, f.cell(k))})).collect::<Vec<_>>()})
         })
         .collect();
     tables.push(Table {
@@ -222,7 +118,7 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
     });
     ctx.insert(
         "compliance",
-        &json!({"chart": chart, "header": header, "rows": rows, "stem": "compliance-by-month"}),
+        &json!({"chart": chart, "table": {"name": "by-month", "header": header, "rows": rows}, "stem": "compliance-by-month"}),
     );
 
     // Backlog by age.
@@ -241,10 +137,11 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
         count_axis(max),
         &|x| site.fmt.int(x.round() as i64),
     );
-    let rows: Vec<Vec<String>> = ages
+    let rows: Vec<serde_json::Value> = ages
         .iter()
+        .zip(report::AGE_BUCKETS)
         .zip(total.backlog.iter())
-        .map(|(a, n)| vec![a.clone(), site.fmt.int(*n as i64)])
+        .map(|((a, k), n)| json!([a, site.fmt.int(*n as i64), format!("backlog_{k}")]))
         .collect();
     let header = vec![
         site.label("site.reports.age"),
@@ -304,10 +201,17 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
         site.label("site.reports.level"),
         site.label("site.reports.count"),
     ];
-    let rows: Vec<Vec<String>> = level_labels
+    let rows: Vec<serde_json::Value> = level_labels
         .iter()
+        .zip(&levels)
         .zip(counts.iter())
-        .map(|(l, n)| vec![l.clone(), site.fmt.int(*n as i64)])
+        .map(|((l, level), n)| {
+            json!([
+                l,
+                site.fmt.int(*n as i64),
+                format!("escalations_to_{level}")
+            ])
+        })
         .collect();
     tables.push(Table {
         stem: "escalations-by-level",
@@ -349,6 +253,7 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
             .iter()
             .map(|w| {
                 json!({"id": w.id, "url": urls.get(w.id.as_str()), "title": w.title, "clock": clock(w.clock),
+                       "clock_id": w.clock, "state_id": w.state,
                        "assignee": w.assignee.as_deref().map(|a| desk.config.agent(a).map_or(a.to_string(), |x| x.name.clone())),
                        "level": w.level,
                        "due": w.due.as_deref().and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok()).map(|d| site.fmt.datetime(d.with_timezone(&chrono::Utc))),
@@ -405,10 +310,19 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
 
     // Every figure `mesa report` computes: the total and each month (one computation of the
     // report serves the whole page).
-    let groups: Vec<(String, &report::Figures)> =
-        std::iter::once((site.label("site.reports.total"), &by_month.total))
-            .chain(by_month.groups.iter().map(|(k, f)| (k.clone(), f)))
-            .collect();
+    // (key, label, figures); the key is `total` or the month, as in `mesa report --format json`.
+    let groups: Vec<(String, String, &report::Figures)> = std::iter::once((
+        "total".to_string(),
+        site.label("site.reports.total"),
+        &by_month.total,
+    ))
+    .chain(
+        by_month
+            .groups
+            .iter()
+            .map(|(k, f)| (k.clone(), k.clone(), f)),
+    )
+    .collect();
     let mut figure_rows: Vec<serde_json::Value> = Vec::new();
     for r in report::ROWS {
         match r {
@@ -418,15 +332,17 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
             ReportRow::Figure(k) => figure_rows.push(json!({
                 "label": lbl(k),
                 "definition": site.label(&format!("report.def.{k}")),
-                "cells": groups.iter().map(|(_, f)| cell_text(site, f.cell(k))).collect::<Vec<_>>(),
+                "key": k,
+                "cells": groups.iter().map(|(g, _, f)| json!({"group": g, "text": cell_text(site, f.cell(k))})).collect::<Vec<_>>(),
             })),
         }
     }
     ctx.insert(
         "figures",
-        &json!({"groups": groups.iter().map(|(g, _)| g).collect::<Vec<_>>(), "rows": figure_rows, "stem": "compliance-by-month"}),
+        &json!({"groups": groups.iter().map(|(_, g, _)| g).collect::<Vec<_>>(), "rows": figure_rows, "stem": "compliance-by-month"}),
     );
     ctx.insert("as_of", &site.fmt.datetime(site.now));
+    ctx.insert("subpage", "index");
 
     site.progress.add_total(1);
     for t in &tables {
@@ -436,36 +352,4 @@ pub fn pages_of(site: &Site, by_month: report::Report, out: &TicketOut) -> Resul
             .write(&format!("reports/{}.json", t.stem), t.json.as_bytes())?;
     }
     site.page("reports/index.html", "reports.html", &ctx)
-}
-
-/// The y axis of a chart of counts: (top, step), the step a whole 1, 2 or 5 times a power of
-/// ten, at most five steps, and the top the first step at or above `max` (at least 1).
-fn count_axis(max: f64) -> (f64, f64) {
-    let max = max.max(1.0);
-    let mut step = 1.0;
-    loop {
-        for m in [1.0, 2.0, 5.0] {
-            if (max / (m * step)).ceil() <= 5.0 {
-                let s = m * step;
-                return ((max / s).ceil() * s, s);
-            }
-        }
-        step *= 10.0;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::count_axis;
-
-    #[test]
-    fn count_axes_have_whole_steps() {
-        assert_eq!(count_axis(0.0), (1.0, 1.0));
-        assert_eq!(count_axis(3.0), (3.0, 1.0));
-        assert_eq!(count_axis(7.0), (8.0, 2.0));
-        assert_eq!(count_axis(10.0), (10.0, 2.0));
-        assert_eq!(count_axis(23.0), (25.0, 5.0));
-        assert_eq!(count_axis(51.0), (60.0, 20.0));
-        assert_eq!(count_axis(1234.0), (1500.0, 500.0));
-    }
 }

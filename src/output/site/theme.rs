@@ -47,6 +47,8 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "tickets_index.html",
     "ticket.html",
     "reports.html",
+    "report_trend.html",
+    "report_load.html",
     "search.html",
     "404.html",
 );

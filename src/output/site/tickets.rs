@@ -80,6 +80,8 @@ pub(crate) struct Streamed {
     pub cites: Vec<Cite>,
     /// Each ticket's contribution to the reports (internal build only).
     pub facts: Vec<Option<TicketFacts>>,
+    /// Each ticket's trend and load facts (internal build only).
+    pub flow: Vec<super::flow::FlowFacts>,
     /// Tickets that could not be read or parsed (left out, as a full load leaves them out).
     pub unreadable: Vec<Diagnostic>,
 }
@@ -103,6 +105,7 @@ pub(crate) fn stream(site: &Site, files: &[PathBuf], links: &ArticleLinks) -> Re
         paths: Vec<PathBuf>,
         cites: Vec<Cite>,
         facts: Vec<Option<TicketFacts>>,
+        flow: Vec<super::flow::FlowFacts>,
         unreadable: Vec<Diagnostic>,
     }
     let parts: Vec<Result<Part>> = files
@@ -137,6 +140,9 @@ pub(crate) fn stream(site: &Site, files: &[PathBuf], links: &ArticleLinks) -> Re
                     Some(By::Month),
                     site.now,
                 ));
+                part.flow.push(super::flow::facts_of(
+                    site.desk, &site.cals, &t.front, site.now,
+                ));
                 part.paths.push(t.path);
             }
             Ok(part)
@@ -152,6 +158,7 @@ pub(crate) fn stream(site: &Site, files: &[PathBuf], links: &ArticleLinks) -> Re
         paths: Vec::new(),
         cites: Vec::with_capacity(files.len()),
         facts: Vec::new(),
+        flow: Vec::new(),
         unreadable: Vec::new(),
     };
     if internal {
@@ -159,6 +166,7 @@ pub(crate) fn stream(site: &Site, files: &[PathBuf], links: &ArticleLinks) -> Re
         s.out.docs.reserve(files.len());
         s.paths.reserve(files.len());
         s.facts.reserve(files.len());
+        s.flow.reserve(files.len());
     }
     for p in parts {
         let p = p?;
@@ -170,6 +178,7 @@ pub(crate) fn stream(site: &Site, files: &[PathBuf], links: &ArticleLinks) -> Re
         s.paths.extend(p.paths);
         s.cites.extend(p.cites);
         s.facts.extend(p.facts);
+        s.flow.extend(p.flow);
         s.unreadable.extend(p.unreadable);
     }
     Ok(s)
