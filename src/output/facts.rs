@@ -9,8 +9,9 @@
 //!   or after the moment the cache was written is derived again, since a write in that same
 //!   instant could leave the same times.
 //! - Stored outside the tracked tree: in the git directory (`.git/mesa/`, the worktree's own
-//!   git directory for a linked worktree); for a desk outside git, in `.mesa-cache/`, which
-//!   ignores itself. One file per command, written atomically (temporary file and rename).
+//!   git directory for a linked worktree). A desk outside git has no cache (nothing is ever
+//!   written into a desk folder by a reading command). One file per command, written
+//!   atomically (temporary file and rename).
 //! - Versioned: a header holds the format, and a stamp hashing mesa's version and build, the
 //!   active language and every desk input the facts depend on (desk.yaml, the catalog and
 //!   playbook, the article ids, the calendars' holiday files, the desk's message overrides).
@@ -58,15 +59,11 @@ pub fn stat_of(_path: &Path) -> Option<Stat> {
     None
 }
 
-/// The folder of the cache for the desk at `root`: `mesa/` in its git directory, or an
-/// ignored `.mesa-cache/` when the desk is not in a git work tree.
-pub fn cache_dir(root: &Path) -> PathBuf {
-    if let Ok(repo) = git2::Repository::discover(root) {
-        if !repo.is_bare() {
-            return repo.path().join("mesa");
-        }
-    }
-    root.join(".mesa-cache")
+/// The folder of the cache for the desk at `root`: `mesa/` in its git directory; `None` when
+/// the desk is not in a git work tree.
+pub fn cache_dir(root: &Path) -> Option<PathBuf> {
+    let repo = git2::Repository::discover(root).ok()?;
+    (!repo.is_bare()).then(|| repo.path().join("mesa"))
 }
 
 /// 64-bit FNV-1a, for the stamp (small inputs).
@@ -168,7 +165,10 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
     /// Reads the cache `name` of the desk at `root` (empty when missing, unreadable, corrupt or
     /// written under another stamp).
     pub fn open(root: &Path, name: &str, stamp: u64) -> Cache<T> {
-        let path = cache_dir(root).join(format!("{name}.bin"));
+        let Some(dir) = cache_dir(root) else {
+            return Cache::disabled();
+        };
+        let path = dir.join(format!("{name}.bin"));
         let mut cache = Cache {
             path,
             stamp,
@@ -246,11 +246,7 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let fresh = !dir.exists();
     std::fs::create_dir_all(dir)?;
-    if fresh && dir.file_name().is_some_and(|n| n == ".mesa-cache") {
-        std::fs::write(dir.join(".gitignore"), "*\n")?;
-    }
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.persist(path).map_err(|e| e.error)?;
