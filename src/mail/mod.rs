@@ -4,7 +4,9 @@
 //!   queued in the clone's outbox.
 //! - [`inbound`]: customer email coming in, parsed, its reply text and answer found.
 //! - [`outbox`]: delivering the outbox over SMTP, never losing and never re-sending a message.
+//! - [`templates`]: the parsed templates and answer words, kept for the process.
 
 pub mod compose;
 pub mod inbound;
 pub mod outbox;
+pub mod templates;
