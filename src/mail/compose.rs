@@ -761,7 +761,7 @@ pub fn enqueue(desk_root: &Path, out: &Outgoing) -> Result<()> {
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
         let path = tmp.path().join(name);
         std::fs::write(&path, bytes)
-            .and_then(|_| std::fs::File::open(&path)?.sync_all())
+            .and_then(|_| crate::mail::durable::sync(&path, &outbox))
             .map_err(|e| Error::msg(tr!("mail.outbox_write", path = path.display(), error = e)))
     };
     write(MESSAGE_FILE, &out.raw)?;
@@ -780,7 +780,8 @@ pub fn enqueue(desk_root: &Path, out: &Outgoing) -> Result<()> {
             error = e
         )));
     }
-    sync_dir(&outbox);
+    // Best effort for the folder: not every platform can open one.
+    let _ = crate::mail::durable::sync(&outbox, &outbox);
     Ok(())
 }
 
