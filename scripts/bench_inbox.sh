@@ -6,12 +6,15 @@
 #
 # Builds release binaries, generates the desk once with examples/gen_desk.rs and commits it,
 # writes the Maildir once, then RUNS times (default 3): resets the desk to that commit, imports,
-# and checks that every message made exactly one commit.
+# and checks that every message made exactly one commit. Between runs it times FLOOR (default
+# 100) plain `git commit`s of one file on the same repo (git rewrites its index each time), the
+# floor a commit per message is compared with; the machine is shared, so both are interleaved.
 set -eu
 N=${1:-100000}
 DIR=${2:-/tmp/mesa-bench-inbox-$N}
 RUNS=${RUNS:-3}
 MSGS=${MSGS:-1000}
+FLOOR=${FLOOR:-100}
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --bin mesa --example gen_desk
 MESA=$(pwd)/target/release/mesa
@@ -60,20 +63,41 @@ PY
 fi
 echo "desk: $DIR ($(find "$DIR/tickets" -name '*.md' | wc -l) tickets), $(ls "$DIR/Maildir/new" | wc -l) messages"
 : > /tmp/mesa-bench-inbox-runs
+: > /tmp/mesa-bench-inbox-floor
 i=0
 while [ "$i" -lt "$RUNS" ]; do
   i=$((i + 1))
   git -C "$DIR" reset -q --hard "$BASE"
   git -C "$DIR" clean -q -fdx -e Maildir
   t0=$(date +%s%N)
-  "$MESA" --quiet --desk "$DIR" --now 2026-12-14T20:00:00-05:00 --format json inbox import "$DIR/Maildir" > /tmp/mesa-bench-inbox-out.json
+  /usr/bin/time -f "%U %S" -o /tmp/mesa-bench-inbox-cpu \
+    "$MESA" --quiet --desk "$DIR" --now 2026-12-14T20:00:00-05:00 --format json inbox import "$DIR/Maildir" > /tmp/mesa-bench-inbox-out.json
   t1=$(date +%s%N)
   commits=$(git -C "$DIR" rev-list --count "$BASE..HEAD")
   written=$(python3 -c "import json; print(sum(1 for m in json.load(open('/tmp/mesa-bench-inbox-out.json'))['messages'] if m['action'] in ('reply','answer','reopened','new','new_linked')))")
   ms=$(( (t1 - t0) / 1000000 ))
-  echo "run $i: $ms ms wall, $written messages written, $commits commits"
+  cpu=$(awk '{printf "%.1f", $1 + $2}' /tmp/mesa-bench-inbox-cpu)
+  echo "run $i: $ms ms wall, $cpu s CPU, $written messages written, $commits commits, load $(cut -d' ' -f1 /proc/loadavg)"
   [ "$commits" -eq "$written" ] || { echo "one commit per message expected"; exit 1; }
   echo "$ms" >> /tmp/mesa-bench-inbox-runs
+  if [ "$FLOOR" -gt 0 ]; then
+    git -C "$DIR" reset -q --hard "$BASE"
+    f0=$(date +%s%N)
+    n=0
+    while [ "$n" -lt "$FLOOR" ]; do
+      n=$((n + 1))
+      echo "$n" > "$DIR/floor.txt"
+      git -C "$DIR" add floor.txt
+      git -C "$DIR" -c user.name=bench -c user.email=bench@example.co commit -q -m "floor $n"
+    done
+    f1=$(date +%s%N)
+    per=$(( (f1 - f0) / 1000000 / FLOOR ))
+    echo "floor $i: $FLOOR plain git commits, $per ms each"
+    echo "$per" >> /tmp/mesa-bench-inbox-floor
+  fi
 done
-sort -n /tmp/mesa-bench-inbox-runs | awk '{a[NR]=$1} END {printf "wall min %d ms, median %d ms (%d runs)\n", a[1], a[int((NR+1)/2)], NR}'
+sort -n /tmp/mesa-bench-inbox-runs | awk -v m="$MSGS" '{a[NR]=$1} END {printf "wall min %d ms, median %d ms (%d runs), %.1f msgs/s at the median\n", a[1], a[int((NR+1)/2)], NR, m * 1000 / a[int((NR+1)/2)]}'
+[ "$FLOOR" -gt 0 ] && sort -n /tmp/mesa-bench-inbox-floor | awk '{a[NR]=$1} END {printf "floor: plain git commit min %d ms, median %d ms each\n", a[1], a[int((NR+1)/2)]}'
+git -C "$DIR" reset -q --hard "$BASE"
+git -C "$DIR" clean -q -fdx -e Maildir
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"

@@ -258,6 +258,33 @@ pub fn mail_language(desk: &Desk) -> &'static str {
     }
 }
 
+/// The templates and answer words of the desk in `lang`, parsed once per process (and again
+/// when one of the desk's own template or catalog files changes).
+fn compiled(desk: &Desk, lang: &str) -> Result<std::sync::Arc<crate::mail::templates::Compiled>> {
+    let root = &desk.root;
+    let mut files: Vec<PathBuf> = EMBEDDED
+        .iter()
+        .filter(|(l, _, _)| *l == lang)
+        .map(|(l, name, _)| root.join("theme/emails").join(l).join(name))
+        .collect();
+    files.push(root.join("theme/i18n").join(format!("{lang}.yaml")));
+    crate::mail::templates::compiled(root, lang, &files, || {
+        // The first-line words `mesa inbox` recognises as answers, in the emails' language.
+        let cat = crate::model::i18n::Catalog::load(lang, Some(root));
+        let answers = crate::rules::workflow::Answer::ALL
+            .iter()
+            .map(|a| {
+                let key = format!("inbox.answer.{}", a.as_str());
+                (a.as_str().to_string(), serde_json::json!(cat.get(&key)))
+            })
+            .collect();
+        Ok(crate::mail::templates::Compiled {
+            tera: engine(root, lang)?,
+            answers,
+        })
+    })
+}
+
 /// The Tera engine with the language's templates, the desk's own files taking precedence.
 fn engine(desk_root: &Path, lang: &str) -> Result<tera::Tera> {
     let mut tera = tera::Tera::default();
@@ -372,8 +399,9 @@ pub fn compose(
     let to = Mailbox::new(Some(to_name), to_addr.clone());
 
     let lang = mail_language(desk);
-    let tera = engine(&desk.root, lang)?;
-    let ctx = context(desk, ticket, event, lang);
+    let compiled = compiled(desk, lang)?;
+    let tera = &compiled.tera;
+    let ctx = context(desk, ticket, event, lang, &compiled.answers);
     let render = |name: &str| -> Result<String> {
         tera.render(name, &ctx).map_err(|e| {
             Error::from(Diagnostic::new(
@@ -613,7 +641,13 @@ fn message_id(case: &str, kind: MailKind, event: &Event, domain: &str) -> String
 }
 
 /// Everything the templates can use; see `theme/emails/es/*.txt`.
-fn context(desk: &Desk, ticket: &Ticket, event: &Event, lang: &str) -> tera::Context {
+fn context(
+    desk: &Desk,
+    ticket: &Ticket,
+    event: &Event,
+    lang: &str,
+    answers: &serde_json::Map<String, serde_json::Value>,
+) -> tera::Context {
     let config = &desk.config;
     let front = &ticket.front;
     let customer = config.customer(&front.customer);
@@ -728,16 +762,7 @@ fn context(desk: &Desk, ticket: &Ticket, event: &Event, lang: &str) -> tera::Con
     ctx.insert("promised", &promised);
     ctx.insert("promised_target", &target);
     ctx.insert("lang", lang);
-    // The first-line words `mesa inbox` recognises as answers, in the emails' language.
-    let cat = crate::model::i18n::Catalog::load(lang, Some(&desk.root));
-    let answers: serde_json::Map<String, serde_json::Value> = crate::rules::workflow::Answer::ALL
-        .iter()
-        .map(|a| {
-            let key = format!("inbox.answer.{}", a.as_str());
-            (a.as_str().to_string(), serde_json::json!(cat.get(&key)))
-        })
-        .collect();
-    ctx.insert("answers", &answers);
+    ctx.insert("answers", answers);
     ctx
 }
 
@@ -822,7 +847,7 @@ pub fn enqueue(desk_root: &Path, out: &Outgoing) -> Result<()> {
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
         let path = tmp.path().join(name);
         std::fs::write(&path, bytes)
-            .and_then(|_| std::fs::File::open(&path)?.sync_all())
+            .and_then(|_| crate::mail::durable::sync(&path, &outbox))
             .map_err(|e| Error::msg(tr!("mail.outbox_write", path = path.display(), error = e)))
     };
     write(MESSAGE_FILE, &out.raw)?;
@@ -841,7 +866,8 @@ pub fn enqueue(desk_root: &Path, out: &Outgoing) -> Result<()> {
             error = e
         )));
     }
-    sync_dir(&outbox);
+    // Best effort for the folder: not every platform can open one.
+    let _ = crate::mail::durable::sync(&outbox, &outbox);
     Ok(())
 }
 

@@ -304,6 +304,9 @@ pub struct Importer<'a> {
     author: crate::store::git::Author,
     now: Stamp,
     dry_run: bool,
+    /// The emails queued during the run reach the disk with one sync when the importer is
+    /// dropped, not three syncs per acknowledgement ([`crate::mail::durable`]).
+    _durable: crate::mail::durable::Batch,
     /// The desk lock, held from before the first ticket is read until the run ends (none in a
     /// dry run, which writes nothing).
     _lock: Option<crate::store::lock::DeskLock>,
@@ -351,6 +354,7 @@ impl<'a> Importer<'a> {
             },
             now,
             dry_run,
+            _durable: crate::mail::durable::Batch::start(),
             _lock: lock,
         })
     }
