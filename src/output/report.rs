@@ -35,7 +35,7 @@ pub enum By {
 
 impl By {
     /// Every grouping, in the order the facts cache keeps a ticket's groups.
-    pub const ALL: [By; 7] = [
+    pub const ALL: [By; 8] = [
         By::Priority,
         By::Request,
         By::Incident,
@@ -43,6 +43,7 @@ impl By {
         By::Agent,
         By::Level,
         By::Month,
+        By::Channel,
     ];
 
     pub fn as_str(self) -> &'static str {
