@@ -36,11 +36,14 @@ echo "desk: $dir ($tickets tickets, ${size} MB on disk), $(nproc) cores, load be
 mapfile -t victims < <(cd "$dir" && git ls-files tickets | awk 'NR % 997 == 1')
 
 declare -A walls cpus
+timing=$(mktemp)
+trap 'rm -f "$timing"' EXIT
 measure() { # KEY ARGS...
   local key=$1; shift
   local out wall user sys
-  out=$( { /usr/bin/time -f '%e %U %S' "$mesa" --desk "$dir" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-  read -r wall user sys <<<"$out"
+  # GNU time writes to its own file: the command's stderr is discarded without losing it.
+  /usr/bin/time -o "$timing" -f '%e %U %S' "$mesa" --desk "$dir" "$@" >/dev/null 2>&1
+  read -r wall user sys < "$timing"
   printf '%-14s %6.3f s wall  %5.2f s user  %5.2f s system\n' "$key" "$wall" "$user" "$sys"
   walls[$key]+="$wall "
   cpus[$key]+="$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }') "
