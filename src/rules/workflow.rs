@@ -252,24 +252,41 @@ const OPEN: &[Status] = &[
     Status::Resolved,
 ];
 
-/// The checks of the ticket's playbook incident that apply to this customer:
-/// (check id, level at which it is verified).
+/// The checks of the ticket's playbook incident that apply to this customer, in Table 4's order.
+/// A check that points elsewhere ("(Véase Acceso)", `see: acceso/no-carga-pagina`) is preceded
+/// by the applicable checks it points to: the manual runs those first.
 pub fn applicable_checks<'a>(
     rules: Rules<'a>,
     customer: Option<&Customer>,
     incident: &str,
 ) -> Vec<&'a crate::model::kb::Check> {
     let extramural = customer.is_some_and(|c| c.extramural);
-    rules
-        .kb
-        .incident(incident)
-        .map(|(_, inc)| {
-            inc.checks
-                .iter()
-                .filter(|c| !c.extramural_only || extramural)
-                .collect()
-        })
-        .unwrap_or_default()
+    let mut out = Vec::new();
+    if let Some((_, inc)) = rules.kb.incident(incident) {
+        expand(rules.kb, &inc.checks, extramural, 0, &mut out);
+    }
+    out
+}
+
+/// Appends `checks` (with the checks each one points to first) to `out`, once per id; `depth`
+/// bounds a chain of pointers (a cycle in the playbook data cannot loop).
+fn expand<'a>(
+    kb: &'a crate::model::kb::Kb,
+    checks: &'a [crate::model::kb::Check],
+    extramural: bool,
+    depth: u8,
+    out: &mut Vec<&'a crate::model::kb::Check>,
+) {
+    for c in checks.iter().filter(|c| !c.extramural_only || extramural) {
+        if let Some((_, target)) = c.see.as_deref().and_then(|s| kb.see_target(s)) {
+            if depth < 4 {
+                expand(kb, &target.checks, extramural, depth + 1, out);
+            }
+        }
+        if !out.iter().any(|o| o.id == c.id) {
+            out.push(c);
+        }
+    }
 }
 
 /// A check as the manual's table lists it: its number in the incident's order, id and action
