@@ -205,3 +205,44 @@ fn the_playbook_page_lists_the_acceso_checks_of_connectivity() {
     );
     assert!(list.contains("nota-extramural"), "{list}");
 }
+
+/// A failed check owned by the customer's side says who acts next: "Verificar conexiones físicas
+/// del equipo" is "Soporte Técnico del cliente"'s (Tabla 4, Acceso, "No carga la página");
+/// a failed check of the service desk ("Verificar disponibilidad de servidor", "Mesa de
+/// Servicio SGM") names no one else.
+#[test]
+fn a_failed_customer_check_says_who_acts_next() {
+    let d = TestDesk::new();
+    let id = no_page(&d);
+    d.ok(
+        T1,
+        &["verify", &id, "conexiones-fisicas", "--result", "failed"],
+    );
+    let show = String::from_utf8(d.run(T1, &["show", &id]).stdout).unwrap();
+    assert!(
+        show.contains(
+            "Soporte Técnico del cliente must act next: these checks it owns failed: \
+             1. conexiones-fisicas (Verificar conexiones físicas del equipo)"
+        ),
+        "{show}"
+    );
+    d.ok(
+        T1,
+        &["verify", &id, "conexiones-fisicas", "--result", "done"],
+    );
+    for c in ["direccionamiento-ip", "url-acceso"] {
+        d.ok(T1, &["verify", &id, c, "--result", "done"]);
+    }
+    d.ok(
+        T1,
+        &[
+            "verify",
+            &id,
+            "disponibilidad-servidor",
+            "--result",
+            "failed",
+        ],
+    );
+    let show = String::from_utf8(d.run(T1, &["show", &id]).stdout).unwrap();
+    assert!(!show.contains("must act next"), "{show}");
+}

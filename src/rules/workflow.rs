@@ -1079,11 +1079,45 @@ pub fn may_reopen(rules: Rules, s: &State, at: Stamp) -> bool {
 
 /// What the desk should do next, as message keys of the active catalog (for `mesa show` and
 /// every command's "next" line).
+/// Who must act next when checks owned by the customer's side (owners with `customer: true` in
+/// desk.yaml) failed: one line per owner, naming its failed checks in Table 4's order.
+fn customer_acts(rules: Rules, customer: Option<&Customer>, s: &State) -> Vec<String> {
+    let Some(inc) = s.incident.as_deref() else {
+        return Vec::new();
+    };
+    let all = applicable_checks(rules, customer, inc);
+    rules
+        .config
+        .playbook
+        .owners
+        .iter()
+        .filter(|o| o.customer)
+        .filter_map(|o| {
+            let failed: Vec<String> = all
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    c.owner == o.id && s.checks.get(&c.id) == Some(&CheckResult::Failed)
+                })
+                .map(|(i, c)| numbered(i, c))
+                .collect();
+            (!failed.is_empty()).then(|| {
+                tr!(
+                    "next.customer_acts",
+                    owner = o.name,
+                    checks = failed.join("; ")
+                )
+            })
+        })
+        .collect()
+}
+
 pub fn next_steps(id: &str, rules: Rules, customer: Option<&Customer>, s: &State) -> Vec<String> {
     let mut out = Vec::new();
     match s.status() {
         Status::New => out.push(tr!("next.classify", id = id)),
         Status::Analysis => {
+            out.extend(customer_acts(rules, customer, s));
             let missing = missing_checks(rules, customer, s);
             if !missing.is_empty() {
                 let ids = in_order(rules, customer, s, &missing);
@@ -1100,6 +1134,7 @@ pub fn next_steps(id: &str, rules: Rules, customer: Option<&Customer>, s: &State
         }
         Status::AwaitingApproval => out.push(tr!("next.await_approval", id = id)),
         Status::InProgress => {
+            out.extend(customer_acts(rules, customer, s));
             let missing = missing_checks(rules, customer, s);
             if !missing.is_empty() {
                 let ids = in_order(rules, customer, s, &missing);
