@@ -227,6 +227,10 @@ pub struct PlaybookSettings {
 pub struct Owner {
     pub id: String,
     pub name: String,
+    /// The customer's side (its IT, its administrator profile): when a check it owns fails,
+    /// the case waits on it, and `mesa show` says it must act next.
+    #[serde(default)]
+    pub customer: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -109,7 +109,8 @@ pub struct Check {
     /// Only for customers with extramural care (the manual's `**`).
     #[serde(default)]
     pub extramural_only: bool,
-    /// "(Véase X)": run the checks of playbook case X first.
+    /// "(Véase X)": the checks this one points to, as `case/incident` (e.g.
+    /// `acceso/no-carga-pagina`); they are run (and required) before this one.
     #[serde(default)]
     pub see: Option<String>,
     /// Escalation level at which the desk verifies it (default 1).
@@ -158,6 +159,17 @@ impl Kb {
                 .find(|i| i.id == id)
                 .map(|i| (case, i))
         })
+    }
+
+    /// The incident a check's `see: case/incident` points to (None when either part is unknown).
+    pub fn see_target(&self, see: &str) -> Option<(&PlaybookCase, &Incident)> {
+        let (case, incident) = see.split_once('/')?;
+        let c = self.case(case)?;
+        c.front
+            .incidents
+            .iter()
+            .find(|i| i.id == incident)
+            .map(|i| (c, i))
     }
 
     pub fn case(&self, id: &str) -> Option<&PlaybookCase> {

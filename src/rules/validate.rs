@@ -613,11 +613,22 @@ fn check_kb(desk: &Desk) -> Vec<Diagnostic> {
                     ));
                 }
                 if let Some(see) = &c.see {
-                    if desk.kb.case(see).is_none() {
+                    if desk.kb.see_target(see).is_none() {
+                        let targets: Vec<String> = desk
+                            .kb
+                            .playbook
+                            .iter()
+                            .flat_map(|c| {
+                                c.front
+                                    .incidents
+                                    .iter()
+                                    .map(move |n| format!("{}/{}", c.id, n.id))
+                            })
+                            .collect();
                         pr.push(problem(
                             format!("incidents.{i}.checks.{j}.see"),
-                            tr!("check.unknown_case", id = see),
-                            hint_for(see, desk.kb.playbook.iter().map(|c| c.id.as_str())),
+                            tr!("check.unknown_see", id = see),
+                            hint_for(see, targets.iter().map(|t| t.as_str())),
                         ));
                     }
                 }

@@ -252,24 +252,41 @@ const OPEN: &[Status] = &[
     Status::Resolved,
 ];
 
-/// The checks of the ticket's playbook incident that apply to this customer:
-/// (check id, level at which it is verified).
+/// The checks of the ticket's playbook incident that apply to this customer, in Table 4's order.
+/// A check that points elsewhere ("(Véase Acceso)", `see: acceso/no-carga-pagina`) is preceded
+/// by the applicable checks it points to: the manual runs those first.
 pub fn applicable_checks<'a>(
     rules: Rules<'a>,
     customer: Option<&Customer>,
     incident: &str,
 ) -> Vec<&'a crate::model::kb::Check> {
     let extramural = customer.is_some_and(|c| c.extramural);
-    rules
-        .kb
-        .incident(incident)
-        .map(|(_, inc)| {
-            inc.checks
-                .iter()
-                .filter(|c| !c.extramural_only || extramural)
-                .collect()
-        })
-        .unwrap_or_default()
+    let mut out = Vec::new();
+    if let Some((_, inc)) = rules.kb.incident(incident) {
+        expand(rules.kb, &inc.checks, extramural, 0, &mut out);
+    }
+    out
+}
+
+/// Appends `checks` (with the checks each one points to first) to `out`, once per id; `depth`
+/// bounds a chain of pointers (a cycle in the playbook data cannot loop).
+fn expand<'a>(
+    kb: &'a crate::model::kb::Kb,
+    checks: &'a [crate::model::kb::Check],
+    extramural: bool,
+    depth: u8,
+    out: &mut Vec<&'a crate::model::kb::Check>,
+) {
+    for c in checks.iter().filter(|c| !c.extramural_only || extramural) {
+        if let Some((_, target)) = c.see.as_deref().and_then(|s| kb.see_target(s)) {
+            if depth < 4 {
+                expand(kb, &target.checks, extramural, depth + 1, out);
+            }
+        }
+        if !out.iter().any(|o| o.id == c.id) {
+            out.push(c);
+        }
+    }
 }
 
 /// A check as the manual's table lists it: its number in the incident's order, id and action
@@ -1062,11 +1079,45 @@ pub fn may_reopen(rules: Rules, s: &State, at: Stamp) -> bool {
 
 /// What the desk should do next, as message keys of the active catalog (for `mesa show` and
 /// every command's "next" line).
+/// Who must act next when checks owned by the customer's side (owners with `customer: true` in
+/// desk.yaml) failed: one line per owner, naming its failed checks in Table 4's order.
+fn customer_acts(rules: Rules, customer: Option<&Customer>, s: &State) -> Vec<String> {
+    let Some(inc) = s.incident.as_deref() else {
+        return Vec::new();
+    };
+    let all = applicable_checks(rules, customer, inc);
+    rules
+        .config
+        .playbook
+        .owners
+        .iter()
+        .filter(|o| o.customer)
+        .filter_map(|o| {
+            let failed: Vec<String> = all
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    c.owner == o.id && s.checks.get(&c.id) == Some(&CheckResult::Failed)
+                })
+                .map(|(i, c)| numbered(i, c))
+                .collect();
+            (!failed.is_empty()).then(|| {
+                tr!(
+                    "next.customer_acts",
+                    owner = o.name,
+                    checks = failed.join("; ")
+                )
+            })
+        })
+        .collect()
+}
+
 pub fn next_steps(id: &str, rules: Rules, customer: Option<&Customer>, s: &State) -> Vec<String> {
     let mut out = Vec::new();
     match s.status() {
         Status::New => out.push(tr!("next.classify", id = id)),
         Status::Analysis => {
+            out.extend(customer_acts(rules, customer, s));
             let missing = missing_checks(rules, customer, s);
             if !missing.is_empty() {
                 let ids = in_order(rules, customer, s, &missing);
@@ -1083,6 +1134,7 @@ pub fn next_steps(id: &str, rules: Rules, customer: Option<&Customer>, s: &State
         }
         Status::AwaitingApproval => out.push(tr!("next.await_approval", id = id)),
         Status::InProgress => {
+            out.extend(customer_acts(rules, customer, s));
             let missing = missing_checks(rules, customer, s);
             if !missing.is_empty() {
                 let ids = in_order(rules, customer, s, &missing);

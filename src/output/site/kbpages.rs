@@ -108,6 +108,14 @@ pub struct CheckView {
     pub extramural_only: bool,
     pub level: u8,
     pub see: Option<Link>,
+    /// The actions of the checks `see` points to, run (and required) before this one.
+    pub see_checks: Vec<SeeCheck>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SeeCheck {
+    pub action: String,
+    pub extramural_only: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -517,20 +525,35 @@ pub fn prepare(site: &Site, tickets: &[Cite]) -> Result<KbPages> {
                             .map_or(k.owner.clone(), |s| s.to_string()),
                         extramural_only: k.extramural_only,
                         level: k.level,
-                        see: k
+                        see: k.see.as_deref().and_then(|s| desk.kb.see_target(s)).map(
+                            |(sc, si)| Link {
+                                title: sc.front.title.clone(),
+                                url: seg_path(&incident_file(&sc.id, &si.id)),
+                            },
+                        ),
+                        see_checks: k
                             .see
                             .as_deref()
-                            .and_then(|s| desk.kb.case(s))
-                            .map(|s| Link {
-                                title: s.front.title.clone(),
-                                url: seg_path(&case_file(&s.id)),
-                            }),
+                            .and_then(|s| desk.kb.see_target(s))
+                            .map(|(_, si)| {
+                                si.checks
+                                    .iter()
+                                    .map(|t| SeeCheck {
+                                        action: t.action.clone(),
+                                        extramural_only: t.extramural_only,
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
                     })
                     .collect();
                 IncidentView {
                     id: i.id.clone(),
                     url: seg_path(&ifile),
-                    has_extramural: checks.iter().any(|k| k.extramural_only),
+                    // The checks a "Véase" lists may carry the extramural footnote too.
+                    has_extramural: checks.iter().any(|k| {
+                        k.extramural_only || k.see_checks.iter().any(|s| s.extramural_only)
+                    }),
                     has_see: checks.iter().any(|k| k.see.is_some()),
                     has_levels: checks.iter().any(|k| k.level > 1),
                     file: ifile,
