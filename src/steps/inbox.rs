@@ -1,6 +1,6 @@
 //! Customer email coming in (`mesa inbox import|fetch`): each message becomes a reply on its
 //! case, an answer the workflow expects, a reopened case, or a new case, with one commit each.
-//! Library code only: it never prints; the CLI face is [`crate::cli::inbox`].
+//! Library code only: it never prints; the CLI face is `src/cli/inbox.rs`, which calls it.
 //!
 //! The order for one message: parse ([`parse`]); set aside what must never be answered (auto
 //! replies, bounces, the desk's own mail) or cannot be read, in the clone's `rejected/` folder
