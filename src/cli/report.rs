@@ -8,6 +8,7 @@ use crate::output::report::{self, By};
 use crate::output::trend;
 use crate::rules::calendar::Calendars;
 use crate::tr;
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::process::ExitCode;
 
@@ -83,13 +84,17 @@ impl From<TrendArg> for trend::Step {
     }
 }
 
-/// `mesa report --mail TO`: queues the summary email of the period to each address.
-pub fn mail(
-    global: &Global,
-    from: Option<&str>,
-    to: Option<&str>,
-    recipients: &[String],
-) -> Result<ExitCode> {
+/// What both `mesa report` and `mesa report --mail` start from: the desk, its calendars, the
+/// instant and the period's bounds (`--from`/`--to` in the desk's zone).
+struct Opened {
+    desk: Desk,
+    cals: Calendars,
+    now: DateTime<Utc>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+}
+
+fn open_period(global: &Global, from: Option<&str>, to: Option<&str>) -> Result<Opened> {
     let root = global.desk_root()?;
     let desk = Desk::open(&root)?;
     let (cals, diags) = Calendars::new(&desk);
@@ -107,6 +112,29 @@ pub fn mail(
             return Err(Error::Usage(tr!("report.empty_period")));
         }
     }
+    Ok(Opened {
+        desk,
+        cals,
+        now,
+        from,
+        to,
+    })
+}
+
+/// `mesa report --mail TO`: queues the summary email of the period to each address.
+pub fn mail(
+    global: &Global,
+    from: Option<&str>,
+    to: Option<&str>,
+    recipients: &[String],
+) -> Result<ExitCode> {
+    let Opened {
+        desk,
+        cals,
+        now,
+        from,
+        to,
+    } = open_period(global, from, to)?;
     let period = crate::output::summary::period_of(&desk, from, to, now);
     let messages = crate::output::summary::compose(&desk, &cals, &period, recipients)?;
     let new = crate::output::summary::queue(&desk, &messages)?;
@@ -131,25 +159,15 @@ pub fn run(
     load: bool,
     csv: bool,
 ) -> Result<ExitCode> {
-    let root = global.desk_root()?;
-    let desk = Desk::open(&root)?;
-    let (cals, diags) = Calendars::new(&desk);
-    if !diags.is_empty() {
-        return Err(Error::Diagnostics(diags));
-    }
-    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    let now = global.now()?;
-    let from = from
-        .map(|s| report::parse_bound(s, tz, false))
-        .transpose()?;
-    let to = to.map(|s| report::parse_bound(s, tz, true)).transpose()?;
-    if let (Some(f), Some(t)) = (from, to) {
-        if t <= f {
-            return Err(Error::Usage(tr!("report.empty_period")));
-        }
-    }
+    let Opened {
+        desk,
+        cals,
+        now,
+        from,
+        to,
+    } = open_period(global, from, to)?;
     if step.is_some() || load {
-        let (tickets, load_diags) = crate::model::load::load_tickets(&root);
+        let (tickets, load_diags) = crate::model::load::load_tickets(&desk.root);
         for d in &load_diags {
             eprintln!("{d}");
         }
