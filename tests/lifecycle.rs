@@ -69,6 +69,11 @@ fn incident_solved_at_level_1() {
     );
     assert!(out.contains("next:"), "{out}");
     assert_eq!(status(&d, &id).0, "resolved");
+    // Issue 9, point 4: the manual notifies the solution by phone and email; the missing
+    // call shows on `mesa show` until it is recorded.
+    let show = d.ok(&at(5), &["show", &id]);
+    assert!(show.contains("solution call: pending"), "{show}");
+    assert_eq!(d.show(&id)["solution_call"], "pending");
     d.ok(
         &at(6),
         &[
@@ -78,6 +83,9 @@ fn incident_solved_at_level_1() {
             "La usuaria confirma por teléfono que recibió la solución",
         ],
     );
+    assert!(d
+        .ok(&at(6), &["show", &id])
+        .contains("solution call: recorded"));
     d.ok(&at(30), &["confirm", &id]);
     let v = d.show(&id);
     assert_eq!(v["status"], "closed");

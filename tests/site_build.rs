@@ -283,6 +283,12 @@ fn sample_desk_builds_every_page_and_every_link_resolves() {
     );
     let prios = read(&site.join("priorities.html"));
     assert!(prios.contains("Crítica") && prios.contains("30 min"));
+    // Issue 9, point 2: both Table 5 columns, the resolution target being the desk's choice
+    // (Baja: 72 h response, 120 h resolution in desk.yaml).
+    assert!(
+        prios.contains("Meta de resolución") && prios.contains("72 h") && prios.contains("120 h"),
+        "response and resolution columns"
+    );
     assert!(
         prios.contains("8 de diciembre de 2026"),
         "coming holidays: Inmaculada Concepción"

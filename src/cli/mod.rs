@@ -82,7 +82,8 @@ pub enum Command {
         #[arg(long)]
         year: Option<i32>,
     },
-    /// Explain a ticket's SLA clocks: segments, working time used and left, due instant, why.
+    /// Explain a ticket's SLA clocks: segments, pauses (and whom they wait on), working time used
+    /// and left, due instant, why.
     Sla { id: String },
     /// Supervisors' report: SLA compliance, risk, backlog, escalations, quality, quotes, times.
     #[command(after_long_help = crate::output::report::help_definitions())]

@@ -256,6 +256,17 @@ fn print_view(v: &ClockView, lang: &str, tz: Tz) {
             d.to_rfc3339()
         );
     }
+    if let Some(w) = &v.waiting_on {
+        println!(
+            "  {}",
+            tr!(
+                "sla.waiting_on",
+                owner = w.owner_name,
+                check = w.check,
+                since = sla::human_datetime(&w.since.with_timezone(&tz), lang)
+            )
+        );
+    }
     for s in &v.segments {
         let kind = match s.kind {
             SegmentKind::Running => tr!("sla.segment.running"),

@@ -29,7 +29,8 @@ pub enum TicketCommand {
     /// Set the priority; impact, urgency and effort suggest one, an override needs --reason.
     #[command(visible_alias = "prioridad")]
     Priority(Box<PriorityArgs>),
-    /// Record a playbook check: done, failed or na.
+    /// Record a playbook check: done, failed or na. When one owned by the customer fails and the
+    /// desk pauses for it (sla.pause_on_customer_checks), the clocks wait until the customer acts.
     #[command(visible_alias = "verificar")]
     Verify(VerifyArgs),
     /// Escalate one level up (or to a level reachable directly, e.g. 5).
@@ -70,6 +71,9 @@ pub enum TicketCommand {
     /// Add a comment: internal, or to the customer with --public.
     #[command(visible_alias = "comentar")]
     Comment(CommentArgs),
+    /// End a wait on the customer's side (a failed check it owns) by hand: the clocks run again.
+    #[command(visible_alias = "reanudar")]
+    Resume(ResumeArgs),
     /// Show a ticket: status, level, checks, clocks, emails, next step.
     #[command(visible_alias = "ver")]
     Show(super::view::ShowArgs),
@@ -196,6 +200,11 @@ pub fn run(global: &Global, cmd: TicketCommand) -> Result<ExitCode> {
         C::Confirm(a) => step(global, &a.id, &a.common, |_| {
             Ok(Step::Confirm {
                 note: a.note.clone(),
+            })
+        }),
+        C::Resume(a) => step(global, &a.id, &a.common, |_| {
+            Ok(Step::Resume {
+                reason: a.reason.clone(),
             })
         }),
         C::Reject(a) => step(global, &a.id, &a.common, |_| {
@@ -464,6 +473,16 @@ pub struct ResolveArgs {
     /// Knowledge-base article the solution follows.
     #[arg(long)]
     pub kb: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    pub id: String,
+    /// Why the desk stops waiting on the customer.
+    #[arg(long)]
+    pub reason: String,
     #[command(flatten)]
     pub common: Common,
 }

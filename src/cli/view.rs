@@ -318,6 +318,19 @@ pub fn describe_clock(c: &crate::rules::sla::ClockView, fmt: &Fmt) -> String {
             used = fmt.minutes(c.used_minutes)
         );
     }
+    if let Some(w) = &c.waiting_on {
+        return tr!(
+            "show.clock_waiting",
+            clock = clock,
+            state = state,
+            owner = w.owner_name,
+            check = w.check,
+            since = fmt.tz_datetime(&w.since),
+            target = target,
+            used = fmt.minutes(c.used_minutes),
+            left = fmt.minutes(c.left_minutes)
+        );
+    }
     tr!(
         "show.clock_line",
         clock = clock,

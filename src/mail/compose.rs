@@ -52,10 +52,13 @@ pub enum MailKind {
     Handover,
     /// Internal: the supervisors' summary of a period (not a case's: see [`compose_summary`]).
     Report,
+    /// A check owned by the customer's side failed and the case waits on the customer: who
+    /// must act, on what, and that the clocks pause until they do (only on desks that pause).
+    CustomerWait,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 13] = [
+    pub const ALL: [MailKind; 14] = [
         MailKind::Acknowledgement,
         MailKind::Proposal,
         MailKind::Solution,
@@ -69,6 +72,7 @@ impl MailKind {
         MailKind::PriorityChange,
         MailKind::Handover,
         MailKind::Report,
+        MailKind::CustomerWait,
     ];
 
     /// The template's file stem and the word used in file names and Message-IDs.
@@ -87,6 +91,7 @@ impl MailKind {
             MailKind::PriorityChange => "priority_change",
             MailKind::Handover => "handover",
             MailKind::Report => "report",
+            MailKind::CustomerWait => "customer_wait",
         }
     }
 
@@ -114,6 +119,7 @@ impl MailKind {
             EventKind::Declined => Some(MailKind::Declined),
             EventKind::Prioritized => Some(MailKind::PriorityChange),
             EventKind::Escalated if ev.agent.is_some() => Some(MailKind::Handover),
+            EventKind::Paused => Some(MailKind::CustomerWait),
             _ => None,
         }
     }
@@ -221,6 +227,8 @@ const EMBEDDED: &[(&str, &str, &str)] = embedded![
     "es" / "handover.subject.txt",
     "es" / "report.txt",
     "es" / "report.subject.txt",
+    "es" / "customer_wait.txt",
+    "es" / "customer_wait.subject.txt",
     "en" / "footer.txt",
     "en" / "acknowledgement.txt",
     "en" / "acknowledgement.subject.txt",
@@ -248,6 +256,8 @@ const EMBEDDED: &[(&str, &str, &str)] = embedded![
     "en" / "handover.subject.txt",
     "en" / "report.txt",
     "en" / "report.subject.txt",
+    "en" / "customer_wait.txt",
+    "en" / "customer_wait.subject.txt",
 ];
 
 /// The language emails are written in: the desk's, when mesa ships templates for it.
@@ -730,6 +740,20 @@ fn context(
             "amount_text": event.amount.map(|a| format_amount(a, lang)),
             "currency": event.currency,
             "kb": kb,
+            "owner_name": event.owner.as_deref().map(|o| config
+                .playbook
+                .owners
+                .iter()
+                .find(|x| x.id == o)
+                .map_or(o, |x| x.name.as_str())),
+            "check_action": event.check.as_deref().map(|c| desk
+                .kb
+                .playbook
+                .iter()
+                .flat_map(|p| p.front.incidents.iter())
+                .flat_map(|i| i.checks.iter())
+                .find(|k| k.id == c)
+                .map_or(c, |k| k.action.trim())),
         }),
     );
     // The solution a reminder or auto-close notice refers to: the latest `resolved` event.

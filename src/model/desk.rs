@@ -288,6 +288,12 @@ pub struct SlaSettings {
     /// `working` (working time on the ticket's resolution calendar).
     #[serde(default)]
     pub confirmation_hours: ConfirmationHours,
+    /// Whether the clocks pause while a failed playbook check owned by the customer's side
+    /// (`playbook.owners[].customer: true`) waits on the customer: the check's step then
+    /// records a `paused` event, and the customer's next act a `resumed` one
+    /// (docs/lifecycle.md). The manual does not say; absent, the clocks keep running.
+    #[serde(default)]
+    pub pause_on_customer_checks: bool,
 }
 
 impl SlaSettings {

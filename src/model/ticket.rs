@@ -200,6 +200,11 @@ pub enum EventKind {
     /// The email another event queued (same `message_id`) was delivered: recorded by the
     /// clone or runner that sent it, so no other clone sends it again (docs/mail.md).
     Mailed,
+    /// The clocks pause: a failed check owned by the customer's side (`owner`, `check`) waits
+    /// on the customer (desk.yaml `sla.pause_on_customer_checks`).
+    Paused,
+    /// The customer wait ended (the reason says how) and the clocks run again.
+    Resumed,
 }
 
 impl EventKind {
@@ -228,6 +233,8 @@ impl EventKind {
             EventKind::Received => "received",
             EventKind::Reopened => "reopened",
             EventKind::Mailed => "mailed",
+            EventKind::Paused => "paused",
+            EventKind::Resumed => "resumed",
         }
     }
 }
@@ -276,6 +283,9 @@ pub struct Event {
     pub check: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<CheckResult>,
+    /// Who the case waits on (`paused`, `resumed`): a playbook owner id from desk.yaml.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub complexity: Option<crate::model::kb::Complexity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -351,6 +361,7 @@ impl Event {
             level: None,
             check: None,
             result: None,
+            owner: None,
             complexity: None,
             quote: None,
             amount: None,

@@ -97,8 +97,8 @@ fn facts(
         .then(|| {
             w.timeline
                 .iter()
-                .find(|(_, s)| *s == Status::Closed)
-                .map(|(t, _)| *t)
+                .find(|(_, s, _)| *s == Status::Closed)
+                .map(|(t, _, _)| *t)
         })
         .flatten();
     let ended = sla::clocks_of_walk_brief(desk, cals, &w, as_of)

@@ -18,6 +18,9 @@
 //!   waits on the customer: `awaiting_approval` (proposal out) and `resolved` (solution out
 //!   for confirmation). A rejection reopens the ticket and the clock runs again. The status
 //!   after each event comes from `workflow::apply`; no rule is re-derived here.
+//! - They also pause while a failed playbook check owned by the customer's side waits on the
+//!   customer, when the desk chooses so (`sla.pause_on_customer_checks`): from the `paused`
+//!   event to the `resumed` one ([`crate::rules::customer_wait`]).
 //! - Planned tickets: the resolution clock is due at the agreed date.
 //! - States: `met` (stopped within target), `met_after_extension` (within an extended target
 //!   but over the original one), `breached` (working time used over the target, stopped or
@@ -103,6 +106,22 @@ pub struct ClockView {
     /// Working seconds used (exact; minutes above are floored).
     #[serde(skip)]
     pub used_seconds: i64,
+    /// The wait on the customer's side pausing this clock now (see
+    /// [`crate::rules::customer_wait`]); `None` when there is none or the clock stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_on: Option<WaitingOn>,
+}
+
+/// Who a paused clock waits on: a playbook owner of the customer's side and its failed check.
+#[derive(Debug, Clone, Serialize)]
+pub struct WaitingOn {
+    /// Owner id (desk.yaml `playbook.owners`) and its name.
+    pub owner: String,
+    pub owner_name: String,
+    /// Playbook check id.
+    pub check: String,
+    #[serde(serialize_with = "ser_dt")]
+    pub since: DateTime<Tz>,
 }
 
 fn ser_dt<S: Serializer>(d: &DateTime<Tz>, s: S) -> Result<S::Ok, S::Error> {
@@ -148,8 +167,10 @@ pub fn is_response(ev: &Event) -> bool {
 /// The log walked through the workflow: the status after each accepted event.
 pub struct Walk {
     pub created: Option<DateTime<Utc>>,
-    /// (instant, status after the event), for accepted events only.
-    pub timeline: Vec<(DateTime<Utc>, Status)>,
+    /// (instant, status after the event, whether the clocks run after it), for accepted
+    /// events only. Clocks run in [`runs_in`] statuses unless the case waits on the customer's
+    /// side ([`crate::rules::customer_wait`]).
+    pub timeline: Vec<(DateTime<Utc>, Status, bool)>,
     pub responded: Option<DateTime<Utc>>,
     /// The resolution target before the first extension.
     pub original_resolution: Option<Dur>,
@@ -188,7 +209,8 @@ pub fn walk(desk: &Desk, front: &TicketFront, now: DateTime<Utc>) -> Walk {
             extended_seen = true;
             w.original_resolution = before;
         }
-        w.timeline.push((at, state.status()));
+        let runs = runs_in(state.status()) && !workflow::waits_on_customer(rules, &state);
+        w.timeline.push((at, state.status(), runs));
     }
     if !extended_seen {
         w.original_resolution = state.sla.resolution;
@@ -287,7 +309,7 @@ fn clocks_inner(
             Clock::Response => w.responded.or_else(|| closed_at(w)),
             Clock::Resolution => closed_at(w),
         };
-        out.push(view(ClockInput {
+        let mut v = view(ClockInput {
             clock,
             cal,
             cal_id: cal_id.clone().unwrap_or_else(|| "-".into()),
@@ -304,7 +326,25 @@ fn clocks_inner(
             } else {
                 String::new()
             },
-        }));
+        });
+        if !v.stopped && workflow::waits_on_customer(desk.rules(), &w.state) {
+            v.waiting_on = w.state.waiting.as_ref().map(|wait| WaitingOn {
+                owner: wait.owner.clone(),
+                owner_name: desk
+                    .config
+                    .playbook
+                    .owners
+                    .iter()
+                    .find(|o| o.id == wait.owner)
+                    .map_or_else(|| wait.owner.clone(), |o| o.name.clone()),
+                check: wait.check.clone(),
+                since: wait
+                    .since
+                    .utc()
+                    .with_timezone(&cal.map_or(chrono_tz::UTC, |c| c.tz)),
+            });
+        }
+        out.push(v);
     }
     out
 }
@@ -312,8 +352,8 @@ fn clocks_inner(
 fn closed_at(w: &Walk) -> Option<DateTime<Utc>> {
     w.timeline
         .iter()
-        .find(|(_, s)| *s == Status::Closed)
-        .map(|(t, _)| *t)
+        .find(|(_, s, _)| *s == Status::Closed)
+        .map(|(t, _, _)| *t)
 }
 
 fn why_target(desk: &Desk, state: &State, clock: Clock) -> String {
@@ -359,7 +399,7 @@ struct ClockInput<'a> {
     cal: Option<&'a Calendar>,
     cal_id: String,
     created: DateTime<Utc>,
-    timeline: &'a [(DateTime<Utc>, Status)],
+    timeline: &'a [(DateTime<Utc>, Status, bool)],
     stop: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
     target: Option<Dur>,
@@ -375,15 +415,15 @@ pub type Stretch = (SegmentKind, DateTime<Utc>, Option<DateTime<Utc>>);
 /// Running and paused stretches from `created` to `stop` (or `now`): (kind, from, to or None).
 pub fn stretches(
     created: DateTime<Utc>,
-    timeline: &[(DateTime<Utc>, Status)],
+    timeline: &[(DateTime<Utc>, Status, bool)],
     stop: Option<DateTime<Utc>>,
 ) -> Vec<Stretch> {
     let mut out: Vec<Stretch> = Vec::new();
-    for &(at, status) in timeline {
+    for &(at, status, runs) in timeline {
         if status == Status::Closed || (!out.is_empty() && stop.is_some_and(|e| at >= e)) {
             break;
         }
-        let kind = if runs_in(status) {
+        let kind = if runs {
             SegmentKind::Running
         } else {
             SegmentKind::Paused
@@ -550,6 +590,7 @@ fn view(i: ClockInput) -> ClockView {
             format!("{}; {}", i.why_target, cal_note)
         },
         used_seconds: used,
+        waiting_on: None,
     }
 }
 

@@ -70,6 +70,46 @@ pub struct State {
     pub delivered_mail: BTreeSet<String>,
     /// When the first customer email no agent has read since arrived ([`unread_reply`]).
     pub unread_since: Option<Stamp>,
+    /// The case waits on the customer's side after its check failed (`paused` until
+    /// `resumed`, see [`crate::rules::customer_wait`]).
+    pub waiting: Option<CustomerWait>,
+}
+
+/// A case waiting on the customer's side: who must act, on which check, since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerWait {
+    /// Playbook owner id (desk.yaml `playbook.owners`).
+    pub owner: String,
+    /// Playbook check id.
+    pub check: String,
+    pub since: Stamp,
+}
+
+/// The customer-side owner of `check` in the state's incident, with the check (`None`: no
+/// such check, or its owner is the desk's).
+pub fn customer_owner<'a>(
+    rules: Rules<'a>,
+    customer: Option<&Customer>,
+    state: &State,
+    check: &str,
+) -> Option<(&'a crate::model::desk::Owner, &'a crate::model::kb::Check)> {
+    let inc = state.incident.as_deref()?;
+    let c = applicable_checks(rules, customer, inc)
+        .into_iter()
+        .find(|c| c.id == check)?;
+    rules
+        .config
+        .playbook
+        .owners
+        .iter()
+        .find(|o| o.id == c.owner && o.customer)
+        .map(|o| (o, c))
+}
+
+/// Whether the clocks are paused by a wait on the customer's side: one is recorded and the
+/// desk pauses for it (`sla.pause_on_customer_checks`; see [`crate::rules::customer_wait`]).
+pub fn waits_on_customer(rules: Rules, state: &State) -> bool {
+    state.waiting.is_some() && rules.config.sla.pause_on_customer_checks
 }
 
 impl State {
@@ -538,6 +578,10 @@ pub fn apply(
         Some(false) => next.unread_since = None,
         None => {}
     }
+    // A case the desk no longer works on (waiting on an answer, closed) waits on nothing else.
+    if !WORKING.contains(&next.status()) {
+        next.waiting = None;
+    }
     next.last_at = Some(ev.at);
     next.sla = targets(rules, &next);
     *state = next;
@@ -962,6 +1006,35 @@ fn step(
                 return Err(err(Some("message_id"), tr!("rule.mailed_unknown", id = id)));
             }
         }
+        Paused => {
+            allowed(s, ev, WORKING)?;
+            let check = require(&ev.check, ev, "check")?;
+            let owner = require(&ev.owner, ev, "owner")?;
+            require(&ev.reason, ev, "reason")?;
+            if s.waiting.is_some() {
+                return Err(err(Some("event"), tr!("rule.paused_twice")));
+            }
+            let found = customer_owner(rules, customer, s, check);
+            let failed = s.checks.get(check) == Some(&CheckResult::Failed);
+            if !failed || found.is_none_or(|(o, _)| &o.id != owner) {
+                return Err(err(
+                    Some("check"),
+                    tr!("rule.paused_not_customer", check = check, owner = owner),
+                ));
+            }
+            s.waiting = Some(CustomerWait {
+                owner: owner.clone(),
+                check: check.clone(),
+                since: ev.at,
+            });
+        }
+        Resumed => {
+            require(&ev.reason, ev, "reason")?;
+            if s.waiting.is_none() {
+                return Err(err(Some("event"), tr!("rule.resumed_not_waiting")));
+            }
+            s.waiting = None;
+        }
         Linked => {
             let k = require(&ev.kb, ev, "kb")?;
             if rules.kb.article(k).is_none() {
@@ -1081,34 +1154,57 @@ pub fn may_reopen(rules: Rules, s: &State, at: Stamp) -> bool {
 /// every command's "next" line).
 /// Who must act next when checks owned by the customer's side (owners with `customer: true` in
 /// desk.yaml) failed: one line per owner, naming its failed checks in Table 4's order.
-fn customer_acts(rules: Rules, customer: Option<&Customer>, s: &State) -> Vec<String> {
+fn customer_acts(id: &str, rules: Rules, customer: Option<&Customer>, s: &State) -> Vec<String> {
     let Some(inc) = s.incident.as_deref() else {
         return Vec::new();
     };
     let all = applicable_checks(rules, customer, inc);
-    rules
-        .config
-        .playbook
-        .owners
-        .iter()
-        .filter(|o| o.customer)
-        .filter_map(|o| {
-            let failed: Vec<String> = all
+    // The clocks wait on the customer (who, which check, and how the wait ends).
+    let waiting = s
+        .waiting
+        .as_ref()
+        .filter(|_| waits_on_customer(rules, s))
+        .map(|w| {
+            let owner = rules
+                .config
+                .playbook
+                .owners
                 .iter()
-                .enumerate()
-                .filter(|(_, c)| {
-                    c.owner == o.id && s.checks.get(&c.id) == Some(&CheckResult::Failed)
-                })
-                .map(|(i, c)| numbered(i, c))
-                .collect();
-            (!failed.is_empty()).then(|| {
-                tr!(
-                    "next.customer_acts",
-                    owner = o.name,
-                    checks = failed.join("; ")
-                )
-            })
-        })
+                .find(|o| o.id == w.owner);
+            tr!(
+                "next.customer_wait",
+                owner = owner.map_or(w.owner.as_str(), |o| o.name.as_str()),
+                check = w.check,
+                id = id
+            )
+        });
+    waiting
+        .into_iter()
+        .chain(
+            rules
+                .config
+                .playbook
+                .owners
+                .iter()
+                .filter(|o| o.customer)
+                .filter_map(|o| {
+                    let failed: Vec<String> = all
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| {
+                            c.owner == o.id && s.checks.get(&c.id) == Some(&CheckResult::Failed)
+                        })
+                        .map(|(i, c)| numbered(i, c))
+                        .collect();
+                    (!failed.is_empty()).then(|| {
+                        tr!(
+                            "next.customer_acts",
+                            owner = o.name,
+                            checks = failed.join("; ")
+                        )
+                    })
+                }),
+        )
         .collect()
 }
 
@@ -1117,7 +1213,7 @@ pub fn next_steps(id: &str, rules: Rules, customer: Option<&Customer>, s: &State
     match s.status() {
         Status::New => out.push(tr!("next.classify", id = id)),
         Status::Analysis => {
-            out.extend(customer_acts(rules, customer, s));
+            out.extend(customer_acts(id, rules, customer, s));
             let missing = missing_checks(rules, customer, s);
             if !missing.is_empty() {
                 let ids = in_order(rules, customer, s, &missing);
@@ -1134,7 +1230,7 @@ pub fn next_steps(id: &str, rules: Rules, customer: Option<&Customer>, s: &State
         }
         Status::AwaitingApproval => out.push(tr!("next.await_approval", id = id)),
         Status::InProgress => {
-            out.extend(customer_acts(rules, customer, s));
+            out.extend(customer_acts(id, rules, customer, s));
             let missing = missing_checks(rules, customer, s);
             if !missing.is_empty() {
                 let ids = in_order(rules, customer, s, &missing);

@@ -38,6 +38,7 @@ use crate::model::ticket::{
     self, CheckResult, Clock, CloseReason, Event, EventKind, Requester, Stamp, Ticket, TicketFront,
     TicketType,
 };
+use crate::rules::customer_wait;
 use crate::rules::workflow::{self, RuleError, State};
 use crate::store::git::{Author, Change};
 use crate::tr;
@@ -153,6 +154,10 @@ pub enum Step {
     Comment {
         text: String,
         public: bool,
+    },
+    /// End a wait on the customer's side by hand: the clocks run again (docs/lifecycle.md).
+    Resume {
+        reason: String,
     },
 }
 
@@ -736,6 +741,10 @@ fn build(
             };
             (vec![e], what)
         }
+        Step::Resume { reason } => (
+            vec![customer_wait::resume_by_hand(state, now, me, reason)],
+            tr!("cmd.what.resumed"),
+        ),
     };
     Ok(Built {
         events,
@@ -883,8 +892,17 @@ pub fn stage(desk: &Desk, mut ticket: Ticket, events: Vec<Event>) -> Result<Stag
         crate::rules::validate::check_ticket_text(desk, &ticket.path, &ticket.to_text()).0
     };
     for ev in events {
-        workflow::apply(rules, customer, &mut state, &ev).map_err(|e| refused(&id, e))?;
-        ticket.front.events.push(ev);
+        // The customer wait's events go with the act that starts or ends it (docs/lifecycle.md).
+        let before = customer_wait::before(&state, &ev);
+        for ev in before.into_iter().chain([ev]) {
+            workflow::apply(rules, customer, &mut state, &ev).map_err(|e| refused(&id, e))?;
+            let after = customer_wait::after(rules, customer, &state, &ev);
+            ticket.front.events.push(ev);
+            if let Some(next) = after {
+                workflow::apply(rules, customer, &mut state, &next).map_err(|e| refused(&id, e))?;
+                ticket.front.events.push(next);
+            }
+        }
         state.write_into(&mut ticket.front);
     }
     // Mail is composed once the whole step is in the log, so an acknowledgement of a ticket

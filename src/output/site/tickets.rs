@@ -378,6 +378,11 @@ pub(super) fn one(
                 "stopped_at": c.stopped_at.as_ref().map(|d| site.fmt.tz_datetime(d)),
                 "calendar": cfg.calendar(&c.calendar).map_or(c.calendar.clone(), |k| k.name.clone()),
                 "why": c.why,
+                "waiting": c.waiting_on.as_ref().map(|w| site.cat.format("sla.waiting_on", &[
+                    ("owner", &w.owner_name),
+                    ("check", &w.check),
+                    ("since", &site.fmt.tz_datetime(&w.since)),
+                ])),
             })
         })
         .collect();
@@ -550,6 +555,11 @@ fn details(site: &Site, ev: &Event, kb: &ArticleLinks) -> Vec<(String, String)> 
             .find(|k| &k.id == c)
             .map_or(c.clone(), |k| k.action.clone());
         push("check", action);
+    }
+    if let Some(o) = &ev.owner {
+        let owners = &cfg.playbook.owners;
+        let name = owners.iter().find(|x| &x.id == o);
+        push("owner", name.map_or(o.clone(), |x| x.name.clone()));
     }
     if let Some(r) = ev.result {
         let k = match r {
