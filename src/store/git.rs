@@ -193,6 +193,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
 /// doc). Paths are absolute or relative to `root`. It does not check that the files were clean
 /// before: a writer that must refuse hand edits uses [`write_and_commit`].
 pub fn commit_paths(root: &Path, paths: &[PathBuf], message: &str, author: &Author) -> Result<Oid> {
+    crate::store::batch::flush(root)?;
     let repo = open_repo(root)?;
     let abs: Vec<PathBuf> = paths
         .iter()
@@ -464,6 +465,7 @@ pub fn write_and_commit_step(
             .map(|f| f.map(|f| Oid::from_bytes(&f.oid)).transpose())
             .collect::<std::result::Result<_, _>>()?,
         None => {
+            crate::store::batch::flush(root)?;
             let index = repo.index()?;
             let ids = rels
                 .iter()
@@ -644,7 +646,15 @@ impl NextIndex {
     fn lookup(&self, rels: &[PathBuf]) -> Option<Vec<Option<Found>>> {
         let keys: Vec<String> = rels.iter().map(|r| git_path(r)).collect();
         let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_bytes()).collect();
-        self.raw.lookup(&keys).ok()
+        let mut found = self.raw.lookup(&keys).ok()?;
+        // Entries of this run's commits whose index write is deferred (store::batch).
+        let git_dir = self.index.parent().unwrap_or(Path::new("."));
+        for (f, k) in found.iter_mut().zip(&keys) {
+            if let Some(staged) = crate::store::batch::staged(git_dir, k) {
+                *f = staged;
+            }
+        }
+        Some(found)
     }
 
     /// Writes the index with `updates` applied to the temp file (not yet the index).
@@ -736,6 +746,32 @@ impl NextIndex {
             Ok(Some(Err(u))) => Err(unsupported(u.to_string())),
             Ok(None) => Ok(RawIndex::empty()),
             Err(e) => Err(unsupported(e.to_string())),
+        }
+    }
+}
+
+/// Writes `updates` into the index (the deferred entries of an index batch, whose commits are
+/// made): patched as bytes when the fast path can, else those paths set to HEAD.
+pub(crate) fn install_index(repo: &Repository, updates: &[Update]) -> Result<()> {
+    match NextIndex::read(repo)? {
+        Some(next) => {
+            next.write(updates)?;
+            let (_, failed) = next.install(updates, || Ok(Oid::ZERO_SHA1))?;
+            match failed.0 {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        }
+        None => {
+            let head = head_commit(repo)?;
+            let paths: Vec<String> = updates
+                .iter()
+                .map(|u| String::from_utf8_lossy(&u.path).into_owned())
+                .collect();
+            if let Some(c) = head {
+                repo.reset_default(Some(c.as_object()), paths.iter().map(String::as_str))?;
+            }
+            Ok(())
         }
     }
 }
@@ -885,6 +921,18 @@ fn commit_fast(
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    if crate::store::batch::deferring(repo.path()) {
+        // Inside an index batch: the commit now, its index entries when the batch ends.
+        drop(next);
+        crate::store::batch::before_commit(repo.path(), parent)?;
+        let parent = parent.map(|id| repo.find_commit(id)).transpose()?;
+        let tree = repo.find_tree(tree)?;
+        let sig = author.signature()?;
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        let oid = repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)?;
+        crate::store::batch::after_commit(updates);
+        return Ok(oid);
+    }
     next.write(&updates)?;
     let parent = parent.map(|id| repo.find_commit(id)).transpose()?;
     let tree = repo.find_tree(tree)?;
