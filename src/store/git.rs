@@ -16,6 +16,10 @@
 //! conflicted path) or a clone whose content filters change what git stores (autocrlf, `text`,
 //! `filter` attributes) takes libgit2's full path, with the same results.
 //!
+//! A front end that commits many times in one run (`mesa inbox import`) opens an index batch
+//! (`store/batch.rs`): its commits are made one by one, their index entries are written once
+//! when the run ends, and a run killed before that is repaired by the next command.
+//!
 //! Git hooks do not run on these commits (libgit2 runs none): the pre-commit hook `mesa hooks
 //! install` writes runs `mesa check` on the staged files, and a step already refuses anything
 //! that check would reject before it writes.
