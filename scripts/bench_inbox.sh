@@ -9,6 +9,8 @@
 # and checks that every message made exactly one commit. Between runs it times FLOOR (default
 # 100) plain `git commit`s of one file on the same repo (git rewrites its index each time), the
 # floor a commit per message is compared with; the machine is shared, so both are interleaved.
+# BASELINE=/path/to/other/mesa also imports with that binary in each run, just before this
+# build's import (A B A B), for a before/after comparison under the same load.
 set -eu
 N=${1:-100000}
 DIR=${2:-/tmp/mesa-bench-inbox-$N}
@@ -22,6 +24,7 @@ if [ ! -d "$DIR/.git" ]; then
   rm -rf "$DIR"
   target/release/examples/gen_desk --tickets "$N" --out "$DIR"
   printf '/outbox/\n/rejected/\n/Maildir/\n' > "$DIR/.gitignore"
+  printf 'floor\n' > "$DIR/floor.txt"
   git -C "$DIR" init -q
   git -C "$DIR" add -A
   git -C "$DIR" -c user.name=bench -c user.email=bench@example.co commit -q -m "synthetic desk"
@@ -62,24 +65,32 @@ for n in range(total):
 PY
 fi
 echo "desk: $DIR ($(find "$DIR/tickets" -name '*.md' | wc -l) tickets), $(ls "$DIR/Maildir/new" | wc -l) messages"
-: > /tmp/mesa-bench-inbox-runs
-: > /tmp/mesa-bench-inbox-floor
-i=0
-while [ "$i" -lt "$RUNS" ]; do
-  i=$((i + 1))
+OUT=$(mktemp -d)
+: > "$OUT/runs"
+: > "$OUT/floor"
+# One import by binary $2 (named $1): wall, CPU, commits checked, git status checked.
+import_once() {
   git -C "$DIR" reset -q --hard "$BASE"
   git -C "$DIR" clean -q -fdx -e Maildir
   t0=$(date +%s%N)
-  /usr/bin/time -f "%U %S" -o /tmp/mesa-bench-inbox-cpu \
-    "$MESA" --quiet --desk "$DIR" --now 2026-12-14T20:00:00-05:00 --format json inbox import "$DIR/Maildir" > /tmp/mesa-bench-inbox-out.json
+  /usr/bin/time -f "%U %S" -o "$OUT/cpu" \
+    "$2" --quiet --desk "$DIR" --now 2026-12-14T20:00:00-05:00 --format json inbox import "$DIR/Maildir" > "$OUT/out.json"
   t1=$(date +%s%N)
   commits=$(git -C "$DIR" rev-list --count "$BASE..HEAD")
-  written=$(python3 -c "import json; print(sum(1 for m in json.load(open('/tmp/mesa-bench-inbox-out.json'))['messages'] if m['action'] in ('reply','answer','reopened','new','new_linked')))")
+  written=$(python3 -c "import json,sys; print(sum(1 for m in json.load(open(sys.argv[1]))['messages'] if m['action'] in ('reply','answer','reopened','new','new_linked')))" "$OUT/out.json")
   ms=$(( (t1 - t0) / 1000000 ))
-  cpu=$(awk '{printf "%.1f", $1 + $2}' /tmp/mesa-bench-inbox-cpu)
-  echo "run $i: $ms ms wall, $cpu s CPU, $written messages written, $commits commits, load $(cut -d' ' -f1 /proc/loadavg)"
+  cpu=$(awk '{printf "%.1f", $1 + $2}' "$OUT/cpu")
+  status=$(git -C "$DIR" status --porcelain | head -3)
+  [ -z "$status" ] && clean=clean || clean="NOT clean: $status"
+  echo "run $i $1: $ms ms wall, $cpu s CPU, $written messages written, $commits commits, git status $clean, load $(cut -d' ' -f1 /proc/loadavg)"
   [ "$commits" -eq "$written" ] || { echo "one commit per message expected"; exit 1; }
-  echo "$ms" >> /tmp/mesa-bench-inbox-runs
+  echo "$1 $ms $cpu" >> "$OUT/runs"
+}
+i=0
+while [ "$i" -lt "$RUNS" ]; do
+  i=$((i + 1))
+  [ -n "${BASELINE:-}" ] && import_once baseline "$BASELINE"
+  import_once this "$MESA"
   if [ "$FLOOR" -gt 0 ]; then
     git -C "$DIR" reset -q --hard "$BASE"
     f0=$(date +%s%N)
@@ -93,11 +104,15 @@ while [ "$i" -lt "$RUNS" ]; do
     f1=$(date +%s%N)
     per=$(( (f1 - f0) / 1000000 / FLOOR ))
     echo "floor $i: $FLOOR plain git commits, $per ms each"
-    echo "$per" >> /tmp/mesa-bench-inbox-floor
+    echo "$per" >> "$OUT/floor"
   fi
 done
-sort -n /tmp/mesa-bench-inbox-runs | awk -v m="$MSGS" '{a[NR]=$1} END {printf "wall min %d ms, median %d ms (%d runs), %.1f msgs/s at the median\n", a[1], a[int((NR+1)/2)], NR, m * 1000 / a[int((NR+1)/2)]}'
-[ "$FLOOR" -gt 0 ] && sort -n /tmp/mesa-bench-inbox-floor | awk '{a[NR]=$1} END {printf "floor: plain git commit min %d ms, median %d ms each\n", a[1], a[int((NR+1)/2)]}'
+for who in baseline this; do
+  grep "^$who " "$OUT/runs" | awk '{print $2}' | sort -n | awk -v m="$MSGS" -v w="$who" 'NR {a[NR]=$1} END {if (NR) printf "%-8s wall min %d ms, median %d ms (%d runs), %.1f msgs/s at the median\n", w, a[1], a[int((NR+1)/2)], NR, m * 1000 / a[int((NR+1)/2)]}'
+  grep "^$who " "$OUT/runs" | awk '{print $3}' | sort -n | awk -v w="$who" 'NR {a[NR]=$1} END {if (NR) printf "%-8s CPU min %.1f s, median %.1f s\n", w, a[1], a[int((NR+1)/2)]}'
+done
+[ "$FLOOR" -gt 0 ] && sort -n "$OUT/floor" | awk '{a[NR]=$1} END {printf "floor: plain git commit min %d ms, median %d ms each\n", a[1], a[int((NR+1)/2)]}'
 git -C "$DIR" reset -q --hard "$BASE"
 git -C "$DIR" clean -q -fdx -e Maildir
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+rm -rf "$OUT"

@@ -14,6 +14,8 @@
 # commits it, then runs RUNS rounds (default 15), each round: comment, show, assign, git
 # commit, plumbing commit, on a different ticket each round. Prints per command wall min /
 # median / max and CPU (user + system) median, and the load average before and after.
+# BASELINE=/path/to/other/mesa runs the same three commands with that binary in each round,
+# on a ticket of its own (A B A B under the same load), for a before/after comparison.
 set -eu
 N=${1:-100000}
 DIR=${2:-/tmp/mesa-bench-$N}
@@ -24,7 +26,7 @@ MESA=$(pwd)/target/release/mesa
 if [ ! -d "$DIR/.git" ]; then
   rm -rf "$DIR"
   target/release/examples/gen_desk --tickets "$N" --articles 1000 --out "$DIR"
-  printf '/outbox/\n' > "$DIR/.gitignore"
+  printf '/outbox/\n/rejected/\n/Maildir/\n' > "$DIR/.gitignore"
   printf 'floor\n' > "$DIR/floor.txt"
   git -C "$DIR" init -q
   git -C "$DIR" add -A
@@ -32,8 +34,10 @@ if [ ! -d "$DIR/.git" ]; then
 fi
 G="git -C $DIR -c user.name=bench -c user.email=bench@example.co"
 # Tickets still being worked (a comment and an assignment are allowed), spread over the desk.
+PICK=$RUNS
+[ -n "${BASELINE:-}" ] && PICK=$((RUNS * 2))
 IDS=$(grep -rl --include='*.md' '^status: in_progress' "$DIR/tickets" | sort \
-  | awk -v r="$RUNS" '{a[NR]=$0} END {for (i = 1; i <= r; i++) print a[int((i - 0.5) * NR / r) + 1]}' \
+  | awk -v r="$PICK" '{a[NR]=$0} END {for (i = 1; i <= r; i++) print a[int((i - 0.5) * NR / r) + 1]}' \
   | xargs -n1 basename | sed 's/\.md$//')
 OUT=$(mktemp -d)
 # One line per run in $OUT/NAME: wall ms (clock before and after) and CPU ms (GNU time).
@@ -56,6 +60,12 @@ i=0
 for id in $IDS; do
   i=$((i + 1))
   now="2030-01-01T08:$(printf %02d $((i % 60))):00-05:00"
+  if [ -n "${BASELINE:-}" ] && [ $((i % 2)) -eq 1 ]; then
+    run "baseline comment" "$BASELINE" --quiet --desk "$DIR" --agent lmartinez --now "$now" comment "$id" --text "benchmark $i"
+    run "baseline show" "$BASELINE" --quiet --desk "$DIR" show "$id"
+    run "baseline assign" "$BASELINE" --quiet --desk "$DIR" --agent lmartinez --now "$now" assign "$id" --to dcastro
+    continue
+  fi
   run "mesa comment" "$MESA" --quiet --desk "$DIR" --agent lmartinez --now "$now" comment "$id" --text "benchmark $i"
   run "mesa show" "$MESA" --quiet --desk "$DIR" show "$id"
   run "mesa assign" "$MESA" --quiet --desk "$DIR" --agent lmartinez --now "$now" assign "$id" --to dcastro
@@ -63,8 +73,9 @@ for id in $IDS; do
   run "git commit -am" $G commit -qam "floor $i"
   run "git commit-tree+ref" sh -c "$G update-ref HEAD \$($G commit-tree HEAD^{tree} -p HEAD -m plumbing)"
 done
-for c in "mesa comment" "mesa assign" "mesa show" "git commit -am" "git commit-tree+ref"; do
-  stats "$c"
+for c in "mesa comment" "mesa assign" "mesa show" "baseline comment" "baseline assign" \
+  "baseline show" "git commit -am" "git commit-tree+ref"; do
+  [ -s "$OUT/$c" ] && stats "$c"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 status=$(git -C "$DIR" status --porcelain | head -3)

@@ -1113,3 +1113,128 @@ fn an_unread_reply_holds_the_follow_up_and_the_close_as_approved() {
     assert_eq!(s["closed"], serde_json::json!([b]), "{s}");
     assert_eq!(d.show(&b)["status"], "closed");
 }
+
+/// `mesa inbox import` writes the git index once per run (`store::batch`), not once per
+/// message: a run killed with `kill -9` after some of its commits leaves the index behind
+/// HEAD. The next command repairs it, and importing the same Maildir again finishes the job:
+/// one commit per message, each message exactly once, nothing lost, `git status` clean,
+/// `git fsck` and `mesa check` pass.
+#[test]
+fn an_import_killed_mid_run_is_recovered_by_the_next_command() {
+    let d = TestDesk::new();
+    let base = commits(&d.root);
+    let mail = tempfile::tempdir().unwrap();
+    let maildir = mail.path().join("Maildir");
+    let total = 60;
+    for n in 0..total {
+        let received = format!("Mon, 02 Nov 2026 09:{:02}:00 -0500", n);
+        let mid = format!("<kill{n}@santahelena.example.co>");
+        let mut m = headers(
+            "Sistemas <sistemas@santahelena.example.co>",
+            &format!("Solicitud de soporte {n}"),
+            &received,
+            Some(&mid),
+            &["Content-Type: text/plain; charset=UTF-8"],
+        );
+        m.push_str(&format!("\nBuenos días, el módulo {n} no carga.\n"));
+        deliver(
+            &maildir,
+            &format!("1700000{n:03}.M1P1.test"),
+            crlf(&m).as_bytes(),
+        );
+    }
+    let import = || {
+        let mut c = Command::new(MESA);
+        c.args(["--desk", d.root.to_str().unwrap(), "--now", &nov2(12, 0)])
+            .args(["--quiet", "inbox", "import", maildir.to_str().unwrap()])
+            .env("MESA_AGENT", "lmartinez")
+            .env_remove("MESA_DESK")
+            .env_remove("MESA_NOW")
+            .env_remove("MESA_LANG")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        c
+    };
+    let marker = d.root.join(".git/mesa-index-behind");
+    // Three runs killed, each once it has made a few commits of its own.
+    for round in 0..3 {
+        let before = commits(&d.root);
+        let mut child = import().spawn().unwrap();
+        let started = std::time::Instant::now();
+        loop {
+            if commits(&d.root) >= before + 3 {
+                break;
+            }
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "round {round}: the import ended before it was killed"
+            );
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(120),
+                "round {round}: no commits"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(
+            marker.exists(),
+            "round {round}: the killed run left its index-behind marker"
+        );
+        if round == 0 {
+            // What the repair is for: git sees the run's commits as staged reverts.
+            assert!(!d.status().is_empty(), "index behind HEAD after the kill");
+            // The next command, whatever it is, repairs before it does anything.
+            let id = d.new_ticket(&nov2(12, 1), &[]);
+            assert!(d.ticket_path(&id).exists());
+            assert!(!marker.exists(), "repaired");
+            assert_eq!(d.status(), "", "git status clean after the repair");
+        }
+    }
+    // The last run is left to finish; a further run adds nothing.
+    let out = import().output().unwrap();
+    assert!(out.status.success());
+    assert!(!marker.exists());
+    assert_eq!(d.status(), "", "git status clean");
+    let fsck = Command::new("git")
+        .current_dir(&d.root)
+        .args(["fsck", "--no-progress", "--no-dangling"])
+        .output()
+        .unwrap();
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    let check = d.run(&nov2(12, 5), &["check"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    // One commit per message (plus the one ticket made by hand), every message exactly once.
+    assert_eq!(commits(&d.root), base + total + 1);
+    let mut seen = std::collections::HashMap::new();
+    for f in walkdir(&d.root.join("tickets")) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for line in text.lines() {
+            if let Some(id) = line.trim().strip_prefix("received_id: ") {
+                *seen
+                    .entry(id.trim_matches(['"', '\'']).to_string())
+                    .or_insert(0) += 1;
+            }
+        }
+    }
+    for n in 0..total {
+        let mid = format!("<kill{n}@santahelena.example.co>");
+        assert_eq!(seen.get(&mid), Some(&1), "{mid} imported once: {seen:?}");
+    }
+    let again = import_json(&d.root, &nov2(12, 10), &[], &[&maildir]);
+    let messages = again["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), total);
+    assert!(
+        messages.iter().all(|m| m["action"] == "duplicate"),
+        "{again}"
+    );
+    assert_eq!(commits(&d.root), base + total + 1);
+}

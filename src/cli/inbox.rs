@@ -49,10 +49,14 @@ fn import(global: &Global, sources: &[PathBuf], dry_run: bool) -> Result<ExitCod
                 }
                 outcomes.push(o);
             }
-            Err(e) => return end(global, &outcomes, dry_run, Err(e)),
+            Err(e) => {
+                let _ = importer.finish();
+                return end(global, &outcomes, dry_run, Err(e));
+            }
         }
     }
-    end(global, &outcomes, dry_run, Ok(()))
+    let result = importer.finish();
+    end(global, &outcomes, dry_run, result)
 }
 
 /// The desk lock for a run that writes (taken before the desk is read, saying what it

@@ -40,9 +40,18 @@ impl Catalog {
             // Only an existing file is read: a refusal's message would need the catalog this
             // is building (and fix the default catalog in place for good).
             let exists = std::fs::symlink_metadata(&own).is_ok();
+            // A desk usually keeps a copy of the shipped catalog; flattening it again would
+            // change nothing and cost as much as the first time (a tenth of a one-ticket
+            // command), so an identical copy is not parsed.
+            let shipped = if lang == "en" {
+                EMBEDDED_EN
+            } else {
+                EMBEDDED_ES
+            };
             if let Some(text) = exists
                 .then(|| crate::model::fsread::read_text(&own).ok())
                 .flatten()
+                .filter(|text| text != shipped)
             {
                 flatten_into(&mut messages, &text);
             }

@@ -306,7 +306,10 @@ pub struct Importer<'a> {
     dry_run: bool,
     /// The emails queued during the run reach the disk with one sync when the importer is
     /// dropped, not three syncs per acknowledgement ([`crate::mail::durable`]).
-    _durable: crate::mail::durable::Batch,
+    durable: Option<crate::mail::durable::Batch>,
+    /// One index write for the run's commits, not one per message
+    /// ([`crate::store::batch`]); none in a dry run.
+    index_batch: Option<crate::store::batch::IndexBatch>,
     /// The desk lock, held from before the first ticket is read until the run ends (none in a
     /// dry run, which writes nothing).
     _lock: Option<crate::store::lock::DeskLock>,
@@ -335,6 +338,11 @@ impl<'a> Importer<'a> {
         } else {
             Some(commands::lock_desk(&desk.root, "mesa inbox")?)
         };
+        let index_batch = if dry_run {
+            None
+        } else {
+            Some(crate::store::batch::IndexBatch::start(&desk.root)?)
+        };
         let lang = crate::mail::compose::mail_language(desk);
         let words =
             AnswerWords::from_catalog(&crate::model::i18n::Catalog::load(lang, Some(&desk.root)));
@@ -354,9 +362,23 @@ impl<'a> Importer<'a> {
             },
             now,
             dry_run,
-            _durable: crate::mail::durable::Batch::start(),
+            durable: Some(crate::mail::durable::Batch::start()),
+            index_batch,
             _lock: lock,
         })
+    }
+
+    /// Ends the run's writes: the index gets every commit's entries, and one sync of the file
+    /// system makes the commits and queued emails durable.
+    pub fn finish(&mut self) -> Result<()> {
+        if let Some(batch) = self.index_batch.take() {
+            batch.finish()?;
+            crate::mail::durable::sync(&self.desk.root, &self.desk.root)?;
+        }
+        if let Some(durable) = self.durable.take() {
+            durable.end();
+        }
+        Ok(())
     }
 
     /// Whether a Message-ID is already in the desk (or was imported by this run).
@@ -712,13 +734,15 @@ pub fn fetch_imap(
         };
         let label = format!("imap://{}/{}#{uid}", s.host, s.folder);
         let outcome = importer.import(&label, &raw)?;
+        // Its commit exists (HEAD moved); the index entries follow when the run ends, and a
+        // run killed before that is repaired by the next command (store::batch).
         if !dry_run {
             mailbox.mark(&s.host, uid)?;
         }
         on(&outcome);
     }
     mailbox.close();
-    Ok(())
+    importer.finish()
 }
 
 /// An attachment file to write with the ticket.

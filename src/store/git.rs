@@ -16,6 +16,10 @@
 //! conflicted path) or a clone whose content filters change what git stores (autocrlf, `text`,
 //! `filter` attributes) takes libgit2's full path, with the same results.
 //!
+//! A front end that commits many times in one run (`mesa inbox import`) opens an index batch
+//! (`store/batch.rs`): its commits are made one by one, their index entries are written once
+//! when the run ends, and a run killed before that is repaired by the next command.
+//!
 //! Git hooks do not run on these commits (libgit2 runs none): the pre-commit hook `mesa hooks
 //! install` writes runs `mesa check` on the staged files, and a step already refuses anything
 //! that check would reject before it writes.
@@ -25,6 +29,8 @@ use crate::store::raw_index::{Found, NewEntry, RawIndex, Stat, Update};
 use crate::tr;
 use chrono::{DateTime, FixedOffset};
 use git2::{IndexAddOption, Oid, Repository, Signature, Time, Tree};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -193,6 +199,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
 /// doc). Paths are absolute or relative to `root`. It does not check that the files were clean
 /// before: a writer that must refuse hand edits uses [`write_and_commit`].
 pub fn commit_paths(root: &Path, paths: &[PathBuf], message: &str, author: &Author) -> Result<Oid> {
+    flush_index(root)?;
     let repo = open_repo(root)?;
     let abs: Vec<PathBuf> = paths
         .iter()
@@ -464,6 +471,7 @@ pub fn write_and_commit_step(
             .map(|f| f.map(|f| Oid::from_bytes(&f.oid)).transpose())
             .collect::<std::result::Result<_, _>>()?,
         None => {
+            flush_index(root)?;
             let index = repo.index()?;
             let ids = rels
                 .iter()
@@ -644,7 +652,15 @@ impl NextIndex {
     fn lookup(&self, rels: &[PathBuf]) -> Option<Vec<Option<Found>>> {
         let keys: Vec<String> = rels.iter().map(|r| git_path(r)).collect();
         let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_bytes()).collect();
-        self.raw.lookup(&keys).ok()
+        let mut found = self.raw.lookup(&keys).ok()?;
+        // Entries of this run's commits whose index write is deferred (store::batch).
+        let git_dir = self.index.parent().unwrap_or(Path::new("."));
+        for (f, k) in found.iter_mut().zip(&keys) {
+            if let Some(staged) = deferred_entry(git_dir, k) {
+                *f = staged;
+            }
+        }
+        Some(found)
     }
 
     /// Writes the index with `updates` applied to the temp file (not yet the index).
@@ -736,6 +752,32 @@ impl NextIndex {
             Ok(Some(Err(u))) => Err(unsupported(u.to_string())),
             Ok(None) => Ok(RawIndex::empty()),
             Err(e) => Err(unsupported(e.to_string())),
+        }
+    }
+}
+
+/// Writes `updates` into the index (the deferred entries of an index batch, whose commits are
+/// made): patched as bytes when the fast path can, else those paths set to HEAD.
+pub(crate) fn install_index(repo: &Repository, updates: &[Update]) -> Result<()> {
+    match NextIndex::read(repo)? {
+        Some(next) => {
+            next.write(updates)?;
+            let (_, failed) = next.install(updates, || Ok(Oid::ZERO_SHA1))?;
+            match failed.0 {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        }
+        None => {
+            let head = head_commit(repo)?;
+            let paths: Vec<String> = updates
+                .iter()
+                .map(|u| String::from_utf8_lossy(&u.path).into_owned())
+                .collect();
+            if let Some(c) = head {
+                repo.reset_default(Some(c.as_object()), paths.iter().map(String::as_str))?;
+            }
+            Ok(())
         }
     }
 }
@@ -885,6 +927,18 @@ fn commit_fast(
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    if deferring(repo.path()) {
+        // Inside an index batch: the commit now, its index entries when the batch ends.
+        drop(next);
+        before_deferred_commit(repo.path(), parent)?;
+        let parent = parent.map(|id| repo.find_commit(id)).transpose()?;
+        let tree = repo.find_tree(tree)?;
+        let sig = author.signature()?;
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        let oid = repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)?;
+        after_deferred_commit(updates);
+        return Ok(oid);
+    }
     next.write(&updates)?;
     let parent = parent.map(|id| repo.find_commit(id)).transpose()?;
     let tree = repo.find_tree(tree)?;
@@ -1061,6 +1115,122 @@ fn remove_empty_parents(root: &Path, path: &Path) {
         }
         dir = d.parent();
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deferred index writes: the state of an open index batch (`store/batch.rs`)
+
+/// The marker of an index that is behind HEAD, in the git directory.
+pub const INDEX_BEHIND_MARKER: &str = "mesa-index-behind";
+
+/// The open batch of this thread.
+struct Pending {
+    git_dir: PathBuf,
+    /// Whether the marker is written (it is, before the first deferred commit).
+    marked: bool,
+    /// Per path (`/`-separated), the entry the index must get (`None`: removed).
+    updates: BTreeMap<Vec<u8>, Option<NewEntry>>,
+}
+
+thread_local! {
+    static OPEN: RefCell<Option<Pending>> = const { RefCell::new(None) };
+}
+
+/// Starts deferring the index writes of this thread's commits in the repository at `git_dir`
+/// (see `store/batch.rs`).
+pub(crate) fn defer_index(git_dir: &Path) {
+    OPEN.with(|o| {
+        *o.borrow_mut() = Some(Pending {
+            git_dir: git_dir.to_path_buf(),
+            marked: false,
+            updates: BTreeMap::new(),
+        })
+    });
+}
+
+/// Stops deferring (whatever is still pending is dropped: flush first).
+pub(crate) fn stop_deferring() {
+    OPEN.with(|o| o.borrow_mut().take());
+}
+
+/// Whether commits in the repository at `git_dir` defer their index writes.
+fn deferring(git_dir: &Path) -> bool {
+    OPEN.with(|o| o.borrow().as_ref().is_some_and(|p| p.git_dir == git_dir))
+}
+
+/// The entry a deferred commit gave `path`: `Some(None)` removed, `None` not deferred.
+fn deferred_entry(git_dir: &Path, path: &[u8]) -> Option<Option<Found>> {
+    OPEN.with(|o| {
+        let o = o.borrow();
+        let p = o.as_ref().filter(|p| p.git_dir == git_dir)?;
+        p.updates.get(path).map(|e| {
+            e.map(|e| Found {
+                oid: e.oid,
+                mode: e.mode,
+            })
+        })
+    })
+}
+
+/// Called before a commit on `parent` whose index write is deferred: writes the marker (the
+/// first time) naming the commit the index on disk agrees with.
+fn before_deferred_commit(git_dir: &Path, parent: Option<Oid>) -> Result<()> {
+    let marked = OPEN.with(|o| o.borrow().as_ref().is_some_and(|p| p.marked));
+    if marked {
+        return Ok(());
+    }
+    let text = parent.map_or_else(|| "none".to_string(), |p| p.to_string());
+    write_atomic(&git_dir.join(INDEX_BEHIND_MARKER), text.as_bytes())?;
+    OPEN.with(|o| {
+        if let Some(p) = o.borrow_mut().as_mut() {
+            p.marked = true;
+        }
+    });
+    Ok(())
+}
+
+/// Keeps the index entries of a commit that was made.
+fn after_deferred_commit(updates: Vec<Update>) {
+    OPEN.with(|o| {
+        if let Some(p) = o.borrow_mut().as_mut() {
+            for u in updates {
+                p.updates.insert(u.path, u.entry);
+            }
+        }
+    });
+}
+
+/// Writes the deferred entries into the index now (before a commit that must read the whole
+/// index, and when the batch ends) and removes the marker. The batch stays open.
+pub fn flush_index(root: &Path) -> Result<()> {
+    let taken = OPEN.with(|o| {
+        o.borrow_mut().as_mut().map(|p| {
+            let updates: Vec<Update> = std::mem::take(&mut p.updates)
+                .into_iter()
+                .map(|(path, entry)| Update { path, entry })
+                .collect();
+            (p.git_dir.clone(), updates, std::mem::take(&mut p.marked))
+        })
+    });
+    let Some((git_dir, updates, marked)) = taken else {
+        return Ok(());
+    };
+    if !updates.is_empty() {
+        let repo = open_repo(root)?;
+        if let Err(e) = install_index(&repo, &updates) {
+            // Left to the repair, which sets those paths to HEAD.
+            OPEN.with(|o| {
+                if let Some(p) = o.borrow_mut().as_mut() {
+                    p.marked = marked;
+                }
+            });
+            return Err(e);
+        }
+    }
+    if marked {
+        let _ = std::fs::remove_file(git_dir.join(INDEX_BEHIND_MARKER));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,10 +9,12 @@
 //! - [`holder`]: who holds a lock (pid and start time), alive or not.
 //! - [`lock`]: one writer per desk (`.git/mesa.lock`); [`journal`]: a step's record, from which
 //!   a killed step is finished or undone; [`repair`]: doing that.
-//! - [`raw_index`]: the git index file patched as bytes, so a commit costs what it changes.
+//! - [`raw_index`]: the git index file patched as bytes, so a commit costs what it changes;
+//!   [`batch`]: one index write for a run of many commits (`mesa inbox import`).
 //! - [`ci`]: the CI templates (GitHub, GitLab, Forgejo) and the scheduled script in a desk.
 //! - [`server`]: the pre-receive gate of a shared remote (a bare repository).
 
+pub mod batch;
 pub mod ci;
 pub mod doctor;
 pub mod git;

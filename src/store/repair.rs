@@ -12,14 +12,20 @@ use std::path::{Path, PathBuf};
 /// again.
 pub fn recover(root: &Path) -> Result<(Vec<String>, Option<Requeue>)> {
     let repo = crate::store::git::open_repo(root)?;
+    let mut notes = Vec::new();
+    // A run of commits killed before it wrote the index (store::batch): first the index is
+    // set to HEAD for what the run committed, then the last step is repaired as usual.
+    if crate::store::batch::recover(&repo)? {
+        notes.push(tr!("journal.index_caught_up"));
+    }
     let jpath = journal_path(&repo);
     let Ok(bytes) = std::fs::read(&jpath) else {
-        return Ok((Vec::new(), None));
+        return Ok((notes, None));
     };
     let Ok(step) = serde_json::from_slice::<Step>(&bytes) else {
         // Cut short while being written: no file of the step was written yet.
         let _ = std::fs::remove_file(&jpath);
-        return Ok((Vec::new(), None));
+        return Ok((notes, None));
     };
     let workdir = repo
         .workdir()
@@ -43,7 +49,6 @@ pub fn recover(root: &Path) -> Result<(Vec<String>, Option<Requeue>)> {
             None
         }
     };
-    let mut notes = Vec::new();
     // Temporary files of an atomic write cut short (`.mesa-*.tmp` beside each path): the
     // desk lock is held, so no other writer owns them.
     for p in &step.paths {
