@@ -157,29 +157,25 @@ impl Output {
     }
 }
 
-/// Allocator settings for the page rate of a build (the binary's allocator is mimalloc):
-/// - freed memory is returned at once: mimalloc keeps it for 10 ms by default, which, at
-///   thousands of pages a second, adds up to a quarter of the peak memory of a large build;
-///   purging at once costs no measurable time;
-/// - no transparent huge pages: with prompt purging, a 2 MiB page is zeroed and split again
-///   and again (page faults and TLB shootdowns were a quarter of a 100k-ticket build's profile;
-///   without them: -14% memory, -8% CPU).
+/// Allocator settings for the page rate of a build (the binary's allocator is mimalloc v3):
+/// freed memory is returned at once: mimalloc keeps it for 10 ms by default, which, at
+/// thousands of pages a second, adds up to a quarter of the peak memory of a large build.
+/// Transparent huge pages are off at compile time (the `no_thp` feature in Cargo.toml): an
+/// option set here would come after mimalloc's first arena was already advised huge.
 ///
 /// Called first thing by the binary and again by every build (for library users).
 pub fn tune_allocator() {
-    // Indexes in mimalloc v2's `mi_option_e` (libmimalloc-sys 0.1, without the `v3` feature).
+    // `mi_option_purge_delay` in mimalloc v3's `mi_option_e` (libmimalloc-sys 0.1.49).
     const PURGE_DELAY: std::ffi::c_int = 15;
-    const ALLOW_THP: std::ffi::c_int = 37;
     use mimalloc as _;
     unsafe extern "C" {
         fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
     }
-    // SAFETY: sets plain integer options; mimalloc reads options atomically. mimalloc is
+    // SAFETY: sets a plain integer option; mimalloc reads options atomically. mimalloc is
     // linked into anything using this library (the `use` above), whether or not it is the
     // global allocator (then the call only tunes an allocator nobody uses).
     unsafe {
         mi_option_set(PURGE_DELAY, 0);
-        mi_option_set(ALLOW_THP, 0);
     }
 }
 
