@@ -26,11 +26,11 @@ pub fn build(global: &Global, out: Option<&Path>, public: bool) -> Result<std::p
     };
     // The build stops on exactly what `mesa check` calls an error (unsafe and broken links,
     // refused files, broken tickets): both ask the same function.
-    let checked = crate::output::check::check_desk(&root)?;
+    let (checked, desk) = crate::output::check::check_desk_kept(&root)?;
     if !checked.diagnostics.is_empty() {
         return Err(crate::model::diag::Error::Diagnostics(checked.diagnostics));
     }
-    let summary = site::build(&root, &out, &opts)?;
+    let summary = site::pipeline::build_loaded(desk, &out, &opts)?;
     for w in &summary.warnings {
         eprintln!("{}", tr!("site.warning", diagnostic = w));
     }

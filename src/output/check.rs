@@ -21,6 +21,12 @@ pub struct Report {
 
 /// Checks everything under `root`.
 pub fn check_desk(root: &Path) -> crate::model::diag::Result<Report> {
+    check_desk_kept(root).map(|(report, _)| report)
+}
+
+/// [`check_desk`], also returning the desk it loaded: `mesa build` checks first and then
+/// builds from the same desk instead of reading the knowledge base twice.
+pub fn check_desk_kept(root: &Path) -> crate::model::diag::Result<(Report, Desk)> {
     let (desk, mut diags) = Desk::load(root)?;
     diags.extend(check_config(&desk));
     let paths = load::ticket_paths(root);
@@ -85,11 +91,12 @@ pub fn check_desk(root: &Path) -> crate::model::diag::Result<Report> {
     diags.sort();
     diags.dedup();
     let pages = desk.kb.catalog.len() + desk.kb.playbook.len() + desk.kb.articles.len();
-    Ok(Report {
+    let report = Report {
         diagnostics: diags,
         tickets: paths.len(),
         pages,
-    })
+    };
+    Ok((report, desk))
 }
 
 /// `mesa check FILE...`: the desk's configuration and knowledge base, plus only the given

@@ -27,6 +27,10 @@ pub struct Output {
     marked: std::sync::Once,
     /// The folder did not exist before this build (so a failed build removes it again).
     fresh: bool,
+    /// The folder was missing or empty: no page has old bytes to compare with and nothing is
+    /// left to clean, so pages are written without a look first (a fresh 100k-ticket build
+    /// saved a `stat` and a remembered path per page).
+    clean: bool,
 }
 
 impl Output {
@@ -46,7 +50,9 @@ impl Output {
                 )));
             }
         }
+        let clean = std::fs::read_dir(target).map_or(true, |mut d| d.next().is_none());
         Ok(Output {
+            clean,
             target: target.to_path_buf(),
             bytes: AtomicU64::new(0),
             files: AtomicUsize::new(0),
@@ -60,15 +66,16 @@ impl Output {
 
     /// Writes `rel` (a `/`-separated path inside the site) unless it already has these bytes.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
-        self.marked.call_once(|| {
-            let marker = self.target.join(MARKER);
-            if !marker.is_file() {
-                // A failure here shows up as the page's own write error just below.
-                let _ = std::fs::create_dir_all(&self.target)
-                    .and_then(|_| std::fs::write(&marker, MARKER_TEXT));
-            }
-        });
+        self.mark();
         let path = self.target.join(rel);
+        if self.clean {
+            self.replace(&path, bytes, false)
+                .map_err(|e| io_err(&path, e))?;
+            self.changed.fetch_add(1, Ordering::Relaxed);
+            self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            self.files.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
         let old = std::fs::metadata(&path);
         let same = match &old {
             Ok(m) if m.is_file() => {
@@ -87,6 +94,18 @@ impl Output {
         self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         self.files.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Writes the marker once, before the first page.
+    fn mark(&self) {
+        self.marked.call_once(|| {
+            let marker = self.target.join(MARKER);
+            if !marker.is_file() {
+                // A failure here shows up as the page's own write error just below.
+                let _ = std::fs::create_dir_all(&self.target)
+                    .and_then(|_| std::fs::write(&marker, MARKER_TEXT));
+            }
+        });
     }
 
     /// `exists`: whether `path` was there a moment ago (a new page is written directly).
@@ -128,6 +147,16 @@ impl Output {
 
     /// Marks the folder as mesa's and removes what earlier builds wrote and this one did not.
     pub fn finish(self) -> Result<()> {
+        if self.clean {
+            // The marker went in before the first page; nothing else is in the folder.
+            self.mark();
+            let marker = self.target.join(MARKER);
+            if !marker.is_file() {
+                self.replace(&marker, MARKER_TEXT, false)
+                    .map_err(|e| io_err(&marker, e))?;
+            }
+            return Ok(());
+        }
         self.write(MARKER, MARKER_TEXT)?;
         let written = self.written.into_inner().unwrap_or_default();
         let mut dirs = Vec::new();
@@ -157,29 +186,25 @@ impl Output {
     }
 }
 
-/// Allocator settings for the page rate of a build (the binary's allocator is mimalloc):
-/// - freed memory is returned at once: mimalloc keeps it for 10 ms by default, which, at
-///   thousands of pages a second, adds up to a quarter of the peak memory of a large build;
-///   purging at once costs no measurable time;
-/// - no transparent huge pages: with prompt purging, a 2 MiB page is zeroed and split again
-///   and again (page faults and TLB shootdowns were a quarter of a 100k-ticket build's profile;
-///   without them: -14% memory, -8% CPU).
+/// Allocator settings for the page rate of a build (the binary's allocator is mimalloc v3):
+/// freed memory is returned at once: mimalloc keeps it for 10 ms by default, which, at
+/// thousands of pages a second, adds up to a quarter of the peak memory of a large build.
+/// Transparent huge pages are off at compile time (the `no_thp` feature in Cargo.toml): an
+/// option set here would come after mimalloc's first arena was already advised huge.
 ///
 /// Called first thing by the binary and again by every build (for library users).
 pub fn tune_allocator() {
-    // Indexes in mimalloc v2's `mi_option_e` (libmimalloc-sys 0.1, without the `v3` feature).
+    // `mi_option_purge_delay` in mimalloc v3's `mi_option_e` (libmimalloc-sys 0.1.49).
     const PURGE_DELAY: std::ffi::c_int = 15;
-    const ALLOW_THP: std::ffi::c_int = 37;
     use mimalloc as _;
     unsafe extern "C" {
         fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
     }
-    // SAFETY: sets plain integer options; mimalloc reads options atomically. mimalloc is
+    // SAFETY: sets a plain integer option; mimalloc reads options atomically. mimalloc is
     // linked into anything using this library (the `use` above), whether or not it is the
     // global allocator (then the call only tunes an allocator nobody uses).
     unsafe {
         mi_option_set(PURGE_DELAY, 0);
-        mi_option_set(ALLOW_THP, 0);
     }
 }
 

@@ -17,6 +17,12 @@ pub fn build(desk_root: &Path, out: &Path, opts: &BuildOptions) -> Result<BuildS
     build_kept(desk_root, out, opts).map(|(summary, _)| summary)
 }
 
+/// [`build`] from a desk already loaded without diagnostics (`mesa build` checks it first).
+pub fn build_loaded(desk: Desk, out: &Path, opts: &BuildOptions) -> Result<BuildSummary> {
+    let progress = Progress::new(opts.progress.clone());
+    build_desk(desk, Instant::now(), progress, out, opts).map(|(summary, _)| summary)
+}
+
 /// What a full build loaded and computed, kept by [`Session`] for incremental rebuilds.
 pub(crate) struct Kept {
     pub desk: Desk,
@@ -88,6 +94,18 @@ pub(crate) fn build_kept(
     if !diags.is_empty() {
         return Err(Error::Diagnostics(rel_diags(desk_root, diags)));
     }
+    build_desk(desk, started, progress, out, opts)
+}
+
+fn build_desk(
+    desk: Desk,
+    started: Instant,
+    progress: Progress,
+    out: &Path,
+    opts: &BuildOptions,
+) -> Result<(BuildSummary, Kept)> {
+    let desk_root = desk.root.clone();
+    let desk_root = desk_root.as_path();
     let (site, mut warnings) = new_site(&desk, opts, Output::new(out)?, progress)?;
     let result = run(&site, &mut warnings);
     let Site {
