@@ -167,9 +167,10 @@ impl Output {
 ///
 /// Called first thing by the binary and again by every build (for library users).
 pub fn tune_allocator() {
-    // Indexes in mimalloc v2's `mi_option_e` (libmimalloc-sys 0.1, without the `v3` feature).
+    // Indexes in mimalloc v3's `mi_option_e` (libmimalloc-sys 0.1.49 builds v3 unless its
+    // `v2` feature is on; 37 is v2's `allow_thp` but v3's `page_max_candidates`).
     const PURGE_DELAY: std::ffi::c_int = 15;
-    const ALLOW_THP: std::ffi::c_int = 37;
+    const ALLOW_THP: std::ffi::c_int = 43;
     use mimalloc as _;
     unsafe extern "C" {
         fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
@@ -180,6 +181,13 @@ pub fn tune_allocator() {
     unsafe {
         mi_option_set(PURGE_DELAY, 0);
         mi_option_set(ALLOW_THP, 0);
+    }
+    // mimalloc reads `allow_thp` when it starts, before `main`, and has already advised its
+    // first arena for huge pages by then: the process-wide switch covers that arena too.
+    #[cfg(target_os = "linux")]
+    // SAFETY: a plain flag on this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 
