@@ -442,7 +442,8 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
     } else {
         Cache::disabled()
     };
-    type Row = (Ticket, Vec<crate::rules::sla::ClockView>);
+    // Boxed: 100,000 rows are moved by the collects and the sort, a ticket is large.
+    type Row = (Box<Ticket>, Vec<crate::rules::sla::ClockView>);
     type Found = (
         Option<std::result::Result<Row, crate::model::diag::Diagnostic>>,
         (Option<facts::Stat>, Option<ListFacts>, Option<u32>),
@@ -460,7 +461,10 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                 if let Some(t) = row.since().filter(|s| *s <= now.utc()).and(row.ticket(rel)) {
                     let keep =
                         selected(&t.front) && (!a.breached || row.breached) && due_before.is_none();
-                    return (keep.then(|| Ok((t, Vec::new()))), (stat, None, old));
+                    return (
+                        keep.then(|| Ok((Box::new(t), Vec::new()))),
+                        (stat, None, old),
+                    );
                 }
             }
             let p = root.join(rel);
@@ -481,7 +485,7 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                     let stat = stat.filter(|s| facts::stat_of(&p).as_ref() == Some(s));
                     let row = keep(&t).map(|clocks| {
                         t.body = String::new();
-                        Ok((t, clocks))
+                        Ok((Box::new(t), clocks))
                     });
                     (row, (stat, record, old))
                 }
@@ -555,7 +559,7 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                 tr!("list.col_title"),
             ];
             let table: Vec<[String; 8]> = rows
-                .iter()
+                .par_iter()
                 .map(|(t, clocks)| {
                     let f = &t.front;
                     [
@@ -581,8 +585,12 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
             if !global.quiet {
                 eprintln!("{}", tr!("cmd.listed", count = rows.len()));
             }
+            // The process ends here: freeing 100,000 rows one by one (and handing the pages
+            // back) is a tenth of a warm list's time for nothing.
+            std::mem::forget(table);
         }
     }
+    std::mem::forget(rows);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -619,7 +627,7 @@ fn due_cell(clocks: &[ClockView], fmt: &Fmt) -> String {
 }
 
 fn sort_rows(
-    rows: &mut [(Ticket, Vec<ClockView>)],
+    rows: &mut [(Box<Ticket>, Vec<ClockView>)],
     sort: SortArg,
     desk: &crate::model::load::Desk,
 ) {
@@ -678,7 +686,7 @@ fn columns<const N: usize>(header: &[String; N], rows: &[[String; N]]) -> String
 
 /// `mesa list --format csv`: the same rows as the text table, in the one CSV convention
 /// ([`crate::output::csv`]: BOM, `;`, CRLF, labels, dates a spreadsheet reads).
-fn list_csv(rows: &[(Ticket, Vec<ClockView>)], desk: &crate::model::load::Desk) -> String {
+fn list_csv(rows: &[(Box<Ticket>, Vec<ClockView>)], desk: &crate::model::load::Desk) -> String {
     use crate::output::csv::{Cell, Csv};
     let tz = desk
         .config

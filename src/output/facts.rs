@@ -133,7 +133,7 @@ pub struct Cache<T> {
     stamp: u64,
     written_ns: i64,
     /// The whole file as read (header included).
-    body: Vec<u8>,
+    body: Bytes,
     n: usize,
     _facts: PhantomData<fn() -> T>,
 }
@@ -182,7 +182,7 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
             path: dir.join(format!("{name}.bin")),
             stamp,
             written_ns: 0,
-            body: Vec::new(),
+            body: Bytes::Empty,
             n: 0,
             _facts: PhantomData,
         };
@@ -200,7 +200,7 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
             path: PathBuf::new(),
             stamp: 0,
             written_ns: 0,
-            body: Vec::new(),
+            body: Bytes::Empty,
             n: 0,
             _facts: PhantomData,
         }
@@ -367,9 +367,77 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The bytes of a cache file: mapped (as git maps its index: no copy, and only the pages
+/// looked at are touched), or read when it cannot be mapped. The file is never written in
+/// place (a new cache is renamed over it), so the mapping keeps the file as it was opened.
+enum Bytes {
+    Empty,
+    Read(Vec<u8>),
+    #[cfg(unix)]
+    Mapped(*const u8, usize),
+}
+
+// SAFETY: the mapping is read-only and private to this value; reading it from several threads
+// is reading shared immutable memory.
+unsafe impl Send for Bytes {}
+unsafe impl Sync for Bytes {}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Empty => &[],
+            Bytes::Read(v) => v,
+            // SAFETY: a live read-only mapping of `len` bytes (unmapped on drop only).
+            #[cfg(unix)]
+            Bytes::Mapped(p, len) => unsafe { std::slice::from_raw_parts(*p, *len) },
+        }
+    }
+}
+
+impl Drop for Bytes {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Bytes::Mapped(p, len) = self {
+            // SAFETY: unmaps the mapping made in `map`, once.
+            unsafe { libc::munmap(*p as *mut libc::c_void, *len) };
+        }
+    }
+}
+
+#[cfg(unix)]
+fn map(path: &Path) -> Option<Bytes> {
+    use std::os::unix::io::AsRawFd;
+    let file = std::fs::File::open(path).ok()?;
+    let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
+    if len == 0 {
+        return Some(Bytes::Empty);
+    }
+    // SAFETY: a private read-only mapping of an open file; checked for failure.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ,
+            libc::MAP_PRIVATE | libc::MAP_POPULATE,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    (p != libc::MAP_FAILED).then_some(Bytes::Mapped(p as *const u8, len))
+}
+
+#[cfg(not(unix))]
+fn map(path: &Path) -> Option<Bytes> {
+    std::fs::read(path).ok().map(Bytes::Read)
+}
+
 /// The cache file's body, checked: its instant, the body and the number of records.
-fn read(path: &Path, stamp: u64) -> Option<(i64, Vec<u8>, usize)> {
-    let bytes = std::fs::read(path).ok()?;
+fn read(path: &Path, stamp: u64) -> Option<(i64, Bytes, usize)> {
+    let bytes = match map(path) {
+        Some(b) => b,
+        None => Bytes::Read(std::fs::read(path).ok()?),
+    };
     let head = bytes.get(..HEAD)?;
     if &head[..8] != MAGIC
         || head[8..12] != FORMAT.to_le_bytes()
