@@ -12,6 +12,8 @@
 //!   git directory for a linked worktree). A desk outside git has no cache (nothing is ever
 //!   written into a desk folder by a reading command). One file per command, written
 //!   atomically (temporary file and rename).
+//! - Read in place: the file is mapped; fixed records sorted in scan order point at the keys
+//!   and the postcard facts, decoded only for a ticket that asks (see [`Cache`]).
 //! - Versioned: a header holds the format, and a stamp hashing mesa's version and build, the
 //!   active language and every desk input the facts depend on (desk.yaml, the catalog and
 //!   playbook, the article ids, the calendars' holiday files, the desk's message overrides).
