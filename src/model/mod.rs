@@ -6,7 +6,8 @@
 //!   path for the YAML mesa writes, and key positions for error messages.
 //! - [`desk`], [`kb`], [`ticket`]: desk.yaml, the knowledge base (catalog, playbook, articles)
 //!   and tickets with their event logs.
-//! - [`load`]: finding and loading a desk; [`links`]: resolving links between kb pages.
+//! - [`load`]: finding and loading a desk; [`links`]: resolving links between kb pages;
+//!   [`scan`]: the ticket files with their stat, in one parallel pass.
 //! - [`ids`]: offline-safe case numbers; [`duration`]: working-time durations.
 //! - [`text`]: accent folding and slugs.
 //! - [`fsread`]: the one safe reader of desk files; [`input`]: rules for values that reach mail
@@ -26,6 +27,7 @@ pub mod kb;
 pub mod labels;
 pub mod links;
 pub mod load;
+pub mod scan;
 pub mod schema;
 pub mod text;
 pub mod ticket;

@@ -5,7 +5,7 @@
 use crate::model::diag::{Diagnostic, Result};
 use crate::model::front_matter;
 use crate::model::load::{self, Desk};
-use crate::output::facts::{self, Cache, CheckFacts, Stat};
+use crate::output::facts::{self, Cache, CheckFacts, Next, Stat};
 use crate::rules::validate::{check_config, check_ticket_text, TicketOutcome};
 use crate::tr;
 use rayon::prelude::*;
@@ -29,20 +29,23 @@ pub fn check_desk(root: &Path) -> crate::model::diag::Result<Report> {
 pub fn check_desk_kept(root: &Path) -> crate::model::diag::Result<(Report, Desk)> {
     let (desk, mut diags) = Desk::load(root)?;
     diags.extend(check_config(&desk));
-    let paths = load::ticket_paths(root);
+    let entries = crate::model::scan::ticket_entries(root);
     // Each ticket's outcome comes from the facts cache while its file is unchanged.
     let cache = Cache::<CheckFacts>::open(root, "check", facts::stamp(&desk, "check"));
-    let per_file: Vec<(String, Option<Stat>, TicketOutcome, bool)> = paths
+    // Per ticket: its stat when cacheable, its outcome, new facts or the old record kept.
+    type PerFile = (Option<Stat>, TicketOutcome, Option<CheckFacts>, Option<u32>);
+    let per_file: Vec<PerFile> = entries
         .par_iter()
-        .map(|p| {
-            let rel = load::rel(root, p);
-            let key = facts::key(&rel);
-            let stat = facts::stat_of(p);
-            if let Some(kept) = stat.as_ref().and_then(|s| cache.get(&key, s)) {
-                return (key, stat, kept.outcome(&rel), false);
+        .enumerate()
+        .map(|(i, e)| {
+            let rel = &e.rel;
+            let stat = e.stat;
+            if let Some((old, kept)) = stat.as_ref().and_then(|s| cache.fetch(i, e.key(), s)) {
+                return (stat, kept.outcome(rel), None, Some(old));
             }
-            let outcome = match front_matter::read_text(p) {
-                Ok(text) => check_ticket_text(&desk, &rel, &text),
+            let p = root.join(rel);
+            let outcome = match front_matter::read_text(&p) {
+                Ok(text) => check_ticket_text(&desk, rel, &text),
                 Err(mut d) => {
                     d.path = rel.clone();
                     (vec![d], None)
@@ -50,32 +53,39 @@ pub fn check_desk_kept(root: &Path) -> crate::model::diag::Result<(Report, Desk)
             };
             // The stat taken before reading is kept only when the file did not move meanwhile.
             let stat = stat.filter(|s| {
-                facts::stat_of(p).as_ref() == Some(s) && CheckFacts::all_at(&outcome, &rel)
+                facts::stat_of(&p).as_ref() == Some(s) && CheckFacts::all_at(&outcome, rel)
             });
-            (key, stat, outcome, true)
+            let fresh = CheckFacts::of(&outcome);
+            (stat, outcome, Some(fresh), None)
         })
         .collect();
-    let cacheable = per_file.iter().filter(|(_, s, _, _)| s.is_some()).count();
-    if per_file.iter().any(|(_, _, _, fresh)| *fresh) || cache.len() != cacheable {
-        let kept: Vec<CheckFacts> = per_file
-            .iter()
-            .map(|(_, _, o, _)| CheckFacts::of(o))
-            .collect();
+    let cacheable = per_file.iter().filter(|(s, ..)| s.is_some()).count();
+    let derived_again = per_file
+        .iter()
+        .any(|(s, _, f, _)| s.is_some() && f.is_some());
+    if derived_again || cache.len() != cacheable {
         cache.save(
-            per_file
+            entries
                 .iter()
-                .zip(&kept)
-                .filter_map(|((k, s, _, _), f)| s.as_ref().map(|s| (k.as_str(), s, f))),
+                .zip(&per_file)
+                .filter_map(|(e, (s, _, fresh, old))| {
+                    let next = match (fresh, old) {
+                        (Some(f), _) => Next::New(f),
+                        (None, Some(i)) => Next::Old(*i),
+                        (None, None) => return None,
+                    };
+                    Some((e.key(), s.as_ref()?, next))
+                }),
         );
     }
-    let per_file = per_file.into_iter().map(|(_, _, o, _)| o);
-    let mut seen: HashMap<String, PathBuf> = HashMap::new();
-    for (ds, id) in per_file {
-        diags.extend(ds);
+    let mut seen: HashMap<&str, &Path> = HashMap::with_capacity(per_file.len());
+    let mut dups = Vec::new();
+    for (_, (ds, id), _, _) in &per_file {
+        diags.extend(ds.iter().cloned());
         if let Some((id, path)) = id {
-            if let Some(first) = seen.get(&id) {
-                diags.push(Diagnostic::new(
-                    &path,
+            if let Some(first) = seen.get(id.as_str()) {
+                dups.push(Diagnostic::new(
+                    path,
                     2,
                     1,
                     tr!("check.duplicate_id", id = id, other = first.display()),
@@ -85,6 +95,7 @@ pub fn check_desk_kept(root: &Path) -> crate::model::diag::Result<(Report, Desk)
             }
         }
     }
+    diags.extend(dups);
     for d in &mut diags {
         d.path = load::rel(root, &d.path);
     }
@@ -93,7 +104,7 @@ pub fn check_desk_kept(root: &Path) -> crate::model::diag::Result<(Report, Desk)
     let pages = desk.kb.catalog.len() + desk.kb.playbook.len() + desk.kb.articles.len();
     let report = Report {
         diagnostics: diags,
-        tickets: paths.len(),
+        tickets: entries.len(),
         pages,
     };
     Ok((report, desk))

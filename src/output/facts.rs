@@ -12,6 +12,8 @@
 //!   git directory for a linked worktree). A desk outside git has no cache (nothing is ever
 //!   written into a desk folder by a reading command). One file per command, written
 //!   atomically (temporary file and rename).
+//! - Read in place: the file is mapped; fixed records sorted in scan order point at the keys
+//!   and the postcard facts, decoded only for a ticket that asks (see [`Cache`]).
 //! - Versioned: a header holds the format, and a stamp hashing mesa's version and build, the
 //!   active language and every desk input the facts depend on (desk.yaml, the catalog and
 //!   playbook, the article ids, the calendars' holiday files, the desk's message overrides).
@@ -20,44 +22,20 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
+pub use crate::model::scan::{stat_of, Stat};
+
 const MAGIC: &[u8; 8] = b"MESAFCT\n";
-/// Bumped whenever the layout of any cached record changes.
-const FORMAT: u32 = 1;
-
-/// What the file system says about a ticket file: enough to notice any change to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stat {
-    size: u64,
-    mtime_ns: i64,
-    ctime_ns: i64,
-    ino: u64,
-    dev: u64,
-}
-
-/// The stat of a regular file (`None` for links, folders, special files and errors: those are
-/// never cached).
-#[cfg(unix)]
-pub fn stat_of(path: &Path) -> Option<Stat> {
-    use std::os::unix::fs::MetadataExt;
-    let m = std::fs::symlink_metadata(path).ok()?;
-    if !m.file_type().is_file() {
-        return None;
-    }
-    Some(Stat {
-        size: m.size(),
-        mtime_ns: m.mtime().saturating_mul(1_000_000_000) + m.mtime_nsec(),
-        ctime_ns: m.ctime().saturating_mul(1_000_000_000) + m.ctime_nsec(),
-        ino: m.ino(),
-        dev: m.dev(),
-    })
-}
-
-#[cfg(not(unix))]
-pub fn stat_of(_path: &Path) -> Option<Stat> {
-    None
-}
+/// Bumped whenever the layout of the file or of any cached record changes.
+const FORMAT: u32 = 2;
+/// The header: magic, format, stamp, checksum of the body.
+const HEAD: usize = 28;
+/// One record: key offset and length, the stat (size, mtime, ctime, inode, device), data
+/// offset and length; all little-endian.
+const REC: usize = 56;
 
 /// The folder of the cache for the desk at `root`: `mesa/` in its git directory; `None` when
 /// the desk is not in a git work tree.
@@ -145,13 +123,35 @@ pub fn stamp(desk: &crate::model::load::Desk, name: &str) -> u64 {
     h.0
 }
 
-/// One command's cache, as read at the start of a run.
+/// One command's cache, as read at the start of a run: the file as it is on disk, read in one
+/// go and looked up in place (no decoding of the whole file: a record's facts are decoded
+/// only when its ticket asks for them).
+///
+/// Body: the instant it was written (i64 ns), the number of records (u64), the records
+/// ([`REC`] bytes each, sorted by key in [`cmp_key`] order, the order of the ticket scan),
+/// then the keys and the postcard-encoded facts they point into.
 pub struct Cache<T> {
     path: PathBuf,
     stamp: u64,
     written_ns: i64,
-    /// Sorted by path (bytes), so that a lookup is a binary search and needs no index.
-    entries: Vec<(String, Stat, T)>,
+    /// The whole file as read (header included).
+    body: Bytes,
+    n: usize,
+    _facts: PhantomData<fn() -> T>,
+}
+
+/// What the next cache keeps of a ticket: the record of the cache read at the start of the
+/// run (unchanged, copied without decoding) or newly derived facts.
+pub enum Next<'a, T> {
+    Old(u32),
+    New(&'a T),
+}
+
+/// Keys in the order of paths (component by component, as `Path` compares them): the ticket
+/// scan's order, so that a ticket's record is usually at the ticket's own position.
+pub fn cmp_key(a: &[u8], b: &[u8]) -> Ordering {
+    let map = |c: &u8| if *c == b'/' { 0 } else { *c };
+    a.iter().map(map).cmp(b.iter().map(map))
 }
 
 fn now_ns() -> i64 {
@@ -161,6 +161,18 @@ fn now_ns() -> i64 {
         .unwrap_or(0)
 }
 
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+fn u32_at(b: &[u8], at: usize) -> usize {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(w) as usize
+}
+
 impl<T: Serialize + DeserializeOwned> Cache<T> {
     /// Reads the cache `name` of the desk at `root` (empty when missing, unreadable, corrupt or
     /// written under another stamp).
@@ -168,20 +180,18 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
         let Some(dir) = cache_dir(root) else {
             return Cache::disabled();
         };
-        let path = dir.join(format!("{name}.bin"));
         let mut cache = Cache {
-            path,
+            path: dir.join(format!("{name}.bin")),
             stamp,
             written_ns: 0,
-            entries: Vec::new(),
+            body: Bytes::Empty,
+            n: 0,
+            _facts: PhantomData,
         };
-        if let Some((written_ns, mut entries)) = read::<T>(&cache.path, stamp) {
-            if !entries.windows(2).all(|w| w[0].0 < w[1].0) {
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
-                entries.dedup_by(|a, b| a.0 == b.0);
-            }
+        if let Some((written_ns, body, n)) = read(&cache.path, stamp) {
             cache.written_ns = written_ns;
-            cache.entries = entries;
+            cache.body = body;
+            cache.n = n;
         }
         cache
     }
@@ -192,48 +202,154 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
             path: PathBuf::new(),
             stamp: 0,
             written_ns: 0,
-            entries: Vec::new(),
+            body: Bytes::Empty,
+            n: 0,
+            _facts: PhantomData,
         }
     }
 
-    /// The facts kept for `rel` when its file is exactly as it was when they were derived, and
-    /// was last touched strictly before the cache was written.
-    pub fn get(&self, rel: &str, stat: &Stat) -> Option<&T> {
-        let i = self
-            .entries
-            .binary_search_by(|(p, _, _)| p.as_str().cmp(rel))
-            .ok()?;
-        let (_, kept, facts) = &self.entries[i];
-        let settled = stat.mtime_ns < self.written_ns && stat.ctime_ns < self.written_ns;
-        (kept == stat && settled).then_some(facts)
+    /// The file as read; the body starts after the header.
+    fn record(&self, i: usize) -> &[u8] {
+        let at = HEAD + 16 + i * REC;
+        &self.body[at..at + REC]
     }
 
-    /// Number of entries read.
+    fn blob(&self) -> &[u8] {
+        &self.body[HEAD + 16 + self.n * REC..]
+    }
+
+    fn key_at(&self, i: usize) -> &[u8] {
+        let r = self.record(i);
+        let (at, len) = (u32_at(r, 0), u32_at(r, 4));
+        self.blob().get(at..at.saturating_add(len)).unwrap_or(&[])
+    }
+
+    fn data_at(&self, i: usize) -> Option<&[u8]> {
+        let r = self.record(i);
+        let (at, len) = (u32_at(r, 48), u32_at(r, 52));
+        self.blob().get(at..at.checked_add(len)?)
+    }
+
+    fn stat_at(&self, i: usize) -> Stat {
+        let r = self.record(i);
+        Stat {
+            size: u64_at(r, 8),
+            mtime_ns: u64_at(r, 16) as i64,
+            ctime_ns: u64_at(r, 24) as i64,
+            ino: u64_at(r, 32),
+            dev: u64_at(r, 40),
+        }
+    }
+
+    /// The record for `key`: first at `hint` (the ticket's position in the scan, where it is
+    /// when no ticket came or went), else by binary search.
+    fn find(&self, hint: usize, key: &str) -> Option<usize> {
+        let key = key.as_bytes();
+        if hint < self.n && self.key_at(hint) == key {
+            return Some(hint);
+        }
+        let (mut lo, mut hi) = (0, self.n);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match cmp_key(self.key_at(mid), key) {
+                Ordering::Less => lo = mid + 1,
+                Ordering::Greater => hi = mid,
+                Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// The record kept for `key` when its file is exactly as it was when its facts were
+    /// derived, and was last touched strictly before the cache was written.
+    pub fn get(&self, hint: usize, key: &str, stat: &Stat) -> Option<u32> {
+        let i = self.find(hint, key)?;
+        let settled = stat.mtime_ns < self.written_ns && stat.ctime_ns < self.written_ns;
+        (settled && self.stat_at(i) == *stat)
+            .then(|| u32::try_from(i).ok())
+            .flatten()
+    }
+
+    /// The facts of record `i` (`None` when they do not decode: then they are derived again).
+    pub fn decode(&self, i: u32) -> Option<T> {
+        postcard::from_bytes(self.data_at(i as usize)?).ok()
+    }
+
+    /// [`Cache::get`] and [`Cache::decode`] in one.
+    pub fn fetch(&self, hint: usize, key: &str, stat: &Stat) -> Option<(u32, T)> {
+        let i = self.get(hint, key, stat)?;
+        Some((i, self.decode(i)?))
+    }
+
+    /// Number of records read.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.n
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.n == 0
     }
 
-    /// Writes `entries` (path, stat, facts) as the new cache, atomically; failures are ignored
+    /// Writes `entries` (key, stat, facts) as the new cache, atomically; failures are ignored
     /// (the cache only saves time: a read-only repository works without it).
     pub fn save<'a, I>(&self, entries: I)
     where
-        I: IntoIterator<Item = (&'a str, &'a Stat, &'a T)>,
+        I: IntoIterator<Item = (&'a str, &'a Stat, Next<'a, T>)>,
         T: 'a,
     {
         if self.path.as_os_str().is_empty() {
             return;
         }
         let written_ns = now_ns();
-        let mut entries: Vec<(&str, &Stat, &T)> = entries.into_iter().collect();
-        entries.sort_by(|a, b| a.0.cmp(b.0));
-        let Ok(body) = postcard::to_stdvec(&(written_ns, &entries)) else {
-            return;
-        };
-        let mut bytes = Vec::with_capacity(body.len() + 32);
+        let mut entries: Vec<(&str, &Stat, Next<'a, T>)> = entries.into_iter().collect();
+        if !entries
+            .windows(2)
+            .all(|w| cmp_key(w[0].0.as_bytes(), w[1].0.as_bytes()) == Ordering::Less)
+        {
+            entries.sort_by(|a, b| cmp_key(a.0.as_bytes(), b.0.as_bytes()));
+            entries.dedup_by(|a, b| a.0 == b.0);
+        }
+        let mut records = Vec::with_capacity(16 + entries.len() * REC);
+        records.extend_from_slice(&written_ns.to_le_bytes());
+        records.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+        let mut blob: Vec<u8> = Vec::with_capacity(entries.len() * 64);
+        let offset = |len: usize| u32::try_from(len).ok();
+        for (key, stat, next) in &entries {
+            let Some(key_at) = offset(blob.len()) else {
+                return;
+            };
+            blob.extend_from_slice(key.as_bytes());
+            let data_at = blob.len();
+            match next {
+                Next::Old(i) => match self.data_at(*i as usize) {
+                    Some(d) => blob.extend_from_slice(d),
+                    None => return,
+                },
+                Next::New(f) => match postcard::to_extend(*f, std::mem::take(&mut blob)) {
+                    Ok(b) => blob = b,
+                    Err(_) => return,
+                },
+            }
+            let (Some(key_len), Some(data), Some(data_len)) = (
+                offset(key.len()),
+                offset(data_at),
+                offset(blob.len() - data_at),
+            ) else {
+                return;
+            };
+            records.extend_from_slice(&key_at.to_le_bytes());
+            records.extend_from_slice(&key_len.to_le_bytes());
+            records.extend_from_slice(&stat.size.to_le_bytes());
+            records.extend_from_slice(&stat.mtime_ns.to_le_bytes());
+            records.extend_from_slice(&stat.ctime_ns.to_le_bytes());
+            records.extend_from_slice(&stat.ino.to_le_bytes());
+            records.extend_from_slice(&stat.dev.to_le_bytes());
+            records.extend_from_slice(&data.to_le_bytes());
+            records.extend_from_slice(&data_len.to_le_bytes());
+        }
+        records.extend_from_slice(&blob);
+        let body = records;
+        let mut bytes = Vec::with_capacity(body.len() + HEAD);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&FORMAT.to_le_bytes());
         bytes.extend_from_slice(&self.stamp.to_le_bytes());
@@ -253,22 +369,93 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-type Entries<T> = Vec<(String, Stat, T)>;
+/// The bytes of a cache file: mapped (as git maps its index: no copy, and only the pages
+/// looked at are touched), or read when it cannot be mapped. The file is never written in
+/// place (a new cache is renamed over it), so the mapping keeps the file as it was opened.
+enum Bytes {
+    Empty,
+    Read(Vec<u8>),
+    #[cfg(unix)]
+    Mapped(*const u8, usize),
+}
 
-fn read<T: DeserializeOwned>(path: &Path, stamp: u64) -> Option<(i64, Entries<T>)> {
-    let bytes = std::fs::read(path).ok()?;
-    let head = bytes.get(..28)?;
+// SAFETY: the mapping is read-only and private to this value; reading it from several threads
+// is reading shared immutable memory.
+unsafe impl Send for Bytes {}
+unsafe impl Sync for Bytes {}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Empty => &[],
+            Bytes::Read(v) => v,
+            // SAFETY: a live read-only mapping of `len` bytes (unmapped on drop only).
+            #[cfg(unix)]
+            Bytes::Mapped(p, len) => unsafe { std::slice::from_raw_parts(*p, *len) },
+        }
+    }
+}
+
+impl Drop for Bytes {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Bytes::Mapped(p, len) = self {
+            // SAFETY: unmaps the mapping made in `map`, once.
+            unsafe { libc::munmap(*p as *mut libc::c_void, *len) };
+        }
+    }
+}
+
+#[cfg(unix)]
+fn map(path: &Path) -> Option<Bytes> {
+    use std::os::unix::io::AsRawFd;
+    let file = std::fs::File::open(path).ok()?;
+    let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
+    if len == 0 {
+        return Some(Bytes::Empty);
+    }
+    // SAFETY: a private read-only mapping of an open file; checked for failure.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ,
+            libc::MAP_PRIVATE | libc::MAP_POPULATE,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    (p != libc::MAP_FAILED).then_some(Bytes::Mapped(p as *const u8, len))
+}
+
+#[cfg(not(unix))]
+fn map(path: &Path) -> Option<Bytes> {
+    std::fs::read(path).ok().map(Bytes::Read)
+}
+
+/// The cache file's body, checked: its instant, the body and the number of records.
+fn read(path: &Path, stamp: u64) -> Option<(i64, Bytes, usize)> {
+    let bytes = match map(path) {
+        Some(b) => b,
+        None => Bytes::Read(std::fs::read(path).ok()?),
+    };
+    let head = bytes.get(..HEAD)?;
     if &head[..8] != MAGIC
         || head[8..12] != FORMAT.to_le_bytes()
         || head[12..20] != stamp.to_le_bytes()
     {
         return None;
     }
-    let body = &bytes[28..];
-    if head[20..28] != checksum(body).to_le_bytes() {
+    let sum = u64_at(head, 20);
+    let body = &bytes[HEAD..];
+    if sum != checksum(body) || body.len() < 16 {
         return None;
     }
-    postcard::from_bytes(body).ok()
+    let written_ns = u64_at(body, 0) as i64;
+    let n = usize::try_from(u64_at(body, 8)).ok()?;
+    let records = n.checked_mul(REC)?.checked_add(16)?;
+    (records <= body.len()).then_some((written_ns, bytes, n))
 }
 
 /// What `mesa check` keeps of a ticket: its problems and, when it parsed, its id.
@@ -299,21 +486,16 @@ impl CheckFacts {
     }
 
     /// Back to the outcome for the ticket at `rel`.
-    pub fn outcome(&self, rel: &Path) -> crate::rules::validate::TicketOutcome {
+    pub fn outcome(self, rel: &Path) -> crate::rules::validate::TicketOutcome {
         (
             self.diags
-                .iter()
+                .into_iter()
                 .map(|(line, col, message, hint)| {
-                    crate::model::diag::Diagnostic::new(
-                        rel,
-                        *line as usize,
-                        *col as usize,
-                        message.clone(),
-                    )
-                    .with_hint(hint.clone())
+                    crate::model::diag::Diagnostic::new(rel, line as usize, col as usize, message)
+                        .with_hint(hint)
                 })
                 .collect(),
-            self.id.clone().map(|id| (id, rel.to_path_buf())),
+            self.id.map(|id| (id, rel.to_path_buf())),
         )
     }
 
@@ -321,11 +503,6 @@ impl CheckFacts {
     pub fn all_at(outcome: &crate::rules::validate::TicketOutcome, rel: &Path) -> bool {
         outcome.0.iter().all(|d| d.path == rel) && outcome.1.as_ref().is_none_or(|(_, p)| p == rel)
     }
-}
-
-/// The path of `p` under `root` as the cache keys it.
-pub fn key(rel: &Path) -> String {
-    rel.to_string_lossy().into_owned()
 }
 
 /// What the facts cache keeps of a ticket for `mesa list`: nothing for a ticket whose clocks

@@ -669,45 +669,49 @@ pub fn build_from_files(
     let cache = Cache::<ReportFacts>::open(root, "report", facts::stamp(desk, "report"));
     let as_of = nanos(p.as_of);
     let by_index = by.and_then(|b| By::ALL.iter().position(|x| *x == b));
-    type Seen = (String, Option<facts::Stat>, Option<ReportFacts>);
-    let (mut acc, seen) = crate::model::load::ticket_paths(root)
+    // Per ticket in scan order: its stat when cacheable, and what the next cache keeps.
+    type Seen = (usize, Option<facts::Stat>, Option<ReportFacts>, Option<u32>);
+    let entries = crate::model::scan::ticket_entries(root);
+    let (mut acc, seen) = entries
         .par_iter()
+        .enumerate()
         .fold(
             || (Acc::default(), Vec::<Seen>::new()),
-            |(mut acc, mut seen), path| {
-                let rel = crate::model::load::rel(root, path);
-                let key = facts::key(&rel);
-                let stat = facts::stat_of(path);
-                let kept = stat.as_ref().and_then(|s| cache.get(&key, s));
-                if let Some(ReportFacts::Settled(st)) = kept {
+            |(mut acc, mut seen), (i, e)| {
+                let rel = &e.rel;
+                let stat = e.stat;
+                let old = stat.as_ref().and_then(|s| cache.get(i, e.key(), s));
+                let kept = old.and_then(|o| cache.decode(o));
+                if let Some(ReportFacts::Settled(st)) = &kept {
                     if st.since_ns <= as_of {
                         acc = acc.with_settled(&p, st, by_index);
-                        seen.push((key, stat, None));
+                        seen.push((i, stat, None, old));
                         return (acc, seen);
                     }
                 }
-                let parsed = crate::model::front_matter::read_text(path)
-                    .and_then(|text| crate::model::ticket::parse(&rel, &text));
+                let path = root.join(rel);
+                let parsed = crate::model::front_matter::read_text(&path)
+                    .and_then(|text| crate::model::ticket::parse(rel, &text));
                 match parsed {
                     // Kept, but live (or settled after this report's instant): evaluated.
                     Ok(t) if kept.is_some() => {
                         acc = acc.with(&p, desk, cals, &t.front);
-                        seen.push((key, stat, None));
+                        seen.push((i, stat, None, old));
                     }
                     Ok(t) => {
                         let settled;
                         (acc, settled) = acc.with_facts(&p, desk, cals, &t.front);
-                        let stat = stat.filter(|s| facts::stat_of(path).as_ref() == Some(s));
+                        let stat = stat.filter(|s| facts::stat_of(&path).as_ref() == Some(s));
                         let record = match settled {
                             Some(st) => ReportFacts::Settled(st),
                             None => ReportFacts::Live,
                         };
-                        seen.push((key, stat, Some(record)));
+                        seen.push((i, stat, Some(record), None));
                     }
                     Err(mut d) => {
-                        d.path = rel;
+                        d.path = rel.clone();
                         acc.diags.push(d);
-                        seen.push((key, stat, Some(ReportFacts::Live)));
+                        seen.push((i, stat, Some(ReportFacts::Live), None));
                     }
                 }
                 (acc, seen)
@@ -723,15 +727,18 @@ pub fn build_from_files(
     // Rewritten when a ticket was derived again (not merely evaluated live) or one went away.
     let derived_again = seen
         .iter()
-        .any(|(_, st, rec)| st.is_some() && rec.is_some());
-    let cacheable = seen.iter().filter(|(_, st, _)| st.is_some()).count();
+        .any(|(_, st, rec, _)| st.is_some() && rec.is_some());
+    let cacheable = seen.iter().filter(|(_, st, _, _)| st.is_some()).count();
     if derived_again || cacheable != cache.len() {
         let mut seen = seen;
-        seen.sort_by(|a, b| a.0.cmp(&b.0));
-        cache.save(seen.iter().filter_map(|(k, st, rec)| {
-            let st = st.as_ref()?;
-            let rec = rec.as_ref().or_else(|| cache.get(k, st))?;
-            Some((k.as_str(), st, rec))
+        seen.sort_by_key(|s| s.0);
+        cache.save(seen.iter().filter_map(|(i, st, rec, old)| {
+            let next = match (rec, old) {
+                (Some(r), _) => facts::Next::New(r),
+                (None, Some(o)) => facts::Next::Old(*o),
+                (None, None) => return None,
+            };
+            Some((entries[*i].key(), st.as_ref()?, next))
         }));
     }
     let mut diags = std::mem::take(&mut acc.diags);
