@@ -36,6 +36,19 @@ pub struct Stat {
     dev: u64,
 }
 
+impl Stat {
+    /// The later of the file's modification and change times (for the racy-file rule: a file
+    /// touched at or after the moment a record was written is never trusted).
+    pub fn touched_ns(&self) -> i64 {
+        self.mtime_ns.max(self.ctime_ns)
+    }
+
+    /// The modification time (nanoseconds since the epoch).
+    pub fn modified_ns(&self) -> i64 {
+        self.mtime_ns
+    }
+}
+
 /// The stat of a regular file (`None` for links, folders, special files and errors: those are
 /// never cached).
 #[cfg(unix)]
@@ -92,7 +105,7 @@ impl Fnv {
 }
 
 /// A word-at-a-time checksum of the body (fast over tens of megabytes).
-fn checksum(b: &[u8]) -> u64 {
+pub(crate) fn checksum(b: &[u8]) -> u64 {
     let mut h: u64 = 0x9e37_79b9_7f4a_7c15 ^ b.len() as u64;
     let mut chunks = b.chunks_exact(8);
     for c in &mut chunks {
@@ -243,7 +256,7 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
     }
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
