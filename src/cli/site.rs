@@ -30,7 +30,9 @@ pub fn build(global: &Global, out: Option<&Path>, public: bool) -> Result<std::p
     if !checked.diagnostics.is_empty() {
         return Err(crate::model::diag::Error::Diagnostics(checked.diagnostics));
     }
-    let summary = site::pipeline::build_loaded(desk, &out, &opts)?;
+    // Incremental when the build manifest says which pages the changes since reach.
+    let built = site::manifest::build(&root, desk, &out, &opts, global.now.is_some())?;
+    let summary = built.summary;
     for w in &summary.warnings {
         eprintln!("{}", tr!("site.warning", diagnostic = w));
     }
@@ -39,6 +41,7 @@ pub fn build(global: &Global, out: Option<&Path>, public: bool) -> Result<std::p
             "{}",
             serde_json::json!({
                 "ok": true,
+                "incremental": built.incremental,
                 "pages": summary.pages,
                 "files": summary.files,
                 "changed": summary.changed,

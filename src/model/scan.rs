@@ -20,6 +20,19 @@ pub struct Stat {
     pub dev: u64,
 }
 
+impl Stat {
+    /// The later of the file's modification and change times (for the racy-file rule: a file
+    /// touched at or after the moment a record was written is never trusted).
+    pub fn touched_ns(&self) -> i64 {
+        self.mtime_ns.max(self.ctime_ns)
+    }
+
+    /// The modification time (nanoseconds since the epoch).
+    pub fn modified_ns(&self) -> i64 {
+        self.mtime_ns
+    }
+}
+
 /// The stat of a regular file (`None` for links, folders, special files and errors: those are
 /// never cached).
 #[cfg(unix)]

@@ -70,7 +70,7 @@ impl Fnv {
 }
 
 /// A word-at-a-time checksum of the body (fast over tens of megabytes).
-fn checksum(b: &[u8]) -> u64 {
+pub(crate) fn checksum(b: &[u8]) -> u64 {
     let mut h: u64 = 0x9e37_79b9_7f4a_7c15 ^ b.len() as u64;
     let mut chunks = b.chunks_exact(8);
     for c in &mut chunks {
@@ -359,7 +359,12 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
     }
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// The path of `p` under `root` as the cache keys it.
+pub fn key(rel: &Path) -> String {
+    rel.to_string_lossy().into_owned()
+}
+
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;

@@ -66,7 +66,7 @@ fn rank(s: ClockState) -> Option<usize> {
 
 /// What the load needs of one ticket as of an instant (see [`facts_of`]): kept per ticket by
 /// a streaming build or `mesa serve`, so the load is summed without the tickets in memory.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Facts {
     id: String,
     /// The customer's code, `-` for a case from an unknown sender (awaiting triage).
@@ -78,7 +78,7 @@ pub struct Facts {
     open: Option<OpenFacts>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 struct OpenFacts {
     /// Waiting for the customer's answer to a quote (a proposal with an amount).
     quote_pending: bool,

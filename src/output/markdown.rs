@@ -33,7 +33,7 @@ impl LinkResolver for HashMap<PathBuf, LinkTarget> {
 }
 
 /// One heading of the table of contents.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct TocEntry {
     pub level: u8,
     pub id: String,

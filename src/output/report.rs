@@ -61,7 +61,7 @@ impl By {
 }
 
 /// Compliance of one clock over a group of tickets.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Compliance {
     pub met: u64,
     pub met_after_extension: u64,
@@ -100,7 +100,7 @@ impl Compliance {
 pub const AGE_BUCKETS: [&str; 5] = ["lt_1d", "d1_3", "d3_7", "d7_30", "gt_30d"];
 
 /// Every figure of one group (or of the whole report).
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct Figures {
     pub tickets: u64,
     pub open: u64,
@@ -314,7 +314,7 @@ fn mean_median(v: &mut [i64]) -> (Option<f64>, Option<f64>) {
 }
 
 /// An open ticket at risk or breached, with who holds it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Watch {
     pub id: String,
     pub title: String,
@@ -331,6 +331,60 @@ pub struct TicketFacts {
     pub key: String,
     pub figures: Figures,
     pub watch: Vec<Watch>,
+}
+
+/// A [`TicketFacts`] as the site's build manifest keeps it: the figures with the samples
+/// their JSON leaves out.
+#[derive(Serialize)]
+struct KeptFactsRef<'a> {
+    key: &'a str,
+    figures: &'a Figures,
+    samples: [&'a [i64]; 3],
+    watch: &'a [Watch],
+}
+
+#[derive(serde::Deserialize)]
+struct KeptFacts {
+    key: String,
+    figures: Figures,
+    samples: [Vec<i64>; 3],
+    watch: Vec<Watch>,
+}
+
+impl Serialize for TicketFacts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let f = &self.figures;
+        KeptFactsRef {
+            key: &self.key,
+            figures: f,
+            samples: [
+                &f.respond_samples,
+                &f.resolve_samples,
+                &f.reply_action_samples,
+            ],
+            watch: &self.watch,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TicketFacts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let KeptFacts {
+            key,
+            mut figures,
+            samples: [respond, resolve, reply],
+            watch,
+        } = KeptFacts::deserialize(d)?;
+        figures.respond_samples = respond;
+        figures.resolve_samples = resolve;
+        figures.reply_action_samples = reply;
+        Ok(TicketFacts {
+            key,
+            figures,
+            watch,
+        })
+    }
 }
 
 /// The whole report.

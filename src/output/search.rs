@@ -9,7 +9,7 @@
 //!   `search/t/docs-<n>.js`: ticket titles and snippets in chunks. A query loads only the
 //!   shards of its own terms, so no page downloads the whole ticket index.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// Tickets per document chunk.
@@ -91,6 +91,7 @@ pub struct Doc {
 }
 
 /// A ticket as a search result: what the result list shows (its terms are in [`Postings`]).
+#[derive(Serialize, Deserialize)]
 pub struct TicketDoc {
     pub url: String,
     pub title: String,
@@ -99,9 +100,11 @@ pub struct TicketDoc {
 }
 
 /// term -> flat list of (doc, weight) pairs.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct Postings {
     map: HashMap<String, Vec<u32>>,
+    /// Scratch space of [`Postings::add`] (always empty between calls).
+    #[serde(skip)]
     local: HashMap<String, u32>,
 }
 
@@ -233,7 +236,7 @@ pub fn pages_index(docs: &[Doc], text_limit: usize) -> String {
 /// The page index being built: postings plus one short row (url, title, kind, snippet) per
 /// page. Pages may be indexed elsewhere (in parallel, as they are rendered) and handed over
 /// with [`PageIndex::with`]; the full text of a page is never kept.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct PageIndex {
     postings: Postings,
     rows: Vec<[String; 4]>,

@@ -77,7 +77,7 @@ pub struct Trend {
 }
 
 /// What the trend needs of one ticket (see [`evaluate`], [`facts_of`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Facts {
     created: DateTime<Utc>,
     closed: Option<DateTime<Utc>>,

@@ -37,7 +37,7 @@ use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::{Serialize, Serializer};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockState {
     Running,

@@ -144,7 +144,7 @@ impl Site<'_> {
 }
 
 /// A link with its text, for templates.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Link {
     pub title: String,
     pub url: String,
@@ -161,13 +161,14 @@ pub fn rel_diags(root: &Path, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
 }
 
 /// A ticket as the indexes and reports see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Row {
     pub id: String,
     pub url: String,
     pub title: String,
     pub customer: String,
     pub customer_name: String,
+    #[serde(deserialize_with = "interned")]
     pub status: &'static str,
     pub status_label: String,
     pub priority: String,
@@ -176,6 +177,7 @@ pub struct Row {
     pub assignee: String,
     pub assignee_name: String,
     /// Worst clock state (`breached`, `at_risk`, `running`, `paused`, `met`...) or `none`.
+    #[serde(deserialize_with = "interned")]
     pub sla: &'static str,
     pub sla_label: String,
     /// `sla` as a number for sorting, worst first; 9 without clocks.
@@ -202,4 +204,25 @@ pub struct TicketOut {
     /// Search terms of every ticket (document number = index in `rows`).
     pub postings: Postings,
     pub warnings: Vec<Diagnostic>,
+}
+
+/// For `&'static str` fields of kept records (states, kinds: a handful of distinct values):
+/// each distinct value is allocated once per process.
+pub(crate) fn interned<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<&'static str, D::Error> {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let s = <String as serde::Deserialize>::deserialize(d)?;
+    let mut seen = SEEN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(k) = seen.get(s.as_str()) {
+        return Ok(k);
+    }
+    let k: &'static str = Box::leak(s.into_boxed_str());
+    seen.insert(k);
+    Ok(k)
 }

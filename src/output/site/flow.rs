@@ -442,7 +442,7 @@ fn load_page(site: &Site, flow: &[FlowFacts], out: &TicketOut) -> Result<()> {
 /// The trend and load pages over every ticket as of `site.now`.
 /// What the trend and load pages keep of one ticket as of the build's instant, so that a
 /// streaming build (and `mesa serve`) sums them without the tickets in memory.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FlowFacts {
     trend: Option<trend::Facts>,
     load: Option<load::Facts>,

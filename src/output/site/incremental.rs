@@ -42,9 +42,18 @@ pub struct Session {
     flow: Vec<super::flow::FlowFacts>,
 }
 
+/// What [`Session::state`] shows: the kept site, each ticket's report and flow facts, the
+/// instant of the clocks.
+pub(crate) type KeptState<'a> = (
+    &'a Kept,
+    &'a [Option<TicketFacts>],
+    &'a [super::flow::FlowFacts],
+    DateTime<Utc>,
+);
+
 /// Incremental rebuilds keep the clocks of the last full build; after this long the next
 /// change rebuilds in full, so SLA clocks and reports on an open page never lag further.
-const REFRESH_AFTER_MINUTES: i64 = 10;
+pub(crate) const REFRESH_AFTER_MINUTES: i64 = 10;
 
 /// What a batch of changed paths asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -76,31 +85,34 @@ impl Session {
     /// Brings the site up to date after `changed` paths (absolute or relative to the desk)
     /// changed: incrementally when only existing tickets changed, otherwise in full.
     pub fn rebuild(&mut self, changed: &[PathBuf], opts: &BuildOptions) -> Result<BuildSummary> {
+        match self.patch(changed, opts)? {
+            Some(summary) => Ok(summary),
+            None => self.full(opts),
+        }
+    }
+
+    /// The incremental part of [`Session::rebuild`]: `None` (nothing written) when the change
+    /// needs a full build.
+    pub(crate) fn patch(
+        &mut self,
+        changed: &[PathBuf],
+        opts: &BuildOptions,
+    ) -> Result<Option<BuildSummary>> {
         let now = opts.now.unwrap_or_else(Utc::now);
         let stale = now - self.now > chrono::Duration::minutes(REFRESH_AFTER_MINUTES);
         if self.kept.is_none() || opts.public != self.public || opts.public || stale {
-            return self.full(opts);
+            return Ok(None);
         }
-        match self.plan(changed) {
-            Plan::Tickets(list) => match self.tickets(&list, opts) {
-                Ok(Some(summary)) => Ok(summary),
-                Ok(None) => self.full(opts),
-                // Half patched: the next rebuild starts over.
-                Err(e) => {
-                    self.kept = None;
-                    Err(e)
-                }
-            },
-            Plan::Articles(list) => match self.articles(&list, opts) {
-                Ok(Some(summary)) => Ok(summary),
-                Ok(None) => self.full(opts),
-                Err(e) => {
-                    self.kept = None;
-                    Err(e)
-                }
-            },
-            Plan::Full => self.full(opts),
+        let done = match self.plan(changed) {
+            Plan::Tickets(list) => self.tickets(&list, opts),
+            Plan::Articles(list) => self.articles(&list, opts),
+            Plan::Full => return Ok(None),
+        };
+        // Half patched: the next rebuild starts over.
+        if done.is_err() {
+            self.kept = None;
         }
+        done
     }
 
     /// A full build, replacing what is kept (the old state is dropped first, so peak memory
@@ -127,6 +139,36 @@ impl Session {
             .collect();
         self.kept = Some(kept);
         Ok(summary)
+    }
+
+    /// A session from what an earlier process kept (the build manifest): `desk` is loaded
+    /// now, `kept` holds the rest as of that build, whose instant was `now`.
+    pub(crate) fn resume(root: &Path, out: &Path, now: DateTime<Utc>, mut kept: Kept) -> Session {
+        let facts = std::mem::take(&mut kept.facts);
+        let flow = std::mem::take(&mut kept.flow);
+        let index = kept
+            .paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.clone(), i))
+            .collect();
+        Session {
+            root: root.to_path_buf(),
+            out: out.to_path_buf(),
+            kept: Some(kept),
+            public: false,
+            index,
+            now,
+            facts,
+            flow,
+        }
+    }
+
+    /// What is kept (`None` after a failed build), with each ticket's report and flow facts
+    /// and the instant of the clocks.
+    pub(crate) fn state(&self) -> Option<KeptState<'_>> {
+        let kept = self.kept.as_ref()?;
+        Some((kept, &self.facts, &self.flow, self.now))
     }
 
     fn plan(&self, changed: &[PathBuf]) -> Plan {
@@ -409,7 +451,8 @@ impl Session {
 }
 
 /// Whether a ticket's new front matter changes a knowledge base page: the articles it cites,
-/// or (when an article lists it) its id or title.
+/// or (when an article lists it: it cites one, or one names it in `from_tickets`) its id or
+/// title.
 fn reaches_kb(kept: &Kept, i: usize, new: &crate::model::ticket::TicketFront) -> bool {
     let old = &kept.cites[i];
     if old.kb != new.kb || old.id != new.id {
@@ -418,9 +461,11 @@ fn reaches_kb(kept: &Kept, i: usize, new: &crate::model::ticket::TicketFront) ->
     if old.title == new.title {
         return false;
     }
-    let url = &kept.tickets.rows[i].url;
-    kept.kb
-        .articles
-        .iter()
-        .any(|a| a.cited_by.iter().any(|l| &l.url == url))
+    !old.kb.is_empty()
+        || kept
+            .desk
+            .kb
+            .articles
+            .iter()
+            .any(|a| a.front.from_tickets.iter().any(|t| t == &old.id))
 }

@@ -44,11 +44,12 @@ pub fn link_targets(desk: &Desk, public: bool) -> HashMap<PathBuf, LinkTarget> {
     m
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ArticleView {
     pub id: String,
     pub url: String,
     pub title: String,
+    #[serde(deserialize_with = "super::context::interned")]
     pub kind: &'static str,
     pub kind_label: String,
     pub category: String,

@@ -22,6 +22,7 @@ mod help;
 pub mod history;
 pub mod incremental;
 mod kbpages;
+pub mod manifest;
 pub mod output;
 pub mod paths;
 pub mod pipeline;

@@ -52,6 +52,7 @@ fn sla_label(site: &Site, state: &str) -> String {
 
 /// What the knowledge base pages need of a ticket (the articles it cites, how it is linked),
 /// kept after the ticket itself is dropped.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct Cite {
     pub id: String,
     pub title: String,

@@ -1,0 +1,457 @@
+//! `mesa build` as a fresh process, with the build manifest kept in the git directory
+//! (`mesa::output::site::manifest`): after a change, every file of the output folder must be
+//! byte for byte what a clean full build of the same desk writes into a fresh folder, whether
+//! the build patched the site (one ticket, one article body) or fell back to a full one
+//! (anything global, a tampered output folder, a corrupt manifest, another commit checked
+//! out). The real binary builds; the reference is the library's full build at the same
+//! instant.
+
+mod common;
+
+use common::git::git;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const NOW: &str = "2026-11-26T10:00:00-05:00";
+
+/// The sample desk, tickets included, committed in a fresh git repository.
+fn sample_desk() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("desk");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::copy(
+        common::sample_root().join("desk.yaml"),
+        root.join("desk.yaml"),
+    )
+    .unwrap();
+    for sub in ["kb", "tickets", "theme"] {
+        common::copy_dir(&common::sample_root().join(sub), &root.join(sub));
+    }
+    std::fs::write(
+        root.join(".gitignore"),
+        "/outbox/\n/_site/\n/_other/\n/_public/\n",
+    )
+    .unwrap();
+    common::git::init_committed(&root);
+    (tmp, root)
+}
+
+fn mesa(root: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mesa"))
+        .arg("--desk")
+        .arg(root)
+        .args(["--now", NOW])
+        .args(args)
+        .env("MESA_AGENT", "lmartinez")
+        .env_remove("MESA_DESK")
+        .env_remove("MESA_NOW")
+        .env_remove("MESA_LANG")
+        .output()
+        .expect("mesa runs")
+}
+
+fn ok(root: &Path, args: &[&str]) -> String {
+    let out = mesa(root, args);
+    assert!(
+        out.status.success(),
+        "mesa {args:?} ({:?}): {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `mesa build --out DIR` through the binary: (incremental?, pages rendered).
+fn build(root: &Path, out: &str) -> (bool, u64) {
+    let out = root.join(out);
+    let text = ok(
+        root,
+        &["--format", "json", "build", "--out", out.to_str().unwrap()],
+    );
+    let v: serde_json::Value = serde_json::from_str(text.trim()).expect("json summary");
+    (
+        v["incremental"].as_bool().expect("incremental"),
+        v["pages"].as_u64().expect("pages"),
+    )
+}
+
+/// Every file under `dir`, by path relative to it.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+/// (modification time, inode) of every file: what a write changes.
+fn stamps(dir: &Path) -> BTreeMap<String, (std::time::SystemTime, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let m = e.metadata().unwrap();
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (rel, (m.modified().unwrap(), m.ino()))
+        })
+        .collect()
+}
+
+/// The files whose bytes were written since `before`.
+fn written(dir: &Path, before: &BTreeMap<String, (std::time::SystemTime, u64)>) -> Vec<String> {
+    stamps(dir)
+        .into_iter()
+        .filter(|(k, v)| before.get(k) != Some(v))
+        .map(|(k, _)| k)
+        .collect()
+}
+
+/// A clean full build of the desk as it is now into a fresh folder, compared file by file.
+fn assert_same_as_full(root: &Path, site: &Path, step: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let full = tmp.path().join("full");
+    let opts = mesa::output::site::BuildOptions {
+        public: false,
+        progress: None,
+        now: Some(chrono::DateTime::parse_from_rfc3339(NOW).unwrap().into()),
+        live_reload: false,
+    };
+    mesa::output::site::build(root, &full, &opts).expect("full build");
+    let (a, b) = (files(site), files(&full));
+    let names_a: Vec<&String> = a.keys().collect();
+    let names_b: Vec<&String> = b.keys().collect();
+    assert_eq!(names_a, names_b, "the same files after {step}");
+    let differ: Vec<&String> = a.keys().filter(|k| a[*k] != b[*k]).collect();
+    assert!(
+        differ.is_empty(),
+        "files that differ after {step}: {differ:?}"
+    );
+}
+
+fn ticket_path(root: &Path, id: &str) -> PathBuf {
+    walkdir::WalkDir::new(root.join("tickets"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy() == format!("{id}.md"))
+        .map(|e| e.into_path())
+        .expect("ticket file")
+}
+
+fn append(path: &Path, text: &str) {
+    let mut t = std::fs::read_to_string(path).unwrap();
+    t.push_str(text);
+    std::fs::write(path, t).unwrap();
+}
+
+fn manifest_file(root: &Path) -> PathBuf {
+    root.join(".git/mesa/site.bin")
+}
+
+#[test]
+fn a_fresh_build_after_one_ticket_or_article_writes_only_what_depends_on_it() {
+    let (_tmp, root) = sample_desk();
+    let site = root.join("_site");
+    let (incremental, all) = build(&root, "_site");
+    assert!(!incremental, "the first build is full");
+    assert!(all > 50, "a real site: {all} pages");
+    assert!(
+        manifest_file(&root).is_file(),
+        "the manifest is kept in .git/mesa/"
+    );
+
+    // Nothing changed: nothing to render.
+    let (incremental, pages) = build(&root, "_site");
+    assert!(incremental);
+    assert_eq!(pages, 0, "an unchanged desk renders no page");
+    assert_same_as_full(&root, &site, "an unchanged desk");
+
+    // (a) One ticket's body edited by hand.
+    let before = stamps(&site);
+    let edited = ticket_path(&root, "261116-B3X03");
+    append(
+        &edited,
+        "\nNota añadida a mano: el huellero del piso 3 volvió a fallar.\n",
+    );
+    let (incremental, pages) = build(&root, "_site");
+    assert!(incremental, "one ticket edited: incremental");
+    assert!(pages < all / 4, "rendered {pages} of {all} pages");
+    let w = written(&site, &before);
+    assert!(
+        w.contains(&"tickets/2026/11/261116-B3X03.html".to_string()),
+        "its page was rewritten: {w:?}"
+    );
+    // Only what shows the ticket: its page, the ticket lists, the reports and search files.
+    for f in &w {
+        let expected = f == "tickets/2026/11/261116-B3X03.html"
+            || (f.starts_with("tickets/") && !f.contains("/2026/"))
+            || f.starts_with("reports/")
+            || f.starts_with("search/t/");
+        assert!(expected, "{f} was written after one ticket's edit ({w:?})");
+    }
+    assert_same_as_full(&root, &site, "one ticket edited");
+
+    // The same, through the real `mesa comment` (a new commit that does not touch kb/).
+    ok(
+        &root,
+        &[
+            "comment",
+            "261123-C0WE5",
+            "--text",
+            "Llamé al cliente: fotografía recibida.",
+        ],
+    );
+    let (incremental, _) = build(&root, "_site");
+    assert!(incremental, "a ticket commit keeps the build incremental");
+    assert_same_as_full(&root, &site, "mesa comment");
+
+    // (b) One article's body edited: its page and the page search index only.
+    let before = stamps(&site);
+    let article = root.join("kb/articles/capacitacion-captura-biometrica.md");
+    append(
+        &article,
+        "\nSi el lector sigue sin responder, pruebe con el puerto USB trasero.\n",
+    );
+    let (incremental, pages) = build(&root, "_site");
+    assert!(incremental, "an article body edited: incremental");
+    assert_eq!(pages, 1, "only the article's page is rendered");
+    let mut w = written(&site, &before);
+    w.sort();
+    assert_eq!(
+        w,
+        [
+            "kb/articles/capacitacion-captura-biometrica.html",
+            "search/pages.js"
+        ],
+        "only the article's page and the page index are written"
+    );
+    assert_same_as_full(&root, &site, "an article body edited");
+
+    // (c) The article's front matter: other pages list it differently, a full build.
+    let text = std::fs::read_to_string(&article).unwrap();
+    let retitled = text.replacen("title: \"", "title: \"Revisado: ", 1);
+    assert_ne!(retitled, text);
+    std::fs::write(&article, retitled).unwrap();
+    let (incremental, pages) = build(&root, "_site");
+    assert!(
+        !incremental,
+        "a retitled article: full build ({pages} pages)"
+    );
+    assert_same_as_full(&root, &site, "an article retitled");
+
+    // (d) A ticket deleted, then one added through the real binary.
+    std::fs::remove_file(ticket_path(&root, "261102-C4K7P")).unwrap();
+    build(&root, "_site");
+    assert!(!site.join("tickets/2026/11/261102-C4K7P.html").exists());
+    assert_same_as_full(&root, &site, "a ticket deleted");
+    ok(
+        &root,
+        &[
+            "new",
+            "--customer",
+            "hospital-san-rafael",
+            "--title",
+            "Impresora de fotografías sin conexión",
+            "--requester",
+            "Hernán Darío Quintero",
+            "--channel",
+            "email",
+            "--description",
+            "La impresora de fotografías del consultorio 2 no responde.",
+        ],
+    );
+    build(&root, "_site");
+    assert_same_as_full(&root, &site, "a ticket added");
+
+    // (i) An edit of the same size with the modification time put back: the change time
+    // still moved, so the ticket is rendered again.
+    let edited = ticket_path(&root, "261116-B3X03");
+    let mtime = std::fs::metadata(&edited).unwrap().modified().unwrap();
+    let text = std::fs::read_to_string(&edited).unwrap();
+    let same_size = text.replacen("piso 3", "piso 4", 1);
+    assert_eq!(same_size.len(), text.len());
+    assert_ne!(same_size, text);
+    std::fs::write(&edited, &same_size).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&edited)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let (incremental, _) = build(&root, "_site");
+    assert!(incremental);
+    let page = std::fs::read_to_string(site.join("tickets/2026/11/261116-B3X03.html")).unwrap();
+    assert!(
+        page.contains("piso 4"),
+        "the edit with its mtime put back is on the page"
+    );
+    assert_same_as_full(&root, &site, "an edit with its mtime preserved");
+
+    // A public build never holds internal data, whatever the manifest says.
+    let public = root.join("_public");
+    ok(
+        &root,
+        &["build", "--public", "--out", public.to_str().unwrap()],
+    );
+    assert!(
+        !root.join("_public/tickets").exists(),
+        "no ticket pages in public"
+    );
+    assert!(
+        !root.join("_public/reports").exists(),
+        "no reports in public"
+    );
+    // And the internal build after it is a full one (the manifest went with the public build).
+    let (incremental, _) = build(&root, "_site");
+    assert!(!incremental);
+    assert_same_as_full(&root, &site, "an internal build after a public one");
+}
+
+#[test]
+fn global_changes_tampering_and_other_commits_build_in_full() {
+    let (_tmp, root) = sample_desk();
+    let site = root.join("_site");
+    build(&root, "_site");
+
+    // (e) desk.yaml changed.
+    let desk = root.join("desk.yaml");
+    let text = std::fs::read_to_string(&desk).unwrap();
+    let renamed = text.replacen("name: ", "name: Nueva ", 1);
+    assert_ne!(renamed, text);
+    std::fs::write(&desk, renamed).unwrap();
+    let (incremental, _) = build(&root, "_site");
+    assert!(!incremental, "desk.yaml changed: full build");
+    assert_same_as_full(&root, &site, "desk.yaml changed");
+
+    // (e) A theme file changed.
+    let css = walkdir::WalkDir::new(root.join("theme"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .find(|e| e.path().extension().is_some_and(|x| x == "css"))
+        .expect("a stylesheet")
+        .into_path();
+    append(&css, "\n/* retocado */\n");
+    let (incremental, _) = build(&root, "_site");
+    assert!(!incremental, "the theme changed: full build");
+    assert_same_as_full(&root, &site, "the theme changed");
+
+    // (f) A page edited by hand, a stray file, a page removed: full builds that restore it.
+    let page = site.join("tickets/index.html");
+    append(&page, "<!-- a mano -->");
+    let (incremental, _) = build(&root, "_site");
+    assert!(!incremental, "a page edited by hand: full build");
+    assert_same_as_full(&root, &site, "a page edited by hand");
+    std::fs::write(site.join("extra.html"), "hola").unwrap();
+    let (incremental, _) = build(&root, "_site");
+    assert!(!incremental, "a stray file: full build");
+    assert!(!site.join("extra.html").exists());
+    assert_same_as_full(&root, &site, "a stray file");
+    std::fs::remove_file(site.join("tickets/index.html")).unwrap();
+    let (incremental, _) = build(&root, "_site");
+    assert!(!incremental, "a page removed: full build");
+    assert_same_as_full(&root, &site, "a page removed");
+    // Another output folder, then back: each is a full build.
+    let (incremental, _) = build(&root, "_other");
+    assert!(!incremental, "another --out: full build");
+    append(&ticket_path(&root, "261116-B3X03"), "\nOtra nota.\n");
+    let (incremental, _) = build(&root, "_site");
+    assert!(!incremental, "back to _site: full build");
+    assert_same_as_full(&root, &site, "another --out in between");
+
+    // (g) A corrupt or truncated manifest: ignored, a full build, and written again.
+    let file = manifest_file(&root);
+    let bytes = std::fs::read(&file).unwrap();
+    let mut corrupt = bytes.clone();
+    let mid = corrupt.len() / 2;
+    corrupt[mid] ^= 0x5a;
+    std::fs::write(&file, &corrupt).unwrap();
+    append(&ticket_path(&root, "261116-B3X03"), "\nTercera nota.\n");
+    let (incremental, _) = build(&root, "_site");
+    assert!(!incremental, "a corrupt manifest: full build");
+    assert_same_as_full(&root, &site, "a corrupt manifest");
+    std::fs::write(&file, &bytes[..bytes.len() / 3]).unwrap();
+    let (incremental, _) = build(&root, "_site");
+    assert!(!incremental, "a truncated manifest: full build");
+    assert_same_as_full(&root, &site, "a truncated manifest");
+    std::fs::write(&file, b"not a manifest").unwrap();
+    let (incremental, _) = build(&root, "_site");
+    assert!(!incremental);
+    let (incremental, _) = build(&root, "_site");
+    assert!(incremental, "written again after a full build");
+
+    // (h) A commit that changes an article (its "last updated" line moves), then a checkout
+    // of the commit before it: each gives what a full build gives.
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "notas"]);
+    let (incremental, _) = build(&root, "_site");
+    assert!(incremental, "a commit that does not touch kb/: incremental");
+    assert_same_as_full(&root, &site, "a commit of ticket notes");
+    let article = root.join("kb/articles/roles.md");
+    append(&article, "\nVer también la matriz de escalamiento.\n");
+    git(&root, &["add", "-A"]);
+    git(
+        &root,
+        &[
+            "-c",
+            "user.name=Otra Persona",
+            "commit",
+            "-q",
+            "-m",
+            "roles",
+        ],
+    );
+    let (incremental, _) = build(&root, "_site");
+    assert!(!incremental, "a commit that touches kb/: full build");
+    assert_same_as_full(&root, &site, "a commit to kb/");
+    git(&root, &["checkout", "-q", "HEAD~2"]);
+    let (incremental, _) = build(&root, "_site");
+    assert!(!incremental, "an older commit checked out: full build");
+    assert_same_as_full(&root, &site, "an older commit checked out");
+    git(&root, &["checkout", "-q", "main"]);
+    build(&root, "_site");
+    assert_same_as_full(&root, &site, "back to main");
+}
+
+/// An incremental build keeps the clocks of the last full build (as `mesa serve` does): an
+/// explicit `--now` must be that same instant, or the build is a full one at the new instant.
+#[test]
+fn another_instant_is_a_full_build() {
+    let (_tmp, root) = sample_desk();
+    build(&root, "_site");
+    append(&ticket_path(&root, "261116-B3X03"), "\nNota.\n");
+    let later = "2026-11-26T10:05:00-05:00";
+    let site = root.join("_site");
+    let out = Command::new(env!("CARGO_BIN_EXE_mesa"))
+        .arg("--desk")
+        .arg(&root)
+        .args(["--now", later, "--format", "json", "build", "--out"])
+        .arg(&site)
+        .env_remove("MESA_DESK")
+        .env_remove("MESA_NOW")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["incremental"], false, "another --now: full build");
+    let page = std::fs::read_to_string(site.join("reports/index.html")).unwrap();
+    assert!(
+        page.contains("10:05"),
+        "the reports are as of the new instant"
+    );
+}
