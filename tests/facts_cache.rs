@@ -248,3 +248,54 @@ fn another_desk_yaml_or_language_is_not_served_from_the_cache() {
         "another language",
     );
 }
+
+/// A customer email on a ticket that has since been closed: its counts (customer replies,
+/// the time from the reply to the desk's next step) come back whole from the cache, as a
+/// cold run counts them.
+#[test]
+fn a_settled_tickets_customer_replies_come_back_from_the_cache() {
+    let (_tmp, root) = desk();
+    let before = answers(&root);
+    let ticket = closed_tickets(&root)
+        .into_iter()
+        .find(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .contains("\n  event: resolved\n")
+        })
+        .expect("a closed ticket with a solution");
+    let text = std::fs::read_to_string(&ticket).unwrap();
+    // The email arrives at the instant of the solution notice, just before it.
+    let resolved = text.find("\n  event: resolved\n").unwrap();
+    let block = text[..resolved].rfind("\n- at: ").unwrap();
+    let at = text[block + "\n- at: ".len()..]
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let email = format!(
+        "\n- at: {at}\n  by: customer\n  event: received\n  received_id: <reply-1@cliente.example.co>\n  from: usuario@cliente.example.co\n  text: Sigue fallando en la sede."
+    );
+    let mut edited = text.clone();
+    edited.insert_str(block, &email);
+    std::fs::write(&ticket, edited).unwrap();
+    let want = cold_answers(&root);
+    assert!(
+        want.0
+            .iter()
+            .any(|a| a.1.contains("\"customer_replies\": 1")),
+        "the report counts the email: {:?}",
+        want.0[2].1
+    );
+    assert_changed(&before, &want, "the customer email");
+    assert_same(
+        &answers(&root),
+        &want,
+        "the run that writes the ticket's facts",
+    );
+    assert_same(
+        &answers(&root),
+        &want,
+        "the run that reads them from the cache",
+    );
+}

@@ -185,13 +185,16 @@ impl Figures {
             self.quotes_sent,
             self.quotes_accepted,
             self.quotes_declined,
+            self.customer_replies,
+            self.unread_replies,
         ]);
         v
     }
 
     /// The figures back from [`Figures::counts`] (`None` when the list has another length).
-    fn from_counts(v: &[u64], respond: &[i64], resolve: &[i64]) -> Option<Figures> {
-        if v.len() != 39 {
+    fn from_counts(s: &Settled) -> Option<Figures> {
+        let v = &s.counts;
+        if v.len() != 41 {
             return None;
         }
         let c = |s: &[u64]| Compliance {
@@ -225,8 +228,11 @@ impl Figures {
             quotes_sent: v[36],
             quotes_accepted: v[37],
             quotes_declined: v[38],
-            respond_samples: respond.to_vec(),
-            resolve_samples: resolve.to_vec(),
+            customer_replies: v[39],
+            unread_replies: v[40],
+            respond_samples: s.respond.clone(),
+            resolve_samples: s.resolve.clone(),
+            reply_action_samples: s.reply_action.clone(),
             ..Figures::default()
         })
     }
@@ -592,6 +598,7 @@ fn facts_and_settled(
             counts: f.counts(),
             respond: f.respond_samples.clone(),
             resolve: f.resolve_samples.clone(),
+            reply_action: f.reply_action_samples.clone(),
             keys,
         });
     (
@@ -646,6 +653,7 @@ pub struct Settled {
     counts: Vec<u64>,
     respond: Vec<i64>,
     resolve: Vec<i64>,
+    reply_action: Vec<i64>,
     /// The groups, joined by [`KEY_SEPARATOR`] (one allocation instead of seven).
     keys: String,
 }
@@ -929,7 +937,7 @@ impl Acc {
         if !inside {
             return self;
         }
-        let Some(f) = Figures::from_counts(&s.counts, &s.respond, &s.resolve) else {
+        let Some(f) = Figures::from_counts(s) else {
             return self;
         };
         self.total.add(&f);
