@@ -135,6 +135,12 @@ pub fn acquire(root: &Path, command: &str) -> Result<DeskLock> {
         return Ok(lock);
     }
     if let Some(since) = stale_since {
+        // The new lock carries the dead holder's time: if this command is killed before its
+        // repair is done, the next one still removes the git locks the first holder left.
+        let _ = std::fs::File::options()
+            .write(true)
+            .open(&lock.path)
+            .and_then(|f| f.set_modified(since));
         lock.repaired.extend(remove_git_locks(&dir, since));
     }
     remove_dead_temps(&dir);
@@ -259,6 +265,46 @@ pub fn status(root: &Path) -> Result<Option<(Holder, bool)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A command killed while it repaired a dead holder's leftovers hands the same repair on:
+    /// the git lock the first holder left is removed by the command after it.
+    #[test]
+    fn a_taken_over_lock_keeps_the_dead_holders_time() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        git2::Repository::init(root).unwrap();
+        let git = root.join(".git");
+        let dead = |command: &str| {
+            let me = Holder::me(command);
+            Holder {
+                start: me.start.map(|s| s + 1),
+                ..me
+            }
+        };
+        let old = SystemTime::now() - Duration::from_secs(30);
+        let set_mtime = |p: &Path, t: SystemTime| {
+            std::fs::File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        };
+        // The first holder took the lock 30 s ago and died holding a ref lock.
+        std::fs::write(git.join(LOCK_FILE), dead("first").to_text()).unwrap();
+        set_mtime(&git.join(LOCK_FILE), old);
+        let ref_lock = git.join("refs/heads/main.lock");
+        std::fs::write(&ref_lock, "").unwrap();
+        set_mtime(&ref_lock, old + Duration::from_secs(5));
+        let lock = acquire(root, "second").unwrap();
+        assert!(!ref_lock.exists(), "the dead holder's ref lock is removed");
+        let kept = std::fs::metadata(git.join(LOCK_FILE))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(kept, old, "the new lock carries the dead holder's time");
+        drop(lock);
+    }
 
     #[test]
     fn holder_round_trips_and_this_process_is_alive() {
