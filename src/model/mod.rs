@@ -27,6 +27,7 @@ pub mod kb;
 pub mod labels;
 pub mod links;
 pub mod load;
+pub mod mapped;
 pub mod scan;
 pub mod schema;
 pub mod text;

@@ -20,6 +20,7 @@
 //!   A missing, truncated, corrupt or foreign file is ignored and rebuilt silently; the body
 //!   carries a checksum.
 
+use crate::model::mapped::Bytes;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -44,14 +45,14 @@ pub fn cache_dir(root: &Path) -> Option<PathBuf> {
     (!repo.is_bare()).then(|| repo.path().join("mesa"))
 }
 
-/// 64-bit FNV-1a, for the stamp (small inputs).
-struct Fnv(u64);
+/// 64-bit FNV-1a, for the stamps of the caches (small inputs).
+pub(crate) struct Fnv(pub(crate) u64);
 
 impl Fnv {
-    fn new() -> Fnv {
+    pub(crate) fn new() -> Fnv {
         Fnv(0xcbf2_9ce4_8422_2325)
     }
-    fn bytes(&mut self, b: &[u8]) {
+    pub(crate) fn bytes(&mut self, b: &[u8]) {
         for x in b {
             self.0 ^= u64::from(*x);
             self.0 = self.0.wrapping_mul(0x100_0000_01b3);
@@ -60,7 +61,23 @@ impl Fnv {
         self.0 ^= b.len() as u64;
         self.0 = self.0.wrapping_mul(0x100_0000_01b3);
     }
-    fn file(&mut self, path: &Path) {
+    /// mesa's version and build: rules change between builds of one version while mesa is
+    /// developed.
+    pub(crate) fn build(&mut self) {
+        self.bytes(env!("CARGO_PKG_VERSION").as_bytes());
+        if let Some(m) = std::env::current_exe()
+            .ok()
+            .and_then(|e| std::fs::metadata(e).ok())
+        {
+            self.bytes(&m.len().to_le_bytes());
+            if let Ok(t) = m.modified() {
+                self.bytes(format!("{t:?}").as_bytes());
+            }
+        }
+    }
+
+    /// A file's path and contents (a missing file hashes as such).
+    pub(crate) fn file(&mut self, path: &Path) {
         self.bytes(path.to_string_lossy().as_bytes());
         match std::fs::read(path) {
             Ok(b) => self.bytes(&b),
@@ -90,17 +107,7 @@ pub fn stamp(desk: &crate::model::load::Desk, name: &str) -> u64 {
     let mut h = Fnv::new();
     h.bytes(&FORMAT.to_le_bytes());
     h.bytes(name.as_bytes());
-    h.bytes(env!("CARGO_PKG_VERSION").as_bytes());
-    // The build: rules change between builds of one version while mesa is developed.
-    if let Some(m) = std::env::current_exe()
-        .ok()
-        .and_then(|e| std::fs::metadata(e).ok())
-    {
-        h.bytes(&m.len().to_le_bytes());
-        if let Ok(t) = m.modified() {
-            h.bytes(format!("{t:?}").as_bytes());
-        }
-    }
+    h.build();
     let lang = &crate::model::i18n::active().lang;
     h.bytes(lang.as_bytes());
     h.file(&root.join(crate::model::load::DESK_FILE));
@@ -184,7 +191,7 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
             path: dir.join(format!("{name}.bin")),
             stamp,
             written_ns: 0,
-            body: Bytes::Empty,
+            body: Bytes::Owned(Vec::new()),
             n: 0,
             _facts: PhantomData,
         };
@@ -202,7 +209,7 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
             path: PathBuf::new(),
             stamp: 0,
             written_ns: 0,
-            body: Bytes::Empty,
+            body: Bytes::Owned(Vec::new()),
             n: 0,
             _facts: PhantomData,
         }
@@ -374,77 +381,9 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The bytes of a cache file: mapped (as git maps its index: no copy, and only the pages
-/// looked at are touched), or read when it cannot be mapped. The file is never written in
-/// place (a new cache is renamed over it), so the mapping keeps the file as it was opened.
-enum Bytes {
-    Empty,
-    Read(Vec<u8>),
-    #[cfg(unix)]
-    Mapped(*const u8, usize),
-}
-
-// SAFETY: the mapping is read-only and private to this value; reading it from several threads
-// is reading shared immutable memory.
-unsafe impl Send for Bytes {}
-unsafe impl Sync for Bytes {}
-
-impl std::ops::Deref for Bytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Empty => &[],
-            Bytes::Read(v) => v,
-            // SAFETY: a live read-only mapping of `len` bytes (unmapped on drop only).
-            #[cfg(unix)]
-            Bytes::Mapped(p, len) => unsafe { std::slice::from_raw_parts(*p, *len) },
-        }
-    }
-}
-
-impl Drop for Bytes {
-    fn drop(&mut self) {
-        #[cfg(unix)]
-        if let Bytes::Mapped(p, len) = self {
-            // SAFETY: unmaps the mapping made in `map`, once.
-            unsafe { libc::munmap(*p as *mut libc::c_void, *len) };
-        }
-    }
-}
-
-#[cfg(unix)]
-fn map(path: &Path) -> Option<Bytes> {
-    use std::os::unix::io::AsRawFd;
-    let file = std::fs::File::open(path).ok()?;
-    let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
-    if len == 0 {
-        return Some(Bytes::Empty);
-    }
-    // SAFETY: a private read-only mapping of an open file; checked for failure.
-    let p = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ,
-            libc::MAP_PRIVATE | libc::MAP_POPULATE,
-            file.as_raw_fd(),
-            0,
-        )
-    };
-    (p != libc::MAP_FAILED).then_some(Bytes::Mapped(p as *const u8, len))
-}
-
-#[cfg(not(unix))]
-fn map(path: &Path) -> Option<Bytes> {
-    std::fs::read(path).ok().map(Bytes::Read)
-}
-
 /// The cache file's body, checked: its instant, the body and the number of records.
 fn read(path: &Path, stamp: u64) -> Option<(i64, Bytes, usize)> {
-    let bytes = match map(path) {
-        Some(b) => b,
-        None => Bytes::Read(std::fs::read(path).ok()?),
-    };
+    let bytes = Bytes::map(path, true).ok()??;
     let head = bytes.get(..HEAD)?;
     if &head[..8] != MAGIC
         || head[8..12] != FORMAT.to_le_bytes()

@@ -20,6 +20,7 @@
 //! The trailing checksum is the SHA-1 of the content, or zeros when `index.skipHash` is set,
 //! as git writes it.
 
+use crate::model::mapped::Bytes;
 use std::fmt;
 
 /// The index cannot be handled here: take the general path.
@@ -138,72 +139,6 @@ pub struct RawIndex {
     entries_end: std::cell::Cell<Option<usize>>,
 }
 
-/// The file's bytes: mapped from the page cache where possible (reading 10 MB into fresh
-/// memory costs more than the rest of the patch), else read.
-enum Bytes {
-    Owned(Vec<u8>),
-    #[cfg(unix)]
-    Mapped(*const u8, usize),
-}
-
-impl std::ops::Deref for Bytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Owned(v) => v,
-            // SAFETY: the mapping lives as long as `self` (unmapped in Drop) and is read-only;
-            // git replaces an index by renaming a new file over it, never writing in place, and
-            // the caller holds `index.lock` besides.
-            #[cfg(unix)]
-            Bytes::Mapped(p, len) => unsafe { std::slice::from_raw_parts(*p, *len) },
-        }
-    }
-}
-
-impl Drop for Bytes {
-    fn drop(&mut self) {
-        #[cfg(unix)]
-        if let Bytes::Mapped(p, len) = self {
-            // SAFETY: unmaps exactly the mapping made in `map_file`.
-            unsafe {
-                libc::munmap(*p as *mut libc::c_void, *len);
-            }
-        }
-    }
-}
-
-/// The file at `path`, mapped read-only (`None`: it does not exist).
-fn map_file(path: &std::path::Path) -> std::io::Result<Option<Bytes>> {
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let len = file.metadata()?.len() as usize;
-    #[cfg(unix)]
-    if len > 0 {
-        use std::os::unix::io::AsRawFd;
-        // SAFETY: a private read-only mapping of a regular file of `len` bytes; checked for
-        // failure; the descriptor may be closed afterwards.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                libc::MAP_PRIVATE,
-                file.as_raw_fd(),
-                0,
-            )
-        };
-        if p != libc::MAP_FAILED {
-            return Ok(Some(Bytes::Mapped(p as *const u8, len)));
-        }
-    }
-    let mut v = Vec::with_capacity(len);
-    std::io::Read::read_to_end(&mut { file }, &mut v)?;
-    Ok(Some(Bytes::Owned(v)))
-}
-
 /// Where the new index goes: written on, and hashed, as it is produced.
 struct Sink<'w> {
     out: &'w mut dyn std::io::Write,
@@ -291,7 +226,7 @@ impl RawIndex {
     /// Reads the index file at `path` (`Ok(None)`: there is none); the outer error is the
     /// file's, the inner one says the fast path cannot patch it.
     pub fn read(path: &std::path::Path) -> std::io::Result<Option<R<RawIndex>>> {
-        Ok(map_file(path)?.map(RawIndex::from_bytes))
+        Ok(Bytes::map(path, false)?.map(RawIndex::from_bytes))
     }
 
     /// Takes an index file's bytes; refuses what it cannot patch safely.

@@ -35,7 +35,7 @@ use super::pipeline::Kept;
 use super::tickets::Cite;
 use crate::model::diag::{Diagnostic, Result};
 use crate::model::load::Desk;
-use crate::output::facts::{self, Stat};
+use crate::output::facts::{self, Fnv, Stat};
 use crate::output::report::TicketFacts;
 use crate::output::search::{PageIndex, Postings, TicketDoc};
 use chrono::{DateTime, Utc};
@@ -537,39 +537,13 @@ fn kb_history_same(
     check().unwrap_or(false)
 }
 
-/// 64-bit FNV-1a.
-struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        for x in b {
-            self.0 ^= u64::from(*x);
-            self.0 = self.0.wrapping_mul(0x100_0000_01b3);
-        }
-        self.0 ^= b.len() as u64;
-        self.0 = self.0.wrapping_mul(0x100_0000_01b3);
-    }
-}
-
 /// Everything global the site depends on: mesa's build, the language, desk.yaml, every file
 /// under theme/ and under kb/ but the articles (tracked one by one), the holiday files.
 fn stamp(desk: &Desk) -> u64 {
     let root = &desk.root;
     let mut h = Fnv::new();
     h.bytes(&FORMAT.to_le_bytes());
-    h.bytes(env!("CARGO_PKG_VERSION").as_bytes());
-    if let Some(m) = std::env::current_exe()
-        .ok()
-        .and_then(|e| std::fs::metadata(e).ok())
-    {
-        h.bytes(&m.len().to_le_bytes());
-        if let Ok(t) = m.modified() {
-            h.bytes(format!("{t:?}").as_bytes());
-        }
-    }
+    h.build();
     h.bytes(crate::model::i18n::active().lang.as_bytes());
     let mut files = vec![root.join(crate::model::load::DESK_FILE)];
     let articles = root.join("kb").join("articles");
@@ -591,6 +565,7 @@ fn stamp(desk: &Desk) -> u64 {
         }
     }
     for f in files {
+        // Named relative to the desk, so a desk moved to another folder keeps its manifest.
         h.bytes(
             f.strip_prefix(root)
                 .unwrap_or(&f)
