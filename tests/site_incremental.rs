@@ -6,29 +6,10 @@
 mod common;
 
 use mesa::output::site::{BuildOptions, Session};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const NOW: &str = "2026-11-26T10:00:00-05:00";
-
-/// The sample desk, tickets included, committed in a fresh git repository.
-fn sample_desk() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("desk");
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::copy(
-        common::sample_root().join("desk.yaml"),
-        root.join("desk.yaml"),
-    )
-    .unwrap();
-    for sub in ["kb", "tickets", "theme"] {
-        common::copy_dir(&common::sample_root().join(sub), &root.join(sub));
-    }
-    std::fs::write(root.join(".gitignore"), "/outbox/\n/_site/\n/_full*/\n").unwrap();
-    common::git::init_committed(&root);
-    (tmp, root)
-}
 
 fn opts() -> BuildOptions {
     BuildOptions {
@@ -57,59 +38,24 @@ fn mesa(root: &Path, args: &[&str]) {
     );
 }
 
-/// Every file under `dir`, by path relative to it.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let rel = e
-                .path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            (rel, std::fs::read(e.path()).unwrap())
-        })
-        .collect()
-}
-
 /// Builds the desk's current state in full into a fresh folder and compares every file.
 fn assert_same_as_full(root: &Path, site: &Path, n: usize) {
     let full = root.join(format!("_full{n}"));
     mesa::output::site::build(root, &full, &opts()).expect("full build");
-    let (a, b) = (files(site), files(&full));
-    let names_a: Vec<&String> = a.keys().collect();
-    let names_b: Vec<&String> = b.keys().collect();
-    assert_eq!(names_a, names_b, "the same files after change {n}");
-    let differ: Vec<&String> = a.keys().filter(|k| a[*k] != b[*k]).collect();
-    assert!(
-        differ.is_empty(),
-        "files that differ after change {n}: {differ:?}"
-    );
+    common::site::assert_same_files(site, &full, &format!("change {n}"));
     std::fs::remove_dir_all(&full).unwrap();
-}
-
-fn ticket_path(root: &Path, id: &str) -> PathBuf {
-    walkdir::WalkDir::new(root.join("tickets"))
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .find(|e| e.file_name().to_string_lossy() == format!("{id}.md"))
-        .map(|e| e.into_path())
-        .expect("ticket file")
 }
 
 #[test]
 fn incremental_rebuild_matches_a_full_build_byte_for_byte() {
-    let (_tmp, root) = sample_desk();
+    let (_tmp, root) = common::site::sample_git_desk("/outbox/\n/_site/\n/_full*/\n");
     let site = root.join("_site");
     let (mut session, first) = Session::build(&root, &site, &opts()).expect("first build");
     assert!(first.pages > 50, "a real site: {} pages", first.pages);
     assert_same_as_full(&root, &site, 0);
 
     // 1. A ticket's body edited by hand (absolute path, as the file watcher reports it).
-    let edited = ticket_path(&root, "261116-B3X03");
+    let edited = common::site::ticket_file(&root, "261116-B3X03");
     let mut text = std::fs::read_to_string(&edited).unwrap();
     text.push_str("\nNota añadida a mano: el huellero del piso 3 volvió a fallar.\n");
     std::fs::write(&edited, text).unwrap();
@@ -141,7 +87,7 @@ fn incremental_rebuild_matches_a_full_build_byte_for_byte() {
             "Llamé al cliente: fotografía recibida.",
         ],
     );
-    let rel = ticket_path(&root, "261123-C0WE5")
+    let rel = common::site::ticket_file(&root, "261123-C0WE5")
         .strip_prefix(&root)
         .unwrap()
         .to_path_buf();
@@ -152,14 +98,14 @@ fn incremental_rebuild_matches_a_full_build_byte_for_byte() {
     // 3. The customer confirms a resolved ticket: it closes and leaves the open list, whose
     //    pages and counts change; its search terms change too.
     mesa(&root, &["confirm", "261125-DA8S9"]);
-    let confirmed = ticket_path(&root, "261125-DA8S9");
+    let confirmed = common::site::ticket_file(&root, "261125-DA8S9");
     let s = session.rebuild(&[confirmed], &opts()).unwrap();
     assert!(s.pages < first.pages / 2, "incremental: {} pages", s.pages);
     assert_same_as_full(&root, &site, 3);
 
     // 4. Two tickets in one batch, plus a folder event and a temporary file that came and went.
-    let a = ticket_path(&root, "261116-B3X03");
-    let b = ticket_path(&root, "261123-C0WE5");
+    let a = common::site::ticket_file(&root, "261116-B3X03");
+    let b = common::site::ticket_file(&root, "261123-C0WE5");
     for (p, note) in [(&a, "Segunda nota."), (&b, "Otra nota con pacientes.")] {
         let mut t = std::fs::read_to_string(p).unwrap();
         t.push_str(&format!("\n{note}\n"));
@@ -177,12 +123,12 @@ fn incremental_rebuild_matches_a_full_build_byte_for_byte() {
 
 #[test]
 fn changes_beyond_existing_tickets_fall_back_to_a_full_build() {
-    let (_tmp, root) = sample_desk();
+    let (_tmp, root) = common::site::sample_git_desk("/outbox/\n/_site/\n/_full*/\n");
     let site = root.join("_site");
     let (mut session, first) = Session::build(&root, &site, &opts()).expect("first build");
 
     // A new ticket through the real binary: a full build, and it is listed.
-    let before = files(&site).len();
+    let before = common::site::files(&site).len();
     mesa(
         &root,
         &[
@@ -208,11 +154,15 @@ fn changes_beyond_existing_tickets_fall_back_to_a_full_build() {
         .into_path();
     let s = session.rebuild(&[newest], &opts()).unwrap();
     assert!(s.pages >= first.pages, "a full build: {} pages", s.pages);
-    assert_eq!(files(&site).len(), before + 1, "the new ticket's page");
+    assert_eq!(
+        common::site::files(&site).len(),
+        before + 1,
+        "the new ticket's page"
+    );
     assert_same_as_full(&root, &site, 5);
 
     // A ticket that now cites an article changes that article's page: full build.
-    let cited = ticket_path(&root, "261116-B3X03");
+    let cited = common::site::ticket_file(&root, "261116-B3X03");
     let text = std::fs::read_to_string(&cited).unwrap();
     let article = std::fs::read_dir(root.join("kb/articles"))
         .unwrap()
@@ -244,7 +194,7 @@ fn changes_beyond_existing_tickets_fall_back_to_a_full_build() {
 /// build byte for byte.
 #[test]
 fn an_article_body_edit_rewrites_its_page_and_the_page_index_only() {
-    let (_tmp, root) = sample_desk();
+    let (_tmp, root) = common::site::sample_git_desk("/outbox/\n/_site/\n/_full*/\n");
     let site = root.join("_site");
     let (mut session, first) = Session::build(&root, &site, &opts()).expect("first build");
     let article = root.join("kb/articles/capacitacion-captura-biometrica.md");
@@ -288,10 +238,10 @@ fn an_article_body_edit_rewrites_its_page_and_the_page_index_only() {
 /// old, the next change rebuilds everything so SLA clocks and reports move on.
 #[test]
 fn stale_clocks_trigger_a_full_rebuild() {
-    let (_tmp, root) = sample_desk();
+    let (_tmp, root) = common::site::sample_git_desk("/outbox/\n/_site/\n/_full*/\n");
     let site = root.join("_site");
     let (mut session, first) = Session::build(&root, &site, &opts()).expect("first build");
-    let edited = ticket_path(&root, "261102-C4K7P");
+    let edited = common::site::ticket_file(&root, "261102-C4K7P");
     let text = std::fs::read_to_string(&edited).unwrap();
     std::fs::write(&edited, format!("{text}\nNota agregada a mano.\n")).unwrap();
     let soon = BuildOptions {

@@ -15,28 +15,6 @@ use std::process::Command;
 
 const NOW: &str = "2026-11-26T10:00:00-05:00";
 
-/// The sample desk, tickets included, committed in a fresh git repository.
-fn sample_desk() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("desk");
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::copy(
-        common::sample_root().join("desk.yaml"),
-        root.join("desk.yaml"),
-    )
-    .unwrap();
-    for sub in ["kb", "tickets", "theme"] {
-        common::copy_dir(&common::sample_root().join(sub), &root.join(sub));
-    }
-    std::fs::write(
-        root.join(".gitignore"),
-        "/outbox/\n/_site/\n/_other/\n/_public/\n",
-    )
-    .unwrap();
-    common::git::init_committed(&root);
-    (tmp, root)
-}
-
 fn mesa(root: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_mesa"))
         .arg("--desk")
@@ -75,24 +53,6 @@ fn build(root: &Path, out: &str) -> (bool, u64) {
         v["incremental"].as_bool().expect("incremental"),
         v["pages"].as_u64().expect("pages"),
     )
-}
-
-/// Every file under `dir`, by path relative to it.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let rel = e
-                .path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            (rel, std::fs::read(e.path()).unwrap())
-        })
-        .collect()
 }
 
 /// (modification time, inode) of every file: what a write changes.
@@ -135,24 +95,7 @@ fn assert_same_as_full(root: &Path, site: &Path, step: &str) {
         live_reload: false,
     };
     mesa::output::site::build(root, &full, &opts).expect("full build");
-    let (a, b) = (files(site), files(&full));
-    let names_a: Vec<&String> = a.keys().collect();
-    let names_b: Vec<&String> = b.keys().collect();
-    assert_eq!(names_a, names_b, "the same files after {step}");
-    let differ: Vec<&String> = a.keys().filter(|k| a[*k] != b[*k]).collect();
-    assert!(
-        differ.is_empty(),
-        "files that differ after {step}: {differ:?}"
-    );
-}
-
-fn ticket_path(root: &Path, id: &str) -> PathBuf {
-    walkdir::WalkDir::new(root.join("tickets"))
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .find(|e| e.file_name().to_string_lossy() == format!("{id}.md"))
-        .map(|e| e.into_path())
-        .expect("ticket file")
+    common::site::assert_same_files(site, &full, step);
 }
 
 fn append(path: &Path, text: &str) {
@@ -167,7 +110,7 @@ fn manifest_file(root: &Path) -> PathBuf {
 
 #[test]
 fn a_fresh_build_after_one_ticket_or_article_writes_only_what_depends_on_it() {
-    let (_tmp, root) = sample_desk();
+    let (_tmp, root) = common::site::sample_git_desk("/outbox/\n/_site/\n/_other/\n/_public/\n");
     let site = root.join("_site");
     let (incremental, all) = build(&root, "_site");
     assert!(!incremental, "the first build is full");
@@ -185,7 +128,7 @@ fn a_fresh_build_after_one_ticket_or_article_writes_only_what_depends_on_it() {
 
     // (a) One ticket's body edited by hand.
     let before = stamps(&site);
-    let edited = ticket_path(&root, "261116-B3X03");
+    let edited = common::site::ticket_file(&root, "261116-B3X03");
     append(
         &edited,
         "\nNota añadida a mano: el huellero del piso 3 volvió a fallar.\n",
@@ -257,7 +200,7 @@ fn a_fresh_build_after_one_ticket_or_article_writes_only_what_depends_on_it() {
     assert_same_as_full(&root, &site, "an article retitled");
 
     // (d) A ticket deleted, then one added through the real binary.
-    std::fs::remove_file(ticket_path(&root, "261102-C4K7P")).unwrap();
+    std::fs::remove_file(common::site::ticket_file(&root, "261102-C4K7P")).unwrap();
     build(&root, "_site");
     assert!(!site.join("tickets/2026/11/261102-C4K7P.html").exists());
     assert_same_as_full(&root, &site, "a ticket deleted");
@@ -282,7 +225,7 @@ fn a_fresh_build_after_one_ticket_or_article_writes_only_what_depends_on_it() {
 
     // (i) An edit of the same size with the modification time put back: the change time
     // still moved, so the ticket is rendered again.
-    let edited = ticket_path(&root, "261116-B3X03");
+    let edited = common::site::ticket_file(&root, "261116-B3X03");
     let mtime = std::fs::metadata(&edited).unwrap().modified().unwrap();
     let text = std::fs::read_to_string(&edited).unwrap();
     let same_size = text.replacen("piso 3", "piso 4", 1);
@@ -326,7 +269,7 @@ fn a_fresh_build_after_one_ticket_or_article_writes_only_what_depends_on_it() {
 
 #[test]
 fn global_changes_tampering_and_other_commits_build_in_full() {
-    let (_tmp, root) = sample_desk();
+    let (_tmp, root) = common::site::sample_git_desk("/outbox/\n/_site/\n/_other/\n/_public/\n");
     let site = root.join("_site");
     build(&root, "_site");
 
@@ -370,7 +313,10 @@ fn global_changes_tampering_and_other_commits_build_in_full() {
     // Another output folder, then back: each is a full build.
     let (incremental, _) = build(&root, "_other");
     assert!(!incremental, "another --out: full build");
-    append(&ticket_path(&root, "261116-B3X03"), "\nOtra nota.\n");
+    append(
+        &common::site::ticket_file(&root, "261116-B3X03"),
+        "\nOtra nota.\n",
+    );
     let (incremental, _) = build(&root, "_site");
     assert!(!incremental, "back to _site: full build");
     assert_same_as_full(&root, &site, "another --out in between");
@@ -382,7 +328,10 @@ fn global_changes_tampering_and_other_commits_build_in_full() {
     let mid = corrupt.len() / 2;
     corrupt[mid] ^= 0x5a;
     std::fs::write(&file, &corrupt).unwrap();
-    append(&ticket_path(&root, "261116-B3X03"), "\nTercera nota.\n");
+    append(
+        &common::site::ticket_file(&root, "261116-B3X03"),
+        "\nTercera nota.\n",
+    );
     let (incremental, _) = build(&root, "_site");
     assert!(!incremental, "a corrupt manifest: full build");
     assert_same_as_full(&root, &site, "a corrupt manifest");
@@ -433,9 +382,12 @@ fn global_changes_tampering_and_other_commits_build_in_full() {
 /// explicit `--now` must be that same instant, or the build is a full one at the new instant.
 #[test]
 fn another_instant_is_a_full_build() {
-    let (_tmp, root) = sample_desk();
+    let (_tmp, root) = common::site::sample_git_desk("/outbox/\n/_site/\n/_other/\n/_public/\n");
     build(&root, "_site");
-    append(&ticket_path(&root, "261116-B3X03"), "\nNota.\n");
+    append(
+        &common::site::ticket_file(&root, "261116-B3X03"),
+        "\nNota.\n",
+    );
     let later = "2026-11-26T10:05:00-05:00";
     let site = root.join("_site");
     let out = Command::new(env!("CARGO_BIN_EXE_mesa"))

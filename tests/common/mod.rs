@@ -18,6 +18,7 @@ pub mod gitserver;
 pub mod http;
 pub mod mail_corpus;
 pub mod serve;
+pub mod site;
 pub mod sla;
 pub mod smtp;
 
