@@ -123,7 +123,8 @@ fn one() -> u8 {
 }
 
 /// A loaded knowledge-base file: its id (file stem), where it is, its front matter and body.
-#[derive(Debug, Clone)]
+/// Serialized only into the knowledge-base cache (`rules::kb_cache`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Page<F> {
     pub id: String,
     pub path: PathBuf,
@@ -138,7 +139,7 @@ pub type PlaybookCase = Page<PlaybookFront>;
 pub type Article = Page<ArticleFront>;
 
 /// The whole knowledge base, sorted the way the manual lists it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Kb {
     pub catalog: Vec<CatalogEntry>,
     pub playbook: Vec<PlaybookCase>,

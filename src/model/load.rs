@@ -65,6 +65,11 @@ pub fn find_desk(start: &Path) -> Option<PathBuf> {
 /// Parses `desk.yaml`; its syntax and schema errors are fatal (nothing else can be checked
 /// without it) but still reported with their position.
 pub fn load_config(path: &Path) -> Result<DeskConfig> {
+    load_config_text(path).map(|(config, _)| config)
+}
+
+/// [`load_config`], with the text that was parsed (what a cache keyed on the file hashes).
+pub fn load_config_text(path: &Path) -> Result<(DeskConfig, String)> {
     let text = front_matter::read_text(path).map_err(|d| {
         if d.line == 0 {
             Error::Message(tr!("load.no_desk", path = path.display()))
@@ -74,7 +79,7 @@ pub fn load_config(path: &Path) -> Result<DeskConfig> {
     })?;
     let config = parse_config(path, &text).map_err(Error::from)?;
     crate::model::fsread::set_limits(config.limits);
-    Ok(config)
+    Ok((config, text))
 }
 
 pub fn parse_config(path: &Path, text: &str) -> std::result::Result<DeskConfig, Diagnostic> {

@@ -12,8 +12,10 @@
 //! - [`text`]: accent folding and slugs.
 //! - [`fsread`]: the one safe reader of desk files; [`input`]: rules for values that reach mail
 //!   headers and clock arithmetic (header text, one address, the supported date range).
+//! - [`cache`]: what the caches in the git directory share (location, stamps, checksums).
 //! - [`i18n`]: message catalogs (Spanish default, English); [`schema`]: JSON Schemas.
 
+pub mod cache;
 pub mod desk;
 pub mod diag;
 pub mod duration;

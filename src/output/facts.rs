@@ -45,60 +45,7 @@ pub fn cache_dir(root: &Path) -> Option<PathBuf> {
     (!repo.is_bare()).then(|| repo.path().join("mesa"))
 }
 
-/// 64-bit FNV-1a, for the stamps of the caches (small inputs).
-pub(crate) struct Fnv(pub(crate) u64);
-
-impl Fnv {
-    pub(crate) fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-    pub(crate) fn bytes(&mut self, b: &[u8]) {
-        for x in b {
-            self.0 ^= u64::from(*x);
-            self.0 = self.0.wrapping_mul(0x100_0000_01b3);
-        }
-        // A separator, so that ("ab", "c") and ("a", "bc") differ.
-        self.0 ^= b.len() as u64;
-        self.0 = self.0.wrapping_mul(0x100_0000_01b3);
-    }
-    /// mesa's version and build: rules change between builds of one version while mesa is
-    /// developed.
-    pub(crate) fn build(&mut self) {
-        self.bytes(env!("CARGO_PKG_VERSION").as_bytes());
-        if let Some(m) = std::env::current_exe()
-            .ok()
-            .and_then(|e| std::fs::metadata(e).ok())
-        {
-            self.bytes(&m.len().to_le_bytes());
-            if let Ok(t) = m.modified() {
-                self.bytes(format!("{t:?}").as_bytes());
-            }
-        }
-    }
-
-    /// A file's path and contents (a missing file hashes as such).
-    pub(crate) fn file(&mut self, path: &Path) {
-        self.bytes(path.to_string_lossy().as_bytes());
-        match std::fs::read(path) {
-            Ok(b) => self.bytes(&b),
-            Err(_) => self.bytes(b"\0missing"),
-        }
-    }
-}
-
-/// A word-at-a-time checksum of the body (fast over tens of megabytes).
-pub(crate) fn checksum(b: &[u8]) -> u64 {
-    let mut h: u64 = 0x9e37_79b9_7f4a_7c15 ^ b.len() as u64;
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        h = (h ^ w).wrapping_mul(0xff51_afd7_ed55_8ccd).rotate_left(29);
-    }
-    for x in chunks.remainder() {
-        h = (h ^ u64::from(*x)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    }
-    h ^ (h >> 31)
-}
+pub(crate) use crate::model::cache::{checksum, Fnv};
 
 /// The stamp of everything besides a ticket's own file that its facts depend on, for the
 /// cache `name`: a cache written under another stamp is ignored.
@@ -161,12 +108,7 @@ pub fn cmp_key(a: &[u8], b: &[u8]) -> Ordering {
     a.iter().map(map).cmp(b.iter().map(map))
 }
 
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+use crate::model::cache::now_ns;
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
     let mut w = [0u8; 8];

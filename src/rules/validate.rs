@@ -15,14 +15,32 @@ use std::path::{Path, PathBuf};
 
 impl Desk {
     /// Loads the desk and refuses it when any of its config or kb files is broken (commands
-    /// that change tickets need a sound desk; `mesa check` lists the problems).
+    /// that change tickets need a sound desk; `mesa check` lists the problems). A knowledge
+    /// base found sound before and unchanged since comes from [`crate::rules::kb_cache`]
+    /// instead of being read and checked again; a refused one is always checked in full.
     pub fn open(root: &Path) -> crate::model::diag::Result<Desk> {
-        let (desk, mut diags) = Desk::load(root)?;
+        let (config, text) = load::load_config_text(&root.join(load::DESK_FILE))?;
+        let snap = crate::rules::kb_cache::snapshot(root, &config, &text);
+        if let Some(kb) = crate::rules::kb_cache::lookup(&snap) {
+            return Ok(Desk {
+                root: root.to_path_buf(),
+                config,
+                kb,
+            });
+        }
+        let mut diags = Vec::new();
+        let kb = load::load_kb(root, &mut diags);
+        let desk = Desk {
+            root: root.to_path_buf(),
+            config,
+            kb,
+        };
         diags.extend(check_config(&desk));
         for d in &mut diags {
             d.path = crate::model::load::rel(root, &d.path);
         }
         if diags.is_empty() {
+            crate::rules::kb_cache::store(&snap, &desk.kb);
             Ok(desk)
         } else {
             Err(crate::model::diag::Error::Diagnostics(diags))

@@ -1,0 +1,95 @@
+//! What mesa's caches kept in the git directory share: where they live, the hasher of their
+//! stamps, the checksum of their bodies and the clock of their racy-file rule. The caches
+//! themselves are the facts cache (`output::facts`), the build manifest (`output::site`) and
+//! the knowledge base's verdict (`rules::kb_cache`).
+
+use std::path::{Path, PathBuf};
+
+/// The git directory of the work tree holding `root` (`.git/`, or the folder a `.git` file
+/// names, as in a linked worktree), found by walking up as git does; `None` outside git.
+/// Read from the file system alone: no repository is opened for it.
+pub fn git_dir(root: &Path) -> Option<PathBuf> {
+    let mut dir = Some(root);
+    while let Some(d) = dir {
+        let dot = d.join(".git");
+        match std::fs::symlink_metadata(&dot) {
+            Ok(m) if m.is_dir() => return Some(dot),
+            Ok(m) if m.is_file() => {
+                let text = std::fs::read_to_string(&dot).ok()?;
+                let target = text.lines().next()?.strip_prefix("gitdir:")?.trim();
+                return Some(d.join(target));
+            }
+            _ => dir = d.parent(),
+        }
+    }
+    None
+}
+
+/// The current instant in nanoseconds since the epoch (file times are compared with it).
+pub fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// 64-bit FNV-1a, for the stamps of the caches (small inputs).
+pub struct Fnv(pub u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv::new()
+    }
+}
+
+impl Fnv {
+    pub fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    pub fn bytes(&mut self, b: &[u8]) {
+        for x in b {
+            self.0 ^= u64::from(*x);
+            self.0 = self.0.wrapping_mul(0x100_0000_01b3);
+        }
+        // A separator, so that ("ab", "c") and ("a", "bc") differ.
+        self.0 ^= b.len() as u64;
+        self.0 = self.0.wrapping_mul(0x100_0000_01b3);
+    }
+    /// mesa's version and build: rules change between builds of one version while mesa is
+    /// developed.
+    pub fn build(&mut self) {
+        self.bytes(env!("CARGO_PKG_VERSION").as_bytes());
+        if let Some(m) = std::env::current_exe()
+            .ok()
+            .and_then(|e| std::fs::metadata(e).ok())
+        {
+            self.bytes(&m.len().to_le_bytes());
+            if let Ok(t) = m.modified() {
+                self.bytes(format!("{t:?}").as_bytes());
+            }
+        }
+    }
+
+    /// A file's path and contents (a missing file hashes as such).
+    pub fn file(&mut self, path: &Path) {
+        self.bytes(path.to_string_lossy().as_bytes());
+        match std::fs::read(path) {
+            Ok(b) => self.bytes(&b),
+            Err(_) => self.bytes(b"\0missing"),
+        }
+    }
+}
+
+/// A word-at-a-time checksum of the body (fast over tens of megabytes).
+pub fn checksum(b: &[u8]) -> u64 {
+    let mut h: u64 = 0x9e37_79b9_7f4a_7c15 ^ b.len() as u64;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = (h ^ w).wrapping_mul(0xff51_afd7_ed55_8ccd).rotate_left(29);
+    }
+    for x in chunks.remainder() {
+        h = (h ^ u64::from(*x)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    }
+    h ^ (h >> 31)
+}
