@@ -100,6 +100,29 @@ fn a_step_leaves_the_index_as_git_would() {
     );
 }
 
+/// Each tree along a ticket's path is patched as bytes (`store::raw_tree`), not rebuilt: a
+/// folder of many tickets gets entries inserted before, between and after the others (case
+/// numbers are random), replaced, and new month and year folders appear; every commit is the
+/// tree `git add -A` gives.
+#[test]
+fn trees_patched_as_bytes_are_the_trees_git_writes() {
+    let desk = TestDesk::new();
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        let now = format!("2026-11-02T08:{:02}:00-05:00", i * 3);
+        ids.push(desk.new_ticket(&now, &[]));
+        assert_as_git_leaves_it(&desk, &format!("new ticket {i}"));
+    }
+    for (i, id) in ids.iter().enumerate().step_by(3) {
+        desk.ok(T2, &["comment", id, "--text", &format!("look {i}")]);
+        assert_as_git_leaves_it(&desk, &format!("comment {i}"));
+    }
+    for now in ["2026-12-01T08:00:00-05:00", "2027-01-04T08:00:00-05:00"] {
+        let id = desk.new_ticket(now, &[]);
+        assert_as_git_leaves_it(&desk, &format!("new folder for {id}"));
+    }
+}
+
 #[test]
 fn indexes_git_writes_with_version_4_and_extensions_still_work() {
     let desk = TestDesk::new();

@@ -330,11 +330,89 @@ fn commit_in(
     commit_tree(repo, &mut index, tree_id, parent.as_ref(), message, author)
 }
 
+/// [`tree_with_builder`], with each tree along the path patched as bytes
+/// ([`crate::store::raw_tree`]) rather than rebuilt by libgit2's tree builder; the builder
+/// only for a tree whose bytes the patch refuses.
+#[allow(clippy::type_complexity)]
+fn tree_with(
+    repo: &Repository,
+    base: Option<&Tree>,
+    names: &[String],
+    entry: Option<(Oid, u32)>,
+) -> Result<(Option<Oid>, Option<(Oid, u32)>)> {
+    let odb = repo.odb()?;
+    match tree_with_raw(&odb, base.map(|t| t.id()), names, entry)? {
+        Some(done) => Ok(done),
+        None => tree_with_builder(repo, base, names, entry),
+    }
+}
+
+/// The bytes version of [`tree_with_builder`]; `Ok(None)` when a tree on the path is not one
+/// [`crate::store::raw_tree::patch`] takes.
+#[allow(clippy::type_complexity)]
+fn tree_with_raw(
+    odb: &git2::Odb,
+    base: Option<Oid>,
+    names: &[String],
+    entry: Option<(Oid, u32)>,
+) -> Result<Option<(Option<Oid>, Option<(Oid, u32)>)>> {
+    use crate::store::raw_tree;
+    let Some((first, rest)) = names.split_first() else {
+        return Ok(Some((base, None)));
+    };
+    let object = base.map(|id| odb.read(id)).transpose()?;
+    let data: &[u8] = object.as_ref().map_or(&[], |o| o.data());
+    let Some(old_here) = raw_tree::find(data, first.as_bytes()) else {
+        return Ok(None);
+    };
+    let old_here = old_here.map(|(id, mode)| (Oid::from_bytes(&id), mode));
+    let previous;
+    let new_here = if rest.is_empty() {
+        previous = match old_here {
+            Some((Ok(id), mode)) if raw_tree::is_blob_mode(mode) => Some((id, mode)),
+            _ => None,
+        };
+        entry.map(|(id, mode)| {
+            let mode = if mode != 0 {
+                mode
+            } else {
+                previous.map_or(0o100644, |p| p.1)
+            };
+            (id, mode)
+        })
+    } else {
+        let sub = match old_here {
+            Some((Ok(id), raw_tree::TREE_MODE)) => Some(id),
+            _ => None,
+        };
+        let Some((new_sub, old)) = tree_with_raw(odb, sub, rest, entry)? else {
+            return Ok(None);
+        };
+        previous = old;
+        new_sub.map(|id| (id, raw_tree::TREE_MODE))
+    };
+    let new_here = new_here.map(|(id, mode)| {
+        let mut b = [0u8; 20];
+        b.copy_from_slice(id.as_bytes());
+        (mode, b)
+    });
+    let Some(bytes) = raw_tree::patch(data, first.as_bytes(), new_here) else {
+        return Ok(None);
+    };
+    if bytes.is_empty() {
+        return Ok(Some((None, previous)));
+    }
+    Ok(Some((
+        Some(odb.write(git2::ObjectType::Tree, &bytes)?),
+        previous,
+    )))
+}
+
 /// `base` with the entry at `names` set to `entry` (blob id and mode; mode 0 keeps the old
 /// entry's mode, or makes a regular file) or removed. Returns the new tree (`None` when it
 /// ends up empty: git has no empty sub-trees) and the entry that was there before.
 #[allow(clippy::type_complexity)]
-fn tree_with(
+fn tree_with_builder(
     repo: &Repository,
     base: Option<&Tree>,
     names: &[String],
@@ -372,7 +450,7 @@ fn tree_with(
             Some((id, _, Some(git2::ObjectType::Tree))) => Some(repo.find_tree(id)?),
             _ => None,
         };
-        let (new_sub, old) = tree_with(repo, sub.as_ref(), rest, entry)?;
+        let (new_sub, old) = tree_with_builder(repo, sub.as_ref(), rest, entry)?;
         previous = old;
         match new_sub {
             Some(id) => {

@@ -10,7 +10,8 @@
 //! - [`lock`]: one writer per desk (`.git/mesa.lock`); [`journal`]: a step's record, from which
 //!   a killed step is finished or undone; [`repair`]: doing that.
 //! - [`raw_index`]: the git index file patched as bytes, so a commit costs what it changes;
-//!   [`batch`]: one index write for a run of many commits (`mesa inbox import`).
+//!   [`raw_tree`]: a tree object patched as bytes, so a month of thousands of tickets is not
+//!   parsed and rebuilt for one of them; [`batch`]: one index write for a run of many commits (`mesa inbox import`).
 //! - [`ci`]: the CI templates (GitHub, GitLab, Forgejo) and the scheduled script in a desk.
 //! - [`server`]: the pre-receive gate of a shared remote (a bare repository).
 
@@ -25,5 +26,6 @@ pub mod journal;
 pub mod lock;
 pub mod merge;
 pub mod raw_index;
+pub mod raw_tree;
 pub mod repair;
 pub mod server;
