@@ -86,7 +86,7 @@ pub enum Command {
     /// and left, due instant, why.
     Sla { id: String },
     /// Supervisors' report: SLA compliance, risk, backlog, escalations, quality, quotes, times.
-    #[command(after_long_help = crate::output::report::help_definitions())]
+    // `after_long_help`: the report's definitions, set in `main` only when help is asked for.
     Report {
         /// Tickets created from this date (YYYY-MM-DD in the desk's zone, or RFC 3339).
         #[arg(long)]
@@ -175,6 +175,17 @@ pub fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     localize::activate_early(&args);
     let mut cmd = localize::localize(Cli::command());
+    // The report's definitions take a catalog of their own to write: only for a help page
+    // (every other command would pay for them).
+    if args
+        .iter()
+        .skip(1)
+        .any(|a| a == "--help" || a == "-h" || a == "help")
+    {
+        cmd = cmd.mut_subcommand("report", |c| {
+            c.after_long_help(crate::output::report::help_definitions())
+        });
+    }
     let matches = match cmd.try_get_matches_from_mut(&args) {
         Ok(m) => m,
         Err(e) => return usage_error(&e, &cmd),
