@@ -28,7 +28,7 @@
 
 mod common;
 
-use common::git::{git, TestDesk};
+use common::git::{bare_remote, clone, git, TestDesk};
 use serde_json::Value;
 
 const CREATED: &str = "2026-11-03T08:00:00-05:00";
@@ -446,4 +446,63 @@ fn the_ticket_page_shows_the_wait() {
         page.contains("Clock paused: waiting on the customer"),
         "{page}"
     );
+}
+
+/// Two agents offline record the same wait: both see the customer's check fail (09:00 in one
+/// clone, 09:10 in the other), and later both see it end (the check passes at 10:30 in one,
+/// the other resumes by hand at 10:40). Each merge keeps the wait once, the earlier of each,
+/// so the merged desk passes `mesa check` and its clock is the single clone's: at 11:30 on
+/// Wednesday, 120 minutes used (worked at the top of this file).
+#[test]
+fn two_clones_that_record_the_same_wait_merge_into_one() {
+    let d = TestDesk::new();
+    let id = alta_no_page(&d);
+    let base = d.root.parent().unwrap().to_path_buf();
+    let remote = base.join("remote.git");
+    bare_remote(&d.root, &remote);
+    let url = remote.to_str().unwrap();
+    let c1 = clone(url, &base.join("c1"), "lmartinez");
+    let c2 = clone(url, &base.join("c2"), "dcastro");
+    let sync = |from: &TestDesk, to: &TestDesk| {
+        git(&from.root, &["push", "-q", "origin", "HEAD:main"]);
+        git(&to.root, &["pull", "-q", "--no-rebase", "origin", "main"]);
+    };
+
+    fail_physical(&c1, &id);
+    c2.ok(
+        "2026-11-03T09:10:00-05:00",
+        &["verify", &id, "conexiones-fisicas", "--result", "failed"],
+    );
+    sync(&c1, &c2);
+    c2.ok(TUE_1500, &["check"]);
+    let evs = events(&c2, &id);
+    let paused: Vec<&Value> = evs.iter().filter(|e| e["event"] == "paused").collect();
+    assert_eq!(paused.len(), 1, "{evs:?}");
+    assert_eq!(paused[0]["by"], "lmartinez");
+    let failed = evs.iter().filter(|e| e["event"] == "checked").count();
+    assert_eq!(failed, 2, "both clones' checks stay: {evs:?}");
+    assert_eq!(clock(&c2, TUE_1500, &id, "resolution")["state"], "paused");
+
+    sync(&c2, &c1);
+    c1.ok(
+        PASSED,
+        &["verify", &id, "conexiones-fisicas", "--result", "done"],
+    );
+    c2.ok(
+        "2026-11-04T10:40:00-05:00",
+        &[
+            "resume",
+            &id,
+            "--reason",
+            "El cliente confirmó por teléfono",
+        ],
+    );
+    sync(&c1, &c2);
+    c2.ok(WED_1130, &["check"]);
+    let evs = events(&c2, &id);
+    let resumed: Vec<&Value> = evs.iter().filter(|e| e["event"] == "resumed").collect();
+    assert_eq!(resumed.len(), 1, "{evs:?}");
+    assert_eq!(resumed[0]["at"], PASSED);
+    assert_eq!(clock(&c2, WED_1130, &id, "resolution")["used_minutes"], 120);
+    assert!(c2.status().trim().is_empty(), "{}", c2.status());
 }
