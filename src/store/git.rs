@@ -341,7 +341,11 @@ fn tree_with(
     entry: Option<(Oid, u32)>,
 ) -> Result<(Option<Oid>, Option<(Oid, u32)>)> {
     let odb = repo.odb()?;
-    match tree_with_raw(&odb, base.map(|t| t.id()), names, entry)? {
+    // The repository's own object folder, unless the environment points git elsewhere.
+    let objects = repo.path().join("objects");
+    let objects =
+        (std::env::var_os("GIT_OBJECT_DIRECTORY").is_none() && objects.is_dir()).then_some(objects);
+    match tree_with_raw(&odb, objects.as_deref(), base.map(|t| t.id()), names, entry)? {
         Some(done) => Ok(done),
         None => tree_with_builder(repo, base, names, entry),
     }
@@ -352,6 +356,7 @@ fn tree_with(
 #[allow(clippy::type_complexity)]
 fn tree_with_raw(
     odb: &git2::Odb,
+    objects: Option<&Path>,
     base: Option<Oid>,
     names: &[String],
     entry: Option<(Oid, u32)>,
@@ -385,7 +390,7 @@ fn tree_with_raw(
             Some((Ok(id), raw_tree::TREE_MODE)) => Some(id),
             _ => None,
         };
-        let Some((new_sub, old)) = tree_with_raw(odb, sub, rest, entry)? else {
+        let Some((new_sub, old)) = tree_with_raw(odb, objects, sub, rest, entry)? else {
             return Ok(None);
         };
         previous = old;
@@ -402,10 +407,16 @@ fn tree_with_raw(
     if bytes.is_empty() {
         return Ok(Some((None, previous)));
     }
-    Ok(Some((
-        Some(odb.write(git2::ObjectType::Tree, &bytes)?),
-        previous,
-    )))
+    let id = match objects {
+        Some(dir) => {
+            let id = raw_tree::write_loose(dir, "tree", &bytes).map_err(|e| {
+                Error::Message(tr!("store.write_failed", path = dir.display(), error = e))
+            })?;
+            Oid::from_bytes(&id)?
+        }
+        None => odb.write(git2::ObjectType::Tree, &bytes)?,
+    };
+    Ok(Some((Some(id), previous)))
 }
 
 /// `base` with the entry at `names` set to `entry` (blob id and mode; mode 0 keeps the old

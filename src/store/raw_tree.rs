@@ -143,6 +143,109 @@ pub fn patch(data: &[u8], name: &[u8], new: Option<(u32, [u8; HASH])>) -> Option
     Some(out)
 }
 
+/// Writes `data` as a loose object of `kind` (`tree`) under `objects` (`.git/objects`) and
+/// returns its id, as git writes one (`objects/ab/cdef...`, read-only, put in place by a
+/// rename) except that the zlib stream holds the bytes in stored blocks instead of deflating
+/// them: a month's tree is mostly object ids, which do not compress, and deflating hundreds of
+/// kilobytes cost more than the rest of the commit. Every zlib reader, git's and libgit2's,
+/// reads stored blocks; `git gc` compresses the object when it packs it. An object already
+/// there is left as it is.
+pub fn write_loose(
+    objects: &std::path::Path,
+    kind: &str,
+    data: &[u8],
+) -> std::io::Result<[u8; HASH]> {
+    use sha1::Digest;
+    let header = format!("{kind} {}\0", data.len());
+    let mut h = sha1::Sha1::new();
+    h.update(header.as_bytes());
+    h.update(data);
+    let mut id = [0u8; HASH];
+    id.copy_from_slice(&h.finalize());
+    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = objects.join(&hex[..2]);
+    let path = dir.join(&hex[2..]);
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Ok(id);
+    }
+    std::fs::create_dir_all(&dir)?;
+    let total = header.len() + data.len();
+    let mut out = Vec::with_capacity(total + total / 0xffff * 5 + 16);
+    // zlib header: deflate with a 32 KiB window, fastest level, check bits.
+    out.extend_from_slice(&[0x78, 0x01]);
+    let mut adler = Adler32::new();
+    let mut pending: Vec<&[u8]> = vec![header.as_bytes(), data];
+    let mut left = total;
+    let mut block: Vec<u8> = Vec::with_capacity(0xffff);
+    while left > 0 || out.len() == 2 {
+        block.clear();
+        while block.len() < 0xffff && !pending.is_empty() {
+            let take = (0xffff - block.len()).min(pending[0].len());
+            block.extend_from_slice(&pending[0][..take]);
+            pending[0] = &pending[0][take..];
+            if pending[0].is_empty() {
+                pending.remove(0);
+            }
+        }
+        left -= block.len();
+        adler.update(&block);
+        let len = block.len() as u16;
+        out.push(u8::from(left == 0));
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(&block);
+    }
+    out.extend_from_slice(&adler.finish().to_be_bytes());
+    let mut tmp = tempfile::Builder::new()
+        .prefix("tmp_obj_")
+        .tempfile_in(&dir)?;
+    std::io::Write::write_all(&mut tmp, &out)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o444))?;
+    }
+    match tmp.persist_noclobber(&path) {
+        Ok(_) => Ok(id),
+        // Written meanwhile by someone else: the same bytes under the same name.
+        Err(e) if std::fs::symlink_metadata(&path).is_ok() => {
+            drop(e);
+            Ok(id)
+        }
+        Err(e) => Err(e.error),
+    }
+}
+
+/// zlib's checksum of the uncompressed bytes.
+struct Adler32 {
+    a: u32,
+    b: u32,
+}
+
+impl Adler32 {
+    fn new() -> Adler32 {
+        Adler32 { a: 1, b: 0 }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        const MOD: u32 = 65521;
+        // 5552 bytes is the most that can be summed before `b` could overflow 32 bits.
+        for chunk in data.chunks(5552) {
+            for &x in chunk {
+                self.a += u32::from(x);
+                self.b += self.a;
+            }
+            self.a %= MOD;
+            self.b %= MOD;
+        }
+    }
+
+    fn finish(&self) -> u32 {
+        (self.b << 16) | self.a
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +313,29 @@ mod tests {
         assert_eq!(patch(&[], b"x", None).unwrap(), Vec::<u8>::new());
         assert_eq!(find(&base, b"b").unwrap(), Some(([2; HASH], 0o040000)));
         assert_eq!(find(&base, b"q").unwrap(), None);
+    }
+
+    #[test]
+    fn adler32_matches_zlibs() {
+        // RFC 1950's example value for "Wikipedia", as zlib computes it.
+        let mut a = Adler32::new();
+        a.update(b"Wikipedia");
+        assert_eq!(a.finish(), 0x11e6_0398);
+    }
+
+    #[test]
+    fn a_loose_object_is_stored_under_gits_id() {
+        let dir = tempfile::tempdir().unwrap();
+        // git hash-object of an empty tree: 4b825dc642cb6eb9a060e54bf8d69288fbee4904.
+        let id = write_loose(dir.path(), "tree", b"").unwrap();
+        let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
+        let big = vec![7u8; 200_000];
+        let id = write_loose(dir.path(), "blob", &big).unwrap();
+        let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        let stored = std::fs::read(dir.path().join(&hex[..2]).join(&hex[2..])).unwrap();
+        // Four stored blocks, the last one marked final.
+        assert_eq!(stored.len(), 2 + (200_000 + 12) + 4 * 5 + 4);
     }
 
     #[test]
