@@ -55,6 +55,7 @@ stats() {
   printf '%-22s %s; %s\n' "$1" "$w" "$c"
 }
 echo "desk: $DIR ($(find "$DIR/tickets" -name '*.md' | wc -l) tickets, index $(du -k "$DIR/.git/index" | cut -f1) KiB)"
+echo "mesa: $MESA (commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ', with uncommitted changes')); baseline: ${BASELINE:-none}"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 i=0
 for id in $IDS; do
