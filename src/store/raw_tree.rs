@@ -276,10 +276,11 @@ mod tests {
         ]);
         assert_eq!(
             patch(&base, b"b.md", Some((0o100644, [9; HASH]))).unwrap(),
+            // "b.md" before the folder "b": '.' sorts before the folder's '/'.
             tree(&[
                 (0o100644, "a.md", 1),
-                (0o040000, "b", 2),
                 (0o100644, "b.md", 9),
+                (0o040000, "b", 2),
                 (0o100644, "c.md", 3),
             ])
         );
