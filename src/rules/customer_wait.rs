@@ -18,7 +18,7 @@
 
 use crate::model::desk::Customer;
 use crate::model::ticket::{CheckResult, Event, EventKind, Stamp, Status};
-use crate::rules::workflow::{self, customer_owner, CustomerWait, Rules, State, CUSTOMER};
+use crate::rules::workflow::{customer_owner, CustomerWait, Rules, State, CUSTOMER};
 use crate::tr;
 
 /// Desk acts that take the case on without the customer, ending a wait: documented in
@@ -124,32 +124,4 @@ pub fn resume_by_hand(state: &State, at: Stamp, by: &str, reason: String) -> Eve
     e.check = state.waiting.as_ref().map(|w| w.check.clone());
     e.reason = Some(reason);
     e
-}
-
-/// A merged log without the waits two clones recorded for the same case offline: a `paused`
-/// while the case already waits, or a `resumed` while it waits on nothing, added the same
-/// thing twice (both clones saw the customer's check fail, or both saw the wait end), so the
-/// later one is dropped; its cause (the `checked` or `received` event) stays. A single clone's
-/// steps never record either, and `mesa check` still refuses them when typed by hand.
-pub fn without_repeated_waits(
-    rules: Rules,
-    customer: Option<&Customer>,
-    events: Vec<Event>,
-) -> Vec<Event> {
-    let mut state = State::default();
-    let mut kept = Vec::with_capacity(events.len());
-    for ev in events {
-        let repeated = match ev.event {
-            EventKind::Paused => state.waiting.is_some(),
-            EventKind::Resumed => state.waiting.is_none(),
-            _ => false,
-        };
-        if repeated {
-            continue;
-        }
-        // A rule the merged log breaks elsewhere is for `mesa check` to report, not for this.
-        let _ = workflow::apply(rules, customer, &mut state, &ev);
-        kept.push(ev);
-    }
-    kept
 }

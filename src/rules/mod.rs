@@ -5,6 +5,7 @@
 //! - [`calendar`], [`holidays`]: working hours and public holidays.
 //! - [`customer_wait`]: the wait on the customer's side after its playbook check failed.
 //! - [`kb_cache`]: the knowledge base `Desk::open` found sound, kept between runs.
+//! - [`repeats`]: an act two offline clones both recorded, counted once when a log is replayed.
 //! - [`sla`]: response and resolution clocks derived from the event log.
 //! - [`validate`]: what makes a desk.yaml, a kb page or a ticket file valid (used by
 //!   `mesa check`, by every command before it writes, and by the site build).
@@ -13,6 +14,7 @@ pub mod calendar;
 pub mod customer_wait;
 pub mod holidays;
 pub mod kb_cache;
+pub mod repeats;
 pub mod sla;
 pub mod validate;
 pub mod workflow;

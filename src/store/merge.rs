@@ -11,13 +11,13 @@
 //! with `workflow::replay`. Where the merged log breaks a rule (both clones resolved; one
 //! closed while the other reopened) the driver still writes it and `mesa check` reports it for
 //! a supervisor: nothing is chosen silently. Two different tickets on one path (different
-//! `created` events) are refused. A customer wait both clones recorded (both saw the same check
-//! fail, or both saw the wait end) is kept once (`customer_wait::without_repeated_waits`).
+//! `created` events) are refused. The same act recorded in both clones (both took the case on)
+//! stays twice, and the replay counts the second as a repeat (`rules::repeats`).
 
 use crate::model::diag::{Error, Result};
 use crate::model::load::Desk;
 use crate::model::ticket::{self, Event, Ticket};
-use crate::rules::{customer_wait, workflow};
+use crate::rules::workflow;
 use crate::tr;
 use std::collections::HashMap;
 use std::path::Path;
@@ -91,8 +91,8 @@ pub fn merge_texts(
     if chosen == req(&t.requester) {
         front.requester = t.requester.clone();
     }
+    front.events = events;
     let customer = desk.config.customer(&front.customer);
-    front.events = customer_wait::without_repeated_waits(desk.rules(), customer, events);
     let (state, _) = workflow::replay(desk.rules(), customer, &front.events);
     state.write_into(&mut front);
     let body = merge_body(
