@@ -386,7 +386,7 @@ enum Resumed {
     Unchanged(Vec<Diagnostic>),
     /// A kept site ready to be patched, with the files that changed.
     Patch {
-        session: Session,
+        session: Box<Session>,
         changed: Vec<PathBuf>,
         now: DateTime<Utc>,
         /// The full record's id and the tickets' stats the delta had moved.
@@ -470,7 +470,8 @@ fn resume(
     }
 
     // Articles: the same files with the same front matter; bodies may differ.
-    let (articles, articles_settled): (&[ArticleState], &dyn Fn(&Stat) -> bool) = match &delta {
+    type Settled<'a> = &'a dyn Fn(&Stat) -> bool;
+    let (articles, articles_settled): (&[ArticleState], Settled) = match &delta {
         Some(d) => (&d.articles, &delta_settled),
         None => (&meta.articles, &base_settled),
     };
@@ -601,7 +602,7 @@ fn resume(
             .collect();
     }
     Some(Resumed::Patch {
-        session: Session::resume(root, out, kept_now, kept, log),
+        session: Box::new(Session::resume(root, out, kept_now, kept, log)),
         changed,
         now: kept_now,
         base: base.id,
