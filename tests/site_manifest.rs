@@ -407,3 +407,151 @@ fn another_instant_is_a_full_build() {
         "the reports are as of the new instant"
     );
 }
+
+fn delta_file(root: &Path) -> PathBuf {
+    root.join(".git/mesa/site.delta")
+}
+
+/// Section `k` of the full record (offset, length), read from its table: magic (8), format
+/// (4), stamp (8), id (8), count (4), then 24 bytes per section.
+fn section(bytes: &[u8], k: usize) -> (usize, usize) {
+    let at = 32 + k * 24;
+    let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap()) as usize;
+    (word(at), word(at + 8))
+}
+
+/// Incremental builds one after another: the full record is written once by the full build
+/// and never again, each incremental build rewrites only the delta (which carries every
+/// patch since); a lost, truncated or foreign delta, and a corrupt section of the full
+/// record, are never trusted over the files.
+#[test]
+fn a_series_of_edits_keeps_the_full_record_and_patches_a_delta() {
+    use std::os::unix::fs::MetadataExt;
+    let (_tmp, root) = common::site::sample_git_desk("/outbox/\n/_site/\n");
+    let site = root.join("_site");
+    build(&root, "_site");
+    let record = std::fs::metadata(manifest_file(&root)).unwrap();
+    let record_id = (record.ino(), record.mtime_nsec(), record.mtime());
+    let same_record = |step: &str| {
+        let m = std::fs::metadata(manifest_file(&root)).unwrap();
+        assert_eq!(
+            (m.ino(), m.mtime_nsec(), m.mtime()),
+            record_id,
+            "{step}: the full record is not rewritten"
+        );
+    };
+
+    // Ticket, article, another ticket, the first one again (its patch is in the delta).
+    let first = common::site::ticket_file(&root, "261116-B3X03");
+    let second = common::site::ticket_file(&root, "261123-C0WE5");
+    let article = root.join("kb/articles/capacitacion-captura-biometrica.md");
+    let steps: [(&Path, &str); 4] = [
+        (&first, "\nPrimera nota de la serie: huellero revisado.\n"),
+        (&article, "\nUn párrafo nuevo sobre la captura en campo.\n"),
+        (&second, "\nSegunda nota de la serie: zanahoria.\n"),
+        (&first, "\nTercera nota de la serie: calabaza.\n"),
+    ];
+    for (i, (file, text)) in steps.iter().enumerate() {
+        append(file, text);
+        let (incremental, pages) = build(&root, "_site");
+        assert!(incremental, "step {i}: incremental ({pages} pages)");
+        assert!(delta_file(&root).is_file(), "step {i}: a delta is kept");
+        same_record(&format!("step {i}"));
+        assert_same_as_full(&root, &site, &format!("edit {i} of a series"));
+    }
+    let page = std::fs::read_to_string(site.join("tickets/2026/11/261116-B3X03.html")).unwrap();
+    assert!(page.contains("huellero revisado") && page.contains("calabaza"));
+
+    // The same ticket edited again with its size kept and its mtime put back: its stat in the
+    // delta still differs (the change time), so it is rendered again.
+    let mtime = std::fs::metadata(&first).unwrap().modified().unwrap();
+    let text = std::fs::read_to_string(&first).unwrap();
+    let same_size = text.replacen("calabaza", "calabazo", 1);
+    assert_eq!(same_size.len(), text.len());
+    std::fs::write(&first, &same_size).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&first)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let (incremental, _) = build(&root, "_site");
+    assert!(incremental);
+    let page = std::fs::read_to_string(site.join("tickets/2026/11/261116-B3X03.html")).unwrap();
+    assert!(
+        page.contains("calabazo"),
+        "the mtime-preserved edit is on the page"
+    );
+    assert_same_as_full(&root, &site, "an mtime-preserved edit after a delta");
+
+    // A build killed before it wrote its delta (or whose delta was cut short): the pages the
+    // earlier incremental builds patched contradict the full record, so a full build.
+    for (what, truncate) in [("a lost delta", false), ("a truncated delta", true)] {
+        append(&first, &format!("\nNota antes de {what}.\n"));
+        assert!(
+            build(&root, "_site").0,
+            "{what}: an incremental build first"
+        );
+        let delta = std::fs::read(delta_file(&root)).unwrap();
+        if truncate {
+            std::fs::write(delta_file(&root), &delta[..delta.len() / 2]).unwrap();
+        } else {
+            std::fs::remove_file(delta_file(&root)).unwrap();
+        }
+        append(&second, &format!("\nNota tras {what}.\n"));
+        let (incremental, _) = build(&root, "_site");
+        assert!(!incremental, "{what}: full build");
+        assert_same_as_full(&root, &site, what);
+    }
+
+    // A delta of another full record (kept from before the last full build) is ignored.
+    append(&second, "\nOtra nota más.\n");
+    assert!(build(&root, "_site").0);
+    let old_delta = std::fs::read(delta_file(&root)).unwrap();
+    std::fs::write(root.join("desk.yaml"), {
+        let t = std::fs::read_to_string(root.join("desk.yaml")).unwrap();
+        t.replacen("name: ", "name: Otra ", 1)
+    })
+    .unwrap();
+    assert!(!build(&root, "_site").0, "desk.yaml changed: full build");
+    std::fs::write(delta_file(&root), &old_delta).unwrap();
+    append(&first, "\nNota con un delta ajeno.\n");
+    build(&root, "_site");
+    assert_same_as_full(&root, &site, "a foreign delta");
+
+    // A corrupt section: the rows (read for a ticket edit) make a ticket edit a full build;
+    // the page index (read only for an article edit) leaves a ticket edit incremental and
+    // makes an article edit a full build.
+    build(&root, "_site");
+    let bytes = std::fs::read(manifest_file(&root)).unwrap();
+    let corrupt = |k: usize| {
+        let (off, len) = section(&bytes, k);
+        assert!(len > 2, "section {k} has bytes");
+        let mut b = bytes.clone();
+        b[off + len / 2] ^= 0x5a;
+        std::fs::write(manifest_file(&root), b).unwrap();
+    };
+    const ROWS: usize = 7;
+    const PAGES: usize = 11;
+    corrupt(ROWS);
+    append(&first, "\nNota con las filas dañadas.\n");
+    let (incremental, _) = build(&root, "_site");
+    assert!(!incremental, "a corrupt rows section: full build");
+    assert_same_as_full(&root, &site, "a corrupt rows section");
+    let bytes = std::fs::read(manifest_file(&root)).unwrap();
+    let (off, len) = section(&bytes, PAGES);
+    let mut b = bytes.clone();
+    b[off + len / 2] ^= 0x5a;
+    std::fs::write(manifest_file(&root), b).unwrap();
+    append(&first, "\nNota con el índice de páginas dañado.\n");
+    let (incremental, _) = build(&root, "_site");
+    assert!(incremental, "a ticket edit does not read the page index");
+    assert_same_as_full(&root, &site, "a ticket edit beside a corrupt page index");
+    append(&article, "\nOtro párrafo.\n");
+    let (incremental, _) = build(&root, "_site");
+    assert!(
+        !incremental,
+        "an article edit reads the corrupt page index: full build"
+    );
+    assert_same_as_full(&root, &site, "an article edit beside a corrupt page index");
+}

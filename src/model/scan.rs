@@ -303,6 +303,69 @@ fn walk(dir: Dir, rel: PathBuf) -> Vec<Entry> {
     out
 }
 
+/// Every regular file under `root` (relative path as text, its stat), sorted by path as
+/// `walkdir` yields them sorted by name; each folder read once and its files stat'ed
+/// relative to it, on every core. `None` when anything cannot be read or is neither a file
+/// nor a folder (a link, a name that is not UTF-8): the caller then trusts nothing there.
+#[cfg(unix)]
+pub fn files(root: &Path) -> Option<Vec<(String, Stat)>> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(root.as_os_str().as_bytes()).ok()?;
+    // SAFETY: `open` of a NUL-terminated path.
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return None;
+    }
+    let mut out = files_in(Dir(fd), String::new())?;
+    out.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Some(out)
+}
+
+#[cfg(not(unix))]
+pub fn files(_root: &Path) -> Option<Vec<(String, Stat)>> {
+    None
+}
+
+#[cfg(unix)]
+fn files_in(dir: Dir, rel: String) -> Option<Vec<(String, Stat)>> {
+    let names = read_names(&dir);
+    let found: Vec<Vec<(String, Stat)>> = names
+        .par_iter()
+        .with_min_len(256)
+        .map(|(name, _)| {
+            let text = name.to_str().ok()?;
+            let path = if rel.is_empty() {
+                text.to_string()
+            } else {
+                format!("{rel}/{text}")
+            };
+            let st = lstat_at(&dir, name)?;
+            match kind_of_mode(st.st_mode) {
+                Kind::File => Some(vec![(path, stat_from(&st))]),
+                Kind::Dir => {
+                    // SAFETY: `openat` of a NUL-terminated name in an open folder.
+                    let fd = unsafe {
+                        libc::openat(
+                            dir.0,
+                            name.as_ptr(),
+                            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                        )
+                    };
+                    (fd >= 0).then_some(())?;
+                    files_in(Dir(fd), path)
+                }
+                _ => None,
+            }
+        })
+        .collect::<Option<_>>()?;
+    Some(found.into_iter().flatten().collect())
+}
+
 /// What one name of a folder adds to the walk.
 #[cfg(unix)]
 enum Found {

@@ -21,12 +21,15 @@ pub struct Report {
 
 /// Checks everything under `root`.
 pub fn check_desk(root: &Path) -> crate::model::diag::Result<Report> {
-    check_desk_kept(root).map(|(report, _)| report)
+    check_desk_kept(root).map(|(report, ..)| report)
 }
 
-/// [`check_desk`], also returning the desk it loaded: `mesa build` checks first and then
-/// builds from the same desk instead of reading the knowledge base twice.
-pub fn check_desk_kept(root: &Path) -> crate::model::diag::Result<(Report, Desk)> {
+/// [`check_desk`], also returning the desk it loaded and the ticket files it listed (stat
+/// taken before reading): `mesa build` checks first and then builds from the same desk and
+/// the same listing instead of reading the knowledge base and walking the tickets twice.
+pub fn check_desk_kept(
+    root: &Path,
+) -> crate::model::diag::Result<(Report, Desk, Vec<crate::model::scan::Entry>)> {
     let (desk, mut diags) = Desk::load(root)?;
     diags.extend(check_config(&desk));
     let entries = crate::model::scan::ticket_entries(root);
@@ -107,7 +110,7 @@ pub fn check_desk_kept(root: &Path) -> crate::model::diag::Result<(Report, Desk)
         tickets: entries.len(),
         pages,
     };
-    Ok((report, desk))
+    Ok((report, desk, entries))
 }
 
 /// `mesa check FILE...`: the desk's configuration and knowledge base, plus only the given

@@ -19,7 +19,7 @@ use crate::model::diag::Result;
 use crate::output::report::{self, By, TicketFacts};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -40,7 +40,51 @@ pub struct Session {
     facts: Vec<Option<TicketFacts>>,
     /// Each kept ticket's trend and load facts.
     flow: Vec<super::flow::FlowFacts>,
+    /// What incremental rebuilds changed since the last full build (the build manifest's
+    /// delta).
+    log: Log,
 }
+
+/// What incremental rebuilds changed since the last full build, as the build manifest keeps
+/// it beside the full build's own record: each patched ticket's and article's new record
+/// (postcard bytes: [`TicketPatch`], [`PagePatch`]) and every output file written or removed.
+#[derive(Default)]
+pub(crate) struct Log {
+    pub tickets: BTreeMap<u32, Vec<u8>>,
+    pub pages: BTreeMap<u32, Vec<u8>>,
+    pub files: BTreeSet<String>,
+    /// A record could not be encoded: the log does not describe the site.
+    pub broken: bool,
+}
+
+/// A patched ticket's kept record, as written ([`TicketPatch`] reads it back).
+#[derive(serde::Serialize)]
+struct TicketPatchRef<'a> {
+    row: &'a super::context::Row,
+    doc: &'a crate::output::search::TicketDoc,
+    cite: &'a tickets::Cite,
+    facts: &'a Option<TicketFacts>,
+    flow: &'a super::flow::FlowFacts,
+    title: &'a str,
+    text: &'a str,
+}
+
+/// A patched ticket's kept record: its index row, search document, citations, report and
+/// flow facts, and the title and text its search postings come from.
+#[derive(serde::Deserialize)]
+#[serde(bound(deserialize = "'de: 'static"))]
+pub(crate) struct TicketPatch {
+    pub row: super::context::Row,
+    pub doc: crate::output::search::TicketDoc,
+    pub cite: tickets::Cite,
+    pub facts: Option<TicketFacts>,
+    pub flow: super::flow::FlowFacts,
+    pub title: String,
+    pub text: String,
+}
+
+/// A patched article's entry in the page search index: title, body, snippet.
+pub(crate) type PagePatch = (String, String, String);
 
 /// What [`Session::state`] shows: the kept site, each ticket's report and flow facts, the
 /// instant of the clocks.
@@ -77,6 +121,7 @@ impl Session {
             now: Utc::now(),
             facts: Vec::new(),
             flow: Vec::new(),
+            log: Log::default(),
         };
         let summary = session.full(opts)?;
         Ok((session, summary))
@@ -122,6 +167,7 @@ impl Session {
         self.index.clear();
         self.facts.clear();
         self.flow.clear();
+        self.log = Log::default();
         self.public = opts.public;
         self.now = opts.now.unwrap_or_else(Utc::now);
         let opts = BuildOptions {
@@ -142,8 +188,16 @@ impl Session {
     }
 
     /// A session from what an earlier process kept (the build manifest): `desk` is loaded
-    /// now, `kept` holds the rest as of that build, whose instant was `now`.
-    pub(crate) fn resume(root: &Path, out: &Path, now: DateTime<Utc>, mut kept: Kept) -> Session {
+    /// now, `kept` holds the rest as of that build, whose instant was `now`, and `log` what
+    /// was patched since the full build. `kept` may leave out what the changes at hand do not
+    /// need (the manifest reads only those parts): [`Session::plan`] never reaches for them.
+    pub(crate) fn resume(
+        root: &Path,
+        out: &Path,
+        now: DateTime<Utc>,
+        mut kept: Kept,
+        log: Log,
+    ) -> Session {
         let facts = std::mem::take(&mut kept.facts);
         let flow = std::mem::take(&mut kept.flow);
         let index = kept
@@ -161,7 +215,13 @@ impl Session {
             now,
             facts,
             flow,
+            log,
         }
+    }
+
+    /// What was patched since the last full build.
+    pub(crate) fn log(&self) -> &Log {
+        &self.log
     }
 
     /// What is kept (`None` after a failed build), with each ticket's report and flow facts
@@ -307,10 +367,17 @@ impl Session {
             if serde_json::to_value(&view).ok() != serde_json::to_value(&kb.articles[doc]).ok() {
                 return Ok(None);
             }
+            match postcard::to_stdvec(&(&title, &body, &snippet)) {
+                Ok(b) => {
+                    self.log.pages.insert(doc as u32, b);
+                }
+                Err(_) => self.log.broken = true,
+            }
             kb.page_index.replace(doc, &title, &body, snippet);
         }
         site.out
             .write("search/pages.js", kb.page_index.finish().as_bytes())?;
+        self.log.files.extend(site.out.written());
         let o = &site.out;
         Ok(Some(BuildSummary {
             pages: site.pages.load(Ordering::Relaxed),
@@ -401,9 +468,24 @@ impl Session {
             }
             self.facts[i] = facts;
             self.flow[i] = flow;
-            out.docs[i] = tickets::search_doc(&site, &row, title, &text);
+            out.docs[i] = tickets::search_doc(&site, &row, title.clone(), &text);
             out.rows[i] = row;
             cites[i] = tickets::Cite::of(&ticket);
+            let record = TicketPatchRef {
+                row: &out.rows[i],
+                doc: &out.docs[i],
+                cite: &cites[i],
+                facts: &self.facts[i],
+                flow: &self.flow[i],
+                title: &title,
+                text: &text,
+            };
+            match postcard::to_stdvec(&record) {
+                Ok(b) => {
+                    self.log.tickets.insert(i as u32, b);
+                }
+                Err(_) => self.log.broken = true,
+            }
             warnings.retain(|d| d.path != paths[i]);
             warnings.extend(w);
         }
@@ -435,9 +517,11 @@ impl Session {
                 let name = e.file_name().to_string_lossy().into_owned();
                 if !names.contains(name.as_str()) && e.path().is_file() {
                     let _ = std::fs::remove_file(e.path());
+                    self.log.files.insert(format!("search/t/{name}"));
                 }
             }
         }
+        self.log.files.extend(site.out.written());
         let o = &site.out;
         Ok(Some(BuildSummary {
             pages: site.pages.load(Ordering::Relaxed),

@@ -3,20 +3,27 @@
 //! `mesa serve`'s [`Session`] does in memory, and the output stays byte for byte that of a
 //! full build.
 //!
-//! - Stored outside the tracked tree, beside the facts cache (`<gitdir>/mesa/site.bin`,
-//!   [`crate::output::facts::cache_dir`]); a desk outside git has none and always builds in
-//!   full. Written atomically at the end of a build; removed before a build starts writing,
-//!   so a build that fails or is killed half-way leaves no manifest that could be trusted.
+//! - Stored outside the tracked tree, beside the facts cache ([`crate::output::facts::cache_dir`]):
+//!   `<gitdir>/mesa/site.bin`, the record of the last full build, and `site.delta`, what the
+//!   incremental builds since changed. A desk outside git has none and always builds in full.
+//! - The full record is written once per full build, in sections (the head, the tickets'
+//!   and the output's stats, paths, citations, report and flow facts, index rows, search
+//!   documents and postings, articles, page index), each with its own checksum; it is mapped
+//!   and only the sections a change needs are decoded (an article body edited reads none of
+//!   the per-ticket ones). An incremental build rewrites only the small delta (the records of
+//!   the tickets and articles it patched, the new stats of what it read and wrote), whole and
+//!   atomically; it names the full record it applies to. A build killed at any point leaves
+//!   the old files, which the stats then contradict wherever it wrote: a full build.
 //! - What it keeps: per ticket what its pages need from the others (index row, search
 //!   document and postings, report and trend/load facts, the kb citations), the rendered
 //!   articles as the indexes show them and the page search index; and the state of every
 //!   source and output file.
 //! - Keyed as the facts cache keys its entries ([`facts::Stat`]: size, modification and change
 //!   times, inode, device), with git's racy rule: a file touched at or after the moment the
-//!   manifest was written (its own modification time, the file system's clock) is never
-//!   trusted. Tickets and articles whose files moved are rendered again; any other difference
-//!   in the output folder (a page edited, added or removed by hand, another `--out`) means a
-//!   full build.
+//!   record holding its stat was written (that file's own modification time, the file
+//!   system's clock) is never trusted. Tickets and articles whose files moved are rendered
+//!   again; any other difference in the output folder (a page edited, added or removed by
+//!   hand, another `--out`) means a full build.
 //! - Versioned by a stamp hashing mesa's version and build, the language, and every global
 //!   input of the site (desk.yaml, every file of theme/ and of kb/ but the articles, the
 //!   calendars' holiday files): any change there is a full build. The articles' git history
@@ -26,15 +33,18 @@
 //!   `mesa serve` does, for at most [`REFRESH_AFTER_MINUTES`] (an explicit `--now` must equal
 //!   it); past that, a full build moves it on. Public builds are always full.
 //!
-//! A missing, truncated, corrupt or foreign manifest is ignored and written again.
+//! A missing, truncated, corrupt or foreign record (or section of it) is ignored and written
+//! again; a delta that does not match the full record is ignored.
 
 use super::context::{BuildOptions, BuildSummary, TicketOut};
-use super::incremental::{Session, REFRESH_AFTER_MINUTES};
+use super::incremental::{Log, PagePatch, Session, TicketPatch, REFRESH_AFTER_MINUTES};
 use super::kbpages::{ArticleView, KbPages};
 use super::pipeline::Kept;
 use super::tickets::Cite;
 use crate::model::diag::{Diagnostic, Result};
 use crate::model::load::Desk;
+use crate::model::mapped::Bytes;
+use crate::model::scan::Entry;
 use crate::output::facts::{self, Fnv, Stat};
 use crate::output::report::TicketFacts;
 use crate::output::search::{PageIndex, Postings, TicketDoc};
@@ -45,12 +55,33 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"MESASITE";
+const DELTA_MAGIC: &[u8; 8] = b"MESADLTA";
 /// Bumped whenever the layout of anything kept changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const FILE: &str = "site.bin";
+const DELTA_FILE: &str = "site.delta";
 /// More new commits than this since the last build: checking that none touched `kb/` is not
 /// worth it, build in full.
 const MAX_NEW_COMMITS: usize = 1000;
+
+/// The sections of the full record, in file order.
+const META: usize = 0;
+const TICKETS: usize = 1;
+const OUTPUT: usize = 2;
+const PATHS: usize = 3;
+const CITES: usize = 4;
+const FACTS: usize = 5;
+const FLOW: usize = 6;
+const ROWS: usize = 7;
+const DOCS: usize = 8;
+const POSTINGS: usize = 9;
+const ARTICLES: usize = 10;
+const PAGES: usize = 11;
+const SECTIONS: usize = 12;
+/// Magic, format, stamp, the record's id, the number of sections; then per section its
+/// offset, length and checksum, then the checksum of all that.
+const HEAD: usize = 8 + 4 + 8 + 8 + 4;
+const TABLE: usize = SECTIONS * 24 + 8;
 
 /// A diagnostic as kept (its `hint` is skipped when empty in JSON, which a compact binary
 /// format cannot read back).
@@ -70,54 +101,59 @@ fn diag_in((path, line, col, message, hint): Diag) -> Diagnostic {
     Diagnostic::new(&path, line, col, message).with_hint(hint)
 }
 
-/// What a build kept of its sources and output: enough to tell what changed since.
+/// An article as recorded: relative path, stat, hash of the front matter.
+type ArticleState = (String, Option<Stat>, u64);
+
+/// The head of the full record: where, when, from which commit, the articles, the warnings.
 #[derive(Serialize, Deserialize)]
-struct Head {
+struct Meta {
     /// The output folder, canonical.
     out: PathBuf,
     /// The instant of the clocks (nanoseconds since the epoch).
     now_ns: i64,
     /// HEAD's commit and the id of its `kb/` tree, when the desk has commits.
     git: Option<(String, Option<String>)>,
-    /// Ticket files (relative to the desk, in `ticket_paths` order) and their stats before
-    /// they were read.
-    tickets: Vec<(String, Option<Stat>)>,
-    /// Articles (relative path, stat, hash of the front matter), in the desk's order.
-    articles: Vec<(String, Option<Stat>, u64)>,
-    /// Every file of the output folder, sorted by relative path.
-    output: Vec<(String, Stat)>,
-}
-
-/// The kept state of the site, written from borrowed parts ([`StateRef`], same layout).
-#[derive(Deserialize)]
-#[serde(bound(deserialize = "'de: 'static"))]
-struct State {
-    paths: Vec<PathBuf>,
-    cites: Vec<Cite>,
-    facts: Vec<Option<TicketFacts>>,
-    flow: Vec<super::flow::FlowFacts>,
-    rows: Vec<super::context::Row>,
-    docs: Vec<TicketDoc>,
-    postings: Postings,
+    /// Articles in the desk's order.
+    articles: Vec<ArticleState>,
     ticket_warnings: Vec<Diag>,
     warnings: Vec<Diag>,
-    articles: Vec<ArticleView>,
-    page_index: PageIndex,
 }
 
-#[derive(Serialize)]
-struct StateRef<'a> {
-    paths: &'a [PathBuf],
-    cites: &'a [Cite],
-    facts: &'a [Option<TicketFacts>],
-    flow: &'a [super::flow::FlowFacts],
-    rows: &'a [super::context::Row],
-    docs: &'a [TicketDoc],
-    postings: &'a Postings,
-    ticket_warnings: Vec<Diag>,
+/// Bytes kept as such in a record (another record inside it, read only when needed).
+struct Blob<'a>(&'a [u8]);
+
+impl Serialize for Blob<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Blob<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        <&'a [u8]>::deserialize(d).map(Blob)
+    }
+}
+
+/// What the incremental builds since the full record changed (written whole each time).
+#[derive(Serialize, Deserialize)]
+struct Delta<'a> {
+    /// The full record this applies to.
+    base: u64,
+    /// Ticket files whose stat moved since the full record (path, new stat).
+    #[serde(borrow)]
+    tickets: Vec<(&'a str, Option<Stat>)>,
+    /// Output files written or removed since (path, new stat; `None`: removed).
+    #[serde(borrow)]
+    output: Vec<(&'a str, Option<Stat>)>,
+    /// Every article, now.
+    articles: Vec<ArticleState>,
+    /// The build's warnings, now.
     warnings: Vec<Diag>,
-    articles: &'a [ArticleView],
-    page_index: &'a PageIndex,
+    /// Each patched ticket's record ([`TicketPatch`]) and article's ([`PagePatch`]).
+    #[serde(borrow)]
+    patched: Vec<(u32, Blob<'a>)>,
+    #[serde(borrow)]
+    pages: Vec<(u32, Blob<'a>)>,
 }
 
 /// What a build did: the summary, and whether it was incremental.
@@ -127,58 +163,90 @@ pub struct Built {
 }
 
 /// `mesa build`: builds the desk at `root` into `out`, incrementally when the manifest of the
-/// last build says which pages the changes since reach. `explicit_now`: the instant in `opts`
-/// was asked for (`--now`), not just the clock's.
+/// last build says which pages the changes since reach. `entries`: the ticket files as the
+/// check before the build listed them (stat taken before it read them). `explicit_now`: the
+/// instant in `opts` was asked for (`--now`), not just the clock's.
 pub fn build(
     root: &Path,
     desk: Desk,
+    entries: &[Entry],
     out: &Path,
     opts: &BuildOptions,
     explicit_now: bool,
 ) -> Result<Built> {
-    let file = facts::cache_dir(root).map(|d| d.join(FILE));
-    let record = file
-        .as_deref()
-        .filter(|_| !opts.public)
-        .and_then(Record::read);
-    // Whatever happens next, the manifest on disk no longer describes the output folder.
-    if let Some(f) = &file {
-        let _ = std::fs::remove_file(f);
-    }
-    let Some(file) = file.filter(|_| !opts.public) else {
+    let dir = facts::cache_dir(root).filter(|_| !opts.public);
+    let Some(dir) = dir else {
+        // A public build (or a desk outside git): the manifest no longer describes `out`.
+        if let Some(d) = facts::cache_dir(root) {
+            let _ = std::fs::remove_file(d.join(DELTA_FILE));
+            let _ = std::fs::remove_file(d.join(FILE));
+        }
         let summary = super::pipeline::build_loaded(desk, out, opts)?;
         return Ok(Built {
             summary,
             incremental: false,
         });
     };
-    let mut sources = Sources::scan(root, desk);
+    let (file, delta_file) = (dir.join(FILE), dir.join(DELTA_FILE));
+    let mut sources = Sources::scan(root, desk, entries);
     let now = opts.now.unwrap_or_else(Utc::now);
-    let resumed = record.and_then(|r| r.resume(root, out, &mut sources, now, explicit_now));
-    if let Some(Resumed {
-        mut session,
-        changed,
-        now: kept_now,
-    }) = resumed
-    {
-        let opts = BuildOptions {
-            now: Some(kept_now),
-            ..opts.clone()
-        };
-        if let Some(summary) = session.patch(&changed, &opts)? {
-            save(&file, out, &session, &sources);
+    let resumed = Base::read(&file).and_then(|base| {
+        let delta = read_delta(&delta_file, &base);
+        resume(base, delta, root, out, &mut sources, now, explicit_now)
+    });
+    match resumed {
+        Some(Resumed::Unchanged(warnings)) => {
             return Ok(Built {
-                summary,
+                summary: BuildSummary {
+                    pages: 0,
+                    files: 0,
+                    changed: 0,
+                    bytes: 0,
+                    elapsed: std::time::Duration::ZERO,
+                    warnings,
+                },
                 incremental: true,
             });
         }
+        Some(Resumed::Patch {
+            mut session,
+            changed,
+            now: kept_now,
+            base,
+            tickets,
+        }) => {
+            let opts = BuildOptions {
+                now: Some(kept_now),
+                ..opts.clone()
+            };
+            if let Some(summary) = session.patch(&changed, &opts)? {
+                save_delta(
+                    &delta_file,
+                    out,
+                    &session,
+                    &sources,
+                    base,
+                    tickets,
+                    &changed,
+                );
+                // `mesa build` ends here: 100,000 rows and postings are not freed one by one.
+                std::mem::forget(session);
+                return Ok(Built {
+                    summary,
+                    incremental: true,
+                });
+            }
+        }
+        None => {}
     }
+    let _ = std::fs::remove_file(&delta_file);
     let opts = BuildOptions {
         now: Some(now),
         ..opts.clone()
     };
     let (session, summary) = Session::build(root, out, &opts)?;
     save(&file, out, &session, &sources);
+    std::mem::forget(session);
     Ok(Built {
         summary,
         incremental: false,
@@ -190,36 +258,32 @@ struct Sources {
     desk: Option<Desk>,
     stamp: u64,
     tickets: Vec<(String, Option<Stat>)>,
-    articles: Vec<(String, Option<Stat>, u64)>,
+    articles: Vec<ArticleState>,
     git: Option<(String, Option<String>)>,
 }
 
 impl Sources {
-    /// `desk` as `mesa build` loaded and checked it (no diagnostics).
-    fn scan(root: &Path, desk: Desk) -> Sources {
-        let desk = Some(desk);
-        let tickets = crate::model::scan::ticket_entries(root)
-            .into_iter()
+    /// `desk` as `mesa build` loaded and checked it (no diagnostics), `entries` its tickets.
+    fn scan(root: &Path, desk: Desk, entries: &[Entry]) -> Sources {
+        let tickets = entries
+            .iter()
             .map(|e| (facts::key(&e.rel), e.stat))
             .collect();
         let articles = desk
-            .as_ref()
-            .map(|d| {
-                d.kb.articles
-                    .iter()
-                    .map(|a| {
-                        (
-                            facts::key(&crate::model::load::rel(root, &a.path)),
-                            facts::stat_of(&a.path),
-                            front_hash(a),
-                        )
-                    })
-                    .collect()
+            .kb
+            .articles
+            .iter()
+            .map(|a| {
+                (
+                    facts::key(&crate::model::load::rel(root, &a.path)),
+                    facts::stat_of(&a.path),
+                    front_hash(a),
+                )
             })
-            .unwrap_or_default();
-        let stamp = desk.as_ref().map_or(0, stamp);
+            .collect();
+        let stamp = stamp(&desk);
         Sources {
-            desk,
+            desk: Some(desk),
             stamp,
             tickets,
             articles,
@@ -240,211 +304,453 @@ fn front_hash(a: &crate::model::kb::Article) -> u64 {
     h.0
 }
 
-/// A manifest as read from disk.
-struct Record {
+/// The full record as mapped: sections are decoded when asked for.
+struct Base {
     stamp: u64,
-    /// The manifest's own modification time: files touched at or after it are not trusted.
+    id: u64,
+    /// The record's own modification time: files touched at or after it are not trusted.
     written_ns: i64,
-    head: Head,
-    state: State,
+    /// Mapped for the rest of the process: the rows' few `&'static str` fields make their
+    /// `Deserialize` ask for `'static` input, and the stats' paths are read in place.
+    bytes: &'static [u8],
+    table: [(usize, usize, u64); SECTIONS],
 }
 
-/// A kept site ready to be patched.
-struct Resumed {
-    session: Session,
-    changed: Vec<PathBuf>,
-    now: DateTime<Utc>,
-}
-
-impl Record {
-    fn read(file: &Path) -> Option<Record> {
+impl Base {
+    fn read(file: &Path) -> Option<Base> {
         let stat = facts::stat_of(file)?;
-        // Read once per process and kept to its end: the rows' few `&'static str` fields make
-        // their `Deserialize` ask for `'static` input, though `interned` copies what it keeps.
-        let bytes: &'static [u8] = Box::leak(std::fs::read(file).ok()?.into_boxed_slice());
-        let head = bytes.get(..28)?;
-        if &head[..8] != MAGIC || head[8..12] != FORMAT.to_le_bytes() {
-            return None;
-        }
-        let stamp = u64::from_le_bytes(head[12..20].try_into().ok()?);
-        let body = &bytes[28..];
-        if head[20..28] != facts::checksum(body).to_le_bytes() {
-            return None;
-        }
-        let (head, state): (Head, State) = postcard::from_bytes(body).ok()?;
-        Some(Record {
-            stamp,
-            written_ns: stat.modified_ns(),
-            head,
-            state,
-        })
-    }
-
-    /// The kept site, when it still describes the output folder and nothing global changed;
-    /// with the sources that changed since.
-    fn resume(
-        self,
-        root: &Path,
-        out: &Path,
-        src: &mut Sources,
-        now: DateTime<Utc>,
-        explicit_now: bool,
-    ) -> Option<Resumed> {
-        if self.stamp != src.stamp || src.git.is_none() != self.head.git.is_none() {
-            return None;
-        }
-        let kept_now = DateTime::<Utc>::from_timestamp_nanos(self.head.now_ns);
-        let fresh = if explicit_now {
-            now == kept_now
-        } else {
-            now >= kept_now && now - kept_now <= chrono::Duration::minutes(REFRESH_AFTER_MINUTES)
-        };
-        if !fresh || out.canonicalize().ok()? != self.head.out {
-            return None;
-        }
-        if let (Some(old), Some(new)) = (&self.head.git, &src.git) {
-            if old != new && !kb_history_same(root, old, new) {
-                return None;
-            }
-        }
-        let settled = |s: &Stat| s.touched_ns() < self.written_ns;
-        // The output folder must be exactly as the last build left it.
-        let output = scan_output(out)?;
-        if output.len() != self.head.output.len()
-            || output
-                .iter()
-                .zip(&self.head.output)
-                .any(|(a, b)| a != b || !settled(&b.1))
+        let mapped = Bytes::map(file, false).ok()??;
+        let bytes: &'static [u8] = &Box::leak(Box::new(mapped))[..];
+        let head = bytes.get(..HEAD + TABLE)?;
+        if &head[..8] != MAGIC
+            || head[8..12] != FORMAT.to_le_bytes()
+            || head[28..32] != (SECTIONS as u32).to_le_bytes()
         {
             return None;
         }
-        // Articles: the same files with the same front matter; bodies may differ.
-        if self.head.articles.len() != src.articles.len() {
+        let u64_at = |at: usize| u64::from_le_bytes(head[at..at + 8].try_into().unwrap_or([0; 8]));
+        if u64_at(HEAD + TABLE - 8) != facts::checksum(&head[..HEAD + TABLE - 8]) {
             return None;
         }
-        let mut changed = Vec::new();
-        for (old, new) in self.head.articles.iter().zip(&src.articles) {
-            if old.0 != new.0 || old.2 != new.2 {
+        let mut table = [(0, 0, 0); SECTIONS];
+        for (k, t) in table.iter_mut().enumerate() {
+            let at = HEAD + k * 24;
+            let (off, len) = (u64_at(at) as usize, u64_at(at + 8) as usize);
+            if off.checked_add(len)? > bytes.len() {
                 return None;
             }
-            if old.1.is_none() || old.1 != new.1 || !old.1.as_ref().is_some_and(settled) {
-                changed.push(PathBuf::from(&new.0));
-            }
+            *t = (off, len, u64_at(at + 16));
         }
-        // Tickets: those whose file moved, and any that came or went.
-        let kept: HashMap<&str, &Option<Stat>> = self
-            .head
-            .tickets
-            .iter()
-            .map(|(p, s)| (p.as_str(), s))
-            .collect();
-        for (path, stat) in &src.tickets {
-            match kept.get(path.as_str()) {
-                Some(Some(old)) if Some(old) == stat.as_ref() && settled(old) => {}
-                _ => changed.push(PathBuf::from(path)),
-            }
-        }
-        if src.tickets.len() != self.head.tickets.len() {
-            let now: std::collections::HashSet<&str> =
-                src.tickets.iter().map(|(p, _)| p.as_str()).collect();
-            changed.extend(
-                self.head
-                    .tickets
-                    .iter()
-                    .filter(|(p, _)| !now.contains(p.as_str()))
-                    .map(|(p, _)| PathBuf::from(p)),
-            );
-        }
-        let s = self.state;
-        let by_id = s
-            .articles
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.id.clone(), i))
-            .collect();
-        let kept = Kept {
-            desk: src.desk.take()?,
-            kb: KbPages {
-                articles: s.articles,
-                catalog: Vec::new(),
-                cases: Vec::new(),
-                broken: Vec::new(),
-                by_id,
-                tags: Default::default(),
-                page_index: s.page_index,
-            },
-            paths: s.paths,
-            cites: s.cites,
-            facts: s.facts,
-            flow: s.flow,
-            tickets: TicketOut {
-                rows: s.rows,
-                docs: s.docs,
-                postings: s.postings,
-                warnings: s.ticket_warnings.into_iter().map(diag_in).collect(),
-            },
-            warnings: s.warnings.into_iter().map(diag_in).collect(),
-        };
-        Some(Resumed {
-            session: Session::resume(root, out, kept_now, kept),
-            changed,
-            now: kept_now,
+        Some(Base {
+            stamp: u64_at(12),
+            id: u64_at(20),
+            written_ns: stat.modified_ns(),
+            bytes,
+            table,
         })
+    }
+
+    /// Section `k`, decoded (`None` when its checksum or its decoding fails).
+    fn section<T: Deserialize<'static>>(&self, k: usize) -> Option<T> {
+        let (off, len, sum) = self.table[k];
+        let b = &self.bytes[off..off + len];
+        if facts::checksum(b) != sum {
+            return None;
+        }
+        postcard::from_bytes(b).ok()
     }
 }
 
-/// Writes the manifest of the site `session` keeps (nothing when it keeps none).
+/// The delta for `base`, with its own modification time (`None`: none, or not for `base`).
+fn read_delta(file: &Path, base: &Base) -> Option<(Delta<'static>, i64)> {
+    let stat = facts::stat_of(file)?;
+    let bytes: &'static [u8] = Box::leak(std::fs::read(file).ok()?.into_boxed_slice());
+    let head = bytes.get(..28)?;
+    if &head[..8] != DELTA_MAGIC
+        || head[8..12] != FORMAT.to_le_bytes()
+        || head[12..20] != base.stamp.to_le_bytes()
+    {
+        return None;
+    }
+    let body = &bytes[28..];
+    if head[20..28] != facts::checksum(body).to_le_bytes() {
+        return None;
+    }
+    let delta: Delta<'static> = postcard::from_bytes(body).ok()?;
+    (delta.base == base.id).then_some((delta, stat.modified_ns()))
+}
+
+/// What the kept site says about this build.
+enum Resumed {
+    /// Nothing changed since: nothing to write (the build's warnings).
+    Unchanged(Vec<Diagnostic>),
+    /// A kept site ready to be patched, with the files that changed.
+    Patch {
+        session: Box<Session>,
+        changed: Vec<PathBuf>,
+        now: DateTime<Utc>,
+        /// The full record's id and the tickets' stats the delta had moved.
+        base: u64,
+        tickets: Vec<(String, Option<Stat>)>,
+    },
+}
+
+/// The kept site, when it still describes the output folder and nothing global changed;
+/// with the sources that changed since.
+fn resume(
+    base: Base,
+    delta: Option<(Delta<'static>, i64)>,
+    root: &Path,
+    out: &Path,
+    src: &mut Sources,
+    now: DateTime<Utc>,
+    explicit_now: bool,
+) -> Option<Resumed> {
+    if base.stamp != src.stamp {
+        return None;
+    }
+    let meta: Meta = base.section(META)?;
+    if src.git.is_none() != meta.git.is_none() {
+        return None;
+    }
+    let kept_now = DateTime::<Utc>::from_timestamp_nanos(meta.now_ns);
+    let fresh = if explicit_now {
+        now == kept_now
+    } else {
+        now >= kept_now && now - kept_now <= chrono::Duration::minutes(REFRESH_AFTER_MINUTES)
+    };
+    if !fresh || out.canonicalize().ok()? != meta.out {
+        return None;
+    }
+    if let (Some(old), Some(new)) = (&meta.git, &src.git) {
+        if old != new && !kb_history_same(root, old, new) {
+            return None;
+        }
+    }
+    let base_settled = |s: &Stat| s.touched_ns() < base.written_ns;
+    let (delta, delta_ns) = match delta {
+        Some((d, ns)) => (Some(d), ns),
+        None => (None, i64::MIN),
+    };
+    let delta_settled = |s: &Stat| s.touched_ns() < delta_ns;
+
+    // The output folder must be exactly as the last build left it.
+    let moved: HashMap<&str, Option<Stat>> = delta
+        .as_ref()
+        .map(|d| d.output.iter().copied().collect())
+        .unwrap_or_default();
+    let recorded: Vec<(&str, Stat)> = base.section(OUTPUT)?;
+    let mut expected: Vec<(&str, Stat, bool)> = recorded
+        .iter()
+        .filter_map(|&(p, s)| match moved.get(p) {
+            Some(Some(new)) => Some((p, *new, delta_settled(new))),
+            Some(None) => None,
+            None => Some((p, s, base_settled(&s))),
+        })
+        .collect();
+    let known: std::collections::HashSet<&str> = recorded.iter().map(|(p, _)| *p).collect();
+    let added = moved
+        .iter()
+        .filter_map(|(p, s)| Some((*p, (*s)?)))
+        .filter(|(p, _)| !known.contains(p))
+        .map(|(p, s)| (p, s, delta_settled(&s)))
+        .collect::<Vec<_>>();
+    if !added.is_empty() {
+        expected.extend(added);
+        expected.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    }
+    let output = scan_output(out)?;
+    if output.len() != expected.len()
+        || output
+            .iter()
+            .zip(&expected)
+            .any(|(a, b)| a.0 != b.0 || a.1 != b.1 || !b.2)
+    {
+        return None;
+    }
+
+    // Articles: the same files with the same front matter; bodies may differ.
+    type Settled<'a> = &'a dyn Fn(&Stat) -> bool;
+    let (articles, articles_settled): (&[ArticleState], Settled) = match &delta {
+        Some(d) => (&d.articles, &delta_settled),
+        None => (&meta.articles, &base_settled),
+    };
+    if articles.len() != src.articles.len() {
+        return None;
+    }
+    let mut changed = Vec::new();
+    for (old, new) in articles.iter().zip(&src.articles) {
+        if old.0 != new.0 || old.2 != new.2 {
+            return None;
+        }
+        if old.1.is_none() || old.1 != new.1 || !old.1.as_ref().is_some_and(articles_settled) {
+            changed.push(PathBuf::from(&new.0));
+        }
+    }
+    let articles_changed = !changed.is_empty();
+    let article_count = changed.len();
+
+    // Tickets: the same files (one added or removed is a full build), those whose file moved.
+    let recorded: Vec<(&str, Option<Stat>)> = base.section(TICKETS)?;
+    if recorded.len() != src.tickets.len() {
+        return None;
+    }
+    let moved: HashMap<&str, Option<Stat>> = delta
+        .as_ref()
+        .map(|d| d.tickets.iter().copied().collect())
+        .unwrap_or_default();
+    for ((old_path, old), (path, stat)) in recorded.iter().zip(&src.tickets) {
+        if *old_path != path.as_str() {
+            return None;
+        }
+        let trusted = match moved.get(old_path) {
+            Some(s) => s.as_ref().filter(|s| delta_settled(s)),
+            None => old.as_ref().filter(|s| base_settled(s)),
+        };
+        if trusted.is_none() || trusted != stat.as_ref() {
+            changed.push(PathBuf::from(path));
+        }
+    }
+    let tickets_changed = changed.len() > article_count;
+    if changed.is_empty() {
+        let warnings = match delta {
+            Some(d) => d.warnings,
+            None => meta.warnings,
+        };
+        return Some(Resumed::Unchanged(
+            warnings.into_iter().map(diag_in).collect(),
+        ));
+    }
+
+    // Only the sections the changes need: an article body needs the articles, the page index
+    // and the citations; a ticket needs every per-ticket part.
+    let views: Vec<ArticleView> = base.section(ARTICLES)?;
+    let cites: Vec<Cite> = base.section(CITES)?;
+    let page_index: PageIndex = if articles_changed {
+        base.section(PAGES)?
+    } else {
+        PageIndex::default()
+    };
+    let mut per_ticket = PerTicket::default();
+    if tickets_changed {
+        per_ticket = PerTicket::read(&base)?;
+    }
+    let by_id = views
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id.clone(), i))
+        .collect();
+    let mut kept = Kept {
+        desk: src.desk.take()?,
+        kb: KbPages {
+            articles: views,
+            catalog: Vec::new(),
+            cases: Vec::new(),
+            broken: Vec::new(),
+            by_id,
+            tags: Default::default(),
+            page_index,
+        },
+        paths: per_ticket.paths,
+        cites,
+        facts: per_ticket.facts,
+        flow: per_ticket.flow,
+        tickets: TicketOut {
+            rows: per_ticket.rows,
+            docs: per_ticket.docs,
+            postings: per_ticket.postings,
+            warnings: meta.ticket_warnings.into_iter().map(diag_in).collect(),
+        },
+        warnings: meta.warnings.into_iter().map(diag_in).collect(),
+    };
+
+    // What the incremental builds since the full record patched, applied again.
+    let mut log = Log::default();
+    let mut moved_tickets = Vec::new();
+    if let Some(d) = delta {
+        kept.warnings = d.warnings.into_iter().map(diag_in).collect();
+        for (i, Blob(b)) in d.patched {
+            let p: TicketPatch = postcard::from_bytes(b).ok()?;
+            let i = i as usize;
+            *kept.cites.get_mut(i)? = p.cite;
+            if tickets_changed {
+                *kept.tickets.rows.get_mut(i)? = p.row;
+                *kept.tickets.docs.get_mut(i)? = p.doc;
+                *kept.facts.get_mut(i)? = p.facts;
+                *kept.flow.get_mut(i)? = p.flow;
+                kept.tickets.postings.replace(i as u32, &p.title, &p.text);
+            }
+            log.tickets.insert(i as u32, b.to_vec());
+        }
+        for (doc, Blob(b)) in d.pages {
+            if articles_changed {
+                let (title, body, snippet): PagePatch = postcard::from_bytes(b).ok()?;
+                if doc as usize >= kept.kb.articles.len() {
+                    return None;
+                }
+                kept.kb
+                    .page_index
+                    .replace(doc as usize, &title, &body, snippet);
+            }
+            log.pages.insert(doc, b.to_vec());
+        }
+        log.files = d.output.iter().map(|(p, _)| p.to_string()).collect();
+        moved_tickets = d
+            .tickets
+            .into_iter()
+            .map(|(p, s)| (p.to_string(), s))
+            .collect();
+    }
+    Some(Resumed::Patch {
+        session: Box::new(Session::resume(root, out, kept_now, kept, log)),
+        changed,
+        now: kept_now,
+        base: base.id,
+        tickets: moved_tickets,
+    })
+}
+
+/// The per-ticket sections, decoded on both cores.
+#[derive(Default)]
+struct PerTicket {
+    paths: Vec<PathBuf>,
+    facts: Vec<Option<TicketFacts>>,
+    flow: Vec<super::flow::FlowFacts>,
+    rows: Vec<super::context::Row>,
+    docs: Vec<TicketDoc>,
+    postings: Postings,
+}
+
+impl PerTicket {
+    fn read(base: &Base) -> Option<PerTicket> {
+        fn both<A: Send, B: Send>(
+            a: impl FnOnce() -> Option<A> + Send,
+            b: impl FnOnce() -> Option<B> + Send,
+        ) -> Option<(A, B)> {
+            let (a, b) = rayon::join(a, b);
+            Some((a?, b?))
+        }
+        let ((postings, (docs, paths)), (rows, (facts, flow))) = both(
+            || {
+                both(
+                    || base.section(POSTINGS),
+                    || both(|| base.section(DOCS), || base.section(PATHS)),
+                )
+            },
+            || {
+                both(
+                    || base.section(ROWS),
+                    || both(|| base.section(FACTS), || base.section(FLOW)),
+                )
+            },
+        )?;
+        let p = PerTicket {
+            paths,
+            facts,
+            flow,
+            rows,
+            docs,
+            postings,
+        };
+        let n = p.paths.len();
+        (p.facts.len() == n && p.flow.len() == n && p.rows.len() == n && p.docs.len() == n)
+            .then_some(p)
+    }
+}
+
+/// A section of the full record, encoded.
+fn encode<T: Serialize + ?Sized>(value: &T) -> Option<Vec<u8>> {
+    postcard::to_stdvec(value).ok()
+}
+
+/// Writes the full record of the site `session` keeps (nothing when it keeps none).
 fn save(file: &Path, out: &Path, session: &Session, src: &Sources) {
+    let _ = std::fs::remove_file(file);
     let Some((kept, facts_, flow, now)) = session.state() else {
         return;
     };
     let (Some(output), Ok(out)) = (scan_output(out), out.canonicalize()) else {
         return;
     };
-    let head = Head {
+    let meta = Meta {
         out,
         now_ns: now.timestamp_nanos_opt().unwrap_or(0),
         git: src.git.clone(),
-        tickets: src.tickets.clone(),
         articles: src.articles.clone(),
-        output,
-    };
-    let state = StateRef {
-        paths: &kept.paths,
-        cites: &kept.cites,
-        facts: facts_,
-        flow,
-        rows: &kept.tickets.rows,
-        docs: &kept.tickets.docs,
-        postings: &kept.tickets.postings,
         ticket_warnings: kept.tickets.warnings.iter().map(diag_out).collect(),
         warnings: kept.warnings.iter().map(diag_out).collect(),
-        articles: &kept.kb.articles,
-        page_index: &kept.kb.page_index,
     };
-    let Ok(body) = postcard::to_stdvec(&(&head, &state)) else {
+    let jobs: Vec<Box<dyn Fn() -> Option<Vec<u8>> + Sync>> = vec![
+        Box::new(|| encode(&meta)),
+        Box::new(|| encode(&src.tickets)),
+        Box::new(|| encode(&output)),
+        Box::new(|| encode(&kept.paths)),
+        Box::new(|| encode(&kept.cites)),
+        Box::new(|| encode(facts_)),
+        Box::new(|| encode(flow)),
+        Box::new(|| encode(&kept.tickets.rows)),
+        Box::new(|| encode(&kept.tickets.docs)),
+        Box::new(|| encode(&kept.tickets.postings)),
+        Box::new(|| encode(&kept.kb.articles)),
+        Box::new(|| encode(&kept.kb.page_index)),
+    ];
+    let Some(sections) = jobs
+        .par_iter()
+        .map(|job| job())
+        .collect::<Option<Vec<Vec<u8>>>>()
+    else {
         return;
     };
-    let mut bytes = Vec::with_capacity(body.len() + 28);
+    drop(jobs);
+    let total: usize = sections.iter().map(Vec::len).sum();
+    let mut bytes = Vec::with_capacity(HEAD + TABLE + total);
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&FORMAT.to_le_bytes());
     bytes.extend_from_slice(&src.stamp.to_le_bytes());
-    bytes.extend_from_slice(&facts::checksum(&body).to_le_bytes());
-    bytes.extend_from_slice(&body);
-    drop(body);
-    // The racy rule: every recorded file must have been touched strictly before the manifest
+    // The record's id: the delta names it, so it never applies to another full build.
+    let mut id = Fnv::new();
+    id.bytes(&meta.now_ns.to_le_bytes());
+    id.bytes(
+        &std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+            .to_le_bytes(),
+    );
+    id.bytes(&std::process::id().to_le_bytes());
+    bytes.extend_from_slice(&id.0.to_le_bytes());
+    bytes.extend_from_slice(&(SECTIONS as u32).to_le_bytes());
+    let mut at = HEAD + TABLE;
+    let sums: Vec<u64> = sections.par_iter().map(|s| facts::checksum(s)).collect();
+    for (s, sum) in sections.iter().zip(sums) {
+        bytes.extend_from_slice(&(at as u64).to_le_bytes());
+        bytes.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&sum.to_le_bytes());
+        at += s.len();
+    }
+    let sum = facts::checksum(&bytes);
+    bytes.extend_from_slice(&sum.to_le_bytes());
+    for s in sections {
+        bytes.extend_from_slice(&s);
+    }
+    // The racy rule: every recorded file must have been touched strictly before the record
     // was written (by the file system's own clock), or the next build would distrust it.
-    let latest = head
-        .output
+    let latest = output
         .iter()
         .map(|(_, s)| s)
-        .chain(head.tickets.iter().filter_map(|(_, s)| s.as_ref()))
-        .chain(head.articles.iter().filter_map(|(_, s, _)| s.as_ref()))
+        .chain(src.tickets.iter().filter_map(|(_, s)| s.as_ref()))
+        .chain(src.articles.iter().filter_map(|(_, s, _)| s.as_ref()))
         .map(Stat::touched_ns)
         .max()
         .unwrap_or(0);
+    write_after(file, &bytes, latest);
+}
+
+/// Writes `bytes` to `file` atomically, again until the file's modification time is past
+/// `latest` (removed if that cannot be done).
+fn write_after(file: &Path, bytes: &[u8], latest: i64) {
     for _ in 0..50 {
-        if facts::write_atomic(file, &bytes).is_err() {
+        if facts::write_atomic(file, bytes).is_err() {
             let _ = std::fs::remove_file(file);
             return;
         }
@@ -456,28 +762,75 @@ fn save(file: &Path, out: &Path, session: &Session, src: &Sources) {
     let _ = std::fs::remove_file(file);
 }
 
-/// Every file of the output folder with its stat, sorted; `None` when it cannot be read.
-fn scan_output(out: &Path) -> Option<Vec<(String, Stat)>> {
-    let mut files = Vec::new();
-    for e in walkdir::WalkDir::new(out).min_depth(1) {
-        let e = e.ok()?;
-        if e.file_type().is_dir() {
-            continue;
+/// Writes the delta after an incremental build: what the session patched since the full
+/// record `base`, the tickets' stats the earlier delta had moved (`tickets`) plus those of
+/// this build's `changed` files, and the output files written or removed since.
+fn save_delta(
+    file: &Path,
+    out: &Path,
+    session: &Session,
+    src: &Sources,
+    base: u64,
+    tickets: Vec<(String, Option<Stat>)>,
+    changed: &[PathBuf],
+) {
+    let log = session.log();
+    let Some((kept, ..)) = session.state().filter(|_| !log.broken) else {
+        let _ = std::fs::remove_file(file);
+        return;
+    };
+    let mut moved: std::collections::BTreeMap<String, Option<Stat>> = tickets.into_iter().collect();
+    let now: HashMap<&str, Option<Stat>> = changed
+        .iter()
+        .filter(|p| p.starts_with("tickets"))
+        .filter_map(|p| p.to_str())
+        .map(|p| (p, None))
+        .collect();
+    for (p, s) in &src.tickets {
+        if now.contains_key(p.as_str()) {
+            moved.insert(p.clone(), *s);
         }
-        let rel = e
-            .path()
-            .strip_prefix(out)
-            .ok()?
-            .to_string_lossy()
-            .into_owned();
-        files.push((rel, e.into_path()));
     }
-    let mut stats: Vec<(String, Stat)> = files
-        .into_par_iter()
-        .map(|(rel, p)| Some((rel, facts::stat_of(&p)?)))
-        .collect::<Option<_>>()?;
-    stats.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    Some(stats)
+    let output: Vec<(String, Option<Stat>)> = log
+        .files
+        .par_iter()
+        .map(|p| (p.clone(), facts::stat_of(&out.join(p))))
+        .collect();
+    let delta = Delta {
+        base,
+        tickets: moved.iter().map(|(p, s)| (p.as_str(), *s)).collect(),
+        output: output.iter().map(|(p, s)| (p.as_str(), *s)).collect(),
+        articles: src.articles.clone(),
+        warnings: kept.warnings.iter().map(diag_out).collect(),
+        patched: log.tickets.iter().map(|(i, b)| (*i, Blob(b))).collect(),
+        pages: log.pages.iter().map(|(i, b)| (*i, Blob(b))).collect(),
+    };
+    let Ok(body) = postcard::to_stdvec(&delta) else {
+        let _ = std::fs::remove_file(file);
+        return;
+    };
+    let mut bytes = Vec::with_capacity(body.len() + 28);
+    bytes.extend_from_slice(DELTA_MAGIC);
+    bytes.extend_from_slice(&FORMAT.to_le_bytes());
+    bytes.extend_from_slice(&src.stamp.to_le_bytes());
+    bytes.extend_from_slice(&facts::checksum(&body).to_le_bytes());
+    bytes.extend_from_slice(&body);
+    let latest = delta
+        .tickets
+        .iter()
+        .filter_map(|(_, s)| s.as_ref())
+        .chain(delta.output.iter().filter_map(|(_, s)| s.as_ref()))
+        .chain(delta.articles.iter().filter_map(|(_, s, _)| s.as_ref()))
+        .map(Stat::touched_ns)
+        .max()
+        .unwrap_or(0);
+    write_after(file, &bytes, latest);
+}
+
+/// Every file of the output folder with its stat, sorted; `None` when it cannot be read
+/// (or holds a link or a name that is not UTF-8: then it is built in full).
+fn scan_output(out: &Path) -> Option<Vec<(String, Stat)>> {
+    crate::model::scan::files(out)
 }
 
 /// HEAD's commit and its `kb/` tree (of the desk's folder within the repository).

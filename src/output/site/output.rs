@@ -96,6 +96,15 @@ impl Output {
         Ok(())
     }
 
+    /// The pages written so far (relative to the folder; empty for a clean folder, which
+    /// does not remember them): what an incremental rebuild tells the build manifest.
+    pub fn written(&self) -> Vec<String> {
+        self.written
+            .lock()
+            .map(|w| w.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Writes the marker once, before the first page.
     fn mark(&self) {
         self.marked.call_once(|| {
