@@ -31,7 +31,7 @@ pub use crate::model::scan::{stat_of, Stat};
 
 const MAGIC: &[u8; 8] = b"MESAFCT\n";
 /// Bumped whenever the layout of the file or of any cached record changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// The header: magic, format, stamp, checksum of the body.
 const HEAD: usize = 28;
 /// One record: key offset and length, the stat (size, mtime, ctime, inode, device), data
@@ -461,15 +461,16 @@ pub enum ListFacts {
 /// The fields `mesa list` shows, filters and sorts a settled ticket by.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ListRow {
-    id: String,
-    title: String,
-    customer: String,
-    status: crate::model::ticket::Status,
-    level: u8,
-    priority: Option<String>,
-    assignee: Option<String>,
-    ticket_type: Option<crate::model::ticket::TicketType>,
-    /// The last event, as written (RFC 3339).
+    pub id: String,
+    pub title: String,
+    pub customer: String,
+    pub status: crate::model::ticket::Status,
+    pub level: u8,
+    pub priority: Option<String>,
+    pub assignee: Option<String>,
+    pub ticket_type: Option<crate::model::ticket::TicketType>,
+    /// The last event, as written (RFC 3339): the latest of the log (a log whose last event
+    /// is not its latest is never settled), what the "updated" order sorts by.
     last: String,
     /// Whether a clock ended breached.
     pub breached: bool,
@@ -484,7 +485,12 @@ impl ListFacts {
         now: chrono::DateTime<chrono::Utc>,
     ) -> ListFacts {
         use crate::model::ticket::Status;
-        let last = front.events.iter().max_by_key(|e| e.at.utc());
+        // The list sorts by the log's last event; the row starts to hold from its latest: a
+        // log out of order (which `mesa check` reports) stays live.
+        let last = front
+            .events
+            .last()
+            .filter(|l| front.events.iter().all(|e| e.at.utc() <= l.at.utc()));
         // A customer's reply nobody acted on keeps the ticket live (`--unread`, the marker).
         let settled = front.status == Status::Closed
             && clocks.iter().all(|c| c.stopped)
@@ -511,31 +517,6 @@ impl ListFacts {
 }
 
 impl ListRow {
-    /// The ticket as far as the list reads it: its fields, and a log of its last event only
-    /// (the "updated" order); `None` when the kept instant no longer parses.
-    pub fn ticket(&self, path: &Path) -> Option<crate::model::ticket::Ticket> {
-        use crate::model::ticket::{Event, EventKind, Requester, Stamp, Ticket, TicketFront};
-        let at = Stamp::parse(&self.last).ok()?;
-        let mut front = TicketFront::new(
-            self.id.clone(),
-            self.title.clone(),
-            self.customer.clone(),
-            Requester::default(),
-            String::new(),
-        );
-        front.status = self.status;
-        front.level = self.level;
-        front.priority = self.priority.clone();
-        front.assignee = self.assignee.clone();
-        front.ticket_type = self.ticket_type;
-        front.events = vec![Event::new(at, "", EventKind::Created)];
-        Some(Ticket {
-            path: path.to_path_buf(),
-            front,
-            body: String::new(),
-        })
-    }
-
     /// When the row starts to hold: its last event.
     pub fn since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         crate::model::ticket::Stamp::parse(&self.last)
