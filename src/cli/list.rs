@@ -11,7 +11,7 @@ use super::view::{agent_name, people_format, priority_name, ListArgs, SortArg};
 use crate::model::diag::{Diagnostic, Error, Result};
 use crate::model::labels;
 use crate::model::ticket::{self, Status, Ticket, TicketFront, TicketType};
-use crate::output::facts::{self, Cache, ListFacts, ListRow};
+use crate::output::facts::{self, Cache, ListFacts, ListRow, OpenRow};
 use crate::output::site::fmt::Fmt;
 use crate::rules::sla::{ClockState, ClockView};
 use crate::tr;
@@ -78,6 +78,14 @@ impl Row {
         }
     }
 
+    /// An unsettled ticket's row from the cache, with its clocks now.
+    fn of_open(o: OpenRow, path: PathBuf, updated: DateTime<Utc>, clocks: Vec<ClockView>) -> Row {
+        let mut row = Row::of_settled(o.row, path, updated);
+        row.unread = o.unread;
+        row.clocks = clocks;
+        row
+    }
+
     fn due(&self) -> Option<DateTime<chrono_tz::Tz>> {
         next_due(&self.clocks)
     }
@@ -123,14 +131,14 @@ impl Filter<'_> {
         )
     }
 
-    fn settled(&self, r: &ListRow) -> bool {
+    fn settled(&self, r: &ListRow, unread: bool) -> bool {
         self.fields(
             r.status,
             r.level,
             r.priority.as_ref(),
             &r.customer,
             r.assignee.as_ref(),
-            false,
+            unread,
         )
     }
 }
@@ -190,10 +198,32 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
             let old = stat.as_ref().and_then(|s| cache.get(i, e.key(), s));
             let kept = old.and_then(|o| cache.decode(o));
             let live_kept = matches!(kept, Some(ListFacts::Live));
+            let kept = match kept {
+                Some(ListFacts::Open(o)) => match o.row.since().filter(|s| *s <= now) {
+                    Some(since) => {
+                        let row = filter.settled(&o.row, a.unread && o.unread).then(|| {
+                            let clocks =
+                                crate::rules::sla::clocks_of_inputs(&desk, &cals, &o.inputs, now);
+                            by_clocks(&clocks)
+                                .then(|| Ok(Row::of_open(*o, rel.clone(), since, clocks)))
+                        });
+                        return (row.flatten(), (stat, None, old));
+                    }
+                    None => Some(ListFacts::Open(o)),
+                },
+                k => k,
+            };
+            if let Some(ListFacts::Open(_)) = kept {
+                // Its log goes on after this list's instant: read again, the record stays.
+                let row = read_row(&root, rel, &filter, &by_clocks, |t| {
+                    crate::rules::sla::clocks_with(&desk, &cals, t, now)
+                });
+                return (row, (stat, None, old));
+            }
             if let Some(ListFacts::Settled(row)) = kept {
                 if let Some(since) = row.since().filter(|s| *s <= now) {
                     // A settled ticket has no running clock: `--due-before` never keeps it.
-                    let keep = filter.settled(&row)
+                    let keep = filter.settled(&row, false)
                         && (!a.breached || row.breached)
                         && due_before.is_none();
                     let row = keep.then(|| Ok(Row::of_settled(row, rel.clone(), since)));
@@ -218,11 +248,16 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                     let selected = filter.front(&t.front);
                     // A ticket derived again is kept with its clocks now, selected or not;
                     // the clocks are evaluated once for both.
-                    let clocks = (selected || derive)
-                        .then(|| crate::rules::sla::clocks_with(&desk, &cals, &t.front, now));
-                    let record = derive.then(|| {
-                        ListFacts::of(&t.front, clocks.as_deref().unwrap_or_default(), now)
+                    let walked = (selected || derive).then(|| {
+                        let w = crate::rules::sla::walk(&desk, &t.front, now);
+                        let clocks = crate::rules::sla::clocks_of_walk(&desk, &cals, &w, now);
+                        (w, clocks)
                     });
+                    let record = derive.then(|| match &walked {
+                        Some((w, clocks)) => ListFacts::of(&desk, &t.front, w, clocks, now),
+                        None => ListFacts::Live,
+                    });
+                    let clocks = walked.map(|(_, clocks)| clocks);
                     let stat = stat.filter(|s| facts::stat_of(&p).as_ref() == Some(s));
                     let row = match clocks {
                         Some(clocks) if selected && by_clocks(&clocks) => {

@@ -449,13 +449,14 @@ impl CheckFacts {
     }
 }
 
-/// What the facts cache keeps of a ticket for `mesa list`: nothing for a ticket whose clocks
-/// still run, or the listed fields of a settled one (closed, every clock stopped), whose row
-/// no longer changes from its last event on.
+/// What the facts cache keeps of a ticket for `mesa list`: the listed fields of a settled one
+/// (closed, every clock stopped), whose row no longer changes from its last event on; the
+/// row and clock inputs of any other ([`OpenRow`]); nothing for a log out of order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ListFacts {
     Live,
     Settled(ListRow),
+    Open(Box<OpenRow>),
 }
 
 /// The fields `mesa list` shows, filters and sorts a settled ticket by.
@@ -477,43 +478,64 @@ pub struct ListRow {
 }
 
 impl ListFacts {
-    /// The record of `front` with its clocks as of `now` (a settled row when the ticket is
-    /// closed, every clock stopped and its last event not after `now`).
+    /// The record of `front`, walked (`w`) and with its clocks as of `now`: a settled row when
+    /// the ticket is closed, every clock stopped and its last event not after `now`; else,
+    /// when its last event is not after `now`, its row and what its clocks read.
     pub fn of(
+        desk: &crate::model::load::Desk,
         front: &crate::model::ticket::TicketFront,
+        w: &crate::rules::sla::Walk,
         clocks: &[crate::rules::sla::ClockView],
         now: chrono::DateTime<chrono::Utc>,
     ) -> ListFacts {
         use crate::model::ticket::Status;
         // The list sorts by the log's last event; the row starts to hold from its latest: a
         // log out of order (which `mesa check` reports) stays live.
-        let last = front
+        let Some(last) = front
             .events
             .last()
-            .filter(|l| front.events.iter().all(|e| e.at.utc() <= l.at.utc()));
-        // A customer's reply nobody acted on keeps the ticket live (`--unread`, the marker).
-        let settled = front.status == Status::Closed
-            && clocks.iter().all(|c| c.stopped)
-            && crate::rules::workflow::unread_reply(&front.events).is_none()
-            && last.is_some_and(|l| l.at.utc() <= now);
-        match last {
-            Some(last) if settled => ListFacts::Settled(ListRow {
-                id: front.id.clone(),
-                title: front.title.clone(),
-                customer: front.customer.clone(),
-                status: front.status,
-                level: front.level,
-                priority: front.priority.clone(),
-                assignee: front.assignee.clone(),
-                ticket_type: front.ticket_type,
-                last: last.at.to_string(),
-                breached: clocks
-                    .iter()
-                    .any(|c| c.state == crate::rules::sla::ClockState::Breached),
-            }),
-            _ => ListFacts::Live,
+            .filter(|l| front.events.iter().all(|e| e.at.utc() <= l.at.utc()))
+            .filter(|l| l.at.utc() <= now)
+        else {
+            return ListFacts::Live;
+        };
+        let unread = crate::rules::workflow::unread_reply(&front.events).is_some();
+        // A customer's reply nobody acted on keeps the ticket open (`--unread`, the marker).
+        let settled = front.status == Status::Closed && clocks.iter().all(|c| c.stopped) && !unread;
+        let row = ListRow {
+            id: front.id.clone(),
+            title: front.title.clone(),
+            customer: front.customer.clone(),
+            status: front.status,
+            level: front.level,
+            priority: front.priority.clone(),
+            assignee: front.assignee.clone(),
+            ticket_type: front.ticket_type,
+            last: last.at.to_string(),
+            breached: clocks
+                .iter()
+                .any(|c| c.state == crate::rules::sla::ClockState::Breached),
+        };
+        if settled {
+            ListFacts::Settled(row)
+        } else {
+            ListFacts::Open(Box::new(OpenRow {
+                row,
+                unread,
+                inputs: crate::rules::sla::ClockInputs::of(desk, w),
+            }))
         }
     }
+}
+
+/// A ticket whose clocks may still run: its row (`breached` not used) and what its clocks
+/// read, evaluated at each list's instant from its last event on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OpenRow {
+    pub row: ListRow,
+    /// A customer's email nobody acted on since.
+    pub unread: bool,
+    pub inputs: crate::rules::sla::ClockInputs,
 }
 
 impl ListRow {

@@ -340,6 +340,16 @@ pub fn clocks_of_walk_brief(
     clocks_inner(desk, cals, &ClockInputs::of(desk, w), now, false)
 }
 
+/// As [`clocks_of_walk`], from the inputs kept of a walk.
+pub fn clocks_of_inputs(
+    desk: &Desk,
+    cals: &Calendars,
+    w: &ClockInputs,
+    now: DateTime<Utc>,
+) -> Vec<ClockView> {
+    clocks_inner(desk, cals, w, now, true)
+}
+
 /// As [`clocks_of_walk_brief`], from the inputs kept of a walk.
 pub fn clocks_of_inputs_brief(
     desk: &Desk,
