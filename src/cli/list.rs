@@ -1,9 +1,10 @@
 //! `mesa list`: the tickets of a desk as a table, CSV or JSON, filtered and sorted.
 //!
-//! A settled ticket (closed, every clock stopped) whose file is unchanged comes whole from the
-//! facts cache ([`crate::output::facts::ListFacts`]): its row is printed from the cached
-//! fields, no ticket is built. Every other ticket is read, parsed and its clocks evaluated
-//! once, at the list's instant. The table is measured, then written through one buffered
+//! A ticket whose file is unchanged comes from the facts cache
+//! ([`crate::output::facts::ListFacts`]), no ticket is built: a settled one (closed, every
+//! clock stopped) whole from its cached row; an open one from its cached row and clock
+//! inputs, its clocks evaluated at the list's instant. Any other ticket is read, parsed and
+//! its clocks evaluated once. `--format json` prints every clock in full and reads the files. The table is measured, then written through one buffered
 //! writer, formatted on every core in blocks of rows.
 
 use super::common::{open_desk, parse_stamp, Format, Global};
