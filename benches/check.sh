@@ -24,7 +24,10 @@ dir=${BENCH_DIR:-/tmp/mesa-bench-$tickets}
 target=${CARGO_TARGET_DIR:-target}
 mesa=${MESA_BIN:-"$(pwd)/$target/release/mesa"}   # MESA_BIN: a copy, safe from rebuilds
 
-cargo build --release --quiet --bin mesa --example gen_desk
+# MESA_BIN given and the desk already generated: nothing to build (e.g. while cargo is busy).
+if [ -z "${MESA_BIN:-}" ] || [ ! -f "$dir/.complete" ]; then
+  cargo build --release --quiet --bin mesa --example gen_desk
+fi
 if [ ! -f "$dir/.complete" ]; then
   rm -rf "$dir"
   "$target/release/examples/gen_desk" --tickets "$tickets" --articles 1000 --out "$dir"
@@ -36,6 +39,7 @@ cache=$(cd "$dir" && git rev-parse --absolute-git-dir)/mesa
 size=$(du -sm "$dir/tickets" | cut -f1)
 export MESA_NOW=2026-11-30T10:00:00-05:00
 echo "desk: $dir ($tickets tickets, ${size} MB on disk), $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "to reproduce: MESA_BASE=${MESA_BASE:-} MESA_BIN=$mesa BENCH_DIR=$dir benches/check.sh $tickets $runs ($(git rev-parse --short HEAD 2>/dev/null))"
 "$mesa" --desk "$dir" check --quiet >/dev/null   # page cache warm-up, and must pass
 mapfile -t victims < <(cd "$dir" && git ls-files tickets | awk 'NR % 997 == 1')
 

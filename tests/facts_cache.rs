@@ -61,6 +61,35 @@ fn closed_tickets(root: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// The open tickets (their clocks run: the cache keeps their walk, the clocks are evaluated
+/// at each run's instant), sorted.
+fn open_tickets(root: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = walkdir::WalkDir::new(root.join("tickets"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            !text.contains("\nstatus: closed\n") && text.contains("\nstatus: ")
+        })
+        .collect();
+    v.sort();
+    assert!(v.len() > 10, "the generated desk has open tickets");
+    v
+}
+
+/// `touch -r`: `to` gets the times of `from`.
+fn same_times(from: &Path, to: &Path) {
+    let st = Command::new("touch")
+        .arg("-r")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
 /// `customer: X` becomes a customer id of the same length that the desk does not know (the
 /// file keeps its size): check reports it, the report groups it apart, the list shows it.
 fn rename_customer(text: &str) -> String {
@@ -106,6 +135,15 @@ fn a_hand_edit_with_the_same_size_and_mtime_is_seen() {
         mtime_ns(&reference),
         "size and mtime kept"
     );
+    // And an open ticket (kept with its walk, its clocks evaluated live), likewise.
+    let open = &open_tickets(&root)[2];
+    let open_reference = root.join("..").join("open-reference");
+    std::fs::copy(open, &open_reference).unwrap();
+    same_times(open, &open_reference);
+    let text = std::fs::read_to_string(open).unwrap();
+    std::fs::write(open, rename_customer(&text)).unwrap();
+    same_times(&open_reference, open);
+    assert_eq!(mtime_ns(open), mtime_ns(&open_reference));
     let got = answers(&root);
     let want = cold_answers(&root);
     assert_changed(&before, &want, "the hand edit");
@@ -119,7 +157,11 @@ fn git_checkout_of_another_commit_is_seen() {
     let (_tmp, root) = desk();
     let first = answers(&root);
     let closed = closed_tickets(&root);
-    for t in closed.iter().step_by(9) {
+    for t in closed
+        .iter()
+        .step_by(9)
+        .chain(open_tickets(&root).iter().step_by(5))
+    {
         let text = std::fs::read_to_string(t).unwrap();
         std::fs::write(t, rename_customer(&text)).unwrap();
     }
@@ -147,6 +189,9 @@ fn a_merge_is_seen() {
     git(&root, &["checkout", "-q", "-b", "side"]);
     let text = std::fs::read_to_string(&closed[20]).unwrap();
     std::fs::write(&closed[20], rename_customer(&text)).unwrap();
+    let open = open_tickets(&root);
+    let text = std::fs::read_to_string(&open[4]).unwrap();
+    std::fs::write(&open[4], rename_customer(&text)).unwrap();
     git(&root, &["commit", "-q", "-am", "side"]);
     git(&root, &["checkout", "-q", "main"]);
     let text = std::fs::read_to_string(&closed[40]).unwrap();
@@ -298,4 +343,42 @@ fn a_settled_tickets_customer_replies_come_back_from_the_cache() {
         &want,
         "the run that reads them from the cache",
     );
+}
+
+/// An open ticket's clocks run: warm runs at later and earlier instants (`MESA_NOW`) answer
+/// what cold runs at those instants answer, though the cache was written at another one; and
+/// some open ticket's row changes between the two warm runs (its SLA state or due time), so a
+/// cache that kept an open ticket's clocks would be caught.
+#[test]
+fn an_open_tickets_clocks_follow_the_instant_between_warm_runs() {
+    let (_tmp, root) = desk();
+    let first = answers(&root);
+    let later = "2026-12-04T16:30:00-05:00";
+    let got = answers_at(&root, later);
+    let want = cold_answers_at(&root, later);
+    assert_changed(&first, &want, "four days later");
+    // `mesa list` (the text table): a row of the same ticket reads differently.
+    let rows = |a: &Answers| -> Vec<String> { a.0[6].1.lines().map(str::to_string).collect() };
+    let (now_rows, later_rows) = (rows(&first), rows(&want));
+    let id = |l: &str| l.split_whitespace().next().unwrap_or_default().to_string();
+    assert!(
+        now_rows.iter().any(|r| {
+            later_rows
+                .iter()
+                .any(|l| id(l) == id(r) && l != r && !id(r).is_empty())
+        }),
+        "no open ticket's row changed with the instant"
+    );
+    answers(&root);
+    assert_same(&got, &want, "a warm run at a later instant");
+    // Earlier than some tickets' last events: those are read again, the rest come from the
+    // cache written at the later instant.
+    answers_at(&root, later);
+    let earlier = "2026-11-25T12:00:00-05:00";
+    let got = answers_at(&root, earlier);
+    let want = cold_answers_at(&root, earlier);
+    assert_changed(&first, &want, "an earlier instant");
+    answers(&root);
+    assert_same(&got, &want, "a warm run at an earlier instant");
+    assert_same(&answers(&root), &first, "back at the first instant");
 }

@@ -8,6 +8,7 @@ pub mod common;
 pub mod doctor;
 pub mod inbox;
 pub mod kb;
+pub mod list;
 pub mod localize;
 pub mod outbox;
 pub mod progress;

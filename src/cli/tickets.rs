@@ -238,7 +238,7 @@ pub fn run(global: &Global, cmd: TicketCommand) -> Result<ExitCode> {
             })
         }),
         C::Show(a) => super::view::show(global, &a.id),
-        C::List(a) => super::view::list(global, &a),
+        C::List(a) => super::list::list(global, &a),
         C::Sweep(a) => super::sweep::run(global, a),
         C::Init(a) => super::setup::init(global, a),
         C::Hooks(a) => super::setup::hooks(global, a),

@@ -31,7 +31,7 @@ pub use crate::model::scan::{stat_of, Stat};
 
 const MAGIC: &[u8; 8] = b"MESAFCT\n";
 /// Bumped whenever the layout of the file or of any cached record changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// The header: magic, format, stamp, checksum of the body.
 const HEAD: usize = 28;
 /// One record: key offset and length, the stat (size, mtime, ctime, inode, device), data
@@ -391,93 +391,96 @@ impl CheckFacts {
     }
 }
 
-/// What the facts cache keeps of a ticket for `mesa list`: nothing for a ticket whose clocks
-/// still run, or the listed fields of a settled one (closed, every clock stopped), whose row
-/// no longer changes from its last event on.
+/// What the facts cache keeps of a ticket for `mesa list`: the listed fields of a settled one
+/// (closed, every clock stopped), whose row no longer changes from its last event on; the
+/// row and clock inputs of any other ([`OpenRow`]); nothing for a log out of order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ListFacts {
     Live,
     Settled(ListRow),
+    Open(Box<OpenRow>),
 }
 
 /// The fields `mesa list` shows, filters and sorts a settled ticket by.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ListRow {
-    id: String,
-    title: String,
-    customer: String,
-    status: crate::model::ticket::Status,
-    level: u8,
-    priority: Option<String>,
-    assignee: Option<String>,
-    ticket_type: Option<crate::model::ticket::TicketType>,
-    /// The last event, as written (RFC 3339).
+    pub id: String,
+    pub title: String,
+    pub customer: String,
+    pub status: crate::model::ticket::Status,
+    pub level: u8,
+    pub priority: Option<String>,
+    pub assignee: Option<String>,
+    pub ticket_type: Option<crate::model::ticket::TicketType>,
+    /// The last event, as written (RFC 3339): the latest of the log (a log whose last event
+    /// is not its latest is never settled), what the "updated" order sorts by.
     last: String,
     /// Whether a clock ended breached.
     pub breached: bool,
 }
 
 impl ListFacts {
-    /// The record of `front` with its clocks as of `now` (a settled row when the ticket is
-    /// closed, every clock stopped and its last event not after `now`).
+    /// The record of `front`, walked (`w`) and with its clocks as of `now`: a settled row when
+    /// the ticket is closed, every clock stopped and its last event not after `now`; else,
+    /// when its last event is not after `now`, its row and what its clocks read.
     pub fn of(
+        desk: &crate::model::load::Desk,
         front: &crate::model::ticket::TicketFront,
+        w: &crate::rules::sla::Walk,
         clocks: &[crate::rules::sla::ClockView],
         now: chrono::DateTime<chrono::Utc>,
     ) -> ListFacts {
         use crate::model::ticket::Status;
-        let last = front.events.iter().max_by_key(|e| e.at.utc());
-        // A customer's reply nobody acted on keeps the ticket live (`--unread`, the marker).
-        let settled = front.status == Status::Closed
-            && clocks.iter().all(|c| c.stopped)
-            && crate::rules::workflow::unread_reply(&front.events).is_none()
-            && last.is_some_and(|l| l.at.utc() <= now);
-        match last {
-            Some(last) if settled => ListFacts::Settled(ListRow {
-                id: front.id.clone(),
-                title: front.title.clone(),
-                customer: front.customer.clone(),
-                status: front.status,
-                level: front.level,
-                priority: front.priority.clone(),
-                assignee: front.assignee.clone(),
-                ticket_type: front.ticket_type,
-                last: last.at.to_string(),
-                breached: clocks
-                    .iter()
-                    .any(|c| c.state == crate::rules::sla::ClockState::Breached),
-            }),
-            _ => ListFacts::Live,
+        // The list sorts by the log's last event; the row starts to hold from its latest: a
+        // log out of order (which `mesa check` reports) stays live.
+        let Some(last) = front
+            .events
+            .last()
+            .filter(|l| front.events.iter().all(|e| e.at.utc() <= l.at.utc()))
+            .filter(|l| l.at.utc() <= now)
+        else {
+            return ListFacts::Live;
+        };
+        let unread = crate::rules::workflow::unread_reply(&front.events).is_some();
+        // A customer's reply nobody acted on keeps the ticket open (`--unread`, the marker).
+        let settled = front.status == Status::Closed && clocks.iter().all(|c| c.stopped) && !unread;
+        let row = ListRow {
+            id: front.id.clone(),
+            title: front.title.clone(),
+            customer: front.customer.clone(),
+            status: front.status,
+            level: front.level,
+            priority: front.priority.clone(),
+            assignee: front.assignee.clone(),
+            ticket_type: front.ticket_type,
+            last: last.at.to_string(),
+            breached: clocks
+                .iter()
+                .any(|c| c.state == crate::rules::sla::ClockState::Breached),
+        };
+        if settled {
+            ListFacts::Settled(row)
+        } else {
+            ListFacts::Open(Box::new(OpenRow {
+                row,
+                unread,
+                inputs: crate::rules::sla::ClockInputs::of(desk, w),
+            }))
         }
     }
 }
 
-impl ListRow {
-    /// The ticket as far as the list reads it: its fields, and a log of its last event only
-    /// (the "updated" order); `None` when the kept instant no longer parses.
-    pub fn ticket(&self, path: &Path) -> Option<crate::model::ticket::Ticket> {
-        use crate::model::ticket::{Event, EventKind, Requester, Stamp, Ticket, TicketFront};
-        let at = Stamp::parse(&self.last).ok()?;
-        let mut front = TicketFront::new(
-            self.id.clone(),
-            self.title.clone(),
-            self.customer.clone(),
-            Requester::default(),
-            String::new(),
-        );
-        front.status = self.status;
-        front.level = self.level;
-        front.priority = self.priority.clone();
-        front.assignee = self.assignee.clone();
-        front.ticket_type = self.ticket_type;
-        front.events = vec![Event::new(at, "", EventKind::Created)];
-        Some(Ticket {
-            path: path.to_path_buf(),
-            front,
-            body: String::new(),
-        })
-    }
+/// A ticket whose clocks may still run: its row (`breached` not used) and what its clocks
+/// read, evaluated at each list's instant from its last event on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OpenRow {
+    pub row: ListRow,
+    /// A customer's email nobody acted on since.
+    pub unread: bool,
+    pub inputs: crate::rules::sla::ClockInputs,
+}
 
+impl ListRow {
     /// When the row starts to hold: its last event.
     pub fn since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         crate::model::ticket::Stamp::parse(&self.last)

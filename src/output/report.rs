@@ -193,7 +193,21 @@ impl Figures {
 
     /// The figures back from [`Figures::counts`] (`None` when the list has another length).
     fn from_counts(s: &Settled) -> Option<Figures> {
-        let v = &s.counts;
+        Figures::from_parts(
+            &s.counts,
+            s.respond.clone(),
+            s.resolve.clone(),
+            s.reply_action.clone(),
+        )
+    }
+
+    /// The figures from their counts and samples.
+    fn from_parts(
+        v: &[u64],
+        respond: Vec<i64>,
+        resolve: Vec<i64>,
+        reply_action: Vec<i64>,
+    ) -> Option<Figures> {
         if v.len() != 41 {
             return None;
         }
@@ -230,9 +244,9 @@ impl Figures {
             quotes_declined: v[38],
             customer_replies: v[39],
             unread_replies: v[40],
-            respond_samples: s.respond.clone(),
-            resolve_samples: s.resolve.clone(),
-            reply_action_samples: s.reply_action.clone(),
+            respond_samples: respond,
+            resolve_samples: resolve,
+            reply_action_samples: reply_action,
             ..Figures::default()
         })
     }
@@ -430,6 +444,26 @@ fn is_planned(v: &ClockView) -> bool {
     v.clock == Clock::Resolution && v.target.is_none() && v.due.is_some()
 }
 
+/// Who a watched clock belongs to.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Who {
+    id: String,
+    title: String,
+    assignee: Option<String>,
+    level: u8,
+}
+
+impl Who {
+    fn of(front: &TicketFront, w: &sla::Walk) -> Who {
+        Who {
+            id: front.id.clone(),
+            title: front.title.clone(),
+            assignee: w.state.assignee.clone(),
+            level: w.state.level,
+        }
+    }
+}
+
 /// The facts of one ticket as of `as_of`.
 pub fn ticket_facts(
     desk: &Desk,
@@ -439,71 +473,90 @@ pub fn ticket_facts(
     as_of: DateTime<Utc>,
     tz: Tz,
 ) -> TicketFacts {
-    facts_and_settled(desk, cals, front, by, as_of, tz).0
+    let w = sla::walk(desk, front, as_of);
+    let views = sla::clocks_of_walk_brief(desk, cals, &w, as_of);
+    let open = w.state.status() != Status::Closed;
+    let fixed = log_figures(front, &w, as_of);
+    let (figures, watch) =
+        clock_figures(fixed, &views, open, w.created, as_of, &Who::of(front, &w));
+    TicketFacts {
+        key: group_key(by, front, &w, tz),
+        figures,
+        watch,
+    }
 }
 
-/// [`ticket_facts`], and the settled record when the ticket's figures no longer change.
-fn facts_and_settled(
+/// What the facts cache keeps of a ticket whose last event is `last`, evaluated after it:
+/// its settled figures when it is closed with every clock stopped, else what its log fixes
+/// (the clocks' inputs, the log's figures, its groups), its clocks evaluated at each report's
+/// instant.
+fn record_of(
     desk: &Desk,
     cals: &Calendars,
     front: &TicketFront,
-    by: Option<By>,
-    as_of: DateTime<Utc>,
+    last: DateTime<Utc>,
     tz: Tz,
-) -> (TicketFacts, Option<Settled>) {
-    let w = sla::walk(desk, front, as_of);
-    let views = sla::clocks_of_walk_brief(desk, cals, &w, as_of);
-    let response = views.iter().find(|v| v.clock == Clock::Response);
-    let resolution = views.iter().find(|v| v.clock == Clock::Resolution);
+) -> ReportFacts {
+    let w = sla::walk(desk, front, last);
+    let Some(keys) = all_keys(front, &w, tz) else {
+        return ReportFacts::Live;
+    };
+    let open = w.state.status() != Status::Closed;
+    let fixed = log_figures(front, &w, last);
+    let created_ns = front.events.first().map_or(i64::MIN, |e| nanos(e.at.utc()));
+    let since_ns = nanos(last);
+    let inputs = sla::ClockInputs::of(desk, &w);
+    let who = Who::of(front, &w);
+    if !open {
+        let views = sla::clocks_of_inputs_brief(desk, cals, &inputs, last);
+        if views.iter().all(|v| v.stopped) {
+            let (f, _) = clock_figures(fixed, &views, open, inputs.created, last, &who);
+            return ReportFacts::Settled(Settled {
+                created_ns,
+                since_ns,
+                counts: f.counts(),
+                respond: f.respond_samples,
+                resolve: f.resolve_samples,
+                reply_action: f.reply_action_samples,
+                keys,
+            });
+        }
+    }
+    ReportFacts::Open(Box::new(Open {
+        created_ns,
+        since_ns,
+        counts: fixed.counts(),
+        reply_action: fixed.reply_action_samples,
+        open,
+        who,
+        inputs,
+        keys,
+    }))
+}
+
+/// The ticket's group under every `--by` ([`By::ALL`] order), joined by [`KEY_SEPARATOR`];
+/// `None` when a group holds the separator (hostile input: the ticket stays live).
+fn all_keys(front: &TicketFront, w: &sla::Walk, tz: Tz) -> Option<String> {
+    let keys: Vec<String> = By::ALL
+        .iter()
+        .map(|b| group_key(Some(*b), front, w, tz))
+        .collect();
+    (!keys.iter().any(|k| k.contains(KEY_SEPARATOR))).then(|| keys.join(KEY_SEPARATOR))
+}
+
+/// The figures a ticket's log fixes once walked up to `as_of`: counts of events and states,
+/// and the reply samples; not the clocks' figures nor the backlog ([`clock_figures`]).
+fn log_figures(front: &TicketFront, w: &sla::Walk, as_of: DateTime<Utc>) -> Figures {
     let state = &w.state;
-    let status = state.status();
+    let open = state.status() != Status::Closed;
     let mut f = Figures {
         tickets: 1,
         ..Figures::default()
     };
-    let open = status != Status::Closed;
     if open {
         f.open = 1;
-        let age = w.created.map(|c| (as_of - c).num_seconds()).unwrap_or(0);
-        let day = 86_400;
-        let bucket = match age {
-            a if a < day => 0,
-            a if a < 3 * day => 1,
-            a if a < 7 * day => 2,
-            a if a < 30 * day => 3,
-            _ => 4,
-        };
-        f.backlog[bucket] = 1;
     } else {
         f.closed = 1;
-    }
-    let (rc, respond) = compliance_of(response);
-    f.response = rc;
-    if let Some(s) = respond {
-        f.respond_samples.push(s);
-    }
-    let (sc, _) = compliance_of(resolution);
-    f.resolution = sc;
-    let mut watch = Vec::new();
-    for v in &views {
-        if !v.stopped && matches!(v.state, ClockState::AtRisk | ClockState::Breached) {
-            watch.push(Watch {
-                id: front.id.clone(),
-                title: front.title.clone(),
-                clock: v.clock,
-                state: v.state,
-                assignee: state.assignee.clone(),
-                level: state.level,
-                due: v.due.map(|d| d.to_rfc3339()),
-                left_minutes: v.left_minutes,
-            });
-        }
-    }
-    if watch.iter().any(|w| w.state == ClockState::AtRisk) {
-        f.at_risk = 1;
-    }
-    if watch.iter().any(|w| w.state == ClockState::Breached) {
-        f.open_breached = 1;
     }
     // Escalations, solutions, reopenings and quotes, from the log up to as_of (`mesa check`
     // proves the log replays through the workflow).
@@ -572,43 +625,69 @@ fn facts_and_settled(
         if !escalated && state.level == 1 {
             f.first_contact = 1;
         }
+    }
+    f.closed_by_silence = (state.close_reason == Some(CloseReason::AutoConfirmed)) as u64;
+    f
+}
+
+/// The figures that change with the instant, added to a ticket's [`log_figures`]: the
+/// backlog's age, the clocks' compliance and risk, the clocks to watch.
+fn clock_figures(
+    mut f: Figures,
+    views: &[ClockView],
+    open: bool,
+    created: Option<DateTime<Utc>>,
+    as_of: DateTime<Utc>,
+    who: &Who,
+) -> (Figures, Vec<Watch>) {
+    let response = views.iter().find(|v| v.clock == Clock::Response);
+    let resolution = views.iter().find(|v| v.clock == Clock::Resolution);
+    if open {
+        let age = created.map(|c| (as_of - c).num_seconds()).unwrap_or(0);
+        let day = 86_400;
+        let bucket = match age {
+            a if a < day => 0,
+            a if a < 3 * day => 1,
+            a if a < 7 * day => 2,
+            a if a < 30 * day => 3,
+            _ => 4,
+        };
+        f.backlog[bucket] = 1;
+    }
+    let (rc, respond) = compliance_of(response);
+    f.response = rc;
+    if let Some(s) = respond {
+        f.respond_samples.push(s);
+    }
+    let (sc, _) = compliance_of(resolution);
+    f.resolution = sc;
+    let mut watch = Vec::new();
+    for v in views {
+        if !v.stopped && matches!(v.state, ClockState::AtRisk | ClockState::Breached) {
+            watch.push(Watch {
+                id: who.id.clone(),
+                title: who.title.clone(),
+                clock: v.clock,
+                state: v.state,
+                assignee: who.assignee.clone(),
+                level: who.level,
+                due: v.due.map(|d| d.to_rfc3339()),
+                left_minutes: v.left_minutes,
+            });
+        }
+    }
+    if watch.iter().any(|w| w.state == ClockState::AtRisk) {
+        f.at_risk = 1;
+    }
+    if watch.iter().any(|w| w.state == ClockState::Breached) {
+        f.open_breached = 1;
+    }
+    if f.closed_solved == 1 {
         if let Some(v) = resolution {
             f.resolve_samples.push(v.used_seconds);
         }
     }
-    f.closed_by_silence = (state.close_reason == Some(CloseReason::AutoConfirmed)) as u64;
-    let key = group_key(by, front, &w, tz);
-    // Closed with every clock stopped, evaluated after its last event: these figures hold for
-    // any later instant (what the facts cache keeps).
-    let last = front.events.iter().map(|e| e.at.utc()).max();
-    let keys = || {
-        let keys: Vec<String> = By::ALL
-            .iter()
-            .map(|b| group_key(Some(*b), front, &w, tz))
-            .collect();
-        // A group holding the separator (hostile input) keeps the ticket live.
-        (!keys.iter().any(|k| k.contains(KEY_SEPARATOR))).then(|| keys.join(KEY_SEPARATOR))
-    };
-    let settled = (!open && views.iter().all(|v| v.stopped) && last.is_some_and(|l| l <= as_of))
-        .then(keys)
-        .flatten()
-        .map(|keys| Settled {
-            created_ns: front.events.first().map_or(i64::MIN, |e| nanos(e.at.utc())),
-            since_ns: last.map_or(i64::MAX, nanos),
-            counts: f.counts(),
-            respond: f.respond_samples.clone(),
-            resolve: f.resolve_samples.clone(),
-            reply_action: f.reply_action_samples.clone(),
-            keys,
-        });
-    (
-        TicketFacts {
-            key,
-            figures: f,
-            watch,
-        },
-        settled,
-    )
+    (f, watch)
 }
 
 /// The group a ticket falls in.
@@ -636,13 +715,29 @@ fn nanos(t: DateTime<Utc>) -> i64 {
     t.timestamp_nanos_opt().unwrap_or(i64::MAX)
 }
 
-/// What the facts cache ([`crate::output::facts`]) keeps of a ticket for reports: nothing for
-/// a ticket whose figures still change with the report's instant, or the figures of a
-/// settled one, which hold for every instant from its last event on.
+/// What the facts cache ([`crate::output::facts`]) keeps of a ticket for reports: the figures
+/// of a settled one, which hold for every instant from its last event on; what the log of
+/// any other fixes ([`Open`]); nothing for a ticket whose groups cannot be kept.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum ReportFacts {
     Live,
     Settled(Settled),
+    Open(Box<Open>),
+}
+
+/// What an unsettled ticket's log fixes, for any instant from its last event on: its clocks
+/// are evaluated from `inputs` at the report's instant ([`clock_figures`]).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Open {
+    created_ns: i64,
+    since_ns: i64,
+    /// [`log_figures`] as [`Figures::counts`], and its reply samples.
+    counts: Vec<u64>,
+    reply_action: Vec<i64>,
+    open: bool,
+    who: Who,
+    inputs: sla::ClockInputs,
+    keys: String,
 }
 
 /// A settled ticket's figures, with its group under each `--by` ([`By::ALL`] order).
@@ -744,12 +839,18 @@ pub fn build_from_files(
                 let stat = e.stat;
                 let old = stat.as_ref().and_then(|s| cache.get(i, e.key(), s));
                 let kept = old.and_then(|o| cache.decode(o));
-                if let Some(ReportFacts::Settled(st)) = &kept {
-                    if st.since_ns <= as_of {
+                match &kept {
+                    Some(ReportFacts::Settled(st)) if st.since_ns <= as_of => {
                         acc = acc.with_settled(&p, st, by_index);
                         seen.push((i, stat, None, old));
                         return (acc, seen);
                     }
+                    Some(ReportFacts::Open(o)) if o.since_ns <= as_of => {
+                        acc = acc.with_open(&p, desk, cals, o, by_index);
+                        seen.push((i, stat, None, old));
+                        return (acc, seen);
+                    }
+                    _ => {}
                 }
                 let path = root.join(rel);
                 let parsed = crate::model::front_matter::read_text(&path)
@@ -761,13 +862,9 @@ pub fn build_from_files(
                         seen.push((i, stat, None, old));
                     }
                     Ok(t) => {
-                        let settled;
-                        (acc, settled) = acc.with_facts(&p, desk, cals, &t.front);
+                        let record;
+                        (acc, record) = acc.with_facts(&p, desk, cals, &t.front, by_index);
                         let stat = stat.filter(|s| facts::stat_of(&path).as_ref() == Some(s));
-                        let record = match settled {
-                            Some(st) => ReportFacts::Settled(st),
-                            None => ReportFacts::Live,
-                        };
                         seen.push((i, stat, Some(record), None));
                     }
                     Err(mut d) => {
@@ -842,6 +939,14 @@ impl Period {
         self.from.is_none_or(|f| c >= f) && self.to.is_none_or(|t| c < t) && c <= self.as_of
     }
 
+    /// [`Period::covers`] for a ticket kept in the facts cache: its first event's instant.
+    fn holds(&self, created_ns: i64) -> bool {
+        created_ns != i64::MIN
+            && self.from.is_none_or(|f| created_ns >= nanos(f))
+            && self.to.is_none_or(|t| created_ns < nanos(t))
+            && created_ns <= nanos(self.as_of)
+    }
+
     fn finish(&self, acc: Acc) -> Report {
         let Acc {
             mut groups,
@@ -898,43 +1003,66 @@ impl Acc {
         self
     }
 
-    /// [`Acc::with`], also returning the ticket's settled record when it has one.
+    /// [`Acc::with`], also returning what the facts cache keeps of the ticket. A ticket whose
+    /// log ends by the report's instant is counted from that record, as a later run counts it.
     fn with_facts(
-        mut self,
+        self,
         p: &Period,
         desk: &Desk,
         cals: &Calendars,
         t: &TicketFront,
-    ) -> (Acc, Option<Settled>) {
-        // Evaluated after its last event for the cache when the report leaves it out or
-        // stops before that event.
-        let after_last = || {
-            let last = t.events.iter().map(|e| e.at.utc()).max();
-            last.and_then(|l| facts_and_settled(desk, cals, t, p.by, l, p.tz).1)
+        by: Option<usize>,
+    ) -> (Acc, ReportFacts) {
+        let last = t.events.iter().map(|e| e.at.utc()).max();
+        let record = match last {
+            Some(l) => record_of(desk, cals, t, l, p.tz),
+            None => ReportFacts::Live,
         };
-        if !p.covers(t) {
-            return (self, after_last());
+        let acc = match (&record, last) {
+            (ReportFacts::Settled(st), Some(l)) if l <= p.as_of => self.with_settled(p, st, by),
+            (ReportFacts::Open(o), Some(l)) if l <= p.as_of => self.with_open(p, desk, cals, o, by),
+            _ => self.with(p, desk, cals, t),
+        };
+        (acc, record)
+    }
+
+    /// Adds an unsettled ticket kept in the facts cache, its clocks evaluated at the report's
+    /// instant.
+    fn with_open(
+        mut self,
+        p: &Period,
+        desk: &Desk,
+        cals: &Calendars,
+        o: &Open,
+        by: Option<usize>,
+    ) -> Acc {
+        if !p.holds(o.created_ns) {
+            return self;
         }
-        let (f, mut settled) = facts_and_settled(desk, cals, t, p.by, p.as_of, p.tz);
-        if settled.is_none() && t.events.iter().any(|e| e.at.utc() > p.as_of) {
-            settled = after_last();
+        let Some(fixed) =
+            Figures::from_parts(&o.counts, Vec::new(), Vec::new(), o.reply_action.clone())
+        else {
+            return self;
+        };
+        let views = sla::clocks_of_inputs_brief(desk, cals, &o.inputs, p.as_of);
+        let (f, watch) = clock_figures(fixed, &views, o.open, o.inputs.created, p.as_of, &o.who);
+        self.total.add(&f);
+        if let Some(i) = by {
+            let key = o
+                .keys
+                .split(KEY_SEPARATOR)
+                .nth(i)
+                .unwrap_or_default()
+                .to_string();
+            self.groups.entry(key).or_default().add(&f);
         }
-        self.total.add(&f.figures);
-        if p.by.is_some() {
-            self.groups.entry(f.key).or_default().add(&f.figures);
-        }
-        self.watch.extend(f.watch);
-        (self, settled)
+        self.watch.extend(watch);
+        self
     }
 
     /// Adds a settled ticket's figures from the facts cache.
     fn with_settled(mut self, p: &Period, s: &Settled, by: Option<usize>) -> Acc {
-        let created = s.created_ns;
-        let inside = created != i64::MIN
-            && p.from.is_none_or(|f| created >= nanos(f))
-            && p.to.is_none_or(|t| created < nanos(t))
-            && created <= nanos(p.as_of);
-        if !inside {
+        if !p.holds(s.created_ns) {
             return self;
         }
         let Some(f) = Figures::from_counts(s) else {

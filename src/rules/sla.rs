@@ -222,16 +222,81 @@ pub fn walk(desk: &Desk, front: &TicketFront, now: DateTime<Utc>) -> Walk {
 /// The calendar a clock runs on: the catalog entry's for a request's resolution, else the
 /// priority's.
 pub fn calendar_id(desk: &Desk, state: &State, clock: Clock) -> Option<String> {
+    calendar_of(
+        desk,
+        state.request.as_deref(),
+        state.priority.as_deref(),
+        clock,
+    )
+}
+
+fn calendar_of(
+    desk: &Desk,
+    request: Option<&str>,
+    priority: Option<&str>,
+    clock: Clock,
+) -> Option<String> {
     if clock == Clock::Resolution {
-        if let Some(r) = state.request.as_deref().and_then(|r| desk.kb.request(r)) {
+        if let Some(r) = request.and_then(|r| desk.kb.request(r)) {
             return Some(r.front.calendar.clone());
         }
     }
-    state
-        .priority
-        .as_deref()
+    priority
         .and_then(|p| desk.config.priority(p))
         .map(|p| p.calendar.clone())
+}
+
+/// What the clocks read of a walked log ([`Walk`]), and nothing else: fixed once the log is
+/// walked to its last event, so a cache can keep it and evaluate the clocks at any later
+/// instant ([`clocks_of_inputs_brief`]) exactly as from the walk.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct ClockInputs {
+    pub created: Option<DateTime<Utc>>,
+    pub timeline: Vec<(DateTime<Utc>, Status, bool)>,
+    pub responded: Option<DateTime<Utc>>,
+    pub original_resolution: Option<Dur>,
+    pub response: Option<Dur>,
+    pub resolution: Option<Dur>,
+    pub due: Option<Stamp>,
+    pub request: Option<String>,
+    pub priority: Option<String>,
+    pub extended_resolution: Option<Dur>,
+    /// Whether the customer's side holds the clocks ([`workflow::waits_on_customer`]).
+    pub waits: bool,
+    /// Who and which check it waits on, since when.
+    pub waiting: Option<(String, String, Stamp)>,
+}
+
+impl ClockInputs {
+    pub fn of(desk: &Desk, w: &Walk) -> ClockInputs {
+        let s = &w.state;
+        ClockInputs {
+            created: w.created,
+            timeline: w.timeline.clone(),
+            responded: w.responded,
+            original_resolution: w.original_resolution,
+            response: s.sla.response,
+            resolution: s.sla.resolution,
+            due: s.sla.due,
+            request: s.request.clone(),
+            priority: s.priority.clone(),
+            extended_resolution: s.extended_resolution,
+            waits: workflow::waits_on_customer(desk.rules(), s),
+            waiting: s
+                .waiting
+                .as_ref()
+                .map(|w| (w.owner.clone(), w.check.clone(), w.since)),
+        }
+    }
+
+    fn calendar(&self, desk: &Desk, clock: Clock) -> Option<String> {
+        calendar_of(
+            desk,
+            self.request.as_deref(),
+            self.priority.as_deref(),
+            clock,
+        )
+    }
 }
 
 /// Every clock of a ticket as of `now`, on the desk's calendars (built once per process and
@@ -262,7 +327,7 @@ pub fn clocks_of_walk(
     w: &Walk,
     now: DateTime<Utc>,
 ) -> Vec<ClockView> {
-    clocks_inner(desk, cals, w, now, true)
+    clocks_inner(desk, cals, &ClockInputs::of(desk, w), now, true)
 }
 
 /// As [`clocks_of_walk`] with an empty `why` (reports over many tickets do not show it).
@@ -272,13 +337,33 @@ pub fn clocks_of_walk_brief(
     w: &Walk,
     now: DateTime<Utc>,
 ) -> Vec<ClockView> {
+    clocks_inner(desk, cals, &ClockInputs::of(desk, w), now, false)
+}
+
+/// As [`clocks_of_walk`], from the inputs kept of a walk.
+pub fn clocks_of_inputs(
+    desk: &Desk,
+    cals: &Calendars,
+    w: &ClockInputs,
+    now: DateTime<Utc>,
+) -> Vec<ClockView> {
+    clocks_inner(desk, cals, w, now, true)
+}
+
+/// As [`clocks_of_walk_brief`], from the inputs kept of a walk.
+pub fn clocks_of_inputs_brief(
+    desk: &Desk,
+    cals: &Calendars,
+    w: &ClockInputs,
+    now: DateTime<Utc>,
+) -> Vec<ClockView> {
     clocks_inner(desk, cals, w, now, false)
 }
 
 fn clocks_inner(
     desk: &Desk,
     cals: &Calendars,
-    w: &Walk,
+    w: &ClockInputs,
     now: DateTime<Utc>,
     explain: bool,
 ) -> Vec<ClockView> {
@@ -288,16 +373,16 @@ fn clocks_inner(
     let at_risk = desk.config.sla.at_risk;
     let mut out = Vec::with_capacity(2);
     for clock in [Clock::Response, Clock::Resolution] {
-        let cal_id = calendar_id(desk, &w.state, clock);
+        let cal_id = w.calendar(desk, clock);
         let cal = cal_id.as_deref().and_then(|id| cals.get(id));
         let planned_due = if clock == Clock::Resolution {
-            w.state.sla.due
+            w.due
         } else {
             None
         };
         let (target, original) = match clock {
-            Clock::Response => (w.state.sla.response, w.state.sla.response),
-            Clock::Resolution => (w.state.sla.resolution, w.original_resolution),
+            Clock::Response => (w.response, w.response),
+            Clock::Resolution => (w.resolution, w.original_resolution),
         };
         // With no target the resolution clock still measures working time (for reports),
         // but only once a calendar is known (a priority or a request).
@@ -322,24 +407,23 @@ fn clocks_inner(
             planned_due: planned_due.map(|d| d.utc()),
             at_risk,
             why_target: if explain {
-                why_target(desk, &w.state, clock)
+                why_target(desk, w, clock)
             } else {
                 String::new()
             },
         });
-        if !v.stopped && workflow::waits_on_customer(desk.rules(), &w.state) {
-            v.waiting_on = w.state.waiting.as_ref().map(|wait| WaitingOn {
-                owner: wait.owner.clone(),
+        if !v.stopped && w.waits {
+            v.waiting_on = w.waiting.as_ref().map(|(owner, check, since)| WaitingOn {
+                owner: owner.clone(),
                 owner_name: desk
                     .config
                     .playbook
                     .owners
                     .iter()
-                    .find(|o| o.id == wait.owner)
-                    .map_or_else(|| wait.owner.clone(), |o| o.name.clone()),
-                check: wait.check.clone(),
-                since: wait
-                    .since
+                    .find(|o| o.id == *owner)
+                    .map_or_else(|| owner.clone(), |o| o.name.clone()),
+                check: check.clone(),
+                since: since
                     .utc()
                     .with_timezone(&cal.map_or(chrono_tz::UTC, |c| c.tz)),
             });
@@ -349,14 +433,14 @@ fn clocks_inner(
     out
 }
 
-fn closed_at(w: &Walk) -> Option<DateTime<Utc>> {
+fn closed_at(w: &ClockInputs) -> Option<DateTime<Utc>> {
     w.timeline
         .iter()
         .find(|(_, s, _)| *s == Status::Closed)
         .map(|(t, _, _)| *t)
 }
 
-fn why_target(desk: &Desk, state: &State, clock: Clock) -> String {
+fn why_target(desk: &Desk, state: &ClockInputs, clock: Clock) -> String {
     let prio = state
         .priority
         .as_deref()
@@ -370,7 +454,7 @@ fn why_target(desk: &Desk, state: &State, clock: Clock) -> String {
             None => tr!("sla.why_no_priority"),
         },
         Clock::Resolution => {
-            if let Some(d) = state.sla.due {
+            if let Some(d) = state.due {
                 return tr!("sla.why_planned", date = d);
             }
             let req = state.request.as_deref().and_then(|r| desk.kb.request(r));

@@ -41,6 +41,9 @@ const RUNS: &[&[&str]] = &[
         "list", "--format", "csv", "--status", "closed", "--sort", "priority",
     ],
     &["list", "--format", "json", "--open"],
+    &["list", "--open", "--sort", "updated"],
+    &["list", "--unread", "--sort", "id"],
+    &["report", "--by", "priority"],
 ];
 
 /// Runs `mesa` on `desk` at [`NOW`] with extra global arguments.
@@ -50,15 +53,26 @@ pub fn run(
     global: &[&str],
     args: &[&str],
 ) -> (String, String, Option<i32>) {
+    run_at(desk, mesa, NOW, global, args)
+}
+
+/// [`run`] at the instant `now`.
+pub fn run_at(
+    desk: &Path,
+    mesa: &Path,
+    now: &str,
+    global: &[&str],
+    args: &[&str],
+) -> (String, String, Option<i32>) {
+    // The instant as the benchmark and scheduled runs give it: `MESA_NOW`.
     let out = Command::new(mesa)
         .arg("--desk")
         .arg(desk)
-        .args(["--now", NOW])
         .args(global)
         .args(args)
         .env_remove("MESA_DESK")
         .env_remove("MESA_LANG")
-        .env_remove("MESA_NOW")
+        .env("MESA_NOW", now)
         .env_remove("MESA_AGENT")
         .output()
         .expect("run mesa");
@@ -83,6 +97,29 @@ pub fn answers_with(desk: &Path, mesa: &Path, global: &[&str]) -> Answers {
 
 pub fn answers(desk: &Path) -> Answers {
     answers_with(desk, Path::new(MESA), &[])
+}
+
+/// Every answer at the instant `now`, with the cache as it is.
+pub fn answers_at(desk: &Path, now: &str) -> Answers {
+    Answers(
+        RUNS.iter()
+            .map(|args| {
+                let (o, e, c) = run_at(desk, Path::new(MESA), now, &[], args);
+                (args.join(" "), o, e, c)
+            })
+            .collect(),
+    )
+}
+
+/// The answers at `now` of a cold run (the cache deleted first and after).
+pub fn cold_answers_at(desk: &Path, now: &str) -> Answers {
+    let dir = cache_dir(desk);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("remove cache");
+    }
+    let a = answers_at(desk, now);
+    std::fs::remove_dir_all(&dir).expect("remove cache");
+    a
 }
 
 /// The cache's folder (inside the git directory of the desk's repository).
