@@ -90,9 +90,22 @@ impl Site<'_> {
     }
 
     /// Renders `template` with `ctx` and writes it at `url`.
+    ///
+    /// Each thread renders into one buffer it keeps: a page is 10-20 KB, and a fresh buffer
+    /// grew (and was copied) three or four times per page, then was checked as UTF-8 again.
     pub fn page(&self, url: &str, template: &str, ctx: &tera::Context) -> Result<()> {
-        let html = theme::render(&self.tera, template, ctx)?;
-        self.out.write(url, html.as_bytes())?;
+        thread_local! {
+            static BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+        }
+        let mut buf = BUF.take();
+        buf.clear();
+        let rendered = theme::render_to(&self.tera, template, ctx, &mut buf)
+            .and_then(|()| self.out.write(url, &buf));
+        // A rare huge page does not keep its memory for the rest of the build.
+        if buf.capacity() <= 1 << 20 {
+            BUF.set(buf);
+        }
+        rendered?;
         self.pages
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.progress.inc();

@@ -175,9 +175,11 @@ pub fn prepare(source: &str, cat: &Catalog) -> String {
     out
 }
 
-/// Renders one template, with a message naming the template when it fails.
-pub fn render(tera: &Tera, name: &str, ctx: &tera::Context) -> Result<String> {
-    tera.render(name, ctx).map_err(|e| tera_error(name, e))
+/// Renders one template into `out` (appended), with a message naming the template when it
+/// fails.
+pub fn render_to(tera: &Tera, name: &str, ctx: &tera::Context, out: &mut Vec<u8>) -> Result<()> {
+    tera.render_to(name, ctx, out)
+        .map_err(|e| tera_error(name, e))
 }
 
 /// The static assets: embedded defaults, replaced or extended by the desk's `theme/static/`.
