@@ -88,16 +88,64 @@ impl Fnv {
 
 /// A word-at-a-time checksum of the body (fast over tens of megabytes).
 pub(crate) fn checksum(b: &[u8]) -> u64 {
-    let mut h: u64 = 0x9e37_79b9_7f4a_7c15 ^ b.len() as u64;
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        h = (h ^ w).wrapping_mul(0xff51_afd7_ed55_8ccd).rotate_left(29);
+    let mut sum = Checksum::new(b.len());
+    sum.update(b);
+    sum.finish()
+}
+
+/// [`checksum`] of a body fed in pieces of any size (a body streamed to its file as it is
+/// serialised: the build manifest of a million-ticket desk is over a gigabyte, too much to
+/// hold in memory a second time). Its length must be known up front.
+pub(crate) struct Checksum {
+    h: u64,
+    /// Bytes of the next word not yet mixed in.
+    pending: [u8; 8],
+    n: usize,
+}
+
+impl Checksum {
+    pub(crate) fn new(len: usize) -> Checksum {
+        Checksum {
+            h: 0x9e37_79b9_7f4a_7c15 ^ len as u64,
+            pending: [0; 8],
+            n: 0,
+        }
     }
-    for x in chunks.remainder() {
-        h = (h ^ u64::from(*x)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+
+    fn word(&mut self, w: [u8; 8]) {
+        self.h = (self.h ^ u64::from_le_bytes(w))
+            .wrapping_mul(0xff51_afd7_ed55_8ccd)
+            .rotate_left(29);
     }
-    h ^ (h >> 31)
+
+    pub(crate) fn update(&mut self, mut b: &[u8]) {
+        if self.n > 0 {
+            let take = (8 - self.n).min(b.len());
+            self.pending[self.n..self.n + take].copy_from_slice(&b[..take]);
+            self.n += take;
+            b = &b[take..];
+            if self.n < 8 {
+                return;
+            }
+            self.word(self.pending);
+            self.n = 0;
+        }
+        let mut chunks = b.chunks_exact(8);
+        for c in &mut chunks {
+            self.word([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        }
+        let rest = chunks.remainder();
+        self.pending[..rest.len()].copy_from_slice(rest);
+        self.n = rest.len();
+    }
+
+    pub(crate) fn finish(self) -> u64 {
+        let mut h = self.h;
+        for x in &self.pending[..self.n] {
+            h = (h ^ u64::from(*x)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        }
+        h ^ (h >> 31)
+    }
 }
 
 /// The stamp of everything besides a ticket's own file that its facts depend on, for the
@@ -373,10 +421,18 @@ pub fn key(rel: &Path) -> String {
 
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// [`write_atomic`] of what `write` writes into the temporary file (which it may also seek).
+pub(crate) fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
+    write(tmp.as_file_mut())?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -541,5 +597,44 @@ impl ListRow {
         crate::model::ticket::Stamp::parse(&self.last)
             .ok()
             .map(|s| s.utc())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The streamed checksum is the one-shot one whatever the pieces (the manifest is
+    /// streamed, and read back with the one-shot checksum).
+    #[test]
+    fn checksum_streamed_in_any_pieces_is_the_whole_bodys() {
+        let body: Vec<u8> = (0..300u32).map(|i| (i * 37 % 251) as u8).collect();
+        for len in [0, 1, 7, 8, 9, 15, 16, 17, 64, 299, 300] {
+            let b = &body[..len];
+            let whole = checksum(b);
+            for piece in 1..=20 {
+                let mut sum = Checksum::new(len);
+                for c in b.chunks(piece) {
+                    sum.update(c);
+                }
+                assert_eq!(sum.finish(), whole, "length {len}, pieces of {piece}");
+            }
+            // Uneven pieces, with empty ones between.
+            let mut sum = Checksum::new(len);
+            let (mut at, mut step) = (0, 0);
+            while at < len {
+                let end = (at + step % 11).min(len);
+                sum.update(&b[at..end]);
+                sum.update(&[]);
+                at = end;
+                step += 3;
+            }
+            assert_eq!(sum.finish(), whole, "length {len}, uneven pieces");
+        }
+        // Sensitive to every byte and to the length.
+        assert_ne!(checksum(&body[..16]), checksum(&body[..17]));
+        let mut other = body.clone();
+        other[150] ^= 1;
+        assert_ne!(checksum(&body), checksum(&other));
     }
 }

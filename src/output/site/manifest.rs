@@ -422,16 +422,14 @@ fn save(file: &Path, out: &Path, session: &Session, src: &Sources) {
         articles: &kept.kb.articles,
         page_index: &kept.kb.page_index,
     };
-    let Ok(body) = postcard::to_stdvec(&(&head, &state)) else {
+    // Streamed to the file as it is serialised: at a million tickets the manifest is over a
+    // gigabyte, and holding it in memory beside the state it describes would double the
+    // build's peak (twice over with a header-prefixed copy).
+    let kept = (&head, &state);
+    let Ok(len) = postcard::experimental::serialized_size(&kept) else {
         return;
     };
-    let mut bytes = Vec::with_capacity(body.len() + 28);
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&FORMAT.to_le_bytes());
-    bytes.extend_from_slice(&src.stamp.to_le_bytes());
-    bytes.extend_from_slice(&facts::checksum(&body).to_le_bytes());
-    bytes.extend_from_slice(&body);
-    drop(body);
+    let write = |f: &mut std::fs::File| write_manifest(f, src.stamp, len, &kept);
     // The racy rule: every recorded file must have been touched strictly before the manifest
     // was written (by the file system's own clock), or the next build would distrust it.
     let latest = head
@@ -444,7 +442,7 @@ fn save(file: &Path, out: &Path, session: &Session, src: &Sources) {
         .max()
         .unwrap_or(0);
     for _ in 0..50 {
-        if facts::write_atomic(file, &bytes).is_err() {
+        if facts::write_atomic_with(file, write).is_err() {
             let _ = std::fs::remove_file(file);
             return;
         }
@@ -454,6 +452,55 @@ fn save(file: &Path, out: &Path, session: &Session, src: &Sources) {
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     let _ = std::fs::remove_file(file);
+}
+
+/// The manifest file: magic, format, stamp, the checksum of the body (written last, once
+/// known) and the body (`len` bytes of postcard), streamed through a buffer.
+fn write_manifest(
+    f: &mut std::fs::File,
+    stamp: u64,
+    len: usize,
+    kept: &impl Serialize,
+) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    /// Passes the body on and checksums it.
+    struct Summed<'a> {
+        file: &'a mut std::fs::File,
+        sum: facts::Checksum,
+        len: usize,
+    }
+    impl Write for Summed<'_> {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            let n = self.file.write(b)?;
+            self.sum.update(&b[..n]);
+            self.len += n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.file.flush()
+        }
+    }
+    let mut head = Vec::with_capacity(28);
+    head.extend_from_slice(MAGIC);
+    head.extend_from_slice(&FORMAT.to_le_bytes());
+    head.extend_from_slice(&stamp.to_le_bytes());
+    head.extend_from_slice(&[0; 8]);
+    f.write_all(&head)?;
+    let summed = Summed {
+        file: f,
+        sum: facts::Checksum::new(len),
+        len: 0,
+    };
+    let buffered = std::io::BufWriter::with_capacity(1 << 20, summed);
+    let buffered = postcard::to_io(kept, buffered).map_err(std::io::Error::other)?;
+    let summed = buffered.into_inner().map_err(|e| e.into_error())?;
+    if summed.len != len {
+        return Err(std::io::Error::other("manifest size changed while written"));
+    }
+    let sum = summed.sum.finish();
+    f.seek(SeekFrom::Start(20))?;
+    f.write_all(&sum.to_le_bytes())?;
+    f.flush()
 }
 
 /// Every file of the output folder with its stat, sorted; `None` when it cannot be read.
