@@ -28,7 +28,7 @@
 
 mod common;
 
-use common::git::{git, TestDesk};
+use common::git::{bare_remote, clone, git, TestDesk, MESA};
 use serde_json::Value;
 
 const CREATED: &str = "2026-11-03T08:00:00-05:00";
@@ -446,4 +446,120 @@ fn the_ticket_page_shows_the_wait() {
         page.contains("Clock paused: waiting on the customer"),
         "{page}"
     );
+}
+
+/// Two agents offline record the same wait: both see the customer's check fail (09:00 in one
+/// clone, 09:10 in the other), and later both see it end (the check passes at 10:30 in one,
+/// the other resumes by hand at 10:40). The merged log keeps every act of both (and the email
+/// each queued); the replay counts the second of each as a repeat, so the merged desk passes
+/// `mesa check` and its clock is the single clone's: at 11:30 on Wednesday, 120 minutes used
+/// (worked at the top of this file). A pause on another check while waiting is still refused.
+#[test]
+fn two_clones_that_record_the_same_wait_merge_into_one() {
+    let d = TestDesk::new();
+    let id = alta_no_page(&d);
+    let base = d.root.parent().unwrap().to_path_buf();
+    let remote = base.join("remote.git");
+    bare_remote(&d.root, &remote);
+    let url = remote.to_str().unwrap();
+    let c1 = clone(url, &base.join("c1"), "lmartinez");
+    let c2 = clone(url, &base.join("c2"), "dcastro");
+    let sync = |from: &TestDesk, to: &TestDesk| {
+        git(&from.root, &["push", "-q", "origin", "HEAD:main"]);
+        git(&to.root, &["pull", "-q", "--no-rebase", "origin", "main"]);
+    };
+    let count = |d: &TestDesk, kind: &str| kinds(d, &id).iter().filter(|k| *k == kind).count();
+
+    fail_physical(&c1, &id);
+    c2.ok(
+        "2026-11-03T09:10:00-05:00",
+        &["verify", &id, "conexiones-fisicas", "--result", "failed"],
+    );
+    sync(&c1, &c2);
+    c2.ok(TUE_1500, &["check"]);
+    assert_eq!(count(&c2, "paused"), 2, "{:?}", kinds(&c2, &id));
+    assert_eq!(count(&c2, "checked"), 2);
+    let waits = c2.show(&id)["emails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "paused")
+        .count();
+    assert_eq!(waits, 2, "each clone's email stays the case's");
+    let paused = clock(&c2, TUE_1500, &id, "resolution");
+    assert_eq!(paused["state"], "paused");
+    assert_eq!(paused["used_minutes"], 60);
+
+    sync(&c2, &c1);
+    c1.ok(
+        PASSED,
+        &["verify", &id, "conexiones-fisicas", "--result", "done"],
+    );
+    c2.ok(
+        "2026-11-04T10:40:00-05:00",
+        &[
+            "resume",
+            &id,
+            "--reason",
+            "El cliente confirmó por teléfono",
+        ],
+    );
+    sync(&c1, &c2);
+    c2.ok(WED_1130, &["check"]);
+    assert_eq!(count(&c2, "resumed"), 2, "{:?}", kinds(&c2, &id));
+    assert_eq!(clock(&c2, WED_1130, &id, "resolution")["used_minutes"], 120);
+    assert!(c2.status().trim().is_empty(), "{}", c2.status());
+}
+
+/// Two agents offline both take the same case on (`mesa start`): the merged log has both
+/// starts, the second counts as a repeat, and the desk passes `mesa check`; two different
+/// solutions from two clones are still a conflict `mesa check` reports, in the desk's words.
+#[test]
+fn two_clones_that_start_the_same_case_merge_cleanly() {
+    let d = TestDesk::new();
+    let id = alta_no_page(&d);
+    let base = d.root.parent().unwrap().to_path_buf();
+    let remote = base.join("remote.git");
+    bare_remote(&d.root, &remote);
+    let url = remote.to_str().unwrap();
+    let c1 = clone(url, &base.join("c1"), "lmartinez");
+    let c2 = clone(url, &base.join("c2"), "dcastro");
+    c1.ok(FAILED, &["start", &id]);
+    c2.ok("2026-11-03T09:10:00-05:00", &["start", &id]);
+    git(&c1.root, &["push", "-q", "origin", "HEAD:main"]);
+    git(&c2.root, &["pull", "-q", "--no-rebase", "origin", "main"]);
+    c2.ok(TUE_1500, &["check"]);
+    assert_eq!(
+        kinds(&c2, &id).iter().filter(|k| *k == "started").count(),
+        2
+    );
+    assert_eq!(c2.show(&id)["status"], "in_progress");
+
+    c1.ok(
+        TUE_1500,
+        &["resolve", &id, "--solution", "Se ajustó el proxy"],
+    );
+    c2.ok(
+        TUE_1500,
+        &["resolve", &id, "--solution", "Se cambió el DNS"],
+    );
+    git(&c2.root, &["push", "-q", "origin", "HEAD:main"]);
+    git(&c1.root, &["pull", "-q", "--no-rebase", "origin", "main"]);
+    for (lang, words) in [
+        ("en", "“Solution notice” (`event: resolved`) is not allowed with the case in status “Resolved” (only in: In analysis, In progress)"),
+        ("es", "«Solución notificada» (`event: resolved`) no se permite con el caso en estado «Resuelto» (solo en: En análisis, En curso)"),
+    ] {
+        let out = std::process::Command::new(MESA)
+            .args(["--desk", c1.root.to_str().unwrap(), "--now", WED_1130])
+            .args(["--lang", lang, "check"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(err.contains(words), "{err}");
+    }
 }

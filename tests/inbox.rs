@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::git::{git, identity, TestDesk, MESA};
+use common::git::{bare_remote, clone, git, TestDesk, MESA};
 use common::mail_corpus::{base64, cp1252, crlf, deliver, latin1, quoted_printable};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -794,23 +794,6 @@ fn mbox_and_eml_files_and_bad_sources() {
     assert_eq!(v["messages"].as_array().unwrap().len(), 3);
 }
 
-/// Clones `remote` into `to` with the merge driver installed.
-fn clone(remote: &Path, to: &Path) -> TestDesk {
-    git(
-        remote.parent().unwrap(),
-        &[
-            "clone",
-            "-q",
-            remote.to_str().unwrap(),
-            to.to_str().unwrap(),
-        ],
-    );
-    identity(to);
-    let d = TestDesk::at(to);
-    d.ok(&nov2(7, 0), &["hooks", "install"]);
-    d
-}
-
 #[test]
 fn same_maildir_in_two_clones_that_merge() {
     let d = TestDesk::new();
@@ -822,18 +805,9 @@ fn same_maildir_in_two_clones_that_merge() {
     let base_commit = d.head();
     let base = d.root.parent().unwrap().to_path_buf();
     let remote = base.join("remote.git");
-    git(
-        &base,
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            d.root.to_str().unwrap(),
-            remote.to_str().unwrap(),
-        ],
-    );
-    let c1 = clone(&remote, &base.join("c1"));
-    let c2 = clone(&remote, &base.join("c2"));
+    bare_remote(&d.root, &remote);
+    let c1 = clone(remote.to_str().unwrap(), &base.join("c1"), "lmartinez");
+    let c2 = clone(remote.to_str().unwrap(), &base.join("c2"), "lmartinez");
 
     let maildir = base.join("Maildir");
     let mut m = headers(

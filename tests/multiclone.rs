@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::git::{git, identity, TestDesk, MESA};
+use common::git::{bare_remote, clone, git, TestDesk, MESA};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,22 +11,6 @@ use std::process::Command;
 /// Day `d` of November 2026 at `hh:mm` Bogotá.
 fn at(d: u32, hh: u32, mm: u32) -> String {
     format!("2026-11-{d:02}T{hh:02}:{mm:02}:00-05:00")
-}
-
-fn clone(remote: &Path, to: &Path) -> TestDesk {
-    git(
-        remote.parent().unwrap(),
-        &[
-            "clone",
-            "-q",
-            remote.to_str().unwrap(),
-            to.to_str().unwrap(),
-        ],
-    );
-    identity(to);
-    let d = TestDesk::at(to);
-    d.ok(&at(4, 7, 0), &["hooks", "install"]);
-    d
 }
 
 /// Every ticket file under `root`: relative path -> contents.
@@ -86,22 +70,12 @@ fn three_clones_merge_in_every_order() {
     let attrs = std::fs::read_to_string(origin.join(".gitattributes")).unwrap();
     assert!(attrs.contains("tickets/**/*.md merge=mesa-ticket"));
     let remote = tmp.path().join("remote.git");
-    git(
-        tmp.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            origin.to_str().unwrap(),
-            remote.to_str().unwrap(),
-        ],
-    );
+    bare_remote(&origin, &remote);
 
-    let c1 = clone(&remote, &tmp.path().join("c1"));
-    let mut c2 = clone(&remote, &tmp.path().join("c2"));
-    c2.agent = "dcastro".into();
-    let mut c3 = clone(&remote, &tmp.path().join("c3"));
-    c3.agent = "agomez".into();
+    let url = remote.to_str().unwrap();
+    let c1 = clone(url, &tmp.path().join("c1"), "lmartinez");
+    let c2 = clone(url, &tmp.path().join("c2"), "dcastro");
+    let c3 = clone(url, &tmp.path().join("c3"), "agomez");
     assert!(
         git(&c1.root, &["config", "merge.mesa-ticket.driver"]).contains("merge-ticket %O %A %B %P")
     );
@@ -203,7 +177,7 @@ fn three_clones_merge_in_every_order() {
     ];
     let mut results = Vec::new();
     for (i, order) in orders.iter().enumerate() {
-        let w = clone(&remote, &tmp.path().join(format!("w{i}")));
+        let w = clone(url, &tmp.path().join(format!("w{i}")), "lmartinez");
         git(&w.root, &["fetch", "-q", "origin"]);
         for b in order {
             git(

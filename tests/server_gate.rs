@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::git::git;
-use common::gitserver::{at, clone, push_with_retry, shared_desk, try_git, GitServer, INC};
+use common::git::{clone, git};
+use common::gitserver::{at, push_with_retry, shared_desk, try_git, GitServer, INC};
 
 #[test]
 fn gate_refuses_bad_pushes_and_lets_concurrent_good_ones_land() {

@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::git::{git, TestDesk, MESA};
-use common::gitserver::{at, clone, push_with_retry, shared_desk, GitServer, INC};
+use common::git::{clone, git, TestDesk, MESA};
+use common::gitserver::{at, push_with_retry, shared_desk, GitServer, INC};
 use common::smtp::Sink;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -300,7 +300,10 @@ fn reopen_only_from_resolved() {
     let mut t = T::new("ips-andina");
     t.incident("no-imprime-documento");
     let err = t.refused(EventKind::Rejected, |e| e.reason = Some("no".into()));
-    assert!(err.contains("resolved"), "{err}");
+    assert!(
+        err.contains(&mesa::model::labels::status(Status::Resolved)),
+        "{err}"
+    );
     t.resolve();
     let err = t.refused(EventKind::Rejected, |_| {});
     assert!(err.contains("reason"), "{err}");

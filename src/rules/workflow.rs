@@ -6,10 +6,12 @@
 use crate::model::desk::{ConfirmationHours, Customer, DeskConfig};
 use crate::model::duration::Dur;
 use crate::model::kb::{CabRule, Kb, QuoteRule};
+use crate::model::labels;
 use crate::model::ticket::{
     CheckResult, Clock, CloseReason, Event, EventKind, SlaTargets, Stamp, Status, TicketFront,
     TicketType,
 };
+use crate::rules::repeats;
 use crate::tr;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -83,6 +85,13 @@ pub struct CustomerWait {
     /// Playbook check id.
     pub check: String,
     pub since: Stamp,
+}
+
+impl CustomerWait {
+    /// (owner, check): what makes two waits the same.
+    pub fn parts(&self) -> (&str, &str) {
+        (&self.owner, &self.check)
+    }
 }
 
 /// The customer-side owner of `check` in the state's incident, with the check (`None`: no
@@ -229,10 +238,22 @@ pub fn replay(
 ) -> (State, Vec<RuleError>) {
     let mut state = State::default();
     let mut errors = Vec::new();
+    let mut last = repeats::LastActs::default();
     for (i, ev) in events.iter().enumerate() {
-        if let Err(mut e) = apply(rules, customer, &mut state, ev) {
-            e.event = i;
-            errors.push(e);
+        let before = state.status;
+        match apply(rules, customer, &mut state, ev) {
+            Ok(()) => last.accepted(before, state.status, ev),
+            // The same act recorded in two clones (merged): the second changes nothing, but
+            // the email it queued is the case's.
+            Err(_) if last.repeats(state.waiting.as_ref().map(CustomerWait::parts), ev) => {
+                if let Some(m) = &ev.message_id {
+                    state.queued_mail.insert(m.clone());
+                }
+            }
+            Err(mut e) => {
+                e.event = i;
+                errors.push(e);
+            }
         }
     }
     (state, errors)
@@ -261,13 +282,14 @@ fn allowed(state: &State, ev: &Event, ok: &[Status]) -> Result<(), RuleError> {
     if ok.contains(&s) {
         Ok(())
     } else {
-        let list: Vec<&str> = ok.iter().map(|s| s.as_str()).collect();
+        let list: Vec<String> = ok.iter().map(|s| labels::status(*s)).collect();
         Err(err(
             Some("event"),
             tr!(
                 "rule.wrong_status",
+                label = labels::event(ev.event),
                 event = ev.event,
-                status = s,
+                status = labels::status(s),
                 allowed = list.join(", ")
             ),
         ))

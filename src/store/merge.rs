@@ -11,7 +11,8 @@
 //! with `workflow::replay`. Where the merged log breaks a rule (both clones resolved; one
 //! closed while the other reopened) the driver still writes it and `mesa check` reports it for
 //! a supervisor: nothing is chosen silently. Two different tickets on one path (different
-//! `created` events) are refused.
+//! `created` events) are refused. The same act recorded in both clones (both took the case on)
+//! stays twice, and the replay counts the second as a repeat (`rules::repeats`).
 
 use crate::model::diag::{Error, Result};
 use crate::model::load::Desk;

@@ -238,3 +238,31 @@ impl TestDesk {
             .join(format!("tickets/20{}/{}/{id}.md", &id[0..2], &id[2..4]))
     }
 }
+
+/// A bare repository `to` cloned from the desk at `from`: the remote clones sync through.
+pub fn bare_remote(from: &Path, to: &Path) {
+    git(
+        to.parent().unwrap(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            from.to_str().unwrap(),
+            to.to_str().unwrap(),
+        ],
+    );
+}
+
+/// A clone of `url` (a path or a `git://` address) at `to` with the test identity and mesa's
+/// hooks (the ticket merge driver among them), as agent `agent`.
+pub fn clone(url: &str, to: &Path, agent: &str) -> TestDesk {
+    git(
+        to.parent().unwrap(),
+        &["clone", "-q", url, to.to_str().unwrap()],
+    );
+    identity(to);
+    let mut d = TestDesk::at(to);
+    d.agent = agent.into();
+    d.ok("2026-11-02T07:00:00-05:00", &["hooks", "install"]);
+    d
+}

@@ -1,7 +1,7 @@
 //! A real git server on loopback: `git daemon` with receive-pack enabled, serving the bare
 //! repositories under a folder, and a shared desk made with `mesa init` behind it.
 
-use super::git::{git, identity, TestDesk, MESA};
+use super::git::{git, MESA};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -106,19 +106,6 @@ pub fn shared_desk(tmp: &Path) -> PathBuf {
         String::from_utf8_lossy(&out.stderr)
     );
     bare
-}
-
-/// A clone of `url` at `to` with the test identity and mesa's hooks, as agent `agent`.
-pub fn clone(url: &str, to: &Path, agent: &str) -> TestDesk {
-    git(
-        to.parent().unwrap(),
-        &["clone", "-q", url, to.to_str().unwrap()],
-    );
-    identity(to);
-    let mut d = TestDesk::at(to);
-    d.agent = agent.into();
-    d.ok("2026-11-02T07:00:00-05:00", &["hooks", "install"]);
-    d
 }
 
 /// `git` in `dir` without panicking: (success, stdout + stderr).
