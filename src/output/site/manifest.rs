@@ -702,8 +702,7 @@ fn save(file: &Path, out: &Path, session: &Session, src: &Sources) {
         return;
     };
     drop(jobs);
-    let total: usize = sections.iter().map(Vec::len).sum();
-    let mut bytes = Vec::with_capacity(HEAD + TABLE + total);
+    let mut bytes = Vec::with_capacity(HEAD + TABLE);
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&FORMAT.to_le_bytes());
     bytes.extend_from_slice(&src.stamp.to_le_bytes());
@@ -730,9 +729,10 @@ fn save(file: &Path, out: &Path, session: &Session, src: &Sources) {
     }
     let sum = facts::checksum(&bytes);
     bytes.extend_from_slice(&sum.to_le_bytes());
-    for s in sections {
-        bytes.extend_from_slice(&s);
-    }
+    // The sections follow the head and table as they are, not copied into one buffer: at a
+    // million tickets they are over a gigabyte.
+    let mut parts: Vec<&[u8]> = vec![&bytes];
+    parts.extend(sections.iter().map(Vec::as_slice));
     // The racy rule: every recorded file must have been touched strictly before the record
     // was written (by the file system's own clock), or the next build would distrust it.
     let latest = output
@@ -743,14 +743,14 @@ fn save(file: &Path, out: &Path, session: &Session, src: &Sources) {
         .map(Stat::touched_ns)
         .max()
         .unwrap_or(0);
-    write_after(file, &bytes, latest);
+    write_after(file, &parts, latest);
 }
 
-/// Writes `bytes` to `file` atomically, again until the file's modification time is past
+/// Writes `parts` to `file` atomically, again until the file's modification time is past
 /// `latest` (removed if that cannot be done).
-fn write_after(file: &Path, bytes: &[u8], latest: i64) {
+fn write_after(file: &Path, parts: &[&[u8]], latest: i64) {
     for _ in 0..50 {
-        if facts::write_atomic(file, bytes).is_err() {
+        if facts::write_atomic_parts(file, parts).is_err() {
             let _ = std::fs::remove_file(file);
             return;
         }
@@ -824,7 +824,7 @@ fn save_delta(
         .map(Stat::touched_ns)
         .max()
         .unwrap_or(0);
-    write_after(file, &bytes, latest);
+    write_after(file, &[&bytes], latest);
 }
 
 /// Every file of the output folder with its stat, sorted; `None` when it cannot be read
