@@ -83,9 +83,11 @@ pub fn acquire(root: &Path, command: &str) -> Result<DeskLock> {
     }
     let me = Holder::me(command);
     let deadline = Instant::now() + wait;
-    let mut stale_since: Option<SystemTime> = None;
+    // A command killed while taking over a dead holder's lock leaves that lock renamed aside
+    // (`.mesa.lock.PID.stale`): it still dates what the dead holder left.
+    let mut stale_since: Option<SystemTime> = dead_asides(&dir).into_iter().min();
     loop {
-        match try_create(&dir, &path, &me) {
+        match try_create(&dir, &path, &me, stale_since) {
             Ok(()) => break,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => {
@@ -123,6 +125,9 @@ pub fn acquire(root: &Path, command: &str) -> Result<DeskLock> {
         }
         std::thread::sleep(Duration::from_millis(25));
     }
+    if stale_since.is_some() {
+        let _ = std::fs::remove_file(dir.join(format!(".mesa.lock.{}.stale", std::process::id())));
+    }
     if let Ok(mut held) = HELD.lock() {
         held.push((path.clone(), 1));
     }
@@ -135,12 +140,9 @@ pub fn acquire(root: &Path, command: &str) -> Result<DeskLock> {
         return Ok(lock);
     }
     if let Some(since) = stale_since {
-        // The new lock carries the dead holder's time: if this command is killed before its
-        // repair is done, the next one still removes the git locks the first holder left.
-        let _ = std::fs::File::options()
-            .write(true)
-            .open(&lock.path)
-            .and_then(|f| f.set_modified(since));
+        // The new lock was created with the dead holder's time (`try_create`): if this command
+        // is killed before its repair is done, the next one still removes the git locks the
+        // first holder left.
         lock.repaired.extend(remove_git_locks(&dir, since));
     }
     remove_dead_temps(&dir);
@@ -166,9 +168,22 @@ fn remove_dead_index_lock(dir: &Path) -> Option<String> {
 
 /// Creates the lock file with its contents in one step: written to a temp file, then hard
 /// linked into place (which fails when the lock exists), so no reader sees it half written.
-fn try_create(dir: &Path, path: &Path, me: &Holder) -> std::io::Result<()> {
+/// A lock taken over from a dead holder carries that holder's time (`since`) from the moment it
+/// exists.
+fn try_create(
+    dir: &Path,
+    path: &Path,
+    me: &Holder,
+    since: Option<SystemTime>,
+) -> std::io::Result<()> {
     let tmp = dir.join(format!(".mesa.lock.{}.tmp", me.pid));
     std::fs::write(&tmp, me.to_text())?;
+    if let Some(t) = since {
+        std::fs::File::options()
+            .write(true)
+            .open(&tmp)
+            .and_then(|f| f.set_modified(t))?;
+    }
     let r = std::fs::hard_link(&tmp, path);
     let _ = std::fs::remove_file(&tmp);
     r
@@ -202,8 +217,27 @@ fn remove_dead_temps(dir: &Path) {
     }
 }
 
+/// The times of the dead holders' locks that a command killed mid-takeover left renamed aside
+/// (`.mesa.lock.PID.stale` of a process that no longer runs; renaming keeps the time).
+fn dead_asides(dir: &Path) -> Vec<SystemTime> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix(".mesa.lock.")
+                .and_then(|r| r.strip_suffix(".stale"))
+                .and_then(|pid| pid.parse::<u32>().ok())
+                .is_some_and(|p| cfg!(target_os = "linux") && process_start(p).is_none())
+        })
+        .filter_map(|e| e.metadata().and_then(|m| m.modified()).ok())
+        .collect()
+}
+
 /// Takes a dead holder's lock out of the way: renamed aside (only one waiter wins the rename),
-/// checked to still be the dead holder's, then deleted. Returns when it was taken.
+/// checked to still be the dead holder's. Returns when it was taken.
 fn take_over(dir: &Path, path: &Path, seen: &str) -> Option<SystemTime> {
     let aside = dir.join(format!(".mesa.lock.{}.stale", std::process::id()));
     let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
@@ -215,7 +249,8 @@ fn take_over(dir: &Path, path: &Path, seen: &str) -> Option<SystemTime> {
         let _ = std::fs::remove_file(&aside);
         return None;
     }
-    let _ = std::fs::remove_file(&aside);
+    // The aside stays until this command's own lock exists (`acquire`), so that being killed
+    // in between still leaves the dead holder's time behind.
     Some(mtime)
 }
 
@@ -303,6 +338,40 @@ mod tests {
             .modified()
             .unwrap();
         assert_eq!(kept, old, "the new lock carries the dead holder's time");
+        drop(lock);
+    }
+
+    /// A command killed in the middle of taking over a dead holder's lock (the dead lock
+    /// renamed aside, its own not yet made) leaves no desk lock: the aside still dates what
+    /// the first holder left, so the next command removes its ref lock, and the aside.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_takeover_killed_midway_still_dates_the_dead_holders_leftovers() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        git2::Repository::init(root).unwrap();
+        let git = root.join(".git");
+        let old = SystemTime::now() - Duration::from_secs(30);
+        // No process has this pid (above Linux's largest, 2^22).
+        let aside = git.join(".mesa.lock.4294967000.stale");
+        std::fs::write(&aside, "pid 1\n").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&aside)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let ref_lock = git.join("refs/heads/main.lock");
+        std::fs::write(&ref_lock, "").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&ref_lock)
+            .unwrap()
+            .set_modified(old + Duration::from_secs(5))
+            .unwrap();
+        let lock = acquire(root, "third").unwrap();
+        assert!(!ref_lock.exists(), "the first holder's ref lock is removed");
+        assert!(!aside.exists(), "the aside is cleaned up");
         drop(lock);
     }
 
