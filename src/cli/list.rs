@@ -503,16 +503,7 @@ fn write_table(
     desk: &crate::model::load::Desk,
 ) -> std::io::Result<()> {
     const N: usize = 8;
-    let header: [String; N] = [
-        tr!("list.col_id"),
-        tr!("list.col_status"),
-        tr!("list.col_level"),
-        tr!("list.col_priority"),
-        tr!("list.col_assignee"),
-        tr!("list.col_due"),
-        tr!("list.col_customer"),
-        tr!("list.col_title"),
-    ];
+    let header: [String; N] = columns();
     let cells = Cells::new(desk);
     let widen = |mut w: [usize; N], cs: &[Cow<str>; N]| {
         for (i, c) in cs.iter().enumerate() {
@@ -566,16 +557,7 @@ fn list_csv(rows: &[Row], order: &[usize], desk: &crate::model::load::Desk) -> S
         .time_zone
         .parse::<chrono_tz::Tz>()
         .unwrap_or(chrono_tz::UTC);
-    let mut csv = Csv::new(&[
-        tr!("list.col_id"),
-        tr!("list.col_status"),
-        tr!("list.col_level"),
-        tr!("list.col_priority"),
-        tr!("list.col_assignee"),
-        tr!("list.col_due"),
-        tr!("list.col_customer"),
-        tr!("list.col_title"),
-    ]);
+    let mut csv = Csv::new(&columns());
     for &i in order {
         let r = &rows[i];
         csv.row(&[
@@ -599,4 +581,18 @@ fn list_csv(rows: &[Row], order: &[usize], desk: &crate::model::load::Desk) -> S
         ]);
     }
     csv.finish()
+}
+
+/// The list's columns, as the table and the CSV head them.
+fn columns() -> [String; 8] {
+    [
+        tr!("list.col_id"),
+        tr!("list.col_status"),
+        tr!("list.col_level"),
+        tr!("list.col_priority"),
+        tr!("list.col_assignee"),
+        tr!("list.col_due"),
+        tr!("list.col_customer"),
+        tr!("list.col_title"),
+    ]
 }

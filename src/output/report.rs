@@ -1046,18 +1046,18 @@ impl Acc {
         };
         let views = sla::clocks_of_inputs_brief(desk, cals, &o.inputs, p.as_of);
         let (f, watch) = clock_figures(fixed, &views, o.open, o.inputs.created, p.as_of, &o.who);
-        self.total.add(&f);
-        if let Some(i) = by {
-            let key = o
-                .keys
-                .split(KEY_SEPARATOR)
-                .nth(i)
-                .unwrap_or_default()
-                .to_string();
-            self.groups.entry(key).or_default().add(&f);
-        }
+        self.count(&f, &o.keys, by);
         self.watch.extend(watch);
         self
+    }
+
+    /// Counts `f` in the total and, grouped `by` the `i`-th of the cached `keys`, its group.
+    fn count(&mut self, f: &Figures, keys: &str, by: Option<usize>) {
+        self.total.add(f);
+        if let Some(i) = by {
+            let key = keys.split(KEY_SEPARATOR).nth(i).unwrap_or_default();
+            self.groups.entry(key.to_string()).or_default().add(f);
+        }
     }
 
     /// Adds a settled ticket's figures from the facts cache.
@@ -1068,16 +1068,7 @@ impl Acc {
         let Some(f) = Figures::from_counts(s) else {
             return self;
         };
-        self.total.add(&f);
-        if let Some(i) = by {
-            let key = s
-                .keys
-                .split(KEY_SEPARATOR)
-                .nth(i)
-                .unwrap_or_default()
-                .to_string();
-            self.groups.entry(key).or_default().add(&f);
-        }
+        self.count(&f, &s.keys, by);
         self
     }
 
