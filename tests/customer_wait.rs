@@ -448,6 +448,19 @@ fn the_ticket_page_shows_the_wait() {
     );
 }
 
+/// Two clones of `d` through a bare remote beside it, with the merge driver: Laura's and
+/// Diego's laptops.
+fn two_clones(d: &TestDesk) -> (TestDesk, TestDesk) {
+    let base = d.root.parent().unwrap().to_path_buf();
+    let remote = base.join("remote.git");
+    bare_remote(&d.root, &remote);
+    let url = remote.to_str().unwrap();
+    (
+        clone(url, &base.join("c1"), "lmartinez"),
+        clone(url, &base.join("c2"), "dcastro"),
+    )
+}
+
 /// Two agents offline record the same wait: both see the customer's check fail (09:00 in one
 /// clone, 09:10 in the other), and later both see it end (the check passes at 10:30 in one,
 /// the other resumes by hand at 10:40). The merged log keeps every act of both (and the email
@@ -458,12 +471,7 @@ fn the_ticket_page_shows_the_wait() {
 fn two_clones_that_record_the_same_wait_merge_into_one() {
     let d = TestDesk::new();
     let id = alta_no_page(&d);
-    let base = d.root.parent().unwrap().to_path_buf();
-    let remote = base.join("remote.git");
-    bare_remote(&d.root, &remote);
-    let url = remote.to_str().unwrap();
-    let c1 = clone(url, &base.join("c1"), "lmartinez");
-    let c2 = clone(url, &base.join("c2"), "dcastro");
+    let (c1, c2) = two_clones(&d);
     let sync = |from: &TestDesk, to: &TestDesk| {
         git(&from.root, &["push", "-q", "origin", "HEAD:main"]);
         git(&to.root, &["pull", "-q", "--no-rebase", "origin", "main"]);
@@ -518,12 +526,7 @@ fn two_clones_that_record_the_same_wait_merge_into_one() {
 fn two_clones_that_start_the_same_case_merge_cleanly() {
     let d = TestDesk::new();
     let id = alta_no_page(&d);
-    let base = d.root.parent().unwrap().to_path_buf();
-    let remote = base.join("remote.git");
-    bare_remote(&d.root, &remote);
-    let url = remote.to_str().unwrap();
-    let c1 = clone(url, &base.join("c1"), "lmartinez");
-    let c2 = clone(url, &base.join("c2"), "dcastro");
+    let (c1, c2) = two_clones(&d);
     c1.ok(FAILED, &["start", &id]);
     c2.ok("2026-11-03T09:10:00-05:00", &["start", &id]);
     git(&c1.root, &["push", "-q", "origin", "HEAD:main"]);

@@ -80,24 +80,11 @@ fn repaired(d: &TestDesk, id: &str) {
     assert_eq!(d.status(), "");
 }
 
-/// Replaces `from` with `to` (same length) in `path`, keeping the file's size and putting its
-/// modification time back, as a careful hand edit or a restore tool does.
-fn edit_keeping_mtime(path: &Path, from: &str, to: &str) {
-    assert_eq!(from.len(), to.len());
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{} holds {from}", path.display());
-    let mtime = std::fs::metadata(path).unwrap().modified().unwrap();
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
-    let f = std::fs::File::options().write(true).open(path).unwrap();
-    f.set_modified(mtime).unwrap();
-    assert_eq!(std::fs::metadata(path).unwrap().modified().unwrap(), mtime);
-}
-
 #[test]
 fn a_broken_link_edited_in_with_the_mtime_kept_is_refused() {
     let (d, id) = desk();
     let page = d.root.join("kb/catalog/ajustes-plantilla.md");
-    edit_keeping_mtime(&page, "(ajustes-reporte.md)", "(ajustes-reportx.md)");
+    common::edit_keeping_mtime(&page, "(ajustes-reporte.md)", "(ajustes-reportx.md)");
     refused_as_cold(&d, &id, "broken link, mtime kept");
     repaired(&d, &id);
 }
@@ -112,7 +99,7 @@ fn broken_front_matter_in_an_article_is_refused() {
         .find(|l| l.starts_with("kind:"))
         .expect("an article has a kind")
         .to_string();
-    edit_keeping_mtime(&page, &kind, &format!("kinx{}", &kind[4..]));
+    common::edit_keeping_mtime(&page, &kind, &format!("kinx{}", &kind[4..]));
     refused_as_cold(&d, &id, "front matter");
     repaired(&d, &id);
 }
@@ -174,7 +161,7 @@ fn desk_yaml_edited_against_the_knowledge_base_is_refused() {
         .trim()
         .to_string();
     let renamed = format!("{}q", &cal[..cal.len() - 1]);
-    edit_keeping_mtime(
+    common::edit_keeping_mtime(
         &d.root.join("desk.yaml"),
         &format!("id: {cal}\n"),
         &format!("id: {renamed}\n"),

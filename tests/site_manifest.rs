@@ -226,18 +226,7 @@ fn a_fresh_build_after_one_ticket_or_article_writes_only_what_depends_on_it() {
     // (i) An edit of the same size with the modification time put back: the change time
     // still moved, so the ticket is rendered again.
     let edited = common::site::ticket_file(&root, "261116-B3X03");
-    let mtime = std::fs::metadata(&edited).unwrap().modified().unwrap();
-    let text = std::fs::read_to_string(&edited).unwrap();
-    let same_size = text.replacen("piso 3", "piso 4", 1);
-    assert_eq!(same_size.len(), text.len());
-    assert_ne!(same_size, text);
-    std::fs::write(&edited, &same_size).unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&edited)
-        .unwrap()
-        .set_modified(mtime)
-        .unwrap();
+    common::edit_keeping_mtime(&edited, "piso 3", "piso 4");
     let (incremental, _) = build(&root, "_site");
     assert!(incremental);
     let page = std::fs::read_to_string(site.join("tickets/2026/11/261116-B3X03.html")).unwrap();
@@ -464,17 +453,7 @@ fn a_series_of_edits_keeps_the_full_record_and_patches_a_delta() {
 
     // The same ticket edited again with its size kept and its mtime put back: its stat in the
     // delta still differs (the change time), so it is rendered again.
-    let mtime = std::fs::metadata(&first).unwrap().modified().unwrap();
-    let text = std::fs::read_to_string(&first).unwrap();
-    let same_size = text.replacen("calabaza", "calabazo", 1);
-    assert_eq!(same_size.len(), text.len());
-    std::fs::write(&first, &same_size).unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&first)
-        .unwrap()
-        .set_modified(mtime)
-        .unwrap();
+    common::edit_keeping_mtime(&first, "calabaza", "calabazo");
     let (incremental, _) = build(&root, "_site");
     assert!(incremental);
     let page = std::fs::read_to_string(site.join("tickets/2026/11/261116-B3X03.html")).unwrap();

@@ -140,3 +140,16 @@ pub fn tool_or_skip(
     let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     None
 }
+
+/// Replaces `from` with `to` (same length) in `path`, keeping the file's size and putting its
+/// modification time back, as a careful hand edit or a restore tool does.
+pub fn edit_keeping_mtime(path: &Path, from: &str, to: &str) {
+    assert_eq!(from.len(), to.len());
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} holds {from}", path.display());
+    let mtime = std::fs::metadata(path).unwrap().modified().unwrap();
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(mtime).unwrap();
+    assert_eq!(std::fs::metadata(path).unwrap().modified().unwrap(), mtime);
+}
