@@ -43,20 +43,22 @@ fn desk() -> (tempfile::TempDir, PathBuf) {
     (tmp, root)
 }
 
-/// The closed tickets (settled: what the cache keeps whole), sorted.
-fn closed_tickets(root: &Path) -> Vec<PathBuf> {
+/// The ticket files whose text `keep` accepts, sorted.
+fn tickets_where(root: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = walkdir::WalkDir::new(root.join("tickets"))
         .into_iter()
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_file())
         .map(|e| e.into_path())
-        .filter(|p| {
-            std::fs::read_to_string(p)
-                .unwrap()
-                .contains("\nstatus: closed\n")
-        })
+        .filter(|p| keep(&std::fs::read_to_string(p).unwrap()))
         .collect();
     v.sort();
+    v
+}
+
+/// The closed tickets (settled: what the cache keeps whole), sorted.
+fn closed_tickets(root: &Path) -> Vec<PathBuf> {
+    let v = tickets_where(root, |text| text.contains("\nstatus: closed\n"));
     assert!(v.len() > 100, "the generated desk has settled tickets");
     v
 }
@@ -64,17 +66,9 @@ fn closed_tickets(root: &Path) -> Vec<PathBuf> {
 /// The open tickets (their clocks run: the cache keeps their walk, the clocks are evaluated
 /// at each run's instant), sorted.
 fn open_tickets(root: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = walkdir::WalkDir::new(root.join("tickets"))
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
-        .filter(|p| {
-            let text = std::fs::read_to_string(p).unwrap();
-            !text.contains("\nstatus: closed\n") && text.contains("\nstatus: ")
-        })
-        .collect();
-    v.sort();
+    let v = tickets_where(root, |text| {
+        !text.contains("\nstatus: closed\n") && text.contains("\nstatus: ")
+    });
     assert!(v.len() > 10, "the generated desk has open tickets");
     v
 }
