@@ -237,8 +237,8 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                 return (row, (stat, None, old));
             }
             let derive = use_cache && !live_kept;
-            let p = root.join(rel);
-            let parsed = crate::model::front_matter::read_text(&p)
+            let (text, read_stat) = crate::model::scan::read_entry(&root, e);
+            let parsed = text
                 .map_err(|mut d| {
                     d.path = rel.clone();
                     d
@@ -259,7 +259,7 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                         None => ListFacts::Live,
                     });
                     let clocks = walked.map(|(_, clocks)| clocks);
-                    let stat = stat.filter(|s| facts::stat_of(&p).as_ref() == Some(s));
+                    let stat = read_stat.filter(|_| stat.is_some());
                     let row = match clocks {
                         Some(clocks) if selected && by_clocks(&clocks) => {
                             t.body = String::new();

@@ -303,6 +303,76 @@ fn walk(dir: Dir, rel: PathBuf) -> Vec<Entry> {
     out
 }
 
+/// Reads the ticket file of a scanned entry as text, exactly as
+/// [`crate::model::fsread::read_text`] would, with one path lookup instead of three: the file
+/// is opened without following a link (and without waiting on a FIFO), checked to be a
+/// regular file within the size cap on the open descriptor, read, and stat'ed again on the
+/// descriptor. Returns the text and, when that last stat is still the scan's, the stat under
+/// which facts derived from this text may be kept (the text read is the file the scan saw).
+/// Anything else (no stat from the scan, a link or special file now, too big, any error) is
+/// read by the safe reader, which decides and words the refusal; its stat is then `None`.
+#[cfg(unix)]
+pub fn read_entry(
+    root: &Path,
+    e: &Entry,
+) -> (Result<String, crate::model::diag::Diagnostic>, Option<Stat>) {
+    use std::io::Read;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::io::FromRawFd;
+    let path = root.join(&e.rel);
+    let slow = |path: &Path| (crate::model::fsread::read_text(path), None);
+    let Some(scanned) = e.stat else {
+        return slow(&path);
+    };
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return slow(&path);
+    };
+    // SAFETY: `open` of a NUL-terminated path; the descriptor is owned by the `File` below.
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return slow(&path);
+    }
+    // SAFETY: a freshly opened descriptor, owned (and closed) by the file from here on.
+    let file = unsafe { std::fs::File::from_raw_fd(fd) };
+    let fstat = |f: &std::fs::File| {
+        use std::os::unix::io::AsRawFd;
+        let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: `st` is written by the call when it returns 0.
+        let rc = unsafe { libc::fstat(f.as_raw_fd(), st.as_mut_ptr()) };
+        // SAFETY: initialised by the successful call.
+        (rc == 0).then(|| unsafe { st.assume_init() })
+    };
+    let max = crate::model::fsread::max_file();
+    match fstat(&file) {
+        Some(st) if kind_of_mode(st.st_mode) == Kind::File && (st.st_size as u64) <= max => {}
+        _ => return slow(&path),
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(scanned.size.min(max)).unwrap_or(0));
+    if (&file).take(max + 1).read_to_end(&mut bytes).is_err() || bytes.len() as u64 > max {
+        return slow(&path);
+    }
+    let kept = fstat(&file)
+        .map(|st| stat_from(&st))
+        .filter(|st| *st == scanned);
+    (crate::model::fsread::decode(&path, bytes), kept)
+}
+
+#[cfg(not(unix))]
+pub fn read_entry(
+    root: &Path,
+    e: &Entry,
+) -> (Result<String, crate::model::diag::Diagnostic>, Option<Stat>) {
+    let path = root.join(&e.rel);
+    let text = crate::model::fsread::read_text(&path);
+    let kept = e.stat.filter(|s| stat_of(&path).as_ref() == Some(s));
+    (text, kept)
+}
+
 /// Every regular file under `root` (relative path as text, its stat), sorted by path as
 /// `walkdir` yields them sorted by name; each folder read once and its files stat'ed
 /// relative to it, on every core. `None` when anything cannot be read or is neither a file
@@ -433,6 +503,52 @@ mod tests {
             assert_eq!(e.stat.is_some(), regular_md, "{}", e.rel.display());
             if let Some(st) = e.stat {
                 assert_eq!(Some(st), stat_of(&root.join(&e.rel)));
+            }
+        }
+    }
+
+    /// The one-lookup reader gives what the safe reader gives, for a plain ticket, a BOM, bad
+    /// UTF-8, a link, a FIFO (without waiting on it) and a folder named like a ticket; it
+    /// vouches for the scan's stat only for a regular file that is still as the scan saw it.
+    #[cfg(unix)]
+    #[test]
+    fn read_entry_reads_what_the_safe_reader_reads() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::write(root.join("desk.yaml"), "language: es\n").unwrap();
+        let t = root.join("tickets/2026/01");
+        std::fs::create_dir_all(t.join("d.md")).unwrap();
+        std::fs::write(t.join("a.md"), "---\nid: A\n---\nhola\n").unwrap();
+        std::fs::write(t.join("b.md"), b"\xEF\xBB\xBF---\nid: B\n---\n").unwrap();
+        std::fs::write(t.join("c.md"), b"---\nid: \xff\n---\n").unwrap();
+        std::fs::write(t.join("edited.md"), "---\nid: E\n---\n").unwrap();
+        std::os::unix::fs::symlink("a.md", t.join("l.md")).unwrap();
+        let fifo = std::ffi::CString::new(t.join("f.md").to_str().unwrap()).unwrap();
+        // SAFETY: creates a FIFO at a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let entries = ticket_entries(root);
+        assert_eq!(entries.len(), 7);
+        // Changed after the scan, same size: read anew, the scan's stat not vouched for.
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        let f = std::fs::File::options()
+            .write(true)
+            .open(t.join("edited.md"))
+            .unwrap();
+        f.set_modified(later).unwrap();
+        for e in &entries {
+            let path = root.join(&e.rel);
+            let (got, kept) = read_entry(root, e);
+            let want = crate::model::fsread::read_text(&path);
+            let name = e.rel.file_name().unwrap().to_str().unwrap();
+            match (&got, &want) {
+                (Ok(g), Ok(w)) => assert_eq!(g, w, "{name}"),
+                (Err(g), Err(w)) => assert_eq!(g.to_string(), w.to_string(), "{name}"),
+                _ => panic!("{name}: {got:?} against {want:?}"),
+            }
+            let vouched = matches!(name, "a.md" | "b.md" | "c.md");
+            assert_eq!(kept.is_some(), vouched, "{name}");
+            if vouched {
+                assert_eq!(kept, e.stat, "{name}");
             }
         }
     }

@@ -46,18 +46,16 @@ pub fn check_desk_kept(
             if let Some((old, kept)) = stat.as_ref().and_then(|s| cache.fetch(i, e.key(), s)) {
                 return (stat, kept.outcome(rel), None, Some(old));
             }
-            let p = root.join(rel);
-            let outcome = match front_matter::read_text(&p) {
+            // The stat is kept only when the file read is the one the scan saw.
+            let (text, stat) = crate::model::scan::read_entry(root, e);
+            let outcome = match text {
                 Ok(text) => check_ticket_text(&desk, rel, &text),
                 Err(mut d) => {
                     d.path = rel.clone();
                     (vec![d], None)
                 }
             };
-            // The stat taken before reading is kept only when the file did not move meanwhile.
-            let stat = stat.filter(|s| {
-                facts::stat_of(&p).as_ref() == Some(s) && CheckFacts::all_at(&outcome, rel)
-            });
+            let stat = stat.filter(|_| CheckFacts::all_at(&outcome, rel));
             let fresh = CheckFacts::of(&outcome);
             (stat, outcome, Some(fresh), None)
         })

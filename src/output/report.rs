@@ -852,9 +852,8 @@ pub fn build_from_files(
                     }
                     _ => {}
                 }
-                let path = root.join(rel);
-                let parsed = crate::model::front_matter::read_text(&path)
-                    .and_then(|text| crate::model::ticket::parse(rel, &text));
+                let (text, read_stat) = crate::model::scan::read_entry(root, e);
+                let parsed = text.and_then(|text| crate::model::ticket::parse(rel, &text));
                 match parsed {
                     // Kept, but live (or settled after this report's instant): evaluated.
                     Ok(t) if kept.is_some() => {
@@ -864,8 +863,7 @@ pub fn build_from_files(
                     Ok(t) => {
                         let record;
                         (acc, record) = acc.with_facts(&p, desk, cals, &t.front, by_index);
-                        let stat = stat.filter(|s| facts::stat_of(&path).as_ref() == Some(s));
-                        seen.push((i, stat, Some(record), None));
+                        seen.push((i, read_stat, Some(record), None));
                     }
                     Err(mut d) => {
                         d.path = rel.clone();
