@@ -826,8 +826,10 @@ pub fn build_from_files(
     let cache = Cache::<ReportFacts>::open(root, "report", facts::stamp(desk, "report"));
     let as_of = nanos(p.as_of);
     let by_index = by.and_then(|b| By::ALL.iter().position(|x| *x == b));
-    // Per ticket in scan order: its stat when cacheable, and what the next cache keeps.
-    type Seen = (usize, Option<facts::Stat>, Option<ReportFacts>, Option<u32>);
+    // Per ticket in scan order: whether the scan's stat may key its record (when it has
+    // one), and what the next cache keeps of it: the old record or a new one. Small, so
+    // that 100,000 of them are cheap to gather from the workers.
+    type Seen = (u32, bool, Option<u32>, Option<Box<ReportFacts>>);
     let entries = crate::model::scan::ticket_entries(root);
     let (mut acc, seen) = entries
         .par_iter()
@@ -836,39 +838,39 @@ pub fn build_from_files(
             || (Acc::default(), Vec::<Seen>::new()),
             |(mut acc, mut seen), (i, e)| {
                 let rel = &e.rel;
-                let stat = e.stat;
-                let old = stat.as_ref().and_then(|s| cache.get(i, e.key(), s));
+                let at = i as u32;
+                let old = e.stat.as_ref().and_then(|s| cache.get(i, e.key(), s));
                 let kept = old.and_then(|o| cache.decode(o));
-                match &kept {
+                let kept = match kept {
                     Some(ReportFacts::Settled(st)) if st.since_ns <= as_of => {
-                        acc = acc.with_settled(&p, st, by_index);
-                        seen.push((i, stat, None, old));
+                        acc = acc.with_settled_owned(&p, st, by_index);
+                        seen.push((at, true, old, None));
                         return (acc, seen);
                     }
                     Some(ReportFacts::Open(o)) if o.since_ns <= as_of => {
-                        acc = acc.with_open(&p, desk, cals, o, by_index);
-                        seen.push((i, stat, None, old));
+                        acc = acc.with_open(&p, desk, cals, &o, by_index);
+                        seen.push((at, true, old, None));
                         return (acc, seen);
                     }
-                    _ => {}
-                }
+                    k => k,
+                };
                 let (text, read_stat) = crate::model::scan::read_entry(root, e);
                 let parsed = text.and_then(|text| crate::model::ticket::parse(rel, &text));
                 match parsed {
                     // Kept, but live (or settled after this report's instant): evaluated.
                     Ok(t) if kept.is_some() => {
                         acc = acc.with(&p, desk, cals, &t.front);
-                        seen.push((i, stat, None, old));
+                        seen.push((at, true, old, None));
                     }
                     Ok(t) => {
                         let record;
                         (acc, record) = acc.with_facts(&p, desk, cals, &t.front, by_index);
-                        seen.push((i, read_stat, Some(record), None));
+                        seen.push((at, read_stat.is_some(), None, Some(Box::new(record))));
                     }
                     Err(mut d) => {
                         d.path = rel.clone();
                         acc.diags.push(d);
-                        seen.push((i, stat, Some(ReportFacts::Live), None));
+                        seen.push((at, true, None, Some(Box::new(ReportFacts::Live))));
                     }
                 }
                 (acc, seen)
@@ -882,20 +884,19 @@ pub fn build_from_files(
             },
         );
     // Rewritten when a ticket was derived again (not merely evaluated live) or one went away.
-    let derived_again = seen
-        .iter()
-        .any(|(_, st, rec, _)| st.is_some() && rec.is_some());
-    let cacheable = seen.iter().filter(|(_, st, _, _)| st.is_some()).count();
+    let stat_of = |(i, keep, ..): &Seen| entries[*i as usize].stat.as_ref().filter(|_| *keep);
+    let derived_again = seen.iter().any(|s| stat_of(s).is_some() && s.3.is_some());
+    let cacheable = seen.iter().filter(|s| stat_of(s).is_some()).count();
     if derived_again || cacheable != cache.len() {
         let mut seen = seen;
         seen.sort_by_key(|s| s.0);
-        cache.save(seen.iter().filter_map(|(i, st, rec, old)| {
-            let next = match (rec, old) {
-                (Some(r), _) => facts::Next::New(r),
-                (None, Some(o)) => facts::Next::Old(*o),
+        cache.save(seen.iter().filter_map(|s| {
+            let next = match (&s.3, s.2) {
+                (Some(r), _) => facts::Next::New(&**r),
+                (None, Some(o)) => facts::Next::Old(o),
                 (None, None) => return None,
             };
-            Some((entries[*i].key(), st.as_ref()?, next))
+            Some((entries[s.0 as usize].key(), stat_of(s)?, next))
         }));
     }
     let mut diags = std::mem::take(&mut acc.diags);
@@ -1064,6 +1065,19 @@ impl Acc {
             return self;
         }
         let Some(f) = Figures::from_counts(s) else {
+            return self;
+        };
+        self.count(&f, &s.keys, by);
+        self
+    }
+
+    /// [`Acc::with_settled`] of a record decoded for this run only: its samples are moved
+    /// into the figures, not copied (a warm report adds 100,000 of them).
+    fn with_settled_owned(mut self, p: &Period, s: Settled, by: Option<usize>) -> Acc {
+        if !p.holds(s.created_ns) {
+            return self;
+        }
+        let Some(f) = Figures::from_parts(&s.counts, s.respond, s.resolve, s.reply_action) else {
             return self;
         };
         self.count(&f, &s.keys, by);
