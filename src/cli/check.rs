@@ -31,6 +31,7 @@ pub fn check(
         None => {
             let root = global.desk_root()?;
             if files.is_empty() {
+                crate::output::facts::keep_freed_memory();
                 crate::output::check::check_desk(&root)?
             } else {
                 crate::output::check::check_files(&root, files)?

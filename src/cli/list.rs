@@ -145,6 +145,7 @@ impl Filter<'_> {
 }
 
 pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
+    facts::keep_freed_memory();
     let (desk, now) = open_desk(global)?;
     let now = now.utc();
     let root = desk.root.clone();

@@ -159,6 +159,7 @@ pub fn run(
     load: bool,
     csv: bool,
 ) -> Result<ExitCode> {
+    crate::output::facts::keep_freed_memory();
     let Opened {
         desk,
         cals,
