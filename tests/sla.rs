@@ -645,6 +645,30 @@ proptest! {
         }
     }
 
+    /// Over stretches of up to three years (whole days and years are added from the
+    /// calendar's tables), the working time is the sum, day by day, of each local day's
+    /// working intervals clipped to the stretch (the work day minute by minute is checked
+    /// against an oracle above).
+    #[test]
+    fn long_stretches_count_every_day_once(a in 0i64..(365 * 24 * 60), len in 0i64..(3 * 366 * 24 * 60), which in 0usize..3) {
+        let cal = &calendars()[which];
+        let from = at("2025-01-01T00:00:00Z") + Duration::minutes(a) + Duration::seconds(a % 61);
+        let to = from + Duration::minutes(len);
+        let mut day = from.with_timezone(&cal.tz).date_naive() - Duration::days(1);
+        let last = to.with_timezone(&cal.tz).date_naive();
+        let mut oracle = 0;
+        while day <= last {
+            for (s, e) in cal.day_intervals(day) {
+                let (s, e) = (s.max(from), e.min(to));
+                if s < e {
+                    oracle += (e - s).num_seconds();
+                }
+            }
+            day += Duration::days(1);
+        }
+        prop_assert_eq!(cal.working_seconds(from, to), oracle);
+    }
+
     /// On random valid tickets, the clock's used time is the working time of its running
     /// segments; running plus paused working time is the working time from creation to the
     /// end; segments are contiguous.

@@ -93,8 +93,9 @@ struct YearTable {
     /// `index[d]..index[d + 1]` are the spans of the year's day `d` (0-based ordinal).
     index: Vec<u32>,
     spans: Vec<(i64, i64)>,
-    /// Working seconds of the whole year, so long spans add years, not days.
-    total: i64,
+    /// `before[d]`: working seconds of the year's days before day `d` (`before[days]` is
+    /// the year's total), so a run of whole days costs one subtraction, not a day each.
+    before: Vec<i64>,
 }
 
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -225,11 +226,20 @@ impl Calendar {
             d += Duration::days(1);
         }
         index.push(spans.len() as u32);
-        let total = spans.iter().map(|(a, b)| b - a).sum();
+        let mut before = Vec::with_capacity(index.len());
+        let mut sum = 0;
+        before.push(0);
+        for w in index.windows(2) {
+            sum += spans[w[0] as usize..w[1] as usize]
+                .iter()
+                .map(|(a, b)| b - a)
+                .sum::<i64>();
+            before.push(sum);
+        }
         YearTable {
             index,
             spans,
-            total,
+            before,
         }
     }
 
@@ -245,14 +255,12 @@ impl Calendar {
         })
     }
 
-    /// The working seconds of a whole year, when the year is in the tables.
-    fn year_total(&self, year: i32) -> Option<i64> {
+    /// The table of a year, when the year is in the tables.
+    fn year(&self, year: i32) -> Option<&YearTable> {
         if !(TABLE_YEARS.0..=TABLE_YEARS.1).contains(&year) {
             return None;
         }
-        let table =
-            self.years[(year - TABLE_YEARS.0) as usize].get_or_init(|| self.year_table(year));
-        Some(table.total)
+        Some(self.years[(year - TABLE_YEARS.0) as usize].get_or_init(|| self.year_table(year)))
     }
 
     fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
@@ -273,17 +281,21 @@ impl Calendar {
         let mut d = first - Duration::days(1);
         let last = self.local_date(to);
         while d <= last {
-            // A whole local year strictly between the first and the last day lies entirely
-            // inside [from, to): add its total, so the cost grows with years, not days.
-            if d.ordinal0() == 0 && d > first {
-                if let Some(next) = NaiveDate::from_ymd_opt(d.year() + 1, 1, 1) {
-                    if next <= last {
-                        if let Some(year) = self.year_total(d.year()) {
-                            total += year;
-                            d = next;
-                            continue;
-                        }
-                    }
+            // Whole local days strictly between the first and the last day lie entirely
+            // inside [from, to): add them from the year's table, so the cost grows with
+            // years, not days.
+            if d > first && d < last {
+                if let Some(t) = self.year(d.year()) {
+                    let start = d.ordinal0() as usize;
+                    let days = t.before.len() - 1;
+                    let end = if last.year() == d.year() {
+                        last.ordinal0() as usize
+                    } else {
+                        days
+                    };
+                    total += t.before[end] - t.before[start];
+                    d += Duration::days((end - start) as i64);
+                    continue;
                 }
             }
             for (a, b) in self.day_intervals(d) {
