@@ -534,3 +534,102 @@ fn a_series_of_edits_keeps_the_full_record_and_patches_a_delta() {
     );
     assert_same_as_full(&root, &site, "an article edit beside a corrupt page index");
 }
+
+/// A ticket edit reads its own records of the full record (row, facts, citations...) and the
+/// rows of its month, not every ticket's: edits made every way a file can change (by hand with
+/// its mtime put back, by `git checkout`, by a merge, by a step that closes a case and so
+/// moves it off the open list and changes the reports), one after another so that later ones
+/// read records the delta patched, each compared with a full build.
+#[test]
+fn per_ticket_records_after_edits_by_hand_checkout_merge_and_close() {
+    let (_tmp, root) = common::site::sample_git_desk("/outbox/\n/_site/\n");
+    let site = root.join("_site");
+    let (incremental, _) = build(&root, "_site");
+    assert!(!incremental);
+    let step = |what: &str| {
+        let (incremental, _) = build(&root, "_site");
+        assert!(incremental, "{what}: incremental");
+        assert_same_as_full(&root, &site, what);
+    };
+
+    // An open ticket closed by a step: the open list and the reports move.
+    ok(
+        &root,
+        &[
+            "close",
+            "261123-C0WE5",
+            "--reason",
+            "mutual_agreement",
+            "--note",
+            "El cliente confirmó por teléfono.",
+        ],
+    );
+    step("an open ticket closed");
+
+    // Another ticket of the same month by hand, its mtime put back: its month's rows are
+    // read beside the closed one's patched row.
+    let second = common::site::ticket_file(&root, "261116-B3X03");
+    common::edit_keeping_mtime(&second, "Nuevo reporte", "Nuevo informe");
+    step("an edit with its mtime put back");
+    let page = std::fs::read_to_string(site.join("tickets/2026-11.html")).unwrap();
+    assert!(
+        page.contains("Nuevo informe"),
+        "the month's list shows the edit"
+    );
+
+    // A ticket of another month, through a commit and then `git checkout` of its old version.
+    let october = common::site::ticket_file(&root, "261027-DA2TJ");
+    ok(
+        &root,
+        &["comment", "261027-DA2TJ", "--text", "Revisado el cableado."],
+    );
+    step("a comment in another month");
+    git(
+        &root,
+        &["checkout", "HEAD~1", "--", october.to_str().unwrap()],
+    );
+    step("a ticket checked out at its previous commit");
+    git(
+        &root,
+        &["checkout", "HEAD", "--", october.to_str().unwrap()],
+    );
+    step("the ticket checked out again");
+
+    // A merge: a branch comments on one ticket, main on another, then main merges the branch.
+    git(&root, &["checkout", "-q", "-b", "other"]);
+    ok(
+        &root,
+        &["comment", "261110-DA82C", "--text", "Desde la otra rama."],
+    );
+    git(&root, &["checkout", "-q", "main"]);
+    step("back on main");
+    ok(
+        &root,
+        &[
+            "comment",
+            "261112-DA232",
+            "--text",
+            "Desde la rama principal.",
+        ],
+    );
+    step("a comment on main");
+    git(
+        &root,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "merge",
+            "-q",
+            "--no-edit",
+            "other",
+        ],
+    );
+    step("a merge that changes one ticket");
+    let page = std::fs::read_to_string(site.join("tickets/2026/11/261110-DA82C.html")).unwrap();
+    assert!(
+        page.contains("Desde la otra rama."),
+        "the merged comment is on the page"
+    );
+}

@@ -311,10 +311,11 @@ fn manifest_file(split: &[&str], names: &[&str]) -> (String, String) {
 }
 
 /// Chunk `n` of the ticket documents (url, title, kind, snippet).
-fn docs_file(n: usize, chunk: &[TicketDoc]) -> (String, String) {
+fn docs_file<D: std::borrow::Borrow<TicketDoc>>(n: usize, chunk: &[D]) -> (String, String) {
     let rows: Vec<(&str, &str, &str, &str)> = chunk
         .iter()
         .map(|d| {
+            let d = d.borrow();
             (
                 d.url.as_str(),
                 d.title.as_str(),
@@ -394,16 +395,16 @@ pub fn each_ticket_shard<E: Send>(
         })
 }
 
-/// The files of [`ticket_shards`] that can differ after the documents `changed` were
-/// re-indexed and the lists of `touched` terms changed ([`Postings::replace`]): those terms'
-/// shards, the manifest and the changed documents' chunks, with the same bytes
-/// `ticket_shards` gives them (for `mesa serve`'s incremental rebuild). Also returns the name
-/// of every shard file that exists now, so the caller can remove the ones that went away.
+/// The files of [`ticket_shards`] that can differ after documents were re-indexed and the
+/// lists of `touched` terms changed ([`Postings::replace`]): those terms' shards and the
+/// manifest, with the same bytes `ticket_shards` gives them (for the incremental rebuild;
+/// the changed documents' chunks come from [`ticket_docs_file`]). Also returns the name of
+/// every file that exists now (of `doc_count` documents), so the caller can remove the ones
+/// that went away.
 pub fn ticket_shards_touched(
     postings: &Postings,
-    docs: &[TicketDoc],
+    doc_count: usize,
     touched: &[String],
-    changed: &[u32],
 ) -> (Vec<(String, String)>, Vec<String>) {
     use std::collections::{HashMap, HashSet};
     let mut sizes: HashMap<String, usize> = HashMap::new();
@@ -440,18 +441,16 @@ pub fn ticket_shards_touched(
         .collect();
     let keys: Vec<&str> = names.keys().map(String::as_str).collect();
     out.push(manifest_file(&split, &keys));
-    let chunks: std::collections::BTreeSet<usize> =
-        changed.iter().map(|&d| d as usize / DOC_CHUNK).collect();
-    for n in chunks {
-        let Some(chunk) = docs.chunks(DOC_CHUNK).nth(n) else {
-            continue;
-        };
-        out.push(docs_file(n, chunk));
-    }
     let mut files: Vec<String> = names.keys().map(|k| format!("{k}.js")).collect();
     files.push("index.js".into());
-    files.extend((0..docs.len().div_ceil(DOC_CHUNK)).map(|n| format!("docs-{n}.js")));
+    files.extend((0..doc_count.div_ceil(DOC_CHUNK)).map(|n| format!("docs-{n}.js")));
     (out, files)
+}
+
+/// Chunk `n` of the ticket documents as [`ticket_shards`] writes it (`chunk`: its
+/// [`DOC_CHUNK`] documents, fewer for the last).
+pub fn ticket_docs_file(n: usize, chunk: &[&TicketDoc]) -> (String, String) {
+    docs_file(n, chunk)
 }
 
 /// The first `max` bytes of `s` (at a character boundary), with an ellipsis when cut.

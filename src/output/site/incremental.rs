@@ -43,6 +43,112 @@ pub struct Session {
     /// What incremental rebuilds changed since the last full build (the build manifest's
     /// delta).
     log: Log,
+    /// What a session resumed from the build manifest has not decoded yet.
+    pending: Pending,
+}
+
+/// The per-ticket records a resumed session reads one by one, until a change needs them all
+/// (a ticket that moves between months, report figures that move, an article edit: the
+/// citations); each `Some` part stands for its vector in [`Kept`] (or `facts`, `flow`).
+#[derive(Default)]
+pub(crate) struct Pending {
+    pub rows: Option<Part<super::context::Row>>,
+    pub docs: Option<Part<crate::output::search::TicketDoc>>,
+    pub cites: Option<Part<tickets::Cite>>,
+    pub facts: Option<Part<Option<TicketFacts>>>,
+    pub flow: Option<Part<super::flow::FlowFacts>>,
+    /// The rows of each month and of the open tickets, by index, as of the full build (the
+    /// patched rows in `rows` say where they are now).
+    pub months: Vec<(String, Vec<u32>)>,
+    pub open: Vec<u32>,
+}
+
+/// Records of the full build plus those patched since, which take precedence.
+pub(crate) struct Part<T> {
+    pub recs: super::records::Records,
+    pub over: HashMap<usize, T>,
+}
+
+/// A record read from a [`Part`]: decoded, or patched and borrowed.
+enum Got<'a, T> {
+    Own(T),
+    Ref(&'a T),
+}
+
+impl<T> std::ops::Deref for Got<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match self {
+            Got::Own(t) => t,
+            Got::Ref(t) => t,
+        }
+    }
+}
+
+impl<T: serde::Deserialize<'static> + Send> Part<T> {
+    pub(crate) fn new(recs: super::records::Records) -> Part<T> {
+        Part {
+            recs,
+            over: HashMap::new(),
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<Got<'_, T>> {
+        match self.over.get(&i) {
+            Some(t) => Some(Got::Ref(t)),
+            None => self.recs.get(i).map(Got::Own),
+        }
+    }
+
+    fn all(self) -> Option<Vec<T>> {
+        let mut v = self.recs.all()?;
+        for (i, t) in self.over {
+            *v.get_mut(i)? = t;
+        }
+        Some(v)
+    }
+}
+
+/// Record `i` of a vector that is decoded (`part` is `None`) or not yet.
+fn get<'a, T: serde::Deserialize<'static> + Send>(
+    part: &'a Option<Part<T>>,
+    all: &'a [T],
+    i: usize,
+) -> Option<Got<'a, T>> {
+    match part {
+        Some(p) => p.get(i),
+        None => all.get(i).map(Got::Ref),
+    }
+}
+
+/// Sets record `i`, in the vector or over the records.
+fn set<T>(part: &mut Option<Part<T>>, all: &mut [T], i: usize, value: T) {
+    match part {
+        Some(p) => {
+            p.over.insert(i, value);
+        }
+        None => {
+            if let Some(slot) = all.get_mut(i) {
+                *slot = value;
+            }
+        }
+    }
+}
+
+/// Decodes every record of `part` into `all` (nothing when already done); `false` when a
+/// record cannot be read.
+fn load<T: serde::Deserialize<'static> + Send>(
+    part: &mut Option<Part<T>>,
+    all: &mut Vec<T>,
+) -> bool {
+    match part.take().map(Part::all) {
+        Some(Some(v)) => {
+            *all = v;
+            true
+        }
+        Some(None) => false,
+        None => true,
+    }
 }
 
 /// What incremental rebuilds changed since the last full build, as the build manifest keeps
@@ -122,6 +228,7 @@ impl Session {
             facts: Vec::new(),
             flow: Vec::new(),
             log: Log::default(),
+            pending: Pending::default(),
         };
         let summary = session.full(opts)?;
         Ok((session, summary))
@@ -168,6 +275,7 @@ impl Session {
         self.facts.clear();
         self.flow.clear();
         self.log = Log::default();
+        self.pending = Pending::default();
         self.public = opts.public;
         self.now = opts.now.unwrap_or_else(Utc::now);
         let opts = BuildOptions {
@@ -197,6 +305,7 @@ impl Session {
         now: DateTime<Utc>,
         mut kept: Kept,
         log: Log,
+        pending: Pending,
     ) -> Session {
         let facts = std::mem::take(&mut kept.facts);
         let flow = std::mem::take(&mut kept.flow);
@@ -216,7 +325,13 @@ impl Session {
             facts,
             flow,
             log,
+            pending,
         }
+    }
+
+    /// The warnings of the site as kept (`None` after a failed build).
+    pub(crate) fn warnings(&self) -> Option<&[crate::model::diag::Diagnostic]> {
+        self.kept.as_ref().map(|k| k.warnings.as_slice())
     }
 
     /// What was patched since the last full build.
@@ -224,9 +339,18 @@ impl Session {
         &self.log
     }
 
-    /// What is kept (`None` after a failed build), with each ticket's report and flow facts
-    /// and the instant of the clocks.
+    /// What is kept (`None` after a failed build, or while records are still undecoded),
+    /// with each ticket's report and flow facts and the instant of the clocks.
     pub(crate) fn state(&self) -> Option<KeptState<'_>> {
+        let p = &self.pending;
+        if p.rows.is_some()
+            || p.docs.is_some()
+            || p.cites.is_some()
+            || p.facts.is_some()
+            || p.flow.is_some()
+        {
+            return None;
+        }
         let kept = self.kept.as_ref()?;
         Some((kept, &self.facts, &self.flow, self.now))
     }
@@ -306,6 +430,10 @@ impl Session {
         let Some(kept) = self.kept.as_mut() else {
             return Ok(None);
         };
+        // Every ticket's citations: which ones cite the article.
+        if !load(&mut self.pending.cites, &mut kept.cites) {
+            return Ok(None);
+        }
         let mut fresh = Vec::with_capacity(list.len());
         for &k in list {
             let old = &kept.desk.kb.articles[k];
@@ -396,13 +524,23 @@ impl Session {
             now: Some(self.now),
             ..opts.clone()
         };
-        let Some(kept) = self.kept.as_mut() else {
+        let Session {
+            root,
+            out: out_dir,
+            kept,
+            facts: all_facts,
+            flow: all_flow,
+            log,
+            pending,
+            ..
+        } = self;
+        let Some(kept) = kept.as_mut() else {
             return Ok(None);
         };
         let mut parsed = Vec::with_capacity(list.len());
         for &i in list {
             let rel = &kept.paths[i];
-            let abs = self.root.join(rel);
+            let abs = root.join(rel);
             // An unreadable ticket is a warning of the full build (and it is left out there).
             let Ok(text) = crate::model::front_matter::read_text(&abs) else {
                 return Ok(None);
@@ -410,7 +548,10 @@ impl Session {
             let Ok(ticket) = crate::model::ticket::parse(rel, &text) else {
                 return Ok(None);
             };
-            if reaches_kb(kept, i, &ticket.front) {
+            let Some(cite) = get(&pending.cites, &kept.cites, i) else {
+                return Ok(None);
+            };
+            if reaches_kb(kept, &cite, &ticket.front) {
                 return Ok(None);
             }
             parsed.push((i, ticket));
@@ -425,19 +566,27 @@ impl Session {
             warnings,
             ..
         } = kept;
-        let (site, _) = new_site(desk, opts, Output::new(&self.out)?, Progress::silent())?;
+        let (site, _) = new_site(desk, opts, Output::new(out_dir)?, Progress::silent())?;
         let mut only = IndexOnly {
             ids: HashSet::new(),
             whole: HashSet::new(),
         };
         let mut every_index = false;
         let mut reports_moved = false;
-        let mut touched = Vec::new();
-        let mut changed_docs = Vec::new();
+        // The open list is shown again when a changed ticket is (or was) on it.
+        let mut open_list = false;
+        let mut months = BTreeSet::new();
+        let mut fresh = Vec::with_capacity(parsed.len());
         for (i, ticket) in parsed {
             let (row, title, text, w) =
                 tickets::one(&site, &ticket, &|id: &str| kb.article_link(id))?;
-            let old = &out.rows[i];
+            let (Some(old), Some(old_facts), Some(old_flow)) = (
+                get(&pending.rows, &out.rows, i),
+                get(&pending.facts, all_facts, i),
+                get(&pending.flow, all_flow, i),
+            ) else {
+                return Ok(None);
+            };
             // A ticket that moves between months changes every page's month list.
             if old.month != row.month || old.created_iso != row.created_iso || old.id != row.id {
                 every_index = true;
@@ -446,10 +595,10 @@ impl Session {
             if old.open != row.open {
                 only.whole.insert("tickets/index".to_string());
             }
+            open_list |= old.open || row.open;
+            months.insert(row.month.clone());
             only.ids.insert(old.id.clone());
             only.ids.insert(row.id.clone());
-            touched.extend(out.postings.replace(i as u32, &title, &text));
-            changed_docs.push(i as u32);
             let facts =
                 report::facts_of(desk, &site.cals, &ticket.front, Some(By::Month), site.now);
             // The reports (about 24 MB at 100,000 tickets) show each ticket's facts and link
@@ -457,71 +606,148 @@ impl Session {
             let same = |a: &TicketFacts, b: &TicketFacts| {
                 a.key == b.key && a.figures == b.figures && a.watch == b.watch
             };
-            let same_facts = match (&self.facts[i], &facts) {
+            let same_facts = match (&*old_facts, &facts) {
                 (Some(a), Some(b)) => same(a, b),
                 (None, None) => true,
                 _ => false,
             };
             let flow = super::flow::facts_of(desk, &site.cals, &ticket.front, site.now);
-            if !same_facts || flow != self.flow[i] || old.id != row.id || old.url != row.url {
+            if !same_facts || flow != *old_flow || old.id != row.id || old.url != row.url {
                 reports_moved = true;
             }
-            self.facts[i] = facts;
-            self.flow[i] = flow;
-            out.docs[i] = tickets::search_doc(&site, &row, title.clone(), &text);
-            out.rows[i] = row;
-            cites[i] = tickets::Cite::of(&ticket);
+            let doc = tickets::search_doc(&site, &row, title.clone(), &text);
+            fresh.push((
+                i,
+                row,
+                title,
+                text,
+                w,
+                facts,
+                flow,
+                doc,
+                tickets::Cite::of(&ticket),
+            ));
+        }
+        // What the pages to render read of every ticket, decoded now when still undecoded.
+        let loaded = (!every_index || load(&mut pending.rows, &mut out.rows))
+            && (!reports_moved
+                || load(&mut pending.rows, &mut out.rows)
+                    && load(&mut pending.facts, all_facts)
+                    && load(&mut pending.flow, all_flow));
+        if !loaded {
+            return Ok(None);
+        }
+
+        let mut touched = Vec::new();
+        let mut changed_docs = Vec::new();
+        for (i, row, title, text, w, facts, flow, doc, cite) in fresh {
+            touched.extend(out.postings.replace(i as u32, &title, &text));
+            changed_docs.push(i as u32);
+            set(&mut pending.facts, all_facts, i, facts);
+            set(&mut pending.flow, all_flow, i, flow);
+            set(&mut pending.docs, &mut out.docs, i, doc);
+            set(&mut pending.rows, &mut out.rows, i, row);
+            set(&mut pending.cites, cites, i, cite);
+            let (Some(row), Some(doc), Some(cite), Some(facts), Some(flow)) = (
+                get(&pending.rows, &out.rows, i),
+                get(&pending.docs, &out.docs, i),
+                get(&pending.cites, cites, i),
+                get(&pending.facts, all_facts, i),
+                get(&pending.flow, all_flow, i),
+            ) else {
+                return Ok(None);
+            };
             let record = TicketPatchRef {
-                row: &out.rows[i],
-                doc: &out.docs[i],
-                cite: &cites[i],
-                facts: &self.facts[i],
-                flow: &self.flow[i],
+                row: &row,
+                doc: &doc,
+                cite: &cite,
+                facts: &facts,
+                flow: &flow,
                 title: &title,
                 text: &text,
             };
             match postcard::to_stdvec(&record) {
                 Ok(b) => {
-                    self.log.tickets.insert(i as u32, b);
+                    log.tickets.insert(i as u32, b);
                 }
-                Err(_) => self.log.broken = true,
+                Err(_) => log.broken = true,
             }
             warnings.retain(|d| d.path != paths[i]);
             warnings.extend(w);
         }
         *warnings = rel_diags(&desk.root, std::mem::take(warnings));
 
-        tickets::index_pages(&site, out, (!every_index).then_some(&only))?;
+        match &pending.rows {
+            None => tickets::index_pages(&site, out, (!every_index).then_some(&only))?,
+            Some(rows) => {
+                let Some(part) = partial_rows(pending, rows, &months, open_list) else {
+                    return Ok(None);
+                };
+                let mut by_month: std::collections::BTreeMap<&str, Vec<&super::context::Row>> =
+                    Default::default();
+                for m in &months {
+                    by_month.insert(m.as_str(), Vec::new());
+                }
+                let mut open = open_list.then(Vec::new);
+                for r in part.rows.iter().map(|(_, r)| &**r) {
+                    if let Some(list) = by_month.get_mut(r.month.as_str()) {
+                        list.push(r);
+                    }
+                    if let Some(o) = open.as_mut().filter(|_| r.open) {
+                        o.push(r);
+                    }
+                }
+                let counts = part.counts.iter().map(|(m, n)| (m.as_str(), *n)).collect();
+                tickets::index_pages_of(&site, &counts, by_month, open, Some(&only))?;
+            }
+        }
         if reports_moved {
             let report = report::build_from_facts(
                 desk,
-                self.facts.iter().flatten(),
+                all_facts.iter().flatten(),
                 Some(By::Month),
                 site.now,
             );
-            reports::pages_of(&site, report, &self.flow, out)?;
+            reports::pages_of(&site, report, all_flow, out)?;
         }
-        let (shards, names) = crate::output::search::ticket_shards_touched(
-            &out.postings,
-            &out.docs,
-            &touched,
-            &changed_docs,
-        );
+        let doc_count = match &pending.docs {
+            Some(d) => d.recs.len(),
+            None => out.docs.len(),
+        };
+        let (mut shards, names) =
+            crate::output::search::ticket_shards_touched(&out.postings, doc_count, &touched);
+        let chunks: BTreeSet<usize> = changed_docs
+            .iter()
+            .map(|&d| d as usize / crate::output::search::DOC_CHUNK)
+            .collect();
+        for n in chunks {
+            let from = n * crate::output::search::DOC_CHUNK;
+            let to = (from + crate::output::search::DOC_CHUNK).min(doc_count);
+            let docs: Option<Vec<Got<_>>> = match &pending.docs {
+                Some(p) => (from..to).into_par_iter().map(|d| p.get(d)).collect(),
+                None => (from..to).map(|d| out.docs.get(d).map(Got::Ref)).collect(),
+            };
+            let Some(docs) = docs else {
+                return Ok(None);
+            };
+            let docs: Vec<&crate::output::search::TicketDoc> = docs.iter().map(|d| &**d).collect();
+            shards.push(crate::output::search::ticket_docs_file(n, &docs));
+        }
         shards.par_iter().try_for_each(|(name, text)| {
             site.out.write(&format!("search/t/{name}"), text.as_bytes())
         })?;
         // A shard no longer produced (its last term went) is removed, as a full build would.
         let names: HashSet<&str> = names.iter().map(String::as_str).collect();
-        if let Ok(dir) = std::fs::read_dir(self.out.join("search/t")) {
+        if let Ok(dir) = std::fs::read_dir(out_dir.join("search/t")) {
             for e in dir.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
                 if !names.contains(name.as_str()) && e.path().is_file() {
                     let _ = std::fs::remove_file(e.path());
-                    self.log.files.insert(format!("search/t/{name}"));
+                    log.files.insert(format!("search/t/{name}"));
                 }
             }
         }
-        self.log.files.extend(site.out.written());
+        log.files.extend(site.out.written());
         let o = &site.out;
         Ok(Some(BuildSummary {
             pages: site.pages.load(Ordering::Relaxed),
@@ -534,11 +760,65 @@ impl Session {
     }
 }
 
+/// The rows an index page of `months` (and of the open list, when `open`) reads, in the
+/// order of the kept rows, from undecoded records; and every month's count.
+struct PartialRows<'a> {
+    rows: Vec<(usize, Got<'a, super::context::Row>)>,
+    counts: BTreeMap<String, usize>,
+}
+
+fn partial_rows<'a>(
+    pending: &Pending,
+    part: &'a Part<super::context::Row>,
+    months: &BTreeSet<String>,
+    open: bool,
+) -> Option<PartialRows<'a>> {
+    let moved = &part.over;
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut wanted: BTreeSet<usize> = BTreeSet::new();
+    for (m, list) in &pending.months {
+        let kept = list.iter().filter(|&&i| !moved.contains_key(&(i as usize)));
+        if months.contains(m) {
+            wanted.extend(kept.map(|&i| i as usize));
+        } else {
+            *counts.entry(m.clone()).or_default() += kept.count();
+        }
+    }
+    if open {
+        wanted.extend(
+            pending
+                .open
+                .iter()
+                .map(|&i| i as usize)
+                .filter(|i| !moved.contains_key(i)),
+        );
+    }
+    for (&i, r) in moved {
+        if !months.contains(&r.month) {
+            *counts.entry(r.month.clone()).or_default() += 1;
+        }
+        if months.contains(&r.month) || (open && r.open) {
+            wanted.insert(i);
+        }
+    }
+    let wanted: Vec<usize> = wanted.into_iter().collect();
+    let rows: Vec<(usize, Got<'a, super::context::Row>)> = wanted
+        .par_iter()
+        .map(|&i| Some((i, part.get(i)?)))
+        .collect::<Option<_>>()?;
+    for (_, r) in &rows {
+        if months.contains(&r.month) {
+            *counts.entry(r.month.clone()).or_default() += 1;
+        }
+    }
+    counts.retain(|_, n| *n > 0);
+    Some(PartialRows { rows, counts })
+}
+
 /// Whether a ticket's new front matter changes a knowledge base page: the articles it cites,
 /// or (when an article lists it: it cites one, or one names it in `from_tickets`) its id or
 /// title.
-fn reaches_kb(kept: &Kept, i: usize, new: &crate::model::ticket::TicketFront) -> bool {
-    let old = &kept.cites[i];
+fn reaches_kb(kept: &Kept, old: &tickets::Cite, new: &crate::model::ticket::TicketFront) -> bool {
     if old.kb != new.kb || old.id != new.id {
         return true;
     }

@@ -8,9 +8,11 @@
 //!   incremental builds since changed. A desk outside git has none and always builds in full.
 //! - The full record is written once per full build, in sections (the head, the tickets'
 //!   and the output's stats, paths, citations, report and flow facts, index rows, search
-//!   documents and postings, articles, page index), each with its own checksum; it is mapped
-//!   and only the sections a change needs are decoded (an article body edited reads none of
-//!   the per-ticket ones). An incremental build rewrites only the small delta (the records of
+//!   documents and postings, articles, page index, the rows by month), each with its own
+//!   checksum; it is mapped and only the sections a change needs are decoded (an article body
+//!   edited reads only the citations of the per-ticket ones). The per-ticket citations, facts,
+//!   rows and search documents are [`records`], each decodable alone: a ticket edit reads its
+//!   own, its month's rows and the postings. An incremental build rewrites only the small delta (the records of
 //!   the tickets and articles it patched, the new stats of what it read and wrote), whole and
 //!   atomically; it names the full record it applies to. A build killed at any point leaves
 //!   the old files, which the stats then contradict wherever it wrote: a full build.
@@ -37,17 +39,18 @@
 //! again; a delta that does not match the full record is ignored.
 
 use super::context::{BuildOptions, BuildSummary, TicketOut};
-use super::incremental::{Log, PagePatch, Session, TicketPatch, REFRESH_AFTER_MINUTES};
+use super::incremental::{
+    Log, PagePatch, Part, Pending, Session, TicketPatch, REFRESH_AFTER_MINUTES,
+};
 use super::kbpages::{ArticleView, KbPages};
 use super::pipeline::Kept;
-use super::tickets::Cite;
+use super::records::{self, Records};
 use crate::model::diag::{Diagnostic, Result};
 use crate::model::load::Desk;
 use crate::model::mapped::Bytes;
 use crate::model::scan::Entry;
 use crate::output::facts::{self, Fnv, Stat};
-use crate::output::report::TicketFacts;
-use crate::output::search::{PageIndex, Postings, TicketDoc};
+use crate::output::search::{PageIndex, Postings};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -57,7 +60,7 @@ use std::path::{Path, PathBuf};
 const MAGIC: &[u8; 8] = b"MESASITE";
 const DELTA_MAGIC: &[u8; 8] = b"MESADLTA";
 /// Bumped whenever the layout of anything kept changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 const FILE: &str = "site.bin";
 const DELTA_FILE: &str = "site.delta";
 /// More new commits than this since the last build: checking that none touched `kb/` is not
@@ -77,7 +80,8 @@ const DOCS: usize = 8;
 const POSTINGS: usize = 9;
 const ARTICLES: usize = 10;
 const PAGES: usize = 11;
-const SECTIONS: usize = 12;
+const MONTHS: usize = 12;
+const SECTIONS: usize = 13;
 /// Magic, format, stamp, the record's id, the number of sections; then per section its
 /// offset, length and checksum, then the checksum of all that.
 const HEAD: usize = 8 + 4 + 8 + 8 + 4;
@@ -350,6 +354,13 @@ impl Base {
         })
     }
 
+    /// Section `k` as per-ticket records, each decoded when read (`None`: its head is
+    /// corrupt; its records' blocks are checked as they are read).
+    fn records(&self, k: usize) -> Option<Records> {
+        let (off, len, _) = self.table[k];
+        Records::parse(&self.bytes[off..off + len])
+    }
+
     /// Section `k`, decoded (`None` when its checksum or its decoding fails).
     fn section<T: Deserialize<'static>>(&self, k: usize) -> Option<T> {
         let (off, len, sum) = self.table[k];
@@ -523,17 +534,37 @@ fn resume(
     }
 
     // Only the sections the changes need: an article body needs the articles, the page index
-    // and the citations; a ticket needs every per-ticket part.
+    // and the citations (all of them); a ticket needs its own records, the paths and the
+    // postings, and the rows of its month (more only when its change reaches further).
     let views: Vec<ArticleView> = base.section(ARTICLES)?;
-    let cites: Vec<Cite> = base.section(CITES)?;
     let page_index: PageIndex = if articles_changed {
         base.section(PAGES)?
     } else {
         PageIndex::default()
     };
+    let mut pending = Pending {
+        rows: Some(Part::new(base.records(ROWS)?)),
+        docs: Some(Part::new(base.records(DOCS)?)),
+        cites: Some(Part::new(base.records(CITES)?)),
+        facts: Some(Part::new(base.records(FACTS)?)),
+        flow: Some(Part::new(base.records(FLOW)?)),
+        months: Vec::new(),
+        open: Vec::new(),
+    };
+    let n = pending.cites.as_ref()?.recs.len();
     let mut per_ticket = PerTicket::default();
     if tickets_changed {
         per_ticket = PerTicket::read(&base)?;
+        (pending.months, pending.open) = base.section(MONTHS)?;
+    }
+    let lens = [
+        pending.rows.as_ref()?.recs.len(),
+        pending.docs.as_ref()?.recs.len(),
+        pending.facts.as_ref()?.recs.len(),
+        pending.flow.as_ref()?.recs.len(),
+    ];
+    if lens.iter().any(|&l| l != n) || (tickets_changed && per_ticket.paths.len() != n) {
+        return None;
     }
     let by_id = views
         .iter()
@@ -552,12 +583,12 @@ fn resume(
             page_index,
         },
         paths: per_ticket.paths,
-        cites,
-        facts: per_ticket.facts,
-        flow: per_ticket.flow,
+        cites: Vec::new(),
+        facts: Vec::new(),
+        flow: Vec::new(),
         tickets: TicketOut {
-            rows: per_ticket.rows,
-            docs: per_ticket.docs,
+            rows: Vec::new(),
+            docs: Vec::new(),
             postings: per_ticket.postings,
             warnings: meta.ticket_warnings.into_iter().map(diag_in).collect(),
         },
@@ -572,14 +603,18 @@ fn resume(
         for (i, Blob(b)) in d.patched {
             let p: TicketPatch = postcard::from_bytes(b).ok()?;
             let i = i as usize;
-            *kept.cites.get_mut(i)? = p.cite;
+            if i >= n {
+                return None;
+            }
             if tickets_changed {
-                *kept.tickets.rows.get_mut(i)? = p.row;
-                *kept.tickets.docs.get_mut(i)? = p.doc;
-                *kept.facts.get_mut(i)? = p.facts;
-                *kept.flow.get_mut(i)? = p.flow;
                 kept.tickets.postings.replace(i as u32, &p.title, &p.text);
             }
+            let pending = &mut pending;
+            pending.cites.as_mut()?.over.insert(i, p.cite);
+            pending.rows.as_mut()?.over.insert(i, p.row);
+            pending.docs.as_mut()?.over.insert(i, p.doc);
+            pending.facts.as_mut()?.over.insert(i, p.facts);
+            pending.flow.as_mut()?.over.insert(i, p.flow);
             log.tickets.insert(i as u32, b.to_vec());
         }
         for (doc, Blob(b)) in d.pages {
@@ -602,7 +637,7 @@ fn resume(
             .collect();
     }
     Some(Resumed::Patch {
-        session: Box::new(Session::resume(root, out, kept_now, kept, log)),
+        session: Box::new(Session::resume(root, out, kept_now, kept, log, pending)),
         changed,
         now: kept_now,
         base: base.id,
@@ -610,52 +645,43 @@ fn resume(
     })
 }
 
-/// The per-ticket sections, decoded on both cores.
+/// The per-ticket sections a ticket edit decodes whole, on both cores.
 #[derive(Default)]
 struct PerTicket {
     paths: Vec<PathBuf>,
-    facts: Vec<Option<TicketFacts>>,
-    flow: Vec<super::flow::FlowFacts>,
-    rows: Vec<super::context::Row>,
-    docs: Vec<TicketDoc>,
     postings: Postings,
 }
 
 impl PerTicket {
     fn read(base: &Base) -> Option<PerTicket> {
-        fn both<A: Send, B: Send>(
-            a: impl FnOnce() -> Option<A> + Send,
-            b: impl FnOnce() -> Option<B> + Send,
-        ) -> Option<(A, B)> {
-            let (a, b) = rayon::join(a, b);
-            Some((a?, b?))
-        }
-        let ((postings, (docs, paths)), (rows, (facts, flow))) = both(
-            || {
-                both(
-                    || base.section(POSTINGS),
-                    || both(|| base.section(DOCS), || base.section(PATHS)),
-                )
-            },
-            || {
-                both(
-                    || base.section(ROWS),
-                    || both(|| base.section(FACTS), || base.section(FLOW)),
-                )
-            },
-        )?;
-        let p = PerTicket {
-            paths,
-            facts,
-            flow,
-            rows,
-            docs,
-            postings,
-        };
-        let n = p.paths.len();
-        (p.facts.len() == n && p.flow.len() == n && p.rows.len() == n && p.docs.len() == n)
-            .then_some(p)
+        let (paths, postings) = rayon::join(|| base.section(PATHS), || base.section(POSTINGS));
+        Some(PerTicket {
+            paths: paths?,
+            postings: postings?,
+        })
     }
+}
+
+/// Row indexes by month (in month order) and of the open tickets: which records an index
+/// page of one month, or the open list, reads.
+type MonthIndex = (Vec<(String, Vec<u32>)>, Vec<u32>);
+
+fn month_index(rows: &[super::context::Row]) -> MonthIndex {
+    let mut months: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+    let mut open = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        months.entry(r.month.as_str()).or_default().push(i as u32);
+        if r.open {
+            open.push(i as u32);
+        }
+    }
+    (
+        months
+            .into_iter()
+            .map(|(m, l)| (m.to_string(), l))
+            .collect(),
+        open,
+    )
 }
 
 /// A section of the full record, encoded.
@@ -685,14 +711,15 @@ fn save(file: &Path, out: &Path, session: &Session, src: &Sources) {
         Box::new(|| encode(&src.tickets)),
         Box::new(|| encode(&output)),
         Box::new(|| encode(&kept.paths)),
-        Box::new(|| encode(&kept.cites)),
-        Box::new(|| encode(facts_)),
-        Box::new(|| encode(flow)),
-        Box::new(|| encode(&kept.tickets.rows)),
-        Box::new(|| encode(&kept.tickets.docs)),
+        Box::new(|| records::encode(&kept.cites)),
+        Box::new(|| records::encode(facts_)),
+        Box::new(|| records::encode(flow)),
+        Box::new(|| records::encode(&kept.tickets.rows)),
+        Box::new(|| records::encode(&kept.tickets.docs)),
         Box::new(|| encode(&kept.tickets.postings)),
         Box::new(|| encode(&kept.kb.articles)),
         Box::new(|| encode(&kept.kb.page_index)),
+        Box::new(|| encode(&month_index(&kept.tickets.rows))),
     ];
     let Some(sections) = jobs
         .par_iter()
@@ -775,7 +802,7 @@ fn save_delta(
     changed: &[PathBuf],
 ) {
     let log = session.log();
-    let Some((kept, ..)) = session.state().filter(|_| !log.broken) else {
+    let Some(warnings) = session.warnings().filter(|_| !log.broken) else {
         let _ = std::fs::remove_file(file);
         return;
     };
@@ -801,7 +828,7 @@ fn save_delta(
         tickets: moved.iter().map(|(p, s)| (p.as_str(), *s)).collect(),
         output: output.iter().map(|(p, s)| (p.as_str(), *s)).collect(),
         articles: src.articles.clone(),
-        warnings: kept.warnings.iter().map(diag_out).collect(),
+        warnings: warnings.iter().map(diag_out).collect(),
         patched: log.tickets.iter().map(|(i, b)| (*i, Blob(b))).collect(),
         pages: log.pages.iter().map(|(i, b)| (*i, Blob(b))).collect(),
     };

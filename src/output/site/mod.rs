@@ -26,6 +26,7 @@ pub mod manifest;
 pub mod output;
 pub mod paths;
 pub mod pipeline;
+mod records;
 mod reports;
 pub mod theme;
 mod tickets;
