@@ -100,8 +100,19 @@ pub fn facts_of(
     as_of: DateTime<Utc>,
 ) -> Option<Facts> {
     let w = sla::walk(desk, front, as_of);
-    let created = w.created.filter(|c| *c <= as_of)?;
     let views = sla::clocks_of_walk_brief(desk, cals, &w, as_of);
+    facts_of_walk(front, &w, &views, as_of)
+}
+
+/// [`facts_of`] from the log already walked up to `as_of` ([`sla::walk`]) and its clocks at
+/// that instant (their `why` is not read): a build walks each log once for all its uses.
+pub fn facts_of_walk(
+    front: &TicketFront,
+    w: &sla::Walk,
+    views: &[sla::ClockView],
+    as_of: DateTime<Utc>,
+) -> Option<Facts> {
+    let created = w.created.filter(|c| *c <= as_of)?;
     let customer = if front.customer.is_empty() {
         "-".to_string()
     } else {

@@ -475,12 +475,23 @@ pub fn ticket_facts(
 ) -> TicketFacts {
     let w = sla::walk(desk, front, as_of);
     let views = sla::clocks_of_walk_brief(desk, cals, &w, as_of);
+    facts_walked(front, &w, &views, by, as_of, tz)
+}
+
+/// [`ticket_facts`] from the log already walked up to `as_of` and its clocks then.
+fn facts_walked(
+    front: &TicketFront,
+    w: &sla::Walk,
+    views: &[ClockView],
+    by: Option<By>,
+    as_of: DateTime<Utc>,
+    tz: Tz,
+) -> TicketFacts {
     let open = w.state.status() != Status::Closed;
-    let fixed = log_figures(front, &w, as_of);
-    let (figures, watch) =
-        clock_figures(fixed, &views, open, w.created, as_of, &Who::of(front, &w));
+    let fixed = log_figures(front, w, as_of);
+    let (figures, watch) = clock_figures(fixed, views, open, w.created, as_of, &Who::of(front, w));
     TicketFacts {
-        key: group_key(by, front, &w, tz),
+        key: group_key(by, front, w, tz),
         figures,
         watch,
     }
@@ -786,6 +797,21 @@ pub fn facts_of(
     let p = Period::new(desk, None, None, by, now);
     p.covers(front)
         .then(|| ticket_facts(desk, cals, front, by, p.as_of, p.tz))
+}
+
+/// [`facts_of`] from the log already walked up to `now` ([`sla::walk`]) and its clocks at
+/// that instant (their `why` is not read): a build walks each log once for all its uses.
+pub fn facts_of_walk(
+    desk: &Desk,
+    front: &TicketFront,
+    w: &sla::Walk,
+    views: &[ClockView],
+    by: Option<By>,
+    now: DateTime<Utc>,
+) -> Option<TicketFacts> {
+    let p = Period::new(desk, None, None, by, now);
+    p.covers(front)
+        .then(|| facts_walked(front, w, views, by, p.as_of, p.tz))
 }
 
 /// The report over every ticket from facts kept from [`facts_of`], in ticket order: the same

@@ -108,33 +108,33 @@ type TermHash = foldhash::fast::RandomState;
 #[derive(Default, Serialize, Deserialize)]
 pub struct Postings {
     map: HashMap<String, Vec<u32>, TermHash>,
-    /// Scratch space of [`Postings::add`] (always empty between calls).
-    #[serde(skip)]
-    local: HashMap<String, u32, TermHash>,
 }
 
 impl Postings {
     /// Indexes document `doc`: each title occurrence weighs [`TITLE_WEIGHT`], each body
     /// occurrence 1 (up to a cap, so long bodies do not outrank titles).
     pub fn add(&mut self, doc: u32, title: &str, body: &str) {
-        let local = &mut self.local;
-        let mut bump = |t: &str, w: u32| match local.get_mut(t) {
-            Some(v) => {
-                if w == TITLE_WEIGHT || *v % TITLE_WEIGHT < BODY_CAP {
-                    *v += w;
+        // A term already seen in `doc` ends its list with `doc`'s pair, whose weight grows in
+        // place: a scratch map of the document's terms cost a string per term and document.
+        let map = &mut self.map;
+        let mut bump = |t: &str, w: u32| match map.get_mut(t) {
+            Some(list) if list.len() >= 2 && list[list.len() - 2] == doc => {
+                if let Some(v) = list.last_mut() {
+                    if w == TITLE_WEIGHT || *v % TITLE_WEIGHT < BODY_CAP {
+                        *v += w;
+                    }
                 }
             }
+            Some(list) => {
+                list.push(doc);
+                list.push(w);
+            }
             None => {
-                local.insert(t.to_string(), w);
+                map.insert(t.to_string(), vec![doc, w]);
             }
         };
         each_term(title, |t| bump(t, TITLE_WEIGHT));
         each_term(body, |t| bump(t, 1));
-        for (t, w) in self.local.drain() {
-            let list = self.map.entry(t).or_default();
-            list.push(doc);
-            list.push(w);
-        }
     }
 
     /// Appends another index's postings (of later documents) to this one.

@@ -92,6 +92,11 @@ fn facts(
     as_of: DateTime<Utc>,
 ) -> Option<Facts> {
     let w = sla::walk(desk, front, as_of);
+    facts_walked(&w, &sla::clocks_of_walk_brief(desk, cals, &w, as_of))
+}
+
+/// [`facts`] from a log already walked up to `as_of` and its clocks at that instant.
+fn facts_walked(w: &sla::Walk, views: &[sla::ClockView]) -> Option<Facts> {
     let created = w.created?;
     let closed = (w.state.status() == Status::Closed)
         .then(|| {
@@ -101,8 +106,8 @@ fn facts(
                 .map(|(t, _, _)| *t)
         })
         .flatten();
-    let ended = sla::clocks_of_walk_brief(desk, cals, &w, as_of)
-        .into_iter()
+    let ended = views
+        .iter()
         .filter(|v| v.stopped && (v.target.is_some() || v.due.is_some()))
         .filter_map(|v| Some((v.clock, v.stopped_at?.with_timezone(&Utc), v.state)))
         .collect();
@@ -122,6 +127,16 @@ pub fn facts_of(
     as_of: DateTime<Utc>,
 ) -> Option<Facts> {
     facts(desk, cals, front, as_of).filter(|f| f.created <= as_of)
+}
+
+/// [`facts_of`] from the log already walked up to `as_of` ([`sla::walk`]) and its clocks at
+/// that instant (their `why` is not read): a build walks each log once for all its uses.
+pub fn facts_of_walk(
+    w: &sla::Walk,
+    views: &[sla::ClockView],
+    as_of: DateTime<Utc>,
+) -> Option<Facts> {
+    facts_walked(w, views).filter(|f| f.created <= as_of)
 }
 
 /// The first instant of the period containing local date `d`.

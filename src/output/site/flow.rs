@@ -12,7 +12,6 @@ use crate::model::diag::Result;
 use crate::model::ticket::TicketFront;
 use crate::output::load::{self, Load, AGENT_COLUMNS, CUSTOMER_COLUMNS};
 use crate::output::trend::{self, Period, Step, Trend};
-use crate::rules::calendar::Calendars;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -448,16 +447,17 @@ pub struct FlowFacts {
     load: Option<load::Facts>,
 }
 
-/// One ticket's [`FlowFacts`] as of `now`.
-pub fn facts_of(
-    desk: &crate::model::load::Desk,
-    cals: &Calendars,
+/// One ticket's [`FlowFacts`] as of `now`, from its log already walked up to `now` and its
+/// clocks then (a build walks each log once for all its uses).
+pub fn facts_of_walk(
     front: &TicketFront,
+    w: &crate::rules::sla::Walk,
+    views: &[crate::rules::sla::ClockView],
     now: DateTime<Utc>,
 ) -> FlowFacts {
     FlowFacts {
-        trend: trend::facts_of(desk, cals, front, now),
-        load: load::facts_of(desk, cals, front, now),
+        trend: trend::facts_of_walk(w, views, now),
+        load: load::facts_of_walk(front, w, views, now),
     }
 }
 

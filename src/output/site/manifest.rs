@@ -721,18 +721,10 @@ fn save(file: &Path, out: &Path, session: &Session, src: &Sources) {
         Box::new(|| encode(&kept.kb.page_index)),
         Box::new(|| encode(&month_index(&kept.tickets.rows))),
     ];
-    let Some(sections) = jobs
-        .par_iter()
-        .map(|job| job())
-        .collect::<Option<Vec<Vec<u8>>>>()
-    else {
-        return;
-    };
-    drop(jobs);
-    let mut bytes = Vec::with_capacity(HEAD + TABLE);
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&FORMAT.to_le_bytes());
-    bytes.extend_from_slice(&src.stamp.to_le_bytes());
+    let mut head = Vec::with_capacity(HEAD);
+    head.extend_from_slice(MAGIC);
+    head.extend_from_slice(&FORMAT.to_le_bytes());
+    head.extend_from_slice(&src.stamp.to_le_bytes());
     // The record's id: the delta names it, so it never applies to another full build.
     let mut id = Fnv::new();
     id.bytes(&meta.now_ns.to_le_bytes());
@@ -744,22 +736,8 @@ fn save(file: &Path, out: &Path, session: &Session, src: &Sources) {
             .to_le_bytes(),
     );
     id.bytes(&std::process::id().to_le_bytes());
-    bytes.extend_from_slice(&id.0.to_le_bytes());
-    bytes.extend_from_slice(&(SECTIONS as u32).to_le_bytes());
-    let mut at = HEAD + TABLE;
-    let sums: Vec<u64> = sections.par_iter().map(|s| facts::checksum(s)).collect();
-    for (s, sum) in sections.iter().zip(sums) {
-        bytes.extend_from_slice(&(at as u64).to_le_bytes());
-        bytes.extend_from_slice(&(s.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&sum.to_le_bytes());
-        at += s.len();
-    }
-    let sum = facts::checksum(&bytes);
-    bytes.extend_from_slice(&sum.to_le_bytes());
-    // The sections follow the head and table as they are, not copied into one buffer: at a
-    // million tickets they are over a gigabyte.
-    let mut parts: Vec<&[u8]> = vec![&bytes];
-    parts.extend(sections.iter().map(Vec::as_slice));
+    head.extend_from_slice(&id.0.to_le_bytes());
+    head.extend_from_slice(&(SECTIONS as u32).to_le_bytes());
     // The racy rule: every recorded file must have been touched strictly before the record
     // was written (by the file system's own clock), or the next build would distrust it.
     let latest = output
@@ -770,14 +748,47 @@ fn save(file: &Path, out: &Path, session: &Session, src: &Sources) {
         .map(Stat::touched_ns)
         .max()
         .unwrap_or(0);
-    write_after(file, &parts, latest);
+    write_after(file, &|| write_sections(file, &head, &jobs), latest);
 }
 
-/// Writes `parts` to `file` atomically, again until the file's modification time is past
+/// Writes the full record atomically: `head`, the table, then each section as it is encoded,
+/// the table filled in last. One section is in memory at a time: all of them at once (158 MB
+/// at 100,000 tickets, over a gigabyte at a million) were a quarter of a full build's peak.
+fn write_sections(
+    file: &Path,
+    head: &[u8],
+    jobs: &[Box<dyn Fn() -> Option<Vec<u8>> + Sync + '_>],
+) -> std::io::Result<()> {
+    use std::io::{Seek, Write};
+    let failed = || std::io::Error::other("a section could not be encoded");
+    let dir = file.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let f = tmp.as_file_mut();
+    f.write_all(&[0; HEAD + TABLE])?;
+    let mut table = head.to_vec();
+    let mut at = HEAD + TABLE;
+    for job in jobs {
+        let s = job().ok_or_else(failed)?;
+        table.extend_from_slice(&(at as u64).to_le_bytes());
+        table.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        table.extend_from_slice(&facts::checksum(&s).to_le_bytes());
+        at += s.len();
+        f.write_all(&s)?;
+    }
+    let sum = facts::checksum(&table);
+    table.extend_from_slice(&sum.to_le_bytes());
+    f.seek(std::io::SeekFrom::Start(0))?;
+    f.write_all(&table)?;
+    tmp.persist(file).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Writes `file` atomically with `write`, again until the file's modification time is past
 /// `latest` (removed if that cannot be done).
-fn write_after(file: &Path, parts: &[&[u8]], latest: i64) {
+fn write_after(file: &Path, write: &dyn Fn() -> std::io::Result<()>, latest: i64) {
     for _ in 0..50 {
-        if facts::write_atomic_parts(file, parts).is_err() {
+        if write().is_err() {
             let _ = std::fs::remove_file(file);
             return;
         }
@@ -851,7 +862,7 @@ fn save_delta(
         .map(Stat::touched_ns)
         .max()
         .unwrap_or(0);
-    write_after(file, &[&bytes], latest);
+    write_after(file, &|| facts::write_atomic_parts(file, &[&bytes]), latest);
 }
 
 /// Every file of the output folder with its stat, sorted; `None` when it cannot be read
