@@ -37,7 +37,10 @@ pub fn build(global: &Global, out: Option<&Path>, public: bool) -> Result<std::p
         eprintln!("{}", tr!("site.warning", diagnostic = w));
     }
     if let Some(why) = built.not_saved {
-        eprintln!("{}", tr!("site.manifest_not_written", reason = why.reason()));
+        eprintln!(
+            "{}",
+            tr!("site.manifest_not_written", reason = why.reason())
+        );
     }
     if global.format == Format::Json {
         println!(

@@ -118,13 +118,17 @@ impl Checksum {
                 return;
             }
             let w = u64::from_le_bytes(self.tail[..8].try_into().unwrap_or([0; 8]));
-            self.h = (self.h ^ w).wrapping_mul(0xff51_afd7_ed55_8ccd).rotate_left(29);
+            self.h = (self.h ^ w)
+                .wrapping_mul(0xff51_afd7_ed55_8ccd)
+                .rotate_left(29);
             self.tail.clear();
         }
         let mut chunks = b.chunks_exact(8);
         for c in &mut chunks {
             let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            self.h = (self.h ^ w).wrapping_mul(0xff51_afd7_ed55_8ccd).rotate_left(29);
+            self.h = (self.h ^ w)
+                .wrapping_mul(0xff51_afd7_ed55_8ccd)
+                .rotate_left(29);
         }
         self.tail.extend_from_slice(chunks.remainder());
     }

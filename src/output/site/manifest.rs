@@ -717,7 +717,12 @@ fn job<'a, T: Serialize + ?Sized>(value: &'a T) -> SectionJob<'a> {
 }
 
 /// Writes the full record of the site `session` keeps.
-fn save(file: &Path, out: &Path, session: &Session, src: &Sources) -> std::result::Result<(), NotSaved> {
+fn save(
+    file: &Path,
+    out: &Path,
+    session: &Session,
+    src: &Sources,
+) -> std::result::Result<(), NotSaved> {
     let _ = std::fs::remove_file(file);
     let (kept, facts_, flow, now) = session.state().ok_or(NotSaved::NoState)?;
     let (Some(output), Ok(out)) = (scan_output(out), out.canonicalize()) else {
@@ -779,7 +784,8 @@ fn write_streamed(
             inner: std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut()),
             n: 0,
         };
-        w.write_all(&[0; HEAD + TABLE]).map_err(|_| NotSaved::Write)?;
+        w.write_all(&[0; HEAD + TABLE])
+            .map_err(|_| NotSaved::Write)?;
         for job in jobs {
             let at = w.n;
             job(&mut w).map_err(|e| match e {
