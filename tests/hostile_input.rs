@@ -104,20 +104,8 @@ fn poison_name(d: &TestDesk, id: &str) {
 #[test]
 fn a_stored_bad_name_fails_check_and_sweep_goes_on_with_the_others() {
     let d = TestDesk::new();
-    let incident = [
-        "--type",
-        "incident",
-        "--incident",
-        "no-carga-pagina",
-        "--priority",
-        "alta",
-        "--impact",
-        "high",
-        "--urgency",
-        "medium",
-    ];
-    let good = d.new_ticket(&at(0), &incident);
-    let bad = d.new_ticket(&at(1), &incident);
+    let good = d.new_ticket(&at(0), &common::INCIDENT);
+    let bad = d.new_ticket(&at(1), &common::INCIDENT);
     for id in [&good, &bad] {
         d.ok(&at(10), &["resolve", id, "--solution", "Listo"]);
     }

@@ -585,6 +585,8 @@ fn doctor_reports_what_a_clone_lacks_and_how_to_fix_it() {
     let findings = v["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{v}");
     assert_eq!(findings[0]["id"], "index");
+    // Said once: not again among what a killed command left.
+    assert_eq!(v["problems"], serde_json::json!([]), "{v}");
     // Only the file whose working copy equals HEAD is stale; the new one is someone's work.
     let fix = findings[0]["fix"].as_str().unwrap();
     assert_eq!(fix, "git reset -q -- kb/catalog/ejemplo.md.txt");

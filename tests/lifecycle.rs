@@ -30,24 +30,11 @@ fn commits_since(d: &TestDesk, base: &str) -> usize {
         .unwrap()
 }
 
-const INCIDENT: &[&str] = &[
-    "--type",
-    "incident",
-    "--incident",
-    "no-carga-pagina",
-    "--priority",
-    "alta",
-    "--impact",
-    "high",
-    "--urgency",
-    "medium",
-];
-
 #[test]
 fn incident_solved_at_level_1() {
     let d = TestDesk::new();
     let base = d.head();
-    let id = d.new_ticket(&at(0), INCIDENT);
+    let id = d.new_ticket(&at(0), &common::INCIDENT);
     assert_eq!(status(&d, &id), ("analysis".into(), 1));
     let subject = git(&d.root, &["log", "-1", "--format=%s|%an|%ae"]);
     assert!(subject.starts_with(&format!("{id}: ")), "{subject}");
@@ -186,7 +173,7 @@ fn incident_escalated_step_by_step_to_level_4() {
 fn incident_straight_to_level_5() {
     let d = TestDesk::new();
     let base = d.head();
-    let id = d.new_ticket(&at(0), INCIDENT);
+    let id = d.new_ticket(&at(0), &common::INCIDENT);
     d.verify_missing(&at(1), &id);
     d.ok(
         &at(2),
@@ -315,7 +302,7 @@ fn request_with_declined_quote() {
 fn reopened_then_confirmed() {
     let d = TestDesk::new();
     let base = d.head();
-    let id = d.new_ticket(&at(0), INCIDENT);
+    let id = d.new_ticket(&at(0), &common::INCIDENT);
     d.ok(
         &at(10),
         &["resolve", &id, "--solution", "Se reinició el servicio web."],
@@ -355,7 +342,7 @@ fn reopened_then_confirmed() {
 fn auto_closed_after_72_hours() {
     let d = TestDesk::new();
     let base = d.head();
-    let id = d.new_ticket(&at(0), INCIDENT);
+    let id = d.new_ticket(&at(0), &common::INCIDENT);
     d.ok(
         &at(10),
         &["resolve", &id, "--solution", "Se reinició el servicio web."],
@@ -400,7 +387,7 @@ fn auto_closed_after_72_hours() {
 fn closed_by_mutual_agreement() {
     let d = TestDesk::new();
     let base = d.head();
-    let id = d.new_ticket(&at(0), INCIDENT);
+    let id = d.new_ticket(&at(0), &common::INCIDENT);
     d.ok(
         &at(10),
         &[
@@ -445,7 +432,7 @@ fn closed_by_mutual_agreement() {
 #[test]
 fn dirty_ticket_is_refused_and_no_commit_only_writes() {
     let d = TestDesk::new();
-    let id = d.new_ticket(&at(0), INCIDENT);
+    let id = d.new_ticket(&at(0), &common::INCIDENT);
     let path = d.ticket_path(&id);
     let committed = std::fs::read_to_string(&path).unwrap();
 
@@ -545,7 +532,7 @@ fn description_from_stdin_and_list_filters() {
     let a = v["id"].as_str().unwrap().to_string();
     let text = std::fs::read_to_string(d.ticket_path(&a)).unwrap();
     assert!(text.contains("Texto leído de la entrada estándar."));
-    let b = d.new_ticket(&at(1), INCIDENT);
+    let b = d.new_ticket(&at(1), &common::INCIDENT);
     d.ok(&at(2), &["resolve", &b, "--solution", "hecho"]);
 
     let list = d.json(&at(3), &["list", "--status", "resolved"]);
@@ -612,9 +599,9 @@ fn extend_an_estimated_target_with_a_reason() {
 #[test]
 fn sweep_commits_once_and_skips_dirty_tickets() {
     let d = TestDesk::new();
-    let a = d.new_ticket(&at(0), INCIDENT);
-    let b = d.new_ticket(&at(1), INCIDENT);
-    let c = d.new_ticket(&at(2), INCIDENT);
+    let a = d.new_ticket(&at(0), &common::INCIDENT);
+    let b = d.new_ticket(&at(1), &common::INCIDENT);
+    let c = d.new_ticket(&at(2), &common::INCIDENT);
     for id in [&a, &b, &c] {
         d.ok(&at(10), &["resolve", id, "--solution", "Listo"]);
     }

@@ -81,22 +81,10 @@ fn three_clones_merge_in_every_order() {
     );
 
     // Shared starting point: four tickets made in c1 and pulled everywhere.
-    let inc = [
-        "--type",
-        "incident",
-        "--incident",
-        "no-carga-pagina",
-        "--priority",
-        "alta",
-        "--impact",
-        "high",
-        "--urgency",
-        "medium",
-    ];
-    let t1 = c1.new_ticket(&at(4, 8, 0), &inc);
-    let t2 = c1.new_ticket(&at(4, 8, 5), &inc);
-    let t3 = c1.new_ticket(&at(4, 8, 10), &inc);
-    let t4 = c1.new_ticket(&at(4, 8, 15), &inc);
+    let t1 = c1.new_ticket(&at(4, 8, 0), &common::INCIDENT);
+    let t2 = c1.new_ticket(&at(4, 8, 5), &common::INCIDENT);
+    let t3 = c1.new_ticket(&at(4, 8, 10), &common::INCIDENT);
+    let t4 = c1.new_ticket(&at(4, 8, 15), &common::INCIDENT);
     c1.ok(
         &at(4, 9, 0),
         &["resolve", &t3, "--solution", "Servicio reiniciado"],
@@ -126,7 +114,7 @@ fn three_clones_merge_in_every_order() {
         &["resolve", &t2, "--solution", "Se ajustó el proxy"],
     );
     c1.ok(&at(4, 10, 10), &["confirm", &t3]);
-    let n1 = c1.new_ticket(&at(4, 10, 15), &inc);
+    let n1 = c1.new_ticket(&at(4, 10, 15), &common::INCIDENT);
     c1.ok(&at(5, 10, 0), &["sweep"]);
     // c2: escalate t1 (after its checks); resolve t2 too; reject t3 (reopens); a new ticket.
     c2.verify_missing(&at(4, 11, 0), &t1);
@@ -142,10 +130,10 @@ fn three_clones_merge_in_every_order() {
         &at(4, 11, 15),
         &["reject", &t3, "--reason", "Sigue fallando"],
     );
-    let n2 = c2.new_ticket(&at(4, 11, 20), &inc);
+    let n2 = c2.new_ticket(&at(4, 11, 20), &common::INCIDENT);
     // c3: new tickets in the same minute as the others; the same sweep as c1 (identical events).
-    let n3 = c3.new_ticket(&at(4, 10, 15), &inc);
-    let n4 = c3.new_ticket(&at(4, 11, 20), &inc);
+    let n3 = c3.new_ticket(&at(4, 10, 15), &common::INCIDENT);
+    let n4 = c3.new_ticket(&at(4, 11, 20), &common::INCIDENT);
     c3.ok(
         &at(4, 12, 0),
         &["comment", &t1, "--text", "Nota del nivel 2", "--public"],

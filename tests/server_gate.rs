@@ -6,7 +6,7 @@
 mod common;
 
 use common::git::{clone, git};
-use common::gitserver::{at, push_with_retry, shared_desk, try_git, GitServer, INC};
+use common::gitserver::{at, push_with_retry, shared_desk, try_git, GitServer};
 
 #[test]
 fn gate_refuses_bad_pushes_and_lets_concurrent_good_ones_land() {
@@ -21,7 +21,7 @@ fn gate_refuses_bad_pushes_and_lets_concurrent_good_ones_land() {
     let d = clone(&url, &tmp.path().join("d"), "lmartinez");
 
     // A shared ticket, pushed through the gate.
-    let t = a.new_ticket(&at(2, 8, 0), &INC);
+    let t = a.new_ticket(&at(2, 8, 0), &common::INCIDENT);
     let (ok, out) = push_with_retry(&a.root);
     assert!(ok, "a valid push must land: {out}");
     for x in [&b, &c, &d] {
@@ -30,8 +30,8 @@ fn gate_refuses_bad_pushes_and_lets_concurrent_good_ones_land() {
 
     // Offline work: three valid, one hand edit that rewrites a past event.
     a.ok(&at(2, 9, 0), &["comment", &t, "--text", "Llamó de nuevo"]);
-    let nb = b.new_ticket(&at(2, 9, 5), &INC);
-    let nc = c.new_ticket(&at(2, 9, 10), &INC);
+    let nb = b.new_ticket(&at(2, 9, 5), &common::INCIDENT);
+    let nc = c.new_ticket(&at(2, 9, 10), &common::INCIDENT);
     let path = d.ticket_path(&t);
     let text = std::fs::read_to_string(&path).unwrap();
     let edited = text.replacen("2026-11-02T08:00:00-05:00", "2026-11-01T08:00:00-05:00", 1);

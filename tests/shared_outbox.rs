@@ -7,7 +7,7 @@
 mod common;
 
 use common::git::{clone, git, TestDesk, MESA};
-use common::gitserver::{at, push_with_retry, shared_desk, GitServer, INC};
+use common::gitserver::{at, push_with_retry, shared_desk, GitServer};
 use common::smtp::Sink;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -89,7 +89,7 @@ fn an_email_queued_offline_is_sent_once_by_whoever_sends_first() {
 
     // Laptop A opens a case offline (the acknowledgement is queued in A), then pushes
     // without sending. The runner sends it from git first and records the delivery.
-    let t1 = a.new_ticket(&at(2, 8, 0), &INC);
+    let t1 = a.new_ticket(&at(2, 8, 0), &common::INCIDENT);
     assert_eq!(a.outbox_kinds(&t1), ["acknowledgement"]);
     assert!(push_with_retry(&a.root).0);
     pull(&r);
@@ -130,7 +130,7 @@ fn an_email_queued_offline_is_sent_once_by_whoever_sends_first() {
 
     // A second case: both laptops comment publicly offline on it, the runner sends both
     // comments from git, and the laptops' later sends (after merging) send nothing.
-    let t2 = a.new_ticket(&at(2, 10, 0), &INC);
+    let t2 = a.new_ticket(&at(2, 10, 0), &common::INCIDENT);
     assert!(push_with_retry(&a.root).0);
     pull(&b);
     a.ok(
@@ -212,7 +212,7 @@ fn two_scheduled_runs_at_once_remind_close_and_mail_once() {
     let a = clone(&url, &tmp.path().join("laptop"), "lmartinez");
     configure_mail(&a, sink.port);
     // A solved case the customer never answers, pushed from a laptop that sent nothing.
-    let t = a.new_ticket(&at(2, 8, 0), &INC);
+    let t = a.new_ticket(&at(2, 8, 0), &common::INCIDENT);
     a.ok(
         &at(2, 9, 0),
         &["resolve", &t, "--solution", "Se reinició el servicio"],

@@ -1234,7 +1234,8 @@ pub fn next_steps(id: &str, rules: Rules, customer: Option<&Customer>, s: &State
     let mut out = Vec::new();
     match s.status() {
         Status::New => out.push(tr!("next.classify", id = id)),
-        Status::Analysis => {
+        // Both working states offer the same acts: the customer's, the checks, then solve or escalate.
+        Status::Analysis | Status::InProgress => {
             out.extend(customer_acts(id, rules, customer, s));
             let missing = missing_checks(rules, customer, s);
             if !missing.is_empty() {
@@ -1251,15 +1252,6 @@ pub fn next_steps(id: &str, rules: Rules, customer: Option<&Customer>, s: &State
             }
         }
         Status::AwaitingApproval => out.push(tr!("next.await_approval", id = id)),
-        Status::InProgress => {
-            out.extend(customer_acts(id, rules, customer, s));
-            let missing = missing_checks(rules, customer, s);
-            if !missing.is_empty() {
-                let ids = in_order(rules, customer, s, &missing);
-                out.push(tr!("next.verify", checks = ids.join("; ")));
-            }
-            out.push(tr!("next.resolve_or_escalate", id = id));
-        }
         Status::Resolved => {
             if !s.called {
                 out.push(tr!("next.call", id = id));

@@ -5,7 +5,7 @@
 
 use crate::model::diag::Result;
 use crate::tr;
-use git2::{Oid, Repository, Status};
+use git2::Repository;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -13,45 +13,16 @@ use std::time::{Duration, SystemTime};
 /// them for the length of one operation).
 const OLD_GIT_LOCK: Duration = Duration::from_secs(60);
 
-/// Paths whose index entry differs from HEAD while the working copy equals HEAD: a commit
-/// whose index write was cut short. Only desk content (tickets, kb) is looked at, so a file
-/// someone staged on purpose elsewhere is never touched.
-pub fn stale_index(repo: &Repository, root: &Path) -> Result<Vec<PathBuf>> {
-    let workdir = match repo.workdir() {
-        Some(w) => w.canonicalize().unwrap_or_else(|_| w.to_path_buf()),
-        None => return Ok(Vec::new()),
-    };
-    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let Ok(head) = repo.head().and_then(|h| h.peel_to_tree()) else {
+/// The stale index of [`crate::store::doctor::stale_index`], for a desk at `root`.
+fn stale_index(repo: &Repository, root: &Path) -> Result<Vec<PathBuf>> {
+    let Some(workdir) = repo.workdir() else {
         return Ok(Vec::new());
     };
-    let mut opts = git2::StatusOptions::new();
-    opts.include_untracked(false).include_ignored(false);
-    let mut out = Vec::new();
-    for s in repo.statuses(Some(&mut opts))?.iter() {
-        let st = s.status();
-        if !st.intersects(Status::INDEX_MODIFIED | Status::INDEX_DELETED | Status::INDEX_NEW) {
-            continue;
-        }
-        let Ok(rel) = s.path() else { continue };
-        let abs = workdir.join(rel);
-        let Ok(desk_rel) = abs.strip_prefix(&root) else {
-            continue;
-        };
-        if !(desk_rel.starts_with("tickets") || desk_rel.starts_with("kb")) {
-            continue;
-        }
-        let in_head = head.get_path(Path::new(rel)).ok().map(|e| e.id());
-        let on_disk = if abs.is_file() {
-            Oid::hash_file(git2::ObjectType::Blob, &abs).ok()
-        } else {
-            None
-        };
-        if in_head == on_disk {
-            out.push(PathBuf::from(rel));
-        }
-    }
-    Ok(out)
+    let workdir = workdir
+        .canonicalize()
+        .unwrap_or_else(|_| workdir.to_path_buf());
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    crate::store::doctor::stale_index(repo, &workdir, &root)
 }
 
 fn old_git_locks(git_dir: &Path) -> Vec<PathBuf> {
@@ -110,10 +81,7 @@ pub fn examine(root: &Path) -> Result<Findings> {
     for l in old_git_locks(repo.path()) {
         f.problems.push(tr!("doctor.git_lock", file = l.display()));
     }
-    for p in stale_index(&repo, root)? {
-        f.problems
-            .push(tr!("doctor.index_stale", path = p.display()));
-    }
+    // A stale index is reported once, by the clone's findings (`store::doctor`), with its fix.
     Ok(f)
 }
 

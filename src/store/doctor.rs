@@ -180,8 +180,10 @@ fn driver_program(cmd: &str) -> Option<PathBuf> {
 }
 
 /// Desk files (tickets, kb, desk.yaml) whose index entry differs from HEAD while the working
-/// copy equals HEAD: the trace of a commit whose index write was cut short.
-fn stale_index(repo: &Repository, workdir: &Path, root: &Path) -> Result<Vec<PathBuf>> {
+/// copy equals HEAD: the trace of a commit whose index write was cut short. Only desk content
+/// is looked at, so a file someone staged on purpose elsewhere is never touched.
+/// `workdir` and `root` are canonical paths.
+pub fn stale_index(repo: &Repository, workdir: &Path, root: &Path) -> Result<Vec<PathBuf>> {
     let Ok(head) = repo.head().and_then(|h| h.peel_to_tree()) else {
         return Ok(Vec::new());
     };

@@ -252,6 +252,7 @@ fn names_of(rel: &Path) -> Vec<String> {
         .collect()
 }
 
+/// HEAD's commit, or `None` in a desk whose branch has no commit yet.
 fn head_commit(repo: &Repository) -> Result<Option<git2::Commit<'_>>> {
     match repo.head() {
         Ok(h) => Ok(Some(h.peel_to_commit()?)),
@@ -285,16 +286,7 @@ fn commit_in(
     message: &str,
     author: &Author,
 ) -> Result<Oid> {
-    let parent = match repo.head() {
-        Ok(h) => Some(h.peel_to_commit()?),
-        Err(e)
-            if e.code() == git2::ErrorCode::UnbornBranch
-                || e.code() == git2::ErrorCode::NotFound =>
-        {
-            None
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let parent = head_commit(repo)?;
     // The commit's tree is HEAD's tree with exactly these paths changed: only the trees along
     // each path are rewritten (cheap on a desk of 100,000 tickets), and nothing else the user
     // may have staged slips into the commit.
@@ -1112,16 +1104,7 @@ struct PreparedPath {
 
 fn prepare(root: &Path, changes: &[Change]) -> Result<Prepared> {
     let repo = open_repo(root)?;
-    let parent = match repo.head() {
-        Ok(h) => Some(h.peel_to_commit()?),
-        Err(e)
-            if e.code() == git2::ErrorCode::UnbornBranch
-                || e.code() == git2::ErrorCode::NotFound =>
-        {
-            None
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let parent = head_commit(&repo)?;
     let head_tree = parent.as_ref().map(|p| p.tree()).transpose()?;
     let mut tree = match &head_tree {
         Some(t) => t.id(),

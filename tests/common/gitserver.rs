@@ -154,17 +154,3 @@ pub fn push_with_retry(dir: &Path) -> (bool, String) {
 pub fn at(d: u32, hh: u32, mm: u32) -> String {
     format!("2026-11-{d:02}T{hh:02}:{mm:02}:00-05:00")
 }
-
-/// `mesa new` arguments that classify a ticket at once as the playbook's "no carga la página".
-pub const INC: [&str; 10] = [
-    "--type",
-    "incident",
-    "--incident",
-    "no-carga-pagina",
-    "--priority",
-    "alta",
-    "--impact",
-    "high",
-    "--urgency",
-    "medium",
-];

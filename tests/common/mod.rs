@@ -153,3 +153,17 @@ pub fn edit_keeping_mtime(path: &Path, from: &str, to: &str) {
     f.set_modified(mtime).unwrap();
     assert_eq!(std::fs::metadata(path).unwrap().modified().unwrap(), mtime);
 }
+
+/// `mesa new` arguments that classify a ticket at once as the playbook's "no carga la página".
+pub const INCIDENT: [&str; 10] = [
+    "--type",
+    "incident",
+    "--incident",
+    "no-carga-pagina",
+    "--priority",
+    "alta",
+    "--impact",
+    "high",
+    "--urgency",
+    "medium",
+];
