@@ -36,6 +36,12 @@ pub fn build(global: &Global, out: Option<&Path>, public: bool) -> Result<std::p
     for w in &summary.warnings {
         eprintln!("{}", tr!("site.warning", diagnostic = w));
     }
+    if let Some(why) = built.not_saved {
+        eprintln!(
+            "{}",
+            tr!("site.manifest_not_written", reason = why.reason())
+        );
+    }
     if global.format == Format::Json {
         println!(
             "{}",

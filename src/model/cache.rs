@@ -93,3 +93,69 @@ pub fn checksum(b: &[u8]) -> u64 {
     }
     h ^ (h >> 31)
 }
+
+/// [`checksum`] of `len` bytes given in pieces (a file too big to hold): the same value.
+pub struct Checksum {
+    h: u64,
+    /// Bytes of an unfinished 8-byte word.
+    tail: Vec<u8>,
+}
+
+impl Checksum {
+    pub fn new(len: u64) -> Checksum {
+        Checksum {
+            h: 0x9e37_79b9_7f4a_7c15 ^ len,
+            tail: Vec::with_capacity(8),
+        }
+    }
+
+    pub fn update(&mut self, mut b: &[u8]) {
+        if !self.tail.is_empty() {
+            let take = (8 - self.tail.len()).min(b.len());
+            self.tail.extend_from_slice(&b[..take]);
+            b = &b[take..];
+            if self.tail.len() < 8 {
+                return;
+            }
+            let w = u64::from_le_bytes(self.tail[..8].try_into().unwrap_or([0; 8]));
+            self.h = (self.h ^ w)
+                .wrapping_mul(0xff51_afd7_ed55_8ccd)
+                .rotate_left(29);
+            self.tail.clear();
+        }
+        let mut chunks = b.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.h = (self.h ^ w)
+                .wrapping_mul(0xff51_afd7_ed55_8ccd)
+                .rotate_left(29);
+        }
+        self.tail.extend_from_slice(chunks.remainder());
+    }
+
+    pub fn finish(self) -> u64 {
+        let mut h = self.h;
+        for x in &self.tail {
+            h = (h ^ u64::from(*x)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        }
+        h ^ (h >> 31)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checksum_in_pieces_equals_the_whole() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 + i / 3) as u8).collect();
+        for len in [0, 1, 7, 8, 9, 63, 64, 999, 1000] {
+            let whole = checksum(&data[..len]);
+            for cut in [1, 3, 8, 13, 64] {
+                let mut c = Checksum::new(len as u64);
+                data[..len].chunks(cut).for_each(|p| c.update(p));
+                assert_eq!(c.finish(), whole, "len {len}, pieces of {cut}");
+            }
+        }
+    }
+}

@@ -45,7 +45,7 @@ pub fn cache_dir(root: &Path) -> Option<PathBuf> {
     (!repo.is_bare()).then(|| repo.path().join("mesa"))
 }
 
-pub(crate) use crate::model::cache::{checksum, Fnv};
+pub(crate) use crate::model::cache::{checksum, Checksum, Fnv};
 
 /// The stamp of everything besides a ticket's own file that its facts depend on, for the
 /// cache `name`: a cache written under another stamp is ignored.

@@ -349,8 +349,51 @@ pub struct Watch {
 /// One ticket's contribution: its group key and figures (`tickets` = 1).
 pub struct TicketFacts {
     pub key: String,
-    pub figures: Figures,
+    pub figures: PackedFigures,
     pub watch: Vec<Watch>,
+}
+
+impl TicketFacts {
+    /// Group key, figures and watch list, with the figures packed to be kept.
+    fn packed((key, figures, watch): (String, Figures, Vec<Watch>)) -> TicketFacts {
+        TicketFacts {
+            key,
+            figures: PackedFigures::pack(&figures),
+            watch,
+        }
+    }
+}
+
+/// One ticket's [`Figures`], samples included, packed: a full build keeps one per ticket
+/// until its reports are written (and `mesa serve` for good), and a ticket's figures are
+/// mostly zeros and absent means: about 60 bytes packed against 600 as a [`Figures`] (600 MB
+/// at a million tickets).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackedFigures(Box<[u8]>);
+
+impl PackedFigures {
+    pub fn pack(f: &Figures) -> PackedFigures {
+        let samples = [
+            &f.respond_samples[..],
+            &f.resolve_samples[..],
+            &f.reply_action_samples[..],
+        ];
+        PackedFigures(
+            postcard::to_stdvec(&(f, samples))
+                .unwrap_or_default()
+                .into_boxed_slice(),
+        )
+    }
+
+    /// The figures packed (postcard reads back what it wrote: the default is never reached).
+    pub fn unpack(&self) -> Figures {
+        let (mut f, [respond, resolve, reply]): (Figures, [Vec<i64>; 3]) =
+            postcard::from_bytes(&self.0).unwrap_or_default();
+        f.respond_samples = respond;
+        f.resolve_samples = resolve;
+        f.reply_action_samples = reply;
+        f
+    }
 }
 
 /// A [`TicketFacts`] as the site's build manifest keeps it: the figures with the samples
@@ -373,7 +416,7 @@ struct KeptFacts {
 
 impl Serialize for TicketFacts {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let f = &self.figures;
+        let f = &self.figures.unpack();
         KeptFactsRef {
             key: &self.key,
             figures: f,
@@ -401,7 +444,7 @@ impl<'de> serde::Deserialize<'de> for TicketFacts {
         figures.reply_action_samples = reply;
         Ok(TicketFacts {
             key,
-            figures,
+            figures: PackedFigures::pack(&figures),
             watch,
         })
     }
@@ -464,7 +507,7 @@ impl Who {
     }
 }
 
-/// The facts of one ticket as of `as_of`.
+/// The facts of one ticket as of `as_of`, figures packed to be kept.
 pub fn ticket_facts(
     desk: &Desk,
     cals: &Calendars,
@@ -473,28 +516,36 @@ pub fn ticket_facts(
     as_of: DateTime<Utc>,
     tz: Tz,
 ) -> TicketFacts {
-    let w = sla::walk(desk, front, as_of);
-    let views = sla::clocks_of_walk_brief(desk, cals, &w, as_of);
-    facts_walked(front, &w, &views, by, as_of, tz)
+    TicketFacts::packed(ticket_figures(desk, cals, front, by, as_of, tz))
 }
 
-/// [`ticket_facts`] from the log already walked up to `as_of` and its clocks then.
-fn facts_walked(
+/// [`ticket_facts`] unpacked: group key, figures, watch list.
+fn ticket_figures(
+    desk: &Desk,
+    cals: &Calendars,
+    front: &TicketFront,
+    by: Option<By>,
+    as_of: DateTime<Utc>,
+    tz: Tz,
+) -> (String, Figures, Vec<Watch>) {
+    let w = sla::walk(desk, front, as_of);
+    let views = sla::clocks_of_walk_brief(desk, cals, &w, as_of);
+    figures_walked(front, &w, &views, by, as_of, tz)
+}
+
+/// [`ticket_figures`] from the log already walked up to `as_of` and its clocks then.
+fn figures_walked(
     front: &TicketFront,
     w: &sla::Walk,
     views: &[ClockView],
     by: Option<By>,
     as_of: DateTime<Utc>,
     tz: Tz,
-) -> TicketFacts {
+) -> (String, Figures, Vec<Watch>) {
     let open = w.state.status() != Status::Closed;
     let fixed = log_figures(front, w, as_of);
     let (figures, watch) = clock_figures(fixed, views, open, w.created, as_of, &Who::of(front, w));
-    TicketFacts {
-        key: group_key(by, front, w, tz),
-        figures,
-        watch,
-    }
+    (group_key(by, front, w, tz), figures, watch)
 }
 
 /// What the facts cache keeps of a ticket whose last event is `last`, evaluated after it:
@@ -811,7 +862,7 @@ pub fn facts_of_walk(
 ) -> Option<TicketFacts> {
     let p = Period::new(desk, None, None, by, now);
     p.covers(front)
-        .then(|| facts_walked(front, w, views, by, p.as_of, p.tz))
+        .then(|| TicketFacts::packed(figures_walked(front, w, views, by, p.as_of, p.tz)))
 }
 
 /// The report over every ticket from facts kept from [`facts_of`], in ticket order: the same
@@ -825,9 +876,10 @@ pub fn build_from_facts<'a>(
     let p = Period::new(desk, None, None, by, now);
     let mut acc = Acc::default();
     for f in facts {
-        acc.total.add(&f.figures);
+        let figures = f.figures.unpack();
+        acc.total.add(&figures);
         if by.is_some() {
-            acc.groups.entry(f.key.clone()).or_default().add(&f.figures);
+            acc.groups.entry(f.key.clone()).or_default().add(&figures);
         }
         acc.watch.extend(f.watch.iter().cloned());
     }
@@ -1018,12 +1070,12 @@ struct Acc {
 impl Acc {
     fn with(mut self, p: &Period, desk: &Desk, cals: &Calendars, t: &TicketFront) -> Acc {
         if p.covers(t) {
-            let f = ticket_facts(desk, cals, t, p.by, p.as_of, p.tz);
-            self.total.add(&f.figures);
+            let (key, figures, watch) = ticket_figures(desk, cals, t, p.by, p.as_of, p.tz);
+            self.total.add(&figures);
             if p.by.is_some() {
-                self.groups.entry(f.key).or_default().add(&f.figures);
+                self.groups.entry(key).or_default().add(&figures);
             }
-            self.watch.extend(f.watch);
+            self.watch.extend(watch);
         }
         self
     }

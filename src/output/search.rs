@@ -204,6 +204,12 @@ impl Postings {
         touched
     }
 
+    /// Gives back what the lists reserved beyond their length (after a full build's join).
+    pub fn shrink_to_fit(&mut self) {
+        self.map.values_mut().for_each(Vec::shrink_to_fit);
+        self.map.shrink_to_fit();
+    }
+
     /// Orders every list by document (after merging postings gathered out of order), so the
     /// output is the same as indexing the documents one by one.
     pub fn sort_docs(&mut self) {

@@ -164,6 +164,8 @@ struct Delta<'a> {
 pub struct Built {
     pub summary: BuildSummary,
     pub incremental: bool,
+    /// Why the build manifest could not be written (the next build is then a full one).
+    pub not_saved: Option<NotSaved>,
 }
 
 /// `mesa build`: builds the desk at `root` into `out`, incrementally when the manifest of the
@@ -189,6 +191,7 @@ pub fn build(
         return Ok(Built {
             summary,
             incremental: false,
+            not_saved: None,
         });
     };
     let (file, delta_file) = (dir.join(FILE), dir.join(DELTA_FILE));
@@ -210,6 +213,7 @@ pub fn build(
                     warnings,
                 },
                 incremental: true,
+                not_saved: None,
             });
         }
         Some(Resumed::Patch {
@@ -238,6 +242,7 @@ pub fn build(
                 return Ok(Built {
                     summary,
                     incremental: true,
+                    not_saved: None,
                 });
             }
         }
@@ -249,11 +254,12 @@ pub fn build(
         ..opts.clone()
     };
     let (session, summary) = Session::build(root, out, &opts)?;
-    save(&file, out, &session, &sources);
+    let saved = save(&file, out, &session, &sources);
     std::mem::forget(session);
     Ok(Built {
         summary,
         incremental: false,
+        not_saved: saved.err(),
     })
 }
 
@@ -684,19 +690,79 @@ fn month_index(rows: &[super::context::Row]) -> MonthIndex {
     )
 }
 
-/// A section of the full record, encoded.
-fn encode<T: Serialize + ?Sized>(value: &T) -> Option<Vec<u8>> {
-    postcard::to_stdvec(value).ok()
+/// Why the full record was not written (`mesa build` says so: the next build is a full one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotSaved {
+    /// The build kept no state (it failed).
+    NoState,
+    /// The output folder could not be listed.
+    Scan,
+    /// A section could not be encoded.
+    Encode,
+    /// The file could not be written (the error's text).
+    Write,
+    /// Its modification time never passed that of the files it records.
+    Racy,
 }
 
-/// Writes the full record of the site `session` keeps (nothing when it keeps none).
-fn save(file: &Path, out: &Path, session: &Session, src: &Sources) {
+impl NotSaved {
+    /// The reason, in the desk's language.
+    pub fn reason(self) -> String {
+        match self {
+            NotSaved::NoState => crate::tr!("site.manifest_why.no_state"),
+            NotSaved::Scan => crate::tr!("site.manifest_why.scan"),
+            NotSaved::Encode => crate::tr!("site.manifest_why.encode"),
+            NotSaved::Write => crate::tr!("site.manifest_why.write"),
+            NotSaved::Racy => crate::tr!("site.manifest_why.racy"),
+        }
+    }
+}
+
+/// Counts what goes through to the file.
+struct Counted<W> {
+    inner: W,
+    n: u64,
+}
+
+impl<W: std::io::Write> std::io::Write for Counted<W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(b)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// One section's encoder: writes it to the file, in postcard.
+type SectionJob<'a> = Box<dyn Fn(&mut dyn std::io::Write) -> postcard::Result<()> + 'a>;
+
+fn job<'a, T: Serialize + ?Sized>(value: &'a T) -> SectionJob<'a> {
+    Box::new(move |w| postcard::to_io(value, w).map(|_| ()))
+}
+
+/// A per-ticket record section's encoder ([`records::encode`]): the section is encoded whole,
+/// on every core, then written.
+fn records_job<'a, T: Serialize + Sync>(items: &'a [T]) -> SectionJob<'a> {
+    Box::new(move |w| {
+        let bytes = records::encode(items).ok_or(postcard::Error::SerdeSerCustom)?;
+        w.write_all(&bytes)
+            .map_err(|_| postcard::Error::SerializeBufferFull)
+    })
+}
+
+/// Writes the full record of the site `session` keeps.
+fn save(
+    file: &Path,
+    out: &Path,
+    session: &Session,
+    src: &Sources,
+) -> std::result::Result<(), NotSaved> {
     let _ = std::fs::remove_file(file);
-    let Some((kept, facts_, flow, now)) = session.state() else {
-        return;
-    };
+    let (kept, facts_, flow, now) = session.state().ok_or(NotSaved::NoState)?;
     let (Some(output), Ok(out)) = (scan_output(out), out.canonicalize()) else {
-        return;
+        return Err(NotSaved::Scan);
     };
     let meta = Meta {
         out,
@@ -706,38 +772,22 @@ fn save(file: &Path, out: &Path, session: &Session, src: &Sources) {
         ticket_warnings: kept.tickets.warnings.iter().map(diag_out).collect(),
         warnings: kept.warnings.iter().map(diag_out).collect(),
     };
-    let jobs: Vec<Box<dyn Fn() -> Option<Vec<u8>> + Sync>> = vec![
-        Box::new(|| encode(&meta)),
-        Box::new(|| encode(&src.tickets)),
-        Box::new(|| encode(&output)),
-        Box::new(|| encode(&kept.paths)),
-        Box::new(|| records::encode(&kept.cites)),
-        Box::new(|| records::encode(facts_)),
-        Box::new(|| records::encode(flow)),
-        Box::new(|| records::encode(&kept.tickets.rows)),
-        Box::new(|| records::encode(&kept.tickets.docs)),
-        Box::new(|| encode(&kept.tickets.postings)),
-        Box::new(|| encode(&kept.kb.articles)),
-        Box::new(|| encode(&kept.kb.page_index)),
-        Box::new(|| encode(&month_index(&kept.tickets.rows))),
+    let months = month_index(&kept.tickets.rows);
+    let jobs: [SectionJob; SECTIONS] = [
+        job(&meta),
+        job(&src.tickets),
+        job(&output),
+        job(&kept.paths),
+        records_job(&kept.cites),
+        records_job(facts_),
+        records_job(flow),
+        records_job(&kept.tickets.rows),
+        records_job(&kept.tickets.docs),
+        job(&kept.tickets.postings),
+        job(&kept.kb.articles),
+        job(&kept.kb.page_index),
+        job(&months),
     ];
-    let mut head = Vec::with_capacity(HEAD);
-    head.extend_from_slice(MAGIC);
-    head.extend_from_slice(&FORMAT.to_le_bytes());
-    head.extend_from_slice(&src.stamp.to_le_bytes());
-    // The record's id: the delta names it, so it never applies to another full build.
-    let mut id = Fnv::new();
-    id.bytes(&meta.now_ns.to_le_bytes());
-    id.bytes(
-        &std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-            .to_le_bytes(),
-    );
-    id.bytes(&std::process::id().to_le_bytes());
-    head.extend_from_slice(&id.0.to_le_bytes());
-    head.extend_from_slice(&(SECTIONS as u32).to_le_bytes());
     // The racy rule: every recorded file must have been touched strictly before the record
     // was written (by the file system's own clock), or the next build would distrust it.
     let latest = output
@@ -748,40 +798,98 @@ fn save(file: &Path, out: &Path, session: &Session, src: &Sources) {
         .map(Stat::touched_ns)
         .max()
         .unwrap_or(0);
-    write_after(file, &|| write_sections(file, &head, &jobs), latest);
+    write_streamed(file, &jobs, src.stamp, meta.now_ns, latest)
 }
 
-/// Writes the full record atomically: `head`, the table, then each section as it is encoded,
-/// the table filled in last. One section is in memory at a time: all of them at once (158 MB
-/// at 100,000 tickets, over a gigabyte at a million) were a quarter of a full build's peak.
-fn write_sections(
+/// Writes the full record section by section straight into a temporary file beside `file`
+/// (at a million tickets the sections are over a gigabyte: never held in memory), then its
+/// head and table, checksummed from the file, and renames it into place once its
+/// modification time is past `latest`.
+fn write_streamed(
     file: &Path,
-    head: &[u8],
-    jobs: &[Box<dyn Fn() -> Option<Vec<u8>> + Sync + '_>],
-) -> std::io::Result<()> {
-    use std::io::{Seek, Write};
-    let failed = || std::io::Error::other("a section could not be encoded");
+    jobs: &[SectionJob],
+    stamp: u64,
+    now_ns: i64,
+    latest: i64,
+) -> std::result::Result<(), NotSaved> {
+    use std::io::Write;
+    use std::os::unix::fs::FileExt;
     let dir = file.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    let f = tmp.as_file_mut();
-    f.write_all(&[0; HEAD + TABLE])?;
-    let mut table = head.to_vec();
-    let mut at = HEAD + TABLE;
-    for job in jobs {
-        let s = job().ok_or_else(failed)?;
-        table.extend_from_slice(&(at as u64).to_le_bytes());
-        table.extend_from_slice(&(s.len() as u64).to_le_bytes());
-        table.extend_from_slice(&facts::checksum(&s).to_le_bytes());
-        at += s.len();
-        f.write_all(&s)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|_| NotSaved::Write)?;
+    let mut spans = Vec::with_capacity(jobs.len());
+    {
+        let mut w = Counted {
+            inner: std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut()),
+            n: 0,
+        };
+        w.write_all(&[0; HEAD + TABLE])
+            .map_err(|_| NotSaved::Write)?;
+        for job in jobs {
+            let at = w.n;
+            job(&mut w).map_err(|e| match e {
+                postcard::Error::SerializeBufferFull => NotSaved::Write,
+                _ => NotSaved::Encode,
+            })?;
+            spans.push((at, w.n - at));
+        }
+        w.flush().map_err(|_| NotSaved::Write)?;
     }
-    let sum = facts::checksum(&table);
-    table.extend_from_slice(&sum.to_le_bytes());
-    f.seek(std::io::SeekFrom::Start(0))?;
-    f.write_all(&table)?;
-    tmp.persist(file).map_err(|e| e.error)?;
+    let f = tmp.as_file();
+    let mut head = Vec::with_capacity(HEAD + TABLE);
+    head.extend_from_slice(MAGIC);
+    head.extend_from_slice(&FORMAT.to_le_bytes());
+    head.extend_from_slice(&stamp.to_le_bytes());
+    // The record's id: the delta names it, so it never applies to another full build.
+    let mut id = Fnv::new();
+    id.bytes(&now_ns.to_le_bytes());
+    id.bytes(
+        &std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+            .to_le_bytes(),
+    );
+    id.bytes(&std::process::id().to_le_bytes());
+    head.extend_from_slice(&id.0.to_le_bytes());
+    head.extend_from_slice(&(jobs.len() as u32).to_le_bytes());
+    for &(at, len) in &spans {
+        let sum = checksum_of(f, at, len).map_err(|_| NotSaved::Write)?;
+        head.extend_from_slice(&at.to_le_bytes());
+        head.extend_from_slice(&len.to_le_bytes());
+        head.extend_from_slice(&sum.to_le_bytes());
+    }
+    let sum = facts::checksum(&head);
+    head.extend_from_slice(&sum.to_le_bytes());
+    // Written again until the file's own time is past every file it records.
+    let mut fresh = false;
+    for _ in 0..50 {
+        f.write_all_at(&head, 0).map_err(|_| NotSaved::Write)?;
+        if facts::stat_of(tmp.path()).is_some_and(|s| s.modified_ns() > latest) {
+            fresh = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    if !fresh {
+        return Err(NotSaved::Racy);
+    }
+    tmp.persist(file).map_err(|_| NotSaved::Write)?;
     Ok(())
+}
+
+/// [`facts::checksum`] of `len` bytes of `f` at `at`, read in blocks.
+fn checksum_of(f: &std::fs::File, at: u64, len: u64) -> std::io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    let mut sum = facts::Checksum::new(len);
+    let mut buf = vec![0u8; 8 << 20];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(buf.len() as u64) as usize;
+        f.read_exact_at(&mut buf[..n], at + done)?;
+        sum.update(&buf[..n]);
+        done += n as u64;
+    }
+    Ok(sum.finish())
 }
 
 /// Writes `file` atomically with `write`, again until the file's modification time is past

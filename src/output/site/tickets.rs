@@ -109,40 +109,37 @@ pub(crate) fn stream(site: &Site, files: &[PathBuf], links: &ArticleLinks) -> Re
         flow: Vec<super::flow::FlowFacts>,
         unreadable: Vec<Diagnostic>,
     }
-    let parts: Vec<Result<Part>> = files
-        .par_chunks(CHUNK)
-        .map(|chunk| {
-            let mut part = Part::default();
-            for abs in chunk {
-                let rel = crate::model::load::rel(root, abs);
-                let parsed = crate::model::front_matter::read_text(abs)
-                    .and_then(|text| crate::model::ticket::parse(&rel, &text));
-                let t = match parsed {
-                    Ok(t) => t,
-                    Err(d) => {
-                        part.unreadable.push(d);
-                        continue;
-                    }
-                };
-                part.cites.push(Cite::of(&t));
-                if !internal {
+    let render = |chunk: &[PathBuf]| -> Result<Part> {
+        let mut part = Part::default();
+        for abs in chunk {
+            let rel = crate::model::load::rel(root, abs);
+            let parsed = crate::model::front_matter::read_text(abs)
+                .and_then(|text| crate::model::ticket::parse(&rel, &text));
+            let t = match parsed {
+                Ok(t) => t,
+                Err(d) => {
+                    part.unreadable.push(d);
                     continue;
                 }
-                let walked = Walked::of(site, &t);
-                let (row, title, text, w) = one(site, &t, &walked, links)?;
-                // Numbered within the chunk; shifted when the chunks are joined.
-                part.postings.add(part.rows.len() as u32, &title, &text);
-                part.docs.push(search_doc(site, &row, title, &text));
-                part.rows.push(row);
-                part.warnings.extend(w);
-                let (facts, flow) = walked.facts(site, &t);
-                part.facts.push(facts);
-                part.flow.push(flow);
-                part.paths.push(t.path);
+            };
+            part.cites.push(Cite::of(&t));
+            if !internal {
+                continue;
             }
-            Ok(part)
-        })
-        .collect();
+            let walked = Walked::of(site, &t);
+            let (row, title, text, w) = one(site, &t, &walked, links)?;
+            // Numbered within the chunk; shifted when the chunks are joined.
+            part.postings.add(part.rows.len() as u32, &title, &text);
+            part.docs.push(search_doc(site, &row, title, &text));
+            part.rows.push(row);
+            part.warnings.extend(w);
+            let (facts, flow) = walked.facts(site, &t);
+            part.facts.push(facts);
+            part.flow.push(flow);
+            part.paths.push(t.path);
+        }
+        Ok(part)
+    };
     let mut s = Streamed {
         out: TicketOut {
             rows: Vec::new(),
@@ -163,8 +160,7 @@ pub(crate) fn stream(site: &Site, files: &[PathBuf], links: &ArticleLinks) -> Re
         s.facts.reserve(files.len());
         s.flow.reserve(files.len());
     }
-    for p in parts {
-        let p = p?;
+    let join = |s: &mut Streamed, p: Part| {
         let offset = s.out.rows.len() as u32;
         s.out.rows.extend(p.rows);
         s.out.docs.extend(p.docs);
@@ -175,7 +171,58 @@ pub(crate) fn stream(site: &Site, files: &[PathBuf], links: &ArticleLinks) -> Re
         s.facts.extend(p.facts);
         s.flow.extend(p.flow);
         s.unreadable.extend(p.unreadable);
+    };
+    // Chunks are taken in file order from one counter and joined in that order as soon as
+    // they are done, so only the chunks in flight are held apart (each with its own term
+    // map: at a million tickets, holding every chunk until the end cost gigabytes).
+    let chunks: Vec<&[PathBuf]> = files.chunks(CHUNK).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    struct Joined {
+        s: Streamed,
+        /// The next chunk to join, and the chunks done before it.
+        at: usize,
+        done: BTreeMap<usize, Result<Part>>,
+        failed: Option<crate::model::diag::Error>,
     }
+    let joined = std::sync::Mutex::new(Joined {
+        s,
+        at: 0,
+        done: BTreeMap::new(),
+        failed: None,
+    });
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    (0..rayon::current_num_threads().min(chunks.len()))
+        .into_par_iter()
+        .for_each(|_| loop {
+            use std::sync::atomic::Ordering::Relaxed;
+            let k = next.fetch_add(1, Relaxed);
+            if k >= chunks.len() || stop.load(Relaxed) {
+                break;
+            }
+            let part = render(chunks[k]);
+            let mut j = joined.lock().unwrap_or_else(|e| e.into_inner());
+            j.done.insert(k, part);
+            loop {
+                let at = j.at;
+                let Some(p) = j.done.remove(&at) else { break };
+                j.at += 1;
+                match p {
+                    Ok(p) => join(&mut j.s, p),
+                    // The first failure in file order, as a sequential pass would stop.
+                    Err(e) => {
+                        j.failed.get_or_insert(e);
+                        stop.store(true, Relaxed);
+                    }
+                }
+            }
+        });
+    let j = joined.into_inner().unwrap_or_else(|e| e.into_inner());
+    if let Some(e) = j.failed {
+        return Err(e);
+    }
+    let mut s = j.s;
+    // The lists grew by doubling as the chunks were joined: a third of their memory.
+    s.out.postings.shrink_to_fit();
     Ok(s)
 }
 
