@@ -44,7 +44,7 @@ gitdir=$(git -C "$desk" rev-parse --absolute-git-dir)
 now=${NOW:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
 # On exit the desk keeps the state of the last binary that built (the other's is dropped).
 trap 'rm -rf "$work"' EXIT
-echo "mesa: $mesa ($(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "mesa: $mesa (this checkout is at $(git rev-parse --short HEAD 2>/dev/null || echo "?"))"
 [ -n "$baseline" ] && echo "baseline: $baseline"
 echo "--now $now; desk: $desk ($(find "$desk/tickets" -name '*.md' | wc -l) tickets); $(nproc) cores; $(uptime)"
 python3 - "$mesa" "$baseline" "$desk" "$rounds" "$work" "$gitdir" "$now" <<'PY'

@@ -43,7 +43,7 @@ else
 fi
 baseline=""
 if [ -n "${BASELINE:-}" ]; then baseline=$(realpath "$BASELINE"); fi
-echo "mesa: $mesa ($(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "mesa: $mesa (this checkout is at $(git rev-parse --short HEAD 2>/dev/null || echo "?"))"
 [ -n "$baseline" ] && echo "baseline: $baseline"
 echo "desk: $desk; $(nproc) cores; $(uptime)"
 # start BIN DESK LOG: starts a server, waits until it listens, prints its pid.
