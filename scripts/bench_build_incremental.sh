@@ -10,6 +10,9 @@
 # BASELINE=/path/to/other/mesa: the same edits are built by both binaries, interleaved (A B,
 # then B A in the next round), each into its own output folder and with its own manifest and
 # caches (`<gitdir>/mesa` is swapped before each build, so neither sees the other's files).
+# Every build runs at the same `--now` (NOW, default: when the script starts): an incremental
+# build keeps the clocks of the last full one only for ten minutes of wall time, which two
+# cold full builds on a loaded machine can take.
 #
 #   scripts/bench_build_incremental.sh [TICKETS] [ARTICLES] [ROUNDS]
 #   DESK=/path/to/desk scripts/bench_build_incremental.sh 0 0 [ROUNDS]  # an existing git desk (modified!)
@@ -38,14 +41,15 @@ else
   git -C "$desk" -c user.name=bench -c user.email=bench@example.invalid commit -qm desk
 fi
 gitdir=$(git -C "$desk" rev-parse --absolute-git-dir)
+now=${NOW:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
 # On exit the desk keeps the state of the last binary that built (the other's is dropped).
 trap 'rm -rf "$work"' EXIT
-echo "mesa: $mesa ($(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "mesa: $mesa (this checkout is at $(git rev-parse --short HEAD 2>/dev/null || echo "?"))"
 [ -n "$baseline" ] && echo "baseline: $baseline"
-echo "desk: $desk ($(find "$desk/tickets" -name '*.md' | wc -l) tickets); $(nproc) cores; $(uptime)"
-python3 - "$mesa" "$baseline" "$desk" "$rounds" "$work" "$gitdir" <<'PY'
+echo "--now $now; desk: $desk ($(find "$desk/tickets" -name '*.md' | wc -l) tickets); $(nproc) cores; $(uptime)"
+python3 - "$mesa" "$baseline" "$desk" "$rounds" "$work" "$gitdir" "$now" <<'PY'
 import glob, json, os, statistics, subprocess, sys, time
-mesa, baseline, desk, rounds, work, gitdir = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
+mesa, baseline, desk, rounds, work, gitdir, now = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6], sys.argv[7]
 bins = {"mesa": mesa}
 if baseline:
     bins["baseline"] = baseline
@@ -71,7 +75,7 @@ def build(name):
     use(name)
     out = os.path.join(work, f"site-{name}")
     t0 = time.time()
-    p = subprocess.Popen([bins[name], "--desk", desk, "--quiet", "--format", "json", "build", "--out", out],
+    p = subprocess.Popen([bins[name], "--desk", desk, "--now", now, "--quiet", "--format", "json", "build", "--out", out],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stdout = p.stdout.read()
     stderr = p.stderr.read()
