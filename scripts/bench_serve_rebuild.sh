@@ -99,17 +99,23 @@ runs = {(s["name"], k): [] for s in servers for k in ("ticket", "article")}
 # build (so clocks never lag further): each server gets one unmeasured edit first, so the
 # measured ones patch (on a loaded machine, where first builds take minutes, this one is a
 # full rebuild).
-for s in servers:
-    path = os.path.join(s["desk"], tickets[-1])
+def edit_and_wait(s, path, note, limit, poll):
+    """Appends `note` to `path` and waits until server `s` shows a new version: the seconds."""
     before = version(s)
     with open(path, "a") as f:
-        f.write(f"\nNota previa del benchmark ({s['name']}).\n")
+        f.write(note)
     t0 = time.time()
     while version(s) == before:
-        if time.time() - t0 > 3600:
-            sys.exit("no rebuild within an hour")
-        time.sleep(0.05)
-    print(f"{s['name']}: warm-up edit rebuilt after {time.time() - t0:.1f} s")
+        if time.time() - t0 > limit:
+            sys.exit(f"no rebuild within {limit} s")
+        time.sleep(poll)
+    return time.time() - t0
+
+
+for s in servers:
+    path = os.path.join(s["desk"], tickets[-1])
+    took = edit_and_wait(s, path, f"\nNota previa del benchmark ({s['name']}).\n", 3600, 0.05)
+    print(f"{s['name']}: warm-up edit rebuilt after {took:.1f} s")
 before_load = load()
 order = list(servers)
 for i in range(rounds):
@@ -120,15 +126,9 @@ for i in range(rounds):
         for s in order:
             others = [(o, version(o)) for o in servers if o is not s]
             path = os.path.join(s["desk"], rel)
-            before, c0 = version(s), cpu(s)
-            with open(path, "a") as f:
-                f.write(f"\nNota de la ronda {i} del benchmark ({s['name']}).\n")
-            t0 = time.time()
-            while version(s) == before:
-                if time.time() - t0 > 120:
-                    sys.exit("no rebuild within 120 s")
-                time.sleep(0.005)
-            wall = time.time() - t0
+            c0 = cpu(s)
+            note = f"\nNota de la ronda {i} del benchmark ({s['name']}).\n"
+            wall = edit_and_wait(s, path, note, 120, 0.005)
             time.sleep(0.3)  # the server is idle again: its CPU time is the rebuild's
             runs[(s["name"], kind)].append((wall, cpu(s) - c0))
             moved = [o["name"] for o, v in others if version(o) != v]
