@@ -837,7 +837,8 @@ pub fn build(
 }
 
 /// One ticket's facts for a report over every ticket as of `now` (`None` when that report
-/// leaves it out), for a caller that keeps them between reports (`mesa serve`).
+/// leaves it out), from a walk of its own. The build uses [`facts_of_walk`] (one walk per
+/// ticket for all its uses); `tests/site_walk.rs` checks the two agree.
 pub fn facts_of(
     desk: &Desk,
     cals: &Calendars,

@@ -118,8 +118,8 @@ fn facts_walked(w: &sla::Walk, views: &[sla::ClockView]) -> Option<Facts> {
     })
 }
 
-/// One ticket's trend facts as of `as_of`; `None` for a ticket not yet created then (kept per
-/// ticket by a streaming build or `mesa serve`).
+/// One ticket's trend facts as of `as_of`; `None` for a ticket not yet created then, from a
+/// walk of its own. The build uses [`facts_of_walk`]; `tests/site_walk.rs` checks they agree.
 pub fn facts_of(
     desk: &Desk,
     cals: &Calendars,
