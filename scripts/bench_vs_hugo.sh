@@ -6,6 +6,10 @@
 #
 #   scripts/bench_vs_hugo.sh [N ...]        # default: 1000 10000 50000
 #   RUNS=5 scripts/bench_vs_hugo.sh 1000    # runs per tool and size (default 3)
+#   BASELINE=/tmp/mesa-old scripts/bench_vs_hugo.sh 1000   # also run another mesa binary
+#                                           # ("base"), interleaved: hugo, mesa, base, hugo...
+#   BENCH_DIR=/tmp/dir scripts/bench_vs_hugo.sh 1000   # keep the desks and sites there (reused
+#                                           # when present) instead of a deleted temp folder
 #
 # Each corpus is N small articles (front matter + about 40 lines of Markdown: headings, lists, a
 # table, links, emphasis, code). mesa gets them as kb/articles/ of a desk made from this repo's
@@ -29,8 +33,17 @@ else
   cargo build --release --quiet --bin mesa
   mesa="$repo/target/release/mesa"
 fi
-work=$(mktemp -d "${TMPDIR:-/tmp}/mesa-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+base=""
+[ -z "${BASELINE:-}" ] || base=$(realpath "$BASELINE")
+if [ -n "${BENCH_DIR:-}" ]; then
+  mkdir -p "$BENCH_DIR"
+  work=$(realpath "$BENCH_DIR")
+  trap 'rm -rf "$work"/*-out-* "$work"/runs-* "$work"/*.log' EXIT
+else
+  work=$(mktemp -d "${TMPDIR:-/tmp}/mesa-bench.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+fi
+echo "mesa: $mesa${base:+  base: $base}  runs: ${RUNS:-3}  load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Writes N articles into $2 (mesa front matter) and $3 (Hugo front matter), same bodies.
 generate() {
@@ -86,10 +99,12 @@ printf '%-7s %-5s %6s %8s %8s %9s %9s %8s %9s\n' size tool html min_s median_s m
 for n in "${sizes[@]}"; do
   desk="$work/desk-$n"
   site="$work/hugo-$n"
+  if [ ! -f "$site/hugo.toml" ]; then
   mkdir -p "$desk/kb" "$desk/tickets" "$site/layouts/_default"
   cp "$repo/desk.yaml" "$desk/"
   cp -r "$repo/kb/catalog" "$repo/kb/playbook" "$repo/kb/articles" "$desk/kb/"
   generate "$n" "$desk/kb/articles" "$site/content/articles"
+  fi
   cat >"$site/hugo.toml" <<'TOML'
 baseURL = "http://localhost/"
 languageCode = "es"
@@ -114,19 +129,23 @@ HTML
   for ((r = 1; r <= runs; r++)); do
     echo "hugo $(measure_once hugo --quiet --source "$site" --destination "$work/hugo-out-$n-$r")" >>"$work/runs-$n"
     echo "mesa $(measure_once "$mesa" --desk "$desk" --quiet build --public --out "$work/mesa-out-$n-$r")" >>"$work/runs-$n"
+    [ -z "$base" ] || echo "base $(measure_once "$base" --desk "$desk" --quiet build --public --out "$work/base-out-$n-$r")" >>"$work/runs-$n"
   done
   m_pages=$(find "$work/mesa-out-$n-1" -name '*.html' | wc -l)
   h_pages=$(find "$work/hugo-out-$n-1" -name '*.html' | wc -l)
+  if [ -n "$base" ] && ! diff -r -q "$work/mesa-out-$n-1" "$work/base-out-$n-1" >/dev/null; then
+    echo "$n: the site of $mesa differs from the baseline's" >&2
+  fi
   python3 - "$n" "$m_pages" "$h_pages" "$work/runs-$n" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import statistics, sys
 n, mp, hp, path, before, after = sys.argv[1:]
-pages = {"mesa": int(mp), "hugo": int(hp)}
-runs = {"mesa": [], "hugo": []}
+pages = {"mesa": int(mp), "hugo": int(hp), "base": int(mp)}
+runs = {"mesa": [], "hugo": [], "base": []}
 for line in open(path):
     tool, wall, cpu, kib = line.split()
     runs[tool].append((float(wall), float(cpu), int(kib)))
 res = {}
-for tool in ("hugo", "mesa"):
+for tool in [t for t in ("hugo", "mesa", "base") if runs[t]]:
     walls = sorted(r[0] for r in runs[tool])
     cpu = statistics.median(r[1] for r in runs[tool])
     peak = max(r[2] for r in runs[tool]) / 1024
@@ -137,6 +156,10 @@ for tool in ("hugo", "mesa"):
 m, h = res["mesa"], res["hugo"]
 print(f"{n:<7} mesa/hugo: {m[0] / h[0]:.1f}x pages/s (best runs), {m[1] / h[1]:.1f}x (medians), "
       f"{m[2] / h[2]:.2f}x peak memory; load average {before} before, {after} after")
+if "base" in res:
+    b = res["base"]
+    print(f"{n:<7} base/hugo: {b[0] / h[0]:.1f}x pages/s (best runs), {b[1] / h[1]:.1f}x (medians), "
+          f"{b[2] / h[2]:.2f}x peak memory")
 PY
   # Nothing is deleted until the end: on ext4 without a journal, creating files within 30 s of
   # deleting many others scans every recently freed inode (see `recently_deleted` in a
