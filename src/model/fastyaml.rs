@@ -398,8 +398,8 @@ fn scalar(rest: &str) -> Option<Node<'_>> {
                 plain: false,
             })
         }
-        b'[' | b'{' | b'&' | b'*' | b'!' | b'|' | b'>' | b'%' | b'@' | b'`' | b',' | b']'
-        | b'}' => None,
+        b'[' => flow_seq(rest),
+        b'{' | b'&' | b'*' | b'!' | b'|' | b'>' | b'%' | b'@' | b'`' | b',' | b']' | b'}' => None,
         b'-' | b'?' | b':' if rest.len() == 1 || rest.as_bytes()[1] == b' ' => None,
         _ => {
             // One pass: stop at a comment; `a: b` inside a value is an error in YAML and tabs
@@ -427,6 +427,39 @@ fn scalar(rest: &str) -> Option<Node<'_>> {
             })
         }
     }
+}
+
+/// A one-line flow sequence of plain words (`[horario, fin de año]`, how articles list
+/// their tags): each item is a plain scalar in flow context, exactly as a block sequence's
+/// item would be. Anything that could mean more (quotes, nested collections, mappings,
+/// anchors, comments, empty or leading-indicator items, a trailing comma) is left to serde_yaml.
+fn flow_seq(rest: &str) -> Option<Node<'_>> {
+    let inner = rest.strip_prefix('[')?;
+    let close = inner.find(']')?;
+    if !inner[close + 1..].bytes().all(|b| b == b' ') {
+        return None;
+    }
+    let inner = &inner[..close];
+    let special = |b: u8| b"[]{}#&*!|>%@`'\":\t\\".contains(&b);
+    if inner.bytes().any(special) {
+        return None;
+    }
+    if inner.trim_matches(' ').is_empty() {
+        return (inner.is_empty()).then_some(Node::Seq(Vec::new()));
+    }
+    let mut items = Vec::new();
+    for item in inner.split(',') {
+        let text = item.trim_matches(' ');
+        let first = *text.as_bytes().first()?;
+        if matches!(first, b'-' | b'?') {
+            return None;
+        }
+        items.push(Node::Scalar {
+            text: Cow::Borrowed(text),
+            plain: true,
+        });
+    }
+    Some(Node::Seq(items))
 }
 
 /// After a quoted scalar only spaces and a comment may follow.
@@ -816,6 +849,9 @@ mod tests {
             "a:\n- x: 1\n  y: 2\nb: 3\n",
             "a: ~\nb:\nc: null\nd: true\ne: False\n",
             "a: x # comment\n# full comment\nb: y\n",
+            "tags: [horario, festivos, fin de año, prioridad crítica]\n",
+            "a: [1, true, x  y]\nb: []\n",
+            "- [a, b]\n- c\n",
         ] {
             assert!(same(yaml), "the fast path should read {yaml:?}");
         }
@@ -847,6 +883,23 @@ mod tests {
             "a: |\n    indented\n  less\n",
             "",
             "- 1\n- 2\n",
+            "a: [1, true, ~, x  y, 2026-11-30, 0.5]\nb: []\n",
+            "a: [[1], 2]\n",
+            "a: [x, ]\n",
+            "a: [x,, y]\n",
+            "a: [ ]\n",
+            "a: ['q', \"r\"]\n",
+            "a: [x] # c\n",
+            "a: [x]y\n",
+            "a: [a: b]\n",
+            "a: [a:b, c]\n",
+            "a: [{b: 1}]\n",
+            "a: [- x]\n",
+            "a: [? x]\n",
+            "a: [&x 1, *x]\n",
+            "a: [x\n  , y]\n",
+            "a: [x, y]\n  z\n",
+            "a: [x #y]\n",
         ] {
             same(yaml);
         }
@@ -856,7 +909,21 @@ mod tests {
     fn reads_the_subset() {
         let v: serde_yaml::Value = from_str("a:\n- b: 1\n  c: |\n    x\n    y\n").unwrap();
         assert_eq!(v["a"][0]["c"].as_str(), Some("x\ny\n"));
-        assert!(from_str::<serde_yaml::Value>("a: [1]\n").is_none());
+        let v: serde_yaml::Value = from_str("a: [1, fin de año]\n").unwrap();
+        assert_eq!(v["a"][0].as_u64(), Some(1));
+        assert_eq!(v["a"][1].as_str(), Some("fin de año"));
+        for declined in [
+            "a: [[1]]\n",
+            "a: [x, ]\n",
+            "a: ['q']\n",
+            "a: [x] # c\n",
+            "a: [a: b]\n",
+        ] {
+            assert!(
+                from_str::<serde_yaml::Value>(declined).is_none(),
+                "{declined:?}"
+            );
+        }
         assert!(from_str::<serde_yaml::Value>("a:\n").is_some());
         let deep: String = (0..200).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
         assert!(from_str::<serde_yaml::Value>(&deep).is_none());
