@@ -37,9 +37,9 @@ pub fn resolve(from: &Path, dest: &str) -> PathBuf {
 
 /// Every internal link of every kb page that does not lead to an existing kb page.
 pub fn check_links(desk: &Desk) -> Vec<Diagnostic> {
-    let mut diags = Vec::new();
+    use rayon::prelude::*;
     let kb_root = desk.root.join("kb");
-    let pages = desk
+    let pages: Vec<(&PathBuf, &String, usize)> = desk
         .kb
         .catalog
         .iter()
@@ -55,27 +55,33 @@ pub fn check_links(desk: &Desk) -> Vec<Diagnostic> {
                 .articles
                 .iter()
                 .map(|p| (&p.path, &p.body, p.body_line)),
-        );
-    for (path, body, body_line) in pages {
-        for (dest, line, col) in internal_links(body) {
-            let target = resolve(path, &dest);
-            let ok = target.starts_with(&kb_root)
-                && target.extension().is_some_and(|e| e == "md")
-                && target.is_file();
-            if !ok {
-                diags.push(
-                    Diagnostic::new(
-                        path,
-                        body_line + line - 1,
-                        col,
-                        tr!("check.broken_link", link = dest),
-                    )
-                    .with_hint(Some(tr!("check.broken_link_hint"))),
-                );
-            }
-        }
-    }
-    diags
+        )
+        .collect();
+    // Each page is parsed on its own core (serial, this was a tenth of a 10,000-article
+    // build); `collect` keeps the pages' order.
+    pages
+        .par_iter()
+        .flat_map_iter(|&(path, body, body_line)| {
+            let kb_root = &kb_root;
+            internal_links(body)
+                .into_iter()
+                .filter_map(move |(dest, line, col)| {
+                    let target = resolve(path, &dest);
+                    let ok = target.starts_with(kb_root)
+                        && target.extension().is_some_and(|e| e == "md")
+                        && target.is_file();
+                    (!ok).then(|| {
+                        Diagnostic::new(
+                            path,
+                            body_line + line - 1,
+                            col,
+                            tr!("check.broken_link", link = dest),
+                        )
+                        .with_hint(Some(tr!("check.broken_link_hint")))
+                    })
+                })
+        })
+        .collect()
 }
 
 /// Internal link targets of a Markdown text with their (1-based) line and column.

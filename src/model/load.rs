@@ -99,7 +99,10 @@ pub fn parse_config(path: &Path, text: &str) -> std::result::Result<DeskConfig, 
 }
 
 /// Loads every `*.md` file of `dir` as a page with front matter `F`, sorted by id.
-pub fn load_pages<F: DeserializeOwned>(dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<Page<F>> {
+pub fn load_pages<F: DeserializeOwned + Send>(
+    dir: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Page<F>> {
     let mut pages = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return pages;
@@ -119,8 +122,13 @@ pub fn load_pages<F: DeserializeOwned>(dir: &Path, diags: &mut Vec<Diagnostic>) 
         })
         .collect();
     paths.sort();
-    for path in paths {
-        match load_page::<F>(&path) {
+    // Read and parsed on every core (a knowledge base of 10,000 articles took a fifth of a
+    // build on one); results are gathered in path order, so pages and diagnostics keep it.
+    use rayon::prelude::*;
+    let loaded: Vec<std::result::Result<Page<F>, Diagnostic>> =
+        paths.par_iter().map(|path| load_page::<F>(path)).collect();
+    for r in loaded {
+        match r {
             Ok(p) => pages.push(p),
             Err(d) => diags.push(d),
         }
