@@ -680,6 +680,69 @@ fn broken_internal_link_stops_the_build_at_its_line() {
     assert!(!b.out.exists(), "a failed build leaves no site");
 }
 
+/// The library's build (no `mesa check` gate, as `mesa serve` runs it) stops on a broken link
+/// with the same diagnostics whether its folder is new (links checked while rendering, the
+/// folder removed again) or an earlier build's (checked before any page is written, every
+/// page left as it was).
+#[test]
+fn broken_link_fails_alike_into_a_new_and_an_earlier_folder() {
+    let desk = sample_desk();
+    let root = desk.path();
+    let opts = mesa::output::site::BuildOptions {
+        public: false,
+        progress: None,
+        now: Some(chrono::DateTime::parse_from_rfc3339(NOW).unwrap().into()),
+        live_reload: false,
+    };
+    let earlier = root.join("_earlier");
+    mesa::output::site::build(root, &earlier, &opts).expect("clean desk builds");
+    let before: Vec<(PathBuf, String)> = files(&earlier)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .map(|p| (p.clone(), read(&p)))
+        .collect();
+    // A link `mesa check` accepts (the file exists in kb/) but no page of this build has:
+    // only the build's own check can stop it.
+    std::fs::create_dir_all(root.join("kb/drafts")).unwrap();
+    std::fs::write(
+        root.join("kb/drafts/borrador.md"),
+        "---\ntitle: B\n---\nx\n",
+    )
+    .unwrap();
+    let article = root.join("kb/articles/como-reportar-un-caso.md");
+    let text = read(&article);
+    std::fs::write(
+        &article,
+        format!("{text}\nVer [el borrador](../drafts/borrador.md).\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("kb/articles/roto.md"),
+        "---\ntitle: Roto\nkind: article\ncategory: Pruebas\nsummary: R.\n---\n[a](no-existe.md) y [b](otro.md)\n",
+    )
+    .unwrap();
+    let message = |r: mesa::model::diag::Result<mesa::output::site::BuildSummary>| match r {
+        Err(mesa::model::diag::Error::Diagnostics(d)) => d,
+        other => panic!("expected broken links, got {:?}", other.map(|s| s.pages)),
+    };
+    let fresh = root.join("_fresh");
+    let into_new = message(mesa::output::site::build(root, &fresh, &opts));
+    assert!(
+        !fresh.exists(),
+        "a failed build into a new folder leaves none"
+    );
+    let into_earlier = message(mesa::output::site::build(root, &earlier, &opts));
+    assert_eq!(into_new, into_earlier);
+    let shown: Vec<String> = into_new.iter().map(|d| d.to_string()).collect();
+    assert_eq!(shown.len(), 3, "{shown:#?}");
+    for link in ["no-existe.md", "otro.md", "../drafts/borrador.md"] {
+        assert!(shown.iter().any(|d| d.contains(link)), "{link}: {shown:#?}");
+    }
+    for (page, old) in before {
+        assert_eq!(read(&page), old, "{} changed", page.display());
+    }
+}
+
 #[test]
 fn refuses_to_replace_a_folder_it_did_not_write() {
     let desk = sample_desk();

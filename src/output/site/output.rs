@@ -96,6 +96,11 @@ impl Output {
         Ok(())
     }
 
+    /// Whether the folder did not exist before this build (a failed build removes it again).
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
+    }
+
     /// The pages written so far (relative to the folder; empty for a clean folder, which
     /// does not remember them): what an incremental rebuild tells the build manifest.
     pub fn written(&self) -> Vec<String> {

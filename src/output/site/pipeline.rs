@@ -154,7 +154,13 @@ fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<Computed> {
     use rayon::prelude::*;
     let desk = site.desk;
     site.progress.phase(&tr!("site.phase_kb"));
-    kbpages::check_links(site)?;
+    // Links are checked before any page is written, so that a broken one leaves an earlier
+    // build's folder as it was. A folder this build creates is removed again on any error
+    // (`Output::abandon`), so there the check is the one rendering does (the same
+    // diagnostics: `kbpages::prepare` returns them), and each body is parsed once less.
+    if !site.out.is_fresh() {
+        kbpages::check_links(site)?;
+    }
 
     // Tickets stream: read, rendered, written and dropped chunk by chunk. They are read in
     // both builds: the public one only counts the tickets each article solved, and shows none
@@ -183,6 +189,17 @@ fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<Computed> {
     let mut jobs: Vec<Box<dyn Fn() -> Result<()> + Sync + '_>> =
         kbpages::jobs(site, &kb, ticket_out);
     jobs.push(Box::new(move || super::help::pages(site)));
+    // The page index (postings of every kb page, one JSON text) is written beside the pages,
+    // first in line, so that one core encodes it while the other renders (it was written
+    // alone after them, with the other core idle).
+    let page_index = &kb.page_index;
+    jobs.insert(
+        0,
+        Box::new(move || {
+            site.out
+                .write("search/pages.js", page_index.finish().as_bytes())
+        }),
+    );
     jobs.par_iter().try_for_each(|job| job())?;
     drop(jobs);
     if site.internal() {
@@ -197,8 +214,6 @@ fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<Computed> {
     }
 
     site.progress.phase(&tr!("site.phase_search"));
-    site.out
-        .write("search/pages.js", kb.page_index.finish().as_bytes())?;
     if site.internal() {
         crate::output::search::each_ticket_shard(
             &ticket_out.postings,
