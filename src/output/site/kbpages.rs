@@ -887,10 +887,21 @@ fn kb_index(site: &Site, kb: &KbPages) -> Result<()> {
         .collect();
     let mut by_solved: Vec<ArticleRow> = kb.articles.iter().map(row).collect();
     by_solved.sort_by(|a, b| b.solved.cmp(&a.solved).then(a.title.cmp(b.title)));
-    ctx.insert("categories", &categories);
-    ctx.insert("tags", &tags);
+    insert_moved(&mut ctx, "categories", serde_json::Value::Array(categories));
+    insert_moved(&mut ctx, "tags", serde_json::Value::Array(tags));
     ctx.insert("articles", &by_solved);
     site.page(file, "kb_index.html", &ctx)
+}
+
+/// `ctx[key] = value` for a value already built as template data, moved in: `Context::insert`
+/// copies it whole again (the kb index's categories hold a row per article).
+fn insert_moved(ctx: &mut tera::Context, key: &str, value: serde_json::Value) {
+    let mut one = serde_json::Map::new();
+    one.insert(key.to_string(), value);
+    // A JSON object always makes a context; `from_value` refuses only other values.
+    if let Ok(moved) = tera::Context::from_value(serde_json::Value::Object(one)) {
+        ctx.extend(moved);
+    }
 }
 
 fn news(site: &Site, kb: &KbPages) -> Result<()> {
