@@ -185,3 +185,36 @@ fn a_corrupt_or_foreign_cache_is_rebuilt() {
     assert!(std::fs::read(&path).unwrap().starts_with(b"MESAKB"));
     assert_eq!(d.status(), "");
 }
+
+/// The holiday file a calendar names is part of what a kept verdict was made with, read as
+/// the desk reads it: swapped for a link to the same text outside the desk, it is refused
+/// (a cold run refuses it; the cache's key must not follow the link and find the old text).
+#[cfg(unix)]
+#[test]
+fn a_holiday_file_swapped_for_a_link_out_of_the_desk_is_refused() {
+    let d = TestDesk::new();
+    let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Aniversario SGM\r\nDTSTART;VALUE=DATE:20200914\r\nRRULE:FREQ=YEARLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let yaml = std::fs::read_to_string(d.root.join("desk.yaml")).unwrap();
+    assert!(yaml.contains("    holidays: co\n"));
+    std::fs::write(
+        d.root.join("desk.yaml"),
+        yaml.replacen(
+            "    holidays: co\n",
+            "    holidays: co\n    holidays_ics: cierres.ics\n",
+            1,
+        ),
+    )
+    .unwrap();
+    std::fs::write(d.root.join("cierres.ics"), ics).unwrap();
+    git(&d.root, &["add", "-A"]);
+    git(&d.root, &["commit", "-qm", "holiday file"]);
+    let id = d.new_ticket(T0, &[]);
+    d.ok(T0, &["comment", &id, "--text", "warm"]);
+    assert!(cache_file(&d.root).is_file());
+    let outside = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(outside.path(), ics).unwrap();
+    std::fs::remove_file(d.root.join("cierres.ics")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), d.root.join("cierres.ics")).unwrap();
+    refused_as_cold(&d, &id, "the holiday file behind a link out of the desk");
+    repaired(&d, &id);
+}
