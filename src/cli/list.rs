@@ -92,6 +92,9 @@ impl Row {
     }
 }
 
+/// A ticket's row, or why its file could not be read (both boxed: see `Found` in [`list`]).
+type Listed = std::result::Result<Box<Row>, Box<Diagnostic>>;
+
 /// The filters that read a ticket's fields (everything but the clocks).
 struct Filter<'a> {
     a: &'a ListArgs,
@@ -188,8 +191,10 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
     } else {
         Cache::disabled()
     };
-    type Seen = (Option<facts::Stat>, Option<ListFacts>, Option<u32>);
-    type Found = (Option<std::result::Result<Row, Diagnostic>>, Seen);
+    // Per ticket, small (boxed rows and new records): 100,000 of them are collected, split
+    // and moved, and inline rows made that a hundred megabytes of copies and fresh pages.
+    type Seen = (Option<facts::Stat>, Option<Box<ListFacts>>, Option<u32>);
+    type Found = (Option<Listed>, Seen);
     let entries = crate::model::scan::ticket_entries(&root);
     let found: Vec<Found> = entries
         .par_iter()
@@ -207,7 +212,7 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                             let clocks =
                                 crate::rules::sla::clocks_of_inputs(&desk, &cals, &o.inputs, now);
                             by_clocks(&clocks)
-                                .then(|| Ok(Row::of_open(*o, rel.clone(), since, clocks)))
+                                .then(|| Ok(Box::new(Row::of_open(*o, rel.clone(), since, clocks))))
                         });
                         return (row.flatten(), (stat, None, old));
                     }
@@ -228,7 +233,7 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                     let keep = filter.settled(&row, false)
                         && (!a.breached || row.breached)
                         && due_before.is_none();
-                    let row = keep.then(|| Ok(Row::of_settled(row, rel.clone(), since)));
+                    let row = keep.then(|| Ok(Box::new(Row::of_settled(row, rel.clone(), since))));
                     return (row, (stat, None, old));
                 }
                 // Settled after this list's instant: read again, the record stays.
@@ -255,22 +260,27 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                         let clocks = crate::rules::sla::clocks_of_walk(&desk, &cals, &w, now);
                         (w, clocks)
                     });
-                    let record = derive.then(|| match &walked {
-                        Some((w, clocks)) => ListFacts::of(&desk, &t.front, w, clocks, now),
-                        None => ListFacts::Live,
+                    let record = derive.then(|| {
+                        Box::new(match &walked {
+                            Some((w, clocks)) => ListFacts::of(&desk, &t.front, w, clocks, now),
+                            None => ListFacts::Live,
+                        })
                     });
                     let clocks = walked.map(|(_, clocks)| clocks);
                     let stat = read_stat.filter(|_| stat.is_some());
                     let row = match clocks {
                         Some(clocks) if selected && by_clocks(&clocks) => {
                             t.body = String::new();
-                            Some(Ok(Row::of_ticket(t, clocks)))
+                            Some(Ok(Box::new(Row::of_ticket(t, clocks))))
                         }
                         _ => None,
                     };
                     (row, (stat, record, old))
                 }
-                Err(d) => (Some(Err(d)), (stat, derive.then_some(ListFacts::Live), old)),
+                Err(d) => (
+                    Some(Err(Box::new(d))),
+                    (stat, derive.then(|| Box::new(ListFacts::Live)), old),
+                ),
             }
         })
         .collect();
@@ -281,7 +291,7 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
     {
         cache.save(entries.iter().zip(&seen).filter_map(|(e, (st, rec, old))| {
             let next = match (rec, old) {
-                (Some(r), _) => facts::Next::New(r),
+                (Some(r), _) => facts::Next::New(&**r),
                 (None, Some(o)) => facts::Next::Old(*o),
                 (None, None) => return None,
             };
@@ -342,7 +352,7 @@ fn read_row(
     filter: &Filter,
     by_clocks: &dyn Fn(&[ClockView]) -> bool,
     clocks_of: impl Fn(&TicketFront) -> Vec<ClockView>,
-) -> Option<std::result::Result<Row, Diagnostic>> {
+) -> Option<Listed> {
     let parsed = crate::model::front_matter::read_text(&root.join(rel))
         .map_err(|mut d| {
             d.path = rel.to_path_buf();
@@ -359,9 +369,9 @@ fn read_row(
                 return None;
             }
             t.body = String::new();
-            Some(Ok(Row::of_ticket(t, clocks)))
+            Some(Ok(Box::new(Row::of_ticket(t, clocks))))
         }
-        Err(d) => Some(Err(d)),
+        Err(d) => Some(Err(Box::new(d))),
     }
 }
 
@@ -398,7 +408,7 @@ fn due_cell(clocks: &[ClockView], fmt: &Fmt) -> Cow<'static, str> {
 }
 
 /// The rows' positions in the asked order (a stable sort: ties keep the scan's order).
-fn sort_rows(rows: &[Row], sort: SortArg, desk: &crate::model::load::Desk) -> Vec<usize> {
+fn sort_rows(rows: &[Box<Row>], sort: SortArg, desk: &crate::model::load::Desk) -> Vec<usize> {
     let mut order: Vec<usize> = (0..rows.len()).collect();
     let rank = |p: &Option<String>| {
         p.as_deref()
@@ -409,7 +419,7 @@ fn sort_rows(rows: &[Row], sort: SortArg, desk: &crate::model::load::Desk) -> Ve
     match sort {
         SortArg::Id => order.sort_by(|&x, &y| by_id(&rows[x], &rows[y])),
         SortArg::Due => {
-            let due: Vec<Option<DateTime<chrono_tz::Tz>>> = rows.iter().map(Row::due).collect();
+            let due: Vec<Option<DateTime<chrono_tz::Tz>>> = rows.iter().map(|r| r.due()).collect();
             order.sort_by(|&x, &y| {
                 match (due[x], due[y]) {
                     (Some(a), Some(b)) => a.cmp(&b),
@@ -440,7 +450,10 @@ fn sort_rows(rows: &[Row], sort: SortArg, desk: &crate::model::load::Desk) -> Ve
 struct Cells {
     fmt: Fmt,
     statuses: Vec<(Status, String)>,
-    priorities: std::collections::HashMap<String, String>,
+    /// A few entries: a search is cheaper than hashing each row's priority.
+    priorities: Vec<(String, String)>,
+    /// Every level's text (a level is a `u8`): no number is formatted per row.
+    levels: Vec<String>,
     unread: String,
 }
 
@@ -458,6 +471,7 @@ impl Cells {
                 .iter()
                 .map(|p| (p.id.clone(), priority_name(desk, &p.id)))
                 .collect(),
+            levels: (0..=u8::MAX).map(|l| l.to_string()).collect(),
             unread: tr!("inbox.unread"),
         }
     }
@@ -473,15 +487,15 @@ impl Cells {
             );
         let priority = match r.priority.as_deref() {
             None => Cow::Borrowed("-"),
-            Some(p) => match self.priorities.get(p) {
-                Some(name) => Cow::Borrowed(name.as_str()),
+            Some(p) => match self.priorities.iter().find(|(id, _)| id == p) {
+                Some((_, name)) => Cow::Borrowed(name.as_str()),
                 None => Cow::Owned(priority_name(desk, p)),
             },
         };
         [
             Cow::Borrowed(r.id.as_str()),
             status,
-            Cow::Owned(r.level.to_string()),
+            Cow::Borrowed(self.levels[usize::from(r.level)].as_str()),
             priority,
             Cow::Borrowed(r.assignee.as_deref().unwrap_or("-")),
             due_cell(&r.clocks, &self.fmt),
@@ -499,7 +513,7 @@ impl Cells {
 /// bytes. Measured on every core, then formatted in blocks on every core and written in order.
 fn write_table(
     out: &mut impl Write,
-    rows: &[Row],
+    rows: &[Box<Row>],
     order: &[usize],
     desk: &crate::model::load::Desk,
 ) -> std::io::Result<()> {
@@ -551,7 +565,7 @@ fn write_table(
 
 /// `mesa list --format csv`: the same rows as the text table, in the one CSV convention
 /// ([`crate::output::csv`]: BOM, `;`, CRLF, labels, dates a spreadsheet reads).
-fn list_csv(rows: &[Row], order: &[usize], desk: &crate::model::load::Desk) -> String {
+fn list_csv(rows: &[Box<Row>], order: &[usize], desk: &crate::model::load::Desk) -> String {
     use crate::output::csv::{Cell, Csv};
     let tz = desk
         .config
