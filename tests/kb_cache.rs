@@ -27,18 +27,46 @@ fn desk() -> (TestDesk, String) {
         cache_file(&d.root).is_file(),
         "a command on a sound desk keeps its knowledge base"
     );
+    let (code, _, err) = check_as_cold(&d, "the sound desk");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("pages"), "the pages are counted: {err}");
+    std::fs::remove_file(cache_file(&d.root)).unwrap();
+    check(&d);
+    assert!(
+        cache_file(&d.root).is_file(),
+        "mesa check on a sound desk keeps its knowledge base"
+    );
     (d, id)
 }
 
-fn check_rejects(d: &TestDesk, context: &str) {
+/// `mesa check`'s exit code and everything it prints.
+fn check(d: &TestDesk) -> (Option<i32>, String, String) {
     let out = Command::new(common::git::MESA)
         .args(["--desk", d.root.to_str().unwrap(), "--lang", "en", "check"])
         .output()
         .unwrap();
-    assert!(
-        !out.status.success(),
-        "{context}: mesa check accepts the desk"
-    );
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `mesa check` says the same with the kept knowledge base as without it (`mesa check`
+/// takes a clean verdict from the cache too), and the cache is as it was before.
+fn check_as_cold(d: &TestDesk, context: &str) -> (Option<i32>, String, String) {
+    let kept = std::fs::read(cache_file(&d.root)).unwrap();
+    let warm = check(d);
+    std::fs::remove_file(cache_file(&d.root)).unwrap();
+    let cold = check(d);
+    assert_eq!(warm, cold, "{context}: mesa check, warm and cold");
+    std::fs::write(cache_file(&d.root), kept).unwrap();
+    warm
+}
+
+fn check_rejects(d: &TestDesk, context: &str) {
+    let (code, ..) = check_as_cold(d, context);
+    assert_ne!(code, Some(0), "{context}: mesa check accepts the desk");
 }
 
 /// With the cache as the last sound run left it, `comment` and `show` are refused (nothing
@@ -57,6 +85,7 @@ fn refused_as_cold(d: &TestDesk, id: &str, context: &str) {
         "{context}: the refusal names the broken file: {}",
         warm.0
     );
+    check_rejects(d, context);
     std::fs::remove_file(cache_file(&d.root)).unwrap();
     let cold = (d.refused(T1, &comment), d.refused(T1, &show));
     assert_eq!(
@@ -67,7 +96,6 @@ fn refused_as_cold(d: &TestDesk, id: &str, context: &str) {
         !cache_file(&d.root).exists(),
         "{context}: a refused desk's knowledge base is not kept"
     );
-    check_rejects(d, context);
     // Put back: a later command must not find a sound verdict for the broken files.
     std::fs::write(cache_file(&d.root), warm_cache).unwrap();
 }

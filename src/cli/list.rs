@@ -149,7 +149,13 @@ impl Filter<'_> {
 
 pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
     facts::keep_freed_memory();
-    let (desk, now) = open_desk(global)?;
+    // The ticket folders are listed and stat'ed while the desk loads.
+    let root = global.desk_root()?;
+    let (opened, entries) = rayon::join(
+        || open_desk(global),
+        || crate::model::scan::ticket_entries(&root),
+    );
+    let (desk, now) = opened?;
     let now = now.utc();
     let root = desk.root.clone();
     let due_before = a.due_before.as_deref().map(parse_stamp).transpose()?;
@@ -195,7 +201,6 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
     // and moved, and inline rows made that a hundred megabytes of copies and fresh pages.
     type Seen = (Option<facts::Stat>, Option<Box<ListFacts>>, Option<u32>);
     type Found = (Option<Listed>, Seen);
-    let entries = crate::model::scan::ticket_entries(&root);
     let found: Vec<Found> = entries
         .par_iter()
         .enumerate()
@@ -286,62 +291,69 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
         .collect();
     let (results, seen): (Vec<_>, Vec<_>) = found.into_iter().unzip();
     let cacheable = seen.iter().filter(|(st, _, _)| st.is_some()).count();
-    if use_cache
-        && (seen.iter().any(|(st, r, _)| st.is_some() && r.is_some()) || cacheable != cache.len())
-    {
-        cache.save(entries.iter().zip(&seen).filter_map(|(e, (st, rec, old))| {
-            let next = match (rec, old) {
-                (Some(r), _) => facts::Next::New(&**r),
-                (None, Some(o)) => facts::Next::Old(*o),
-                (None, None) => return None,
-            };
-            Some((e.key(), st.as_ref()?, next))
-        }));
-    }
-    let mut rows = Vec::with_capacity(results.len());
-    for r in results.into_iter().flatten() {
-        match r {
-            Ok(row) => rows.push(row),
-            Err(d) if !global.quiet => eprintln!("{d}"),
-            Err(_) => {}
+    let save = use_cache
+        && (seen.iter().any(|(st, r, _)| st.is_some() && r.is_some()) || cacheable != cache.len());
+    // The next cache is written on another thread while the rows are sorted and printed: the
+    // answer does not wait for it (the process does, before it exits).
+    std::thread::scope(|scope| -> Result<()> {
+        if save {
+            scope.spawn(|| {
+                cache.save(entries.iter().zip(&seen).filter_map(|(e, (st, rec, old))| {
+                    let next = match (rec, old) {
+                        (Some(r), _) => facts::Next::New(&**r),
+                        (None, Some(o)) => facts::Next::Old(*o),
+                        (None, None) => return None,
+                    };
+                    Some((e.key(), st.as_ref()?, next))
+                }));
+            });
         }
-    }
-    let order = sort_rows(&rows, a.sort, &desk);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-    if global.csv {
-        out.write_all(list_csv(&rows, &order, &desk).as_bytes())?;
-    } else {
-        match global.format {
-            Format::Json => {
-                let items: Vec<serde_json::Value> = order
-                    .iter()
-                    .map(|&i| {
-                        let r = &rows[i];
-                        serde_json::json!({
-                            "id": r.id, "title": r.title, "customer": r.customer,
-                            "status": r.status, "level": r.level, "priority": r.priority,
-                            "assignee": r.assignee, "type": r.ticket_type, "path": r.path,
-                            "unread": r.unread,
-                            "due": r.due().map(|d| d.to_rfc3339()),
-                            "clocks": serde_json::to_value(&r.clocks).unwrap_or_default(),
-                        })
-                    })
-                    .collect();
-                serde_json::to_writer_pretty(&mut out, &items).map_err(std::io::Error::from)?;
-                out.write_all(b"\n")?;
+        let mut rows = Vec::with_capacity(results.len());
+        for r in results.into_iter().flatten() {
+            match r {
+                Ok(row) => rows.push(row),
+                Err(d) if !global.quiet => eprintln!("{d}"),
+                Err(_) => {}
             }
-            Format::Text => write_table(&mut out, &rows, &order, &desk)?,
         }
-    }
-    out.flush()?;
-    drop(out);
-    if global.format == Format::Text && !global.csv && !global.quiet {
-        eprintln!("{}", tr!("cmd.listed", count = rows.len()));
-    }
-    // The process ends here: freeing 100,000 rows one by one (and handing the pages back) is
-    // a tenth of a warm list's time for nothing.
-    std::mem::forget(rows);
+        let order = sort_rows(&rows, a.sort, &desk);
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+        if global.csv {
+            out.write_all(list_csv(&rows, &order, &desk).as_bytes())?;
+        } else {
+            match global.format {
+                Format::Json => {
+                    let items: Vec<serde_json::Value> = order
+                        .iter()
+                        .map(|&i| {
+                            let r = &rows[i];
+                            serde_json::json!({
+                                "id": r.id, "title": r.title, "customer": r.customer,
+                                "status": r.status, "level": r.level, "priority": r.priority,
+                                "assignee": r.assignee, "type": r.ticket_type, "path": r.path,
+                                "unread": r.unread,
+                                "due": r.due().map(|d| d.to_rfc3339()),
+                                "clocks": serde_json::to_value(&r.clocks).unwrap_or_default(),
+                            })
+                        })
+                        .collect();
+                    serde_json::to_writer_pretty(&mut out, &items).map_err(std::io::Error::from)?;
+                    out.write_all(b"\n")?;
+                }
+                Format::Text => write_table(&mut out, &rows, &order, &desk)?,
+            }
+        }
+        out.flush()?;
+        drop(out);
+        if global.format == Format::Text && !global.csv && !global.quiet {
+            eprintln!("{}", tr!("cmd.listed", count = rows.len()));
+        }
+        // The process ends here: freeing 100,000 rows one by one (and handing the pages back) is
+        // a tenth of a warm list's time for nothing.
+        std::mem::forget(rows);
+        Ok(())
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -407,7 +419,8 @@ fn due_cell(clocks: &[ClockView], fmt: &Fmt) -> Cow<'static, str> {
     })
 }
 
-/// The rows' positions in the asked order (a stable sort: ties keep the scan's order).
+/// The rows' positions in the asked order (a stable sort, on every core: ties keep the scan's
+/// order).
 fn sort_rows(rows: &[Box<Row>], sort: SortArg, desk: &crate::model::load::Desk) -> Vec<usize> {
     let mut order: Vec<usize> = (0..rows.len()).collect();
     let rank = |p: &Option<String>| {
@@ -417,10 +430,11 @@ fn sort_rows(rows: &[Box<Row>], sort: SortArg, desk: &crate::model::load::Desk) 
     };
     let by_id = |x: &Row, y: &Row| x.id.cmp(&y.id);
     match sort {
-        SortArg::Id => order.sort_by(|&x, &y| by_id(&rows[x], &rows[y])),
+        SortArg::Id => order.par_sort_by(|&x, &y| by_id(&rows[x], &rows[y])),
         SortArg::Due => {
-            let due: Vec<Option<DateTime<chrono_tz::Tz>>> = rows.iter().map(|r| r.due()).collect();
-            order.sort_by(|&x, &y| {
+            let due: Vec<Option<DateTime<chrono_tz::Tz>>> =
+                rows.par_iter().map(|r| r.due()).collect();
+            order.par_sort_by(|&x, &y| {
                 match (due[x], due[y]) {
                     (Some(a), Some(b)) => a.cmp(&b),
                     (Some(_), None) => std::cmp::Ordering::Less,
@@ -430,12 +444,12 @@ fn sort_rows(rows: &[Box<Row>], sort: SortArg, desk: &crate::model::load::Desk) 
                 .then_with(|| by_id(&rows[x], &rows[y]))
             })
         }
-        SortArg::Priority => order.sort_by(|&x, &y| {
+        SortArg::Priority => order.par_sort_by(|&x, &y| {
             rank(&rows[x].priority)
                 .cmp(&rank(&rows[y].priority))
                 .then_with(|| by_id(&rows[x], &rows[y]))
         }),
-        SortArg::Updated => order.sort_by(|&x, &y| {
+        SortArg::Updated => order.par_sort_by(|&x, &y| {
             rows[y]
                 .updated
                 .cmp(&rows[x].updated)
