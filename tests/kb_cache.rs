@@ -221,19 +221,8 @@ fn a_corrupt_or_foreign_cache_is_rebuilt() {
 #[test]
 fn a_holiday_file_swapped_for_a_link_out_of_the_desk_is_refused() {
     let d = TestDesk::new();
-    let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Aniversario SGM\r\nDTSTART;VALUE=DATE:20200914\r\nRRULE:FREQ=YEARLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
-    let yaml = std::fs::read_to_string(d.root.join("desk.yaml")).unwrap();
-    assert!(yaml.contains("    holidays: co\n"));
-    std::fs::write(
-        d.root.join("desk.yaml"),
-        yaml.replacen(
-            "    holidays: co\n",
-            "    holidays: co\n    holidays_ics: cierres.ics\n",
-            1,
-        ),
-    )
-    .unwrap();
-    std::fs::write(d.root.join("cierres.ics"), ics).unwrap();
+    let ics = common::ANNIVERSARY_ICS;
+    common::add_holiday_file(&d.root, ics);
     git(&d.root, &["add", "-A"]);
     git(&d.root, &["commit", "-qm", "holiday file"]);
     let id = d.new_ticket(T0, &[]);

@@ -211,10 +211,7 @@ pub fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let (report, load_diags) = match entries {
-        Some(entries) => report::build_from_entries(&desk, &cals, from, to, by, now, entries),
-        None => report::build_from_files(&desk, &cals, from, to, by, now),
-    };
+    let (report, load_diags) = report::build_from_files(&desk, &cals, from, to, by, now, entries);
     for d in &load_diags {
         eprintln!("{d}");
     }

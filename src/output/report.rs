@@ -891,6 +891,9 @@ pub fn build_from_facts<'a>(
 /// parallel without keeping the tickets in memory. Unreadable tickets come back as
 /// diagnostics (and are left out). A ticket whose file is unchanged and whose figures were
 /// settled before the report's instant comes from the facts cache ([`crate::output::facts`]).
+/// `entries`: the desk's ticket entries when already listed
+/// ([`crate::model::scan::ticket_entries`]: `mesa report` lists them while the desk loads);
+/// `None` lists them here.
 pub fn build_from_files(
     desk: &Desk,
     cals: &Calendars,
@@ -898,23 +901,9 @@ pub fn build_from_files(
     to: Option<DateTime<Utc>>,
     by: Option<By>,
     now: DateTime<Utc>,
+    entries: Option<Vec<crate::model::scan::Entry>>,
 ) -> (Report, Vec<crate::model::diag::Diagnostic>) {
-    let entries = crate::model::scan::ticket_entries(&desk.root);
-    build_from_entries(desk, cals, from, to, by, now, entries)
-}
-
-/// [`build_from_files`] over the ticket entries already listed
-/// ([`crate::model::scan::ticket_entries`] of the desk's root: `mesa report` lists them while
-/// the desk loads).
-pub fn build_from_entries(
-    desk: &Desk,
-    cals: &Calendars,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-    by: Option<By>,
-    now: DateTime<Utc>,
-    entries: Vec<crate::model::scan::Entry>,
-) -> (Report, Vec<crate::model::diag::Diagnostic>) {
+    let entries = entries.unwrap_or_else(|| crate::model::scan::ticket_entries(&desk.root));
     use crate::output::facts::{self, Cache};
     let p = Period::new(desk, from, to, by, now);
     let root = &desk.root;
