@@ -27,18 +27,46 @@ fn desk() -> (TestDesk, String) {
         cache_file(&d.root).is_file(),
         "a command on a sound desk keeps its knowledge base"
     );
+    let (code, _, err) = check_as_cold(&d, "the sound desk");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("pages"), "the pages are counted: {err}");
+    std::fs::remove_file(cache_file(&d.root)).unwrap();
+    check(&d);
+    assert!(
+        cache_file(&d.root).is_file(),
+        "mesa check on a sound desk keeps its knowledge base"
+    );
     (d, id)
 }
 
-fn check_rejects(d: &TestDesk, context: &str) {
+/// `mesa check`'s exit code and everything it prints.
+fn check(d: &TestDesk) -> (Option<i32>, String, String) {
     let out = Command::new(common::git::MESA)
         .args(["--desk", d.root.to_str().unwrap(), "--lang", "en", "check"])
         .output()
         .unwrap();
-    assert!(
-        !out.status.success(),
-        "{context}: mesa check accepts the desk"
-    );
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `mesa check` says the same with the kept knowledge base as without it (`mesa check`
+/// takes a clean verdict from the cache too), and the cache is as it was before.
+fn check_as_cold(d: &TestDesk, context: &str) -> (Option<i32>, String, String) {
+    let kept = std::fs::read(cache_file(&d.root)).unwrap();
+    let warm = check(d);
+    std::fs::remove_file(cache_file(&d.root)).unwrap();
+    let cold = check(d);
+    assert_eq!(warm, cold, "{context}: mesa check, warm and cold");
+    std::fs::write(cache_file(&d.root), kept).unwrap();
+    warm
+}
+
+fn check_rejects(d: &TestDesk, context: &str) {
+    let (code, ..) = check_as_cold(d, context);
+    assert_ne!(code, Some(0), "{context}: mesa check accepts the desk");
 }
 
 /// With the cache as the last sound run left it, `comment` and `show` are refused (nothing
@@ -57,6 +85,7 @@ fn refused_as_cold(d: &TestDesk, id: &str, context: &str) {
         "{context}: the refusal names the broken file: {}",
         warm.0
     );
+    check_rejects(d, context);
     std::fs::remove_file(cache_file(&d.root)).unwrap();
     let cold = (d.refused(T1, &comment), d.refused(T1, &show));
     assert_eq!(
@@ -67,7 +96,6 @@ fn refused_as_cold(d: &TestDesk, id: &str, context: &str) {
         !cache_file(&d.root).exists(),
         "{context}: a refused desk's knowledge base is not kept"
     );
-    check_rejects(d, context);
     // Put back: a later command must not find a sound verdict for the broken files.
     std::fs::write(cache_file(&d.root), warm_cache).unwrap();
 }
@@ -184,4 +212,26 @@ fn a_corrupt_or_foreign_cache_is_rebuilt() {
     d.ok(T1, &["comment", &id, "--text", "foreign cache"]);
     assert!(std::fs::read(&path).unwrap().starts_with(b"MESAKB"));
     assert_eq!(d.status(), "");
+}
+
+/// The holiday file a calendar names is part of what a kept verdict was made with, read as
+/// the desk reads it: swapped for a link to the same text outside the desk, it is refused
+/// (a cold run refuses it; the cache's key must not follow the link and find the old text).
+#[cfg(unix)]
+#[test]
+fn a_holiday_file_swapped_for_a_link_out_of_the_desk_is_refused() {
+    let d = TestDesk::new();
+    let ics = common::ANNIVERSARY_ICS;
+    common::add_holiday_file(&d.root, ics);
+    git(&d.root, &["add", "-A"]);
+    git(&d.root, &["commit", "-qm", "holiday file"]);
+    let id = d.new_ticket(T0, &[]);
+    d.ok(T0, &["comment", &id, "--text", "warm"]);
+    assert!(cache_file(&d.root).is_file());
+    let outside = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(outside.path(), ics).unwrap();
+    std::fs::remove_file(d.root.join("cierres.ics")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), d.root.join("cierres.ics")).unwrap();
+    refused_as_cold(&d, &id, "the holiday file behind a link out of the desk");
+    repaired(&d, &id);
 }

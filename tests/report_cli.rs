@@ -376,22 +376,7 @@ proptest! {
 #[test]
 fn ics_holidays_from_the_desk() {
     let d = desk_copy();
-    let yaml = std::fs::read_to_string(d.path().join("desk.yaml")).unwrap();
-    assert!(yaml.contains("    holidays: co\n"));
-    std::fs::write(
-        d.path().join("desk.yaml"),
-        yaml.replacen(
-            "    holidays: co\n",
-            "    holidays: co\n    holidays_ics: cierres.ics\n",
-            1,
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        d.path().join("cierres.ics"),
-        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Aniversario SGM\r\nDTSTART;VALUE=DATE:20200914\r\nRRULE:FREQ=YEARLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-    )
-    .unwrap();
+    common::add_holiday_file(d.path(), common::ANNIVERSARY_ICS);
     let (code, out, err) = mesa(
         d.path(),
         &["calendar", "--year", "2026", "--format", "json"],

@@ -92,6 +92,9 @@ impl Row {
     }
 }
 
+/// A ticket's row, or why its file could not be read (both boxed: see `Found` in [`list`]).
+type Listed = std::result::Result<Box<Row>, Box<Diagnostic>>;
+
 /// The filters that read a ticket's fields (everything but the clocks).
 struct Filter<'a> {
     a: &'a ListArgs,
@@ -146,7 +149,13 @@ impl Filter<'_> {
 
 pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
     facts::keep_freed_memory();
-    let (desk, now) = open_desk(global)?;
+    // The ticket folders are listed and stat'ed while the desk loads.
+    let root = global.desk_root()?;
+    let (opened, entries) = rayon::join(
+        || open_desk(global),
+        || crate::model::scan::ticket_entries(&root),
+    );
+    let (desk, now) = opened?;
     let now = now.utc();
     let root = desk.root.clone();
     let due_before = a.due_before.as_deref().map(parse_stamp).transpose()?;
@@ -188,9 +197,10 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
     } else {
         Cache::disabled()
     };
-    type Seen = (Option<facts::Stat>, Option<ListFacts>, Option<u32>);
-    type Found = (Option<std::result::Result<Row, Diagnostic>>, Seen);
-    let entries = crate::model::scan::ticket_entries(&root);
+    // Per ticket, small (boxed rows and new records): 100,000 of them are collected, split
+    // and moved, and inline rows made that a hundred megabytes of copies and fresh pages.
+    type Seen = (Option<facts::Stat>, Option<Box<ListFacts>>, Option<u32>);
+    type Found = (Option<Listed>, Seen);
     let found: Vec<Found> = entries
         .par_iter()
         .enumerate()
@@ -207,7 +217,7 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                             let clocks =
                                 crate::rules::sla::clocks_of_inputs(&desk, &cals, &o.inputs, now);
                             by_clocks(&clocks)
-                                .then(|| Ok(Row::of_open(*o, rel.clone(), since, clocks)))
+                                .then(|| Ok(Box::new(Row::of_open(*o, rel.clone(), since, clocks))))
                         });
                         return (row.flatten(), (stat, None, old));
                     }
@@ -228,7 +238,7 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                     let keep = filter.settled(&row, false)
                         && (!a.breached || row.breached)
                         && due_before.is_none();
-                    let row = keep.then(|| Ok(Row::of_settled(row, rel.clone(), since)));
+                    let row = keep.then(|| Ok(Box::new(Row::of_settled(row, rel.clone(), since))));
                     return (row, (stat, None, old));
                 }
                 // Settled after this list's instant: read again, the record stays.
@@ -255,83 +265,95 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                         let clocks = crate::rules::sla::clocks_of_walk(&desk, &cals, &w, now);
                         (w, clocks)
                     });
-                    let record = derive.then(|| match &walked {
-                        Some((w, clocks)) => ListFacts::of(&desk, &t.front, w, clocks, now),
-                        None => ListFacts::Live,
+                    let record = derive.then(|| {
+                        Box::new(match &walked {
+                            Some((w, clocks)) => ListFacts::of(&desk, &t.front, w, clocks, now),
+                            None => ListFacts::Live,
+                        })
                     });
                     let clocks = walked.map(|(_, clocks)| clocks);
                     let stat = read_stat.filter(|_| stat.is_some());
                     let row = match clocks {
                         Some(clocks) if selected && by_clocks(&clocks) => {
                             t.body = String::new();
-                            Some(Ok(Row::of_ticket(t, clocks)))
+                            Some(Ok(Box::new(Row::of_ticket(t, clocks))))
                         }
                         _ => None,
                     };
                     (row, (stat, record, old))
                 }
-                Err(d) => (Some(Err(d)), (stat, derive.then_some(ListFacts::Live), old)),
+                Err(d) => (
+                    Some(Err(Box::new(d))),
+                    (stat, derive.then(|| Box::new(ListFacts::Live)), old),
+                ),
             }
         })
         .collect();
     let (results, seen): (Vec<_>, Vec<_>) = found.into_iter().unzip();
     let cacheable = seen.iter().filter(|(st, _, _)| st.is_some()).count();
-    if use_cache
-        && (seen.iter().any(|(st, r, _)| st.is_some() && r.is_some()) || cacheable != cache.len())
-    {
-        cache.save(entries.iter().zip(&seen).filter_map(|(e, (st, rec, old))| {
-            let next = match (rec, old) {
-                (Some(r), _) => facts::Next::New(r),
-                (None, Some(o)) => facts::Next::Old(*o),
-                (None, None) => return None,
-            };
-            Some((e.key(), st.as_ref()?, next))
-        }));
-    }
-    let mut rows = Vec::with_capacity(results.len());
-    for r in results.into_iter().flatten() {
-        match r {
-            Ok(row) => rows.push(row),
-            Err(d) if !global.quiet => eprintln!("{d}"),
-            Err(_) => {}
+    let save = use_cache
+        && (seen.iter().any(|(st, r, _)| st.is_some() && r.is_some()) || cacheable != cache.len());
+    // The next cache is written on another thread while the rows are sorted and printed: the
+    // answer does not wait for it (the process does, before it exits).
+    std::thread::scope(|scope| -> Result<()> {
+        if save {
+            scope.spawn(|| {
+                cache.save(entries.iter().zip(&seen).filter_map(|(e, (st, rec, old))| {
+                    let next = match (rec, old) {
+                        (Some(r), _) => facts::Next::New(&**r),
+                        (None, Some(o)) => facts::Next::Old(*o),
+                        (None, None) => return None,
+                    };
+                    Some((e.key(), st.as_ref()?, next))
+                }));
+            });
         }
-    }
-    let order = sort_rows(&rows, a.sort, &desk);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-    if global.csv {
-        out.write_all(list_csv(&rows, &order, &desk).as_bytes())?;
-    } else {
-        match global.format {
-            Format::Json => {
-                let items: Vec<serde_json::Value> = order
-                    .iter()
-                    .map(|&i| {
-                        let r = &rows[i];
-                        serde_json::json!({
-                            "id": r.id, "title": r.title, "customer": r.customer,
-                            "status": r.status, "level": r.level, "priority": r.priority,
-                            "assignee": r.assignee, "type": r.ticket_type, "path": r.path,
-                            "unread": r.unread,
-                            "due": r.due().map(|d| d.to_rfc3339()),
-                            "clocks": serde_json::to_value(&r.clocks).unwrap_or_default(),
-                        })
-                    })
-                    .collect();
-                serde_json::to_writer_pretty(&mut out, &items).map_err(std::io::Error::from)?;
-                out.write_all(b"\n")?;
+        let mut rows = Vec::with_capacity(results.len());
+        for r in results.into_iter().flatten() {
+            match r {
+                Ok(row) => rows.push(row),
+                Err(d) if !global.quiet => eprintln!("{d}"),
+                Err(_) => {}
             }
-            Format::Text => write_table(&mut out, &rows, &order, &desk)?,
         }
-    }
-    out.flush()?;
-    drop(out);
-    if global.format == Format::Text && !global.csv && !global.quiet {
-        eprintln!("{}", tr!("cmd.listed", count = rows.len()));
-    }
-    // The process ends here: freeing 100,000 rows one by one (and handing the pages back) is
-    // a tenth of a warm list's time for nothing.
-    std::mem::forget(rows);
+        let order = sort_rows(&rows, a.sort, &desk);
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+        if global.csv {
+            out.write_all(list_csv(&rows, &order, &desk).as_bytes())?;
+        } else {
+            match global.format {
+                Format::Json => {
+                    let items: Vec<serde_json::Value> = order
+                        .iter()
+                        .map(|&i| {
+                            let r = &rows[i];
+                            serde_json::json!({
+                                "id": r.id, "title": r.title, "customer": r.customer,
+                                "status": r.status, "level": r.level, "priority": r.priority,
+                                "assignee": r.assignee, "type": r.ticket_type, "path": r.path,
+                                "unread": r.unread,
+                                "due": r.due().map(|d| d.to_rfc3339()),
+                                "clocks": serde_json::to_value(&r.clocks).unwrap_or_default(),
+                            })
+                        })
+                        .collect();
+                    serde_json::to_writer_pretty(&mut out, &items).map_err(std::io::Error::from)?;
+                    out.write_all(b"\n")?;
+                }
+                Format::Text => write_table(&mut out, &rows, &order, &desk)?,
+            }
+        }
+        out.flush()?;
+        drop(out);
+        if global.format == Format::Text && !global.csv && !global.quiet {
+            eprintln!("{}", tr!("cmd.listed", count = rows.len()));
+        }
+        // The process ends here: freeing 100,000 rows one by one (and handing the pages back) is
+        // a tenth of a warm list's time for nothing.
+        std::mem::forget(rows);
+        Ok(())
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -342,7 +364,7 @@ fn read_row(
     filter: &Filter,
     by_clocks: &dyn Fn(&[ClockView]) -> bool,
     clocks_of: impl Fn(&TicketFront) -> Vec<ClockView>,
-) -> Option<std::result::Result<Row, Diagnostic>> {
+) -> Option<Listed> {
     let parsed = crate::model::front_matter::read_text(&root.join(rel))
         .map_err(|mut d| {
             d.path = rel.to_path_buf();
@@ -359,9 +381,9 @@ fn read_row(
                 return None;
             }
             t.body = String::new();
-            Some(Ok(Row::of_ticket(t, clocks)))
+            Some(Ok(Box::new(Row::of_ticket(t, clocks))))
         }
-        Err(d) => Some(Err(d)),
+        Err(d) => Some(Err(Box::new(d))),
     }
 }
 
@@ -397,8 +419,9 @@ fn due_cell(clocks: &[ClockView], fmt: &Fmt) -> Cow<'static, str> {
     })
 }
 
-/// The rows' positions in the asked order (a stable sort: ties keep the scan's order).
-fn sort_rows(rows: &[Row], sort: SortArg, desk: &crate::model::load::Desk) -> Vec<usize> {
+/// The rows' positions in the asked order (a stable sort, on every core: ties keep the scan's
+/// order).
+fn sort_rows(rows: &[Box<Row>], sort: SortArg, desk: &crate::model::load::Desk) -> Vec<usize> {
     let mut order: Vec<usize> = (0..rows.len()).collect();
     let rank = |p: &Option<String>| {
         p.as_deref()
@@ -407,10 +430,11 @@ fn sort_rows(rows: &[Row], sort: SortArg, desk: &crate::model::load::Desk) -> Ve
     };
     let by_id = |x: &Row, y: &Row| x.id.cmp(&y.id);
     match sort {
-        SortArg::Id => order.sort_by(|&x, &y| by_id(&rows[x], &rows[y])),
+        SortArg::Id => order.par_sort_by(|&x, &y| by_id(&rows[x], &rows[y])),
         SortArg::Due => {
-            let due: Vec<Option<DateTime<chrono_tz::Tz>>> = rows.iter().map(Row::due).collect();
-            order.sort_by(|&x, &y| {
+            let due: Vec<Option<DateTime<chrono_tz::Tz>>> =
+                rows.par_iter().map(|r| r.due()).collect();
+            order.par_sort_by(|&x, &y| {
                 match (due[x], due[y]) {
                     (Some(a), Some(b)) => a.cmp(&b),
                     (Some(_), None) => std::cmp::Ordering::Less,
@@ -420,12 +444,12 @@ fn sort_rows(rows: &[Row], sort: SortArg, desk: &crate::model::load::Desk) -> Ve
                 .then_with(|| by_id(&rows[x], &rows[y]))
             })
         }
-        SortArg::Priority => order.sort_by(|&x, &y| {
+        SortArg::Priority => order.par_sort_by(|&x, &y| {
             rank(&rows[x].priority)
                 .cmp(&rank(&rows[y].priority))
                 .then_with(|| by_id(&rows[x], &rows[y]))
         }),
-        SortArg::Updated => order.sort_by(|&x, &y| {
+        SortArg::Updated => order.par_sort_by(|&x, &y| {
             rows[y]
                 .updated
                 .cmp(&rows[x].updated)
@@ -440,7 +464,10 @@ fn sort_rows(rows: &[Row], sort: SortArg, desk: &crate::model::load::Desk) -> Ve
 struct Cells {
     fmt: Fmt,
     statuses: Vec<(Status, String)>,
-    priorities: std::collections::HashMap<String, String>,
+    /// A few entries: a search is cheaper than hashing each row's priority.
+    priorities: Vec<(String, String)>,
+    /// Every level's text (a level is a `u8`): no number is formatted per row.
+    levels: Vec<String>,
     unread: String,
 }
 
@@ -458,6 +485,7 @@ impl Cells {
                 .iter()
                 .map(|p| (p.id.clone(), priority_name(desk, &p.id)))
                 .collect(),
+            levels: (0..=u8::MAX).map(|l| l.to_string()).collect(),
             unread: tr!("inbox.unread"),
         }
     }
@@ -473,15 +501,15 @@ impl Cells {
             );
         let priority = match r.priority.as_deref() {
             None => Cow::Borrowed("-"),
-            Some(p) => match self.priorities.get(p) {
-                Some(name) => Cow::Borrowed(name.as_str()),
+            Some(p) => match self.priorities.iter().find(|(id, _)| id == p) {
+                Some((_, name)) => Cow::Borrowed(name.as_str()),
                 None => Cow::Owned(priority_name(desk, p)),
             },
         };
         [
             Cow::Borrowed(r.id.as_str()),
             status,
-            Cow::Owned(r.level.to_string()),
+            Cow::Borrowed(self.levels[usize::from(r.level)].as_str()),
             priority,
             Cow::Borrowed(r.assignee.as_deref().unwrap_or("-")),
             due_cell(&r.clocks, &self.fmt),
@@ -499,7 +527,7 @@ impl Cells {
 /// bytes. Measured on every core, then formatted in blocks on every core and written in order.
 fn write_table(
     out: &mut impl Write,
-    rows: &[Row],
+    rows: &[Box<Row>],
     order: &[usize],
     desk: &crate::model::load::Desk,
 ) -> std::io::Result<()> {
@@ -551,7 +579,7 @@ fn write_table(
 
 /// `mesa list --format csv`: the same rows as the text table, in the one CSV convention
 /// ([`crate::output::csv`]: BOM, `;`, CRLF, labels, dates a spreadsheet reads).
-fn list_csv(rows: &[Row], order: &[usize], desk: &crate::model::load::Desk) -> String {
+fn list_csv(rows: &[Box<Row>], order: &[usize], desk: &crate::model::load::Desk) -> String {
     use crate::output::csv::{Cell, Csv};
     let tz = desk
         .config

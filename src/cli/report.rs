@@ -160,13 +160,21 @@ pub fn run(
     csv: bool,
 ) -> Result<ExitCode> {
     crate::output::facts::keep_freed_memory();
+    // The plain report lists and stat's the ticket folders while the desk loads.
+    let root = (step.is_none() && !load)
+        .then(|| global.desk_root())
+        .transpose()?;
+    let (opened, entries) = rayon::join(
+        || open_period(global, from, to),
+        || root.map(|root| crate::model::scan::ticket_entries(&root)),
+    );
     let Opened {
         desk,
         cals,
         now,
         from,
         to,
-    } = open_period(global, from, to)?;
+    } = opened?;
     if step.is_some() || load {
         let (tickets, load_diags) = crate::model::load::load_tickets(&desk.root);
         for d in &load_diags {
@@ -203,7 +211,7 @@ pub fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let (report, load_diags) = report::build_from_files(&desk, &cals, from, to, by, now);
+    let (report, load_diags) = report::build_from_files(&desk, &cals, from, to, by, now, entries);
     for d in &load_diags {
         eprintln!("{d}");
     }

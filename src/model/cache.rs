@@ -70,12 +70,19 @@ impl Fnv {
         }
     }
 
-    /// A file's path and contents (a missing file hashes as such).
+    /// A file's path and contents as the desk's safe reader ([`crate::model::fsread`]) reads
+    /// them: a symbolic link is followed only to a file inside the desk, and a link leading
+    /// out of it, a special file (a FIFO would block a plain read) or a file over the size
+    /// limit hashes as its refusal, not as what lies behind it. So a stamp matches only when
+    /// the commands that read the file would read the same text (or refuse it the same way).
     pub fn file(&mut self, path: &Path) {
         self.bytes(path.to_string_lossy().as_bytes());
-        match std::fs::read(path) {
+        match crate::model::fsread::read_bytes(path) {
             Ok(b) => self.bytes(&b),
-            Err(_) => self.bytes(b"\0missing"),
+            Err(d) => {
+                self.bytes(b"\0refused");
+                self.bytes(d.message.as_bytes());
+            }
         }
     }
 }

@@ -164,11 +164,7 @@ pub fn load_kb(root: &Path, diags: &mut Vec<Diagnostic>) -> Kb {
         load_pages(&kb_dir.join("playbook"), diags);
     playbook.sort_by(|a, b| a.front.order.cmp(&b.front.order).then(a.id.cmp(&b.id)));
     let articles = load_pages(&kb_dir.join("articles"), diags);
-    Kb {
-        catalog,
-        playbook,
-        articles,
-    }
+    Kb::new(catalog, playbook, articles)
 }
 
 /// Suffix of the folder beside a ticket file that keeps its email attachments.

@@ -30,9 +30,13 @@ pub fn check_desk(root: &Path) -> crate::model::diag::Result<Report> {
 pub fn check_desk_kept(
     root: &Path,
 ) -> crate::model::diag::Result<(Report, Desk, Vec<crate::model::scan::Entry>)> {
-    let (desk, mut diags) = Desk::load(root)?;
-    diags.extend(check_config(&desk));
-    let entries = crate::model::scan::ticket_entries(root);
+    // The folders are listed and stat'ed while the desk loads: neither needs the other. A
+    // knowledge base found sound before and unchanged since is not read and checked again.
+    let (loaded, entries) = rayon::join(
+        || Desk::load_checked(root),
+        || crate::model::scan::ticket_entries(root),
+    );
+    let (desk, mut diags) = loaded?;
     // Each ticket's outcome comes from the facts cache while its file is unchanged.
     let cache = Cache::<CheckFacts>::open(root, "check", facts::stamp(&desk, "check"));
     // Per ticket: its stat when cacheable, its outcome, new facts or the old record kept.
@@ -64,44 +68,50 @@ pub fn check_desk_kept(
     let derived_again = per_file
         .iter()
         .any(|(s, _, f, _)| s.is_some() && f.is_some());
-    if derived_again || cache.len() != cacheable {
-        cache.save(
-            entries
-                .iter()
-                .zip(&per_file)
-                .filter_map(|(e, (s, _, fresh, old))| {
-                    let next = match (fresh, old) {
-                        (Some(f), _) => Next::New(f),
-                        (None, Some(i)) => Next::Old(*i),
-                        (None, None) => return None,
-                    };
-                    Some((e.key(), s.as_ref()?, next))
-                }),
-        );
-    }
-    let mut seen: HashMap<&str, &Path> = HashMap::with_capacity(per_file.len());
-    let mut dups = Vec::new();
-    for (_, (ds, id), _, _) in &per_file {
-        diags.extend(ds.iter().cloned());
-        if let Some((id, path)) = id {
-            if let Some(first) = seen.get(id.as_str()) {
-                dups.push(Diagnostic::new(
-                    path,
-                    2,
-                    1,
-                    tr!("check.duplicate_id", id = id, other = first.display()),
-                ));
-            } else {
-                seen.insert(id, path);
+    // The next cache is written on another thread while the outcomes are gathered.
+    std::thread::scope(|scope| {
+        if derived_again || cache.len() != cacheable {
+            scope.spawn(|| {
+                cache.save(
+                    entries
+                        .iter()
+                        .zip(&per_file)
+                        .filter_map(|(e, (s, _, fresh, old))| {
+                            let next = match (fresh, old) {
+                                (Some(f), _) => Next::New(f),
+                                (None, Some(i)) => Next::Old(*i),
+                                (None, None) => return None,
+                            };
+                            Some((e.key(), s.as_ref()?, next))
+                        }),
+                );
+            });
+        }
+        let mut seen: HashMap<&str, &Path, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(per_file.len(), Default::default());
+        let mut dups = Vec::new();
+        for (_, (ds, id), _, _) in &per_file {
+            diags.extend(ds.iter().cloned());
+            if let Some((id, path)) = id {
+                if let Some(first) = seen.get(id.as_str()) {
+                    dups.push(Diagnostic::new(
+                        path,
+                        2,
+                        1,
+                        tr!("check.duplicate_id", id = id, other = first.display()),
+                    ));
+                } else {
+                    seen.insert(id, path);
+                }
             }
         }
-    }
-    diags.extend(dups);
-    for d in &mut diags {
-        d.path = load::rel(root, &d.path);
-    }
-    diags.sort();
-    diags.dedup();
+        diags.extend(dups);
+        for d in &mut diags {
+            d.path = load::rel(root, &d.path);
+        }
+        diags.sort();
+        diags.dedup();
+    });
     let pages = desk.kb.catalog.len() + desk.kb.playbook.len() + desk.kb.articles.len();
     let report = Report {
         diagnostics: diags,

@@ -31,7 +31,7 @@ pub use crate::model::scan::{stat_of, Stat};
 
 const MAGIC: &[u8; 8] = b"MESAFCT\n";
 /// Bumped whenever the layout of the file or of any cached record changes.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 /// The header: magic, format, stamp, checksum of the body.
 const HEAD: usize = 28;
 /// One record: key offset and length, the stat (size, mtime, ctime, inode, device), data
@@ -441,9 +441,11 @@ pub struct ListRow {
     pub priority: Option<String>,
     pub assignee: Option<String>,
     pub ticket_type: Option<crate::model::ticket::TicketType>,
-    /// The last event, as written (RFC 3339): the latest of the log (a log whose last event
-    /// is not its latest is never settled), what the "updated" order sorts by.
-    last: String,
+    /// The instant of the last event (seconds and nanoseconds since the epoch, UTC): the
+    /// latest of the log (a log whose last event is not its latest is never settled), what
+    /// the "updated" order sorts by. Kept as numbers, not as written, so a warm list neither
+    /// allocates nor parses a date per row.
+    last: (i64, u32),
     /// Whether a clock ended breached.
     pub breached: bool,
 }
@@ -482,7 +484,10 @@ impl ListFacts {
             priority: front.priority.clone(),
             assignee: front.assignee.clone(),
             ticket_type: front.ticket_type,
-            last: last.at.to_string(),
+            last: {
+                let at = last.at.utc();
+                (at.timestamp(), at.timestamp_subsec_nanos())
+            },
             breached: clocks
                 .iter()
                 .any(|c| c.state == crate::rules::sla::ClockState::Breached),
@@ -512,8 +517,6 @@ pub struct OpenRow {
 impl ListRow {
     /// When the row starts to hold: its last event.
     pub fn since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        crate::model::ticket::Stamp::parse(&self.last)
-            .ok()
-            .map(|s| s.utc())
+        chrono::DateTime::from_timestamp(self.last.0, self.last.1)
     }
 }

@@ -891,6 +891,9 @@ pub fn build_from_facts<'a>(
 /// parallel without keeping the tickets in memory. Unreadable tickets come back as
 /// diagnostics (and are left out). A ticket whose file is unchanged and whose figures were
 /// settled before the report's instant comes from the facts cache ([`crate::output::facts`]).
+/// `entries`: the desk's ticket entries when already listed
+/// ([`crate::model::scan::ticket_entries`]: `mesa report` lists them while the desk loads);
+/// `None` lists them here.
 pub fn build_from_files(
     desk: &Desk,
     cals: &Calendars,
@@ -898,7 +901,9 @@ pub fn build_from_files(
     to: Option<DateTime<Utc>>,
     by: Option<By>,
     now: DateTime<Utc>,
+    entries: Option<Vec<crate::model::scan::Entry>>,
 ) -> (Report, Vec<crate::model::diag::Diagnostic>) {
+    let entries = entries.unwrap_or_else(|| crate::model::scan::ticket_entries(&desk.root));
     use crate::output::facts::{self, Cache};
     let p = Period::new(desk, from, to, by, now);
     let root = &desk.root;
@@ -909,7 +914,6 @@ pub fn build_from_files(
     // one), and what the next cache keeps of it: the old record or a new one. Small, so
     // that 100,000 of them are cheap to gather from the workers.
     type Seen = (u32, bool, Option<u32>, Option<Box<ReportFacts>>);
-    let entries = crate::model::scan::ticket_entries(root);
     let (mut acc, seen) = entries
         .par_iter()
         .enumerate()
@@ -966,21 +970,26 @@ pub fn build_from_files(
     let stat_of = |(i, keep, ..): &Seen| entries[*i as usize].stat.as_ref().filter(|_| *keep);
     let derived_again = seen.iter().any(|s| stat_of(s).is_some() && s.3.is_some());
     let cacheable = seen.iter().filter(|s| stat_of(s).is_some()).count();
-    if derived_again || cacheable != cache.len() {
-        let mut seen = seen;
-        seen.sort_by_key(|s| s.0);
-        cache.save(seen.iter().filter_map(|s| {
-            let next = match (&s.3, s.2) {
-                (Some(r), _) => facts::Next::New(&**r),
-                (None, Some(o)) => facts::Next::Old(o),
-                (None, None) => return None,
-            };
-            Some((entries[s.0 as usize].key(), stat_of(s)?, next))
-        }));
-    }
-    let mut diags = std::mem::take(&mut acc.diags);
-    diags.sort();
-    (p.finish(acc), diags)
+    // The next cache is written on another thread while the report is finished.
+    std::thread::scope(|scope| {
+        if derived_again || cacheable != cache.len() {
+            scope.spawn(|| {
+                let mut seen = seen;
+                seen.sort_by_key(|s| s.0);
+                cache.save(seen.iter().filter_map(|s| {
+                    let next = match (&s.3, s.2) {
+                        (Some(r), _) => facts::Next::New(&**r),
+                        (None, Some(o)) => facts::Next::Old(o),
+                        (None, None) => return None,
+                    };
+                    Some((entries[s.0 as usize].key(), stat_of(s)?, next))
+                }));
+            });
+        }
+        let mut diags = std::mem::take(&mut acc.diags);
+        diags.sort();
+        (p.finish(acc), diags)
+    })
 }
 
 /// What a report covers.

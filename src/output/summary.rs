@@ -113,7 +113,8 @@ pub fn compose(
     period: &Period,
     to: &[String],
 ) -> Result<Vec<Outgoing>> {
-    let (r, _) = report::build_from_files(desk, cals, period.from, period.to, None, period.as_of);
+    let (r, _) =
+        report::build_from_files(desk, cals, period.from, period.to, None, period.as_of, None);
     let ctx = context(desk, &r, period);
     let tz = desk.config.tz();
     let date = Stamp(period.as_of.with_timezone(&tz).fixed_offset());

@@ -19,14 +19,29 @@ impl Desk {
     /// base found sound before and unchanged since comes from [`crate::rules::kb_cache`]
     /// instead of being read and checked again; a refused one is always checked in full.
     pub fn open(root: &Path) -> crate::model::diag::Result<Desk> {
+        let (desk, diags) = Desk::load_checked(root)?;
+        if diags.is_empty() {
+            Ok(desk)
+        } else {
+            Err(crate::model::diag::Error::Diagnostics(diags))
+        }
+    }
+
+    /// The desk with the problems of its config and knowledge base (paths relative to
+    /// `root`), what [`Desk::load`] and [`check_config`] find together. A verdict found clean
+    /// before, with every input unchanged since, comes from [`crate::rules::kb_cache`] with
+    /// no problems; any other is made in full (and kept when clean), so the problems are
+    /// always a cold run's.
+    pub fn load_checked(root: &Path) -> crate::model::diag::Result<(Desk, Vec<Diagnostic>)> {
         let (config, text) = load::load_config_text(&root.join(load::DESK_FILE))?;
         let snap = crate::rules::kb_cache::snapshot(root, &config, &text);
         if let Some(kb) = crate::rules::kb_cache::lookup(&snap) {
-            return Ok(Desk {
+            let desk = Desk {
                 root: root.to_path_buf(),
                 config,
                 kb,
-            });
+            };
+            return Ok((desk, Vec::new()));
         }
         let mut diags = Vec::new();
         let kb = load::load_kb(root, &mut diags);
@@ -41,10 +56,8 @@ impl Desk {
         }
         if diags.is_empty() {
             crate::rules::kb_cache::store(&snap, &desk.kb);
-            Ok(desk)
-        } else {
-            Err(crate::model::diag::Error::Diagnostics(diags))
         }
+        Ok((desk, diags))
     }
 }
 

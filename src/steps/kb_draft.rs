@@ -297,7 +297,7 @@ pub fn create_from_ticket(
     let draft = draft(desk, &ticket, opts, now.0.date_naive())?;
     // The workflow checks the link against a knowledge base that has the new article.
     let mut with_article = desk.clone();
-    with_article.kb.articles.push(Page {
+    with_article.kb.add_article(Page {
         id: draft.id.clone(),
         path: draft.path.clone(),
         front: draft.front.clone(),

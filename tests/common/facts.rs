@@ -42,6 +42,8 @@ const RUNS: &[&[&str]] = &[
     ],
     &["list", "--format", "json", "--open"],
     &["list", "--open", "--sort", "updated"],
+    // Settled rows sort by their last event as the cache keeps it (an instant, format 4).
+    &["list", "--status", "closed", "--sort", "updated"],
     &["list", "--unread", "--sort", "id"],
     &["report", "--by", "priority"],
 ];

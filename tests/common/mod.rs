@@ -154,6 +154,27 @@ pub fn edit_keeping_mtime(path: &Path, from: &str, to: &str) {
     assert_eq!(std::fs::metadata(path).unwrap().modified().unwrap(), mtime);
 }
 
+/// An .ics file with one all-day closing (14 September, every year since 2020), as a desk's
+/// holiday file.
+pub const ANNIVERSARY_ICS: &str = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Aniversario SGM\r\nDTSTART;VALUE=DATE:20200914\r\nRRULE:FREQ=YEARLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+/// Gives the sample desk's working calendar (the one with `holidays: co`) the holiday file
+/// `cierres.ics` holding `ics`.
+pub fn add_holiday_file(desk: &Path, ics: &str) {
+    let yaml = std::fs::read_to_string(desk.join("desk.yaml")).unwrap();
+    assert!(yaml.contains("    holidays: co\n"));
+    std::fs::write(
+        desk.join("desk.yaml"),
+        yaml.replacen(
+            "    holidays: co\n",
+            "    holidays: co\n    holidays_ics: cierres.ics\n",
+            1,
+        ),
+    )
+    .unwrap();
+    std::fs::write(desk.join("cierres.ics"), ics).unwrap();
+}
+
 /// `mesa new` arguments that classify a ticket at once as the playbook's "no carga la página".
 pub const INCIDENT: [&str; 10] = [
     "--type",
