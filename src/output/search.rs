@@ -96,8 +96,15 @@ pub struct Doc {
 pub struct TicketDoc {
     pub url: String,
     pub title: String,
-    pub kind: String,
+    /// "Caso · status · customer": a few distinct values, shared ([`crate::model::text::intern`]).
+    #[serde(deserialize_with = "interned")]
+    pub kind: &'static str,
     pub snippet: String,
+}
+
+fn interned<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(d)?;
+    Ok(crate::model::text::intern(&s))
 }
 
 /// The hasher of the term maps: the terms are mesa's own index, so no attacker chooses them,
@@ -308,12 +315,7 @@ fn docs_file<D: std::borrow::Borrow<TicketDoc>>(n: usize, chunk: &[D]) -> (Strin
         .iter()
         .map(|d| {
             let d = d.borrow();
-            (
-                d.url.as_str(),
-                d.title.as_str(),
-                d.kind.as_str(),
-                d.snippet.as_str(),
-            )
+            (d.url.as_str(), d.title.as_str(), d.kind, d.snippet.as_str())
         })
         .collect();
     (
@@ -556,7 +558,7 @@ mod tests {
             docs.push(TicketDoc {
                 url: format!("t/{i}.html"),
                 title: "Caso".into(),
-                kind: "ticket".into(),
+                kind: "ticket",
                 snippet: String::new(),
             });
         }
@@ -582,7 +584,7 @@ mod tests {
             docs.push(TicketDoc {
                 url: format!("tickets/{i}.html"),
                 title: format!("Caso {i}"),
-                kind: "ticket".into(),
+                kind: "ticket",
                 snippet: body.into(),
             });
         }

@@ -676,7 +676,7 @@ fn month_index(rows: &[super::context::Row]) -> MonthIndex {
     let mut months: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
     let mut open = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        months.entry(r.month.as_str()).or_default().push(i as u32);
+        months.entry(r.month).or_default().push(i as u32);
         if r.open {
             open.push(i as u32);
         }
