@@ -44,3 +44,22 @@ pub fn slug(text: &str) -> String {
     }
     out
 }
+
+/// `s` allocated once per process and shared: for the strings every kept ticket repeats
+/// (labels, states, customers, agents, months). A value is never freed, so only strings with
+/// few distinct values (bounded by the desk's configuration and calendar) belong here.
+pub fn intern(s: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut seen = SEEN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(k) = seen.get(s) {
+        return k;
+    }
+    let k: &'static str = Box::leak(s.to_owned().into_boxed_str());
+    seen.insert(k);
+    k
+}

@@ -12,6 +12,7 @@ pub mod history;
 pub mod http;
 pub mod load;
 pub mod markdown;
+pub mod postlist;
 pub mod report;
 pub mod search;
 pub mod server;

@@ -9,6 +9,7 @@
 //!   `search/t/docs-<n>.js`: ticket titles and snippets in chunks. A query loads only the
 //!   shards of its own terms, so no page downloads the whole ticket index.
 
+use super::postlist::PostList;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -95,8 +96,15 @@ pub struct Doc {
 pub struct TicketDoc {
     pub url: String,
     pub title: String,
-    pub kind: String,
+    /// "Caso · status · customer": a few distinct values, shared ([`crate::model::text::intern`]).
+    #[serde(deserialize_with = "interned")]
+    pub kind: &'static str,
     pub snippet: String,
+}
+
+fn interned<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(d)?;
+    Ok(crate::model::text::intern(&s))
 }
 
 /// The hasher of the term maps: the terms are mesa's own index, so no attacker chooses them,
@@ -104,10 +112,10 @@ pub struct TicketDoc {
 /// Nothing depends on the maps' order ([`Postings::sorted`] sorts).
 type TermHash = foldhash::fast::RandomState;
 
-/// term -> flat list of (doc, weight) pairs.
+/// term -> (doc, weight) pairs, compact ([`PostList`]; serialised as the flat list).
 #[derive(Default, Serialize, Deserialize)]
 pub struct Postings {
-    map: HashMap<String, Vec<u32>, TermHash>,
+    map: HashMap<String, PostList, TermHash>,
 }
 
 impl Postings {
@@ -118,19 +126,16 @@ impl Postings {
         // place: a scratch map of the document's terms cost a string per term and document.
         let map = &mut self.map;
         let mut bump = |t: &str, w: u32| match map.get_mut(t) {
-            Some(list) if list.len() >= 2 && list[list.len() - 2] == doc => {
-                if let Some(v) = list.last_mut() {
+            Some(list) => match list.last_weight_of(doc) {
+                Some(v) => {
                     if w == TITLE_WEIGHT || *v % TITLE_WEIGHT < BODY_CAP {
                         *v += w;
                     }
                 }
-            }
-            Some(list) => {
-                list.push(doc);
-                list.push(w);
-            }
+                None => list.push(doc, w),
+            },
             None => {
-                map.insert(t.to_string(), vec![doc, w]);
+                map.insert(t.to_string(), PostList::one(doc, w));
             }
         };
         each_term(title, |t| bump(t, TITLE_WEIGHT));
@@ -139,27 +144,22 @@ impl Postings {
 
     /// Appends another index's postings (of later documents) to this one.
     pub fn merge(&mut self, other: Postings) {
-        for (t, list) in other.map {
-            match self.map.get_mut(&t) {
-                Some(l) => l.extend(list),
-                None => {
-                    self.map.insert(t, list);
-                }
-            }
-        }
+        self.merge_shifted(other, 0);
     }
 
     /// [`Postings::merge`] of an index whose documents are numbered from 0, renumbered from
     /// `offset` (parts indexed in parallel, joined in order).
-    pub fn merge_shifted(&mut self, mut other: Postings, offset: u32) {
-        if offset > 0 {
-            for list in other.map.values_mut() {
-                for doc in list.iter_mut().step_by(2) {
-                    *doc += offset;
+    pub fn merge_shifted(&mut self, other: Postings, offset: u32) {
+        for (t, list) in other.map {
+            match self.map.get_mut(&t) {
+                Some(l) => l.append_shifted(list, offset),
+                None => {
+                    let mut l = PostList::default();
+                    l.append_shifted(list, offset);
+                    self.map.insert(t, l);
                 }
             }
         }
-        self.merge(other);
     }
 
     /// Re-indexes document `doc` (for `mesa serve`'s incremental rebuild), keeping every list
@@ -169,32 +169,26 @@ impl Postings {
         fresh.add(doc, title, body);
         let mut touched = Vec::new();
         self.map.retain(|term, list| {
-            let pairs = list.len() / 2;
-            let (mut at, mut hi) = (0, pairs);
-            while at < hi {
-                let mid = (at + hi) / 2;
-                if list[2 * mid] < doc {
-                    at = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            let new = fresh.map.get(term).map(|l| l[1]);
-            let old = (at < pairs && list[2 * at] == doc).then(|| list[2 * at + 1]);
+            // The lists are ordered by document: read up to `doc` only.
+            let old = list
+                .iter()
+                .take_while(|&(d, _)| d <= doc)
+                .find(|&(d, _)| d == doc)
+                .map(|(_, w)| w);
+            let new = fresh
+                .map
+                .remove(term)
+                .and_then(|l| l.iter().next())
+                .map(|(_, w)| w);
             if old != new {
                 touched.push(term.clone());
-                match (old, new) {
-                    (Some(_), Some(w)) => list[2 * at + 1] = w,
-                    (Some(_), None) => {
-                        list.drain(2 * at..2 * at + 2);
-                    }
-                    (None, Some(w)) => {
-                        list.splice(2 * at..2 * at, [doc, w]);
-                    }
-                    (None, None) => {}
+                let mut pairs: Vec<(u32, u32)> = list.iter().filter(|&(d, _)| d != doc).collect();
+                if let Some(w) = new {
+                    let at = pairs.partition_point(|&(d, _)| d < doc);
+                    pairs.insert(at, (doc, w));
                 }
+                *list = pairs.into_iter().collect();
             }
-            fresh.map.remove(term);
             !list.is_empty()
         });
         for (term, list) in fresh.map {
@@ -206,7 +200,7 @@ impl Postings {
 
     /// Gives back what the lists reserved beyond their length (after a full build's join).
     pub fn shrink_to_fit(&mut self) {
-        self.map.values_mut().for_each(Vec::shrink_to_fit);
+        self.map.values_mut().for_each(PostList::shrink_to_fit);
         self.map.shrink_to_fit();
     }
 
@@ -214,14 +208,13 @@ impl Postings {
     /// output is the same as indexing the documents one by one.
     pub fn sort_docs(&mut self) {
         for list in self.map.values_mut() {
-            let mut pairs: Vec<(u32, u32)> = list.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+            let mut pairs: Vec<(u32, u32)> = list.iter().collect();
             pairs.sort_unstable();
-            list.clear();
-            list.extend(pairs.into_iter().flat_map(|(d, w)| [d, w]));
+            *list = pairs.into_iter().collect();
         }
     }
 
-    fn sorted(&self) -> BTreeMap<&str, &Vec<u32>> {
+    fn sorted(&self) -> BTreeMap<&str, &PostList> {
         self.map.iter().map(|(k, v)| (k.as_str(), v)).collect()
     }
 }
@@ -288,13 +281,13 @@ impl PageIndex {
 }
 
 /// About how many bytes a term and its postings take in a shard (decides which shards split).
-fn term_bytes(term: &str, list: &[u32]) -> usize {
-    term.len() + 6 + list.len() * 6
+fn term_bytes(term: &str, list: &PostList) -> usize {
+    term.len() + 6 + list.pairs() * 12
 }
 
 /// One shard of ticket terms. [`ticket_shards`] and [`ticket_shards_touched`] both write
 /// shards, the manifest and document chunks through these three, so the formats agree.
-fn shard_file(key: &str, terms: &BTreeMap<&str, &Vec<u32>>) -> (String, String) {
+fn shard_file(key: &str, terms: &BTreeMap<&str, &PostList>) -> (String, String) {
     (
         format!("{key}.js"),
         format!(
@@ -322,12 +315,7 @@ fn docs_file<D: std::borrow::Borrow<TicketDoc>>(n: usize, chunk: &[D]) -> (Strin
         .iter()
         .map(|d| {
             let d = d.borrow();
-            (
-                d.url.as_str(),
-                d.title.as_str(),
-                d.kind.as_str(),
-                d.snippet.as_str(),
-            )
+            (d.url.as_str(), d.title.as_str(), d.kind, d.snippet.as_str())
         })
         .collect();
     (
@@ -364,14 +352,14 @@ pub fn each_ticket_shard<E: Send>(
     write: &(dyn Fn(&str, &str) -> Result<(), E> + Sync),
 ) -> Result<(), E> {
     use rayon::prelude::*;
-    let mut by_two: BTreeMap<String, Vec<(&str, &Vec<u32>)>> = BTreeMap::new();
+    let mut by_two: BTreeMap<String, Vec<(&str, &PostList)>> = BTreeMap::new();
     for (term, list) in postings.sorted() {
         by_two.entry(shard(term)).or_default().push((term, list));
     }
     // A common two-letter prefix ("co", "re") holds a large part of the index: such shards are
     // split by three letters, and `split.js` tells the browser which ones are.
     let mut split: Vec<&str> = Vec::new();
-    let mut shards: BTreeMap<String, Vec<(&str, &Vec<u32>)>> = BTreeMap::new();
+    let mut shards: BTreeMap<String, Vec<(&str, &PostList)>> = BTreeMap::new();
     for (key, terms) in &by_two {
         let size: usize = terms.iter().map(|(t, l)| term_bytes(t, l)).sum();
         if size > SPLIT_BYTES {
@@ -389,7 +377,7 @@ pub fn each_ticket_shard<E: Send>(
     let (name, text) = manifest_file(&split, &names);
     write(&name, &text)?;
     shards.par_iter().try_for_each(|(key, terms)| {
-        let map: BTreeMap<&str, &Vec<u32>> = terms.iter().copied().collect();
+        let map: BTreeMap<&str, &PostList> = terms.iter().copied().collect();
         let (name, text) = shard_file(key, &map);
         write(&name, &text)
     })?;
@@ -432,7 +420,7 @@ pub fn ticket_shards_touched(
         .collect();
     split.sort_unstable();
     let wanted: HashSet<String> = touched.iter().map(|t| key_of(t)).collect();
-    let mut names: BTreeMap<String, BTreeMap<&str, &Vec<u32>>> = BTreeMap::new();
+    let mut names: BTreeMap<String, BTreeMap<&str, &PostList>> = BTreeMap::new();
     for (t, l) in &postings.map {
         let key = key_of(t);
         let terms = names.entry(key.clone()).or_default();
@@ -505,7 +493,12 @@ mod tests {
             p.add(i as u32, &d.title, &d.body);
         }
         let list = &p.map["huellero"];
-        let weight = |doc: u32| list.chunks(2).find(|c| c[0] == doc).map(|c| c[1]).unwrap();
+        let weight = |doc: u32| {
+            list.iter()
+                .find(|&(d, _)| d == doc)
+                .map(|(_, w)| w)
+                .unwrap()
+        };
         assert!(weight(1) > weight(0));
         let js = pages_index(&docs, 100);
         assert!(js.starts_with("window.MESA_SEARCH"));
@@ -565,7 +558,7 @@ mod tests {
             docs.push(TicketDoc {
                 url: format!("t/{i}.html"),
                 title: "Caso".into(),
-                kind: "ticket".into(),
+                kind: "ticket",
                 snippet: String::new(),
             });
         }
@@ -591,7 +584,7 @@ mod tests {
             docs.push(TicketDoc {
                 url: format!("tickets/{i}.html"),
                 title: format!("Caso {i}"),
-                kind: "ticket".into(),
+                kind: "ticket",
                 snippet: body.into(),
             });
         }

@@ -179,20 +179,28 @@ pub struct Row {
     pub id: String,
     pub url: String,
     pub title: String,
-    pub customer: String,
-    pub customer_name: String,
+    #[serde(deserialize_with = "interned")]
+    pub customer: &'static str,
+    #[serde(deserialize_with = "interned")]
+    pub customer_name: &'static str,
     #[serde(deserialize_with = "interned")]
     pub status: &'static str,
-    pub status_label: String,
-    pub priority: String,
-    pub priority_label: String,
+    #[serde(deserialize_with = "interned")]
+    pub status_label: &'static str,
+    #[serde(deserialize_with = "interned")]
+    pub priority: &'static str,
+    #[serde(deserialize_with = "interned")]
+    pub priority_label: &'static str,
     pub level: u8,
-    pub assignee: String,
-    pub assignee_name: String,
+    #[serde(deserialize_with = "interned")]
+    pub assignee: &'static str,
+    #[serde(deserialize_with = "interned")]
+    pub assignee_name: &'static str,
     /// Worst clock state (`breached`, `at_risk`, `running`, `paused`, `met`...) or `none`.
     #[serde(deserialize_with = "interned")]
     pub sla: &'static str,
-    pub sla_label: String,
+    #[serde(deserialize_with = "interned")]
+    pub sla_label: &'static str,
     /// `sla` as a number for sorting, worst first; 9 without clocks.
     pub sla_rank: u8,
     /// The soonest due instant of a clock still running (past when overdue), short, RFC 3339
@@ -205,7 +213,8 @@ pub struct Row {
     pub created_short: String,
     pub created_iso: String,
     /// `YYYY-MM` of creation, in the desk's time zone.
-    pub month: String,
+    #[serde(deserialize_with = "interned")]
+    pub month: &'static str,
     pub open: bool,
     /// A customer email no agent has acted on since (`workflow::unread_reply`).
     pub unread: bool,
@@ -219,23 +228,11 @@ pub struct TicketOut {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// For `&'static str` fields of kept records (states, kinds: a handful of distinct values):
-/// each distinct value is allocated once per process.
+/// For `&'static str` fields of kept records (states, kinds, labels, customers, agents,
+/// months: a handful of distinct values repeated on every ticket): [`crate::model::text::intern`].
 pub(crate) fn interned<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<&'static str, D::Error> {
-    use std::collections::HashSet;
-    use std::sync::{Mutex, OnceLock};
-    static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let s = <String as serde::Deserialize>::deserialize(d)?;
-    let mut seen = SEEN
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(k) = seen.get(s.as_str()) {
-        return Ok(k);
-    }
-    let k: &'static str = Box::leak(s.into_boxed_str());
-    seen.insert(k);
-    Ok(k)
+    let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+    Ok(crate::model::text::intern(&s))
 }

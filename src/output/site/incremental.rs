@@ -597,7 +597,7 @@ impl Session {
                 only.whole.insert("tickets/index".to_string());
             }
             open_list |= old.open || row.open;
-            months.insert(row.month.clone());
+            months.insert(row.month.to_string());
             only.ids.insert(old.id.clone());
             only.ids.insert(row.id.clone());
             let (facts, flow) = walked.facts(&site, &ticket);
@@ -689,7 +689,7 @@ impl Session {
                 }
                 let mut open = open_list.then(Vec::new);
                 for r in part.rows.iter().map(|(_, r)| &**r) {
-                    if let Some(list) = by_month.get_mut(r.month.as_str()) {
+                    if let Some(list) = by_month.get_mut(r.month) {
                         list.push(r);
                     }
                     if let Some(o) = open.as_mut().filter(|_| r.open) {
@@ -793,10 +793,10 @@ fn partial_rows<'a>(
         );
     }
     for (&i, r) in moved {
-        if !months.contains(&r.month) {
-            *counts.entry(r.month.clone()).or_default() += 1;
+        if !months.contains(r.month) {
+            *counts.entry(r.month.to_string()).or_default() += 1;
         }
-        if months.contains(&r.month) || (open && r.open) {
+        if months.contains(r.month) || (open && r.open) {
             wanted.insert(i);
         }
     }
@@ -806,8 +806,8 @@ fn partial_rows<'a>(
         .map(|&i| Some((i, part.get(i)?)))
         .collect::<Option<_>>()?;
     for (_, r) in &rows {
-        if months.contains(&r.month) {
-            *counts.entry(r.month.clone()).or_default() += 1;
+        if months.contains(r.month) {
+            *counts.entry(r.month.to_string()).or_default() += 1;
         }
     }
     counts.retain(|_, n| *n > 0);

@@ -676,7 +676,7 @@ fn month_index(rows: &[super::context::Row]) -> MonthIndex {
     let mut months: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
     let mut open = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        months.entry(r.month.as_str()).or_default().push(i as u32);
+        months.entry(r.month).or_default().push(i as u32);
         if r.open {
             open.push(i as u32);
         }
@@ -735,20 +735,41 @@ impl<W: std::io::Write> std::io::Write for Counted<W> {
     }
 }
 
-/// One section's encoder: writes it to the file, in postcard.
-type SectionJob<'a> = Box<dyn Fn(&mut dyn std::io::Write) -> postcard::Result<()> + 'a>;
-
-fn job<'a, T: Serialize + ?Sized>(value: &'a T) -> SectionJob<'a> {
-    Box::new(move |w| postcard::to_io(value, w).map(|_| ()))
+impl<W: std::io::Write + std::ops::Deref<Target = std::fs::File>> records::Sink
+    for Counted<std::io::BufWriter<W>>
+{
+    fn written(&self) -> u64 {
+        self.n
+    }
+    fn patch(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::FileExt;
+        // What is buffered lies after `at`: out first, so the patch is not overwritten.
+        self.inner.flush()?;
+        self.inner.get_ref().write_all_at(bytes, at)
+    }
 }
 
-/// A per-ticket record section's encoder ([`records::encode`]): the section is encoded whole,
-/// on every core, then written.
+/// One section's encoder: writes it to the file, in postcard.
+type SectionJob<'a> = Box<dyn Fn(&mut dyn records::Sink) -> std::result::Result<(), NotSaved> + 'a>;
+
+fn job<'a, T: Serialize + ?Sized>(value: &'a T) -> SectionJob<'a> {
+    Box::new(move |w| {
+        postcard::to_io(value, w).map(|_| ()).map_err(|e| match e {
+            postcard::Error::SerializeBufferFull => NotSaved::Write,
+            _ => NotSaved::Encode,
+        })
+    })
+}
+
+/// A per-ticket record section's encoder ([`records::write`]: a few blocks at a time, on
+/// every core, straight into the file).
 fn records_job<'a, T: Serialize + Sync>(items: &'a [T]) -> SectionJob<'a> {
     Box::new(move |w| {
-        let bytes = records::encode(items).ok_or(postcard::Error::SerdeSerCustom)?;
-        w.write_all(&bytes)
-            .map_err(|_| postcard::Error::SerializeBufferFull)
+        records::write(items, w).map_err(|e| match e {
+            records::WriteError::Encode => NotSaved::Encode,
+            records::WriteError::Io => NotSaved::Write,
+        })
     })
 }
 
@@ -826,10 +847,7 @@ fn write_streamed(
             .map_err(|_| NotSaved::Write)?;
         for job in jobs {
             let at = w.n;
-            job(&mut w).map_err(|e| match e {
-                postcard::Error::SerializeBufferFull => NotSaved::Write,
-                _ => NotSaved::Encode,
-            })?;
+            job(&mut w)?;
             spans.push((at, w.n - at));
         }
         w.flush().map_err(|_| NotSaved::Write)?;

@@ -15,42 +15,106 @@ use std::sync::atomic::{AtomicU8, Ordering};
 /// Records per checksummed block.
 const BLOCK: usize = 256;
 
-/// Encodes `items` as a record section (blocks encoded on every core).
-pub(crate) fn encode<T: Serialize + Sync>(items: &[T]) -> Option<Vec<u8>> {
-    let blocks: Vec<(Vec<u8>, Vec<u64>)> = items
-        .par_chunks(BLOCK)
-        .map(|chunk| {
-            let mut data = Vec::new();
-            let mut ends = Vec::with_capacity(chunk.len());
-            for item in chunk {
-                data = postcard::to_extend(item, data).ok()?;
-                ends.push(data.len() as u64);
-            }
-            Some((data, ends))
-        })
-        .collect::<Option<_>>()?;
-    let n = items.len();
-    let mut head = Vec::with_capacity(16 + blocks.len() * 8 + (n + 1) * 8 + 8);
-    head.extend_from_slice(&(n as u64).to_le_bytes());
-    head.extend_from_slice(&(blocks.len() as u64).to_le_bytes());
-    for (data, _) in &blocks {
-        head.extend_from_slice(&crate::output::facts::checksum(data).to_le_bytes());
+/// Blocks encoded at once by [`write`] (on every core), then written and dropped: at a
+/// million tickets a whole section is hundreds of megabytes.
+const GROUP: usize = 64;
+
+/// Where a record section is written: bytes appended, and the head, whose room was written
+/// first, filled in at the end.
+pub(crate) trait Sink: std::io::Write {
+    /// The bytes written so far.
+    fn written(&self) -> u64;
+    /// Overwrites bytes already written, from `at` (as counted by [`Sink::written`]).
+    fn patch(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()>;
+}
+
+impl Sink for Vec<u8> {
+    fn written(&self) -> u64 {
+        self.len() as u64
     }
-    let mut at = 0u64;
-    head.extend_from_slice(&at.to_le_bytes());
-    for (data, ends) in &blocks {
-        for e in ends {
-            head.extend_from_slice(&(at + e).to_le_bytes());
+    fn patch(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+        let at = usize::try_from(at).map_err(std::io::Error::other)?;
+        self.get_mut(at..at + bytes.len())
+            .ok_or_else(|| std::io::Error::other("patch past the end"))?
+            .copy_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// Why a section was not written.
+#[derive(Debug)]
+pub(crate) enum WriteError {
+    /// A record could not be encoded.
+    Encode,
+    /// The sink failed.
+    Io,
+}
+
+/// Encodes `items` as a record section (blocks encoded on every core).
+#[cfg(test)]
+pub(crate) fn encode<T: Serialize + Sync>(items: &[T]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    write(items, &mut out).ok()?;
+    Some(out)
+}
+
+/// Writes `items` as a record section into `w`, [`GROUP`] blocks at a time: the head (the
+/// blocks' checksums and the records' offsets) precedes the records but is known only once
+/// they are all encoded, so its room is written first and filled in at the end. Only the
+/// head (8 bytes a record) and the group in hand are held, never the section.
+pub(crate) fn write<T: Serialize + Sync>(items: &[T], w: &mut dyn Sink) -> Result<(), WriteError> {
+    write_grouped(items, w, GROUP)
+}
+
+fn write_grouped<T: Serialize + Sync>(
+    items: &[T],
+    w: &mut dyn Sink,
+    group: usize,
+) -> Result<(), WriteError> {
+    let n = items.len();
+    let blocks = n.div_ceil(BLOCK);
+    let start = w.written();
+    let sums_at = 16;
+    let offsets_at = sums_at + blocks * 8;
+    let head_len = offsets_at + (n + 1) * 8;
+    let mut head = vec![0u8; head_len];
+    head[..8].copy_from_slice(&(n as u64).to_le_bytes());
+    head[8..16].copy_from_slice(&(blocks as u64).to_le_bytes());
+    w.write_all(&head)
+        .and_then(|()| w.write_all(&[0; 8]))
+        .map_err(|_| WriteError::Io)?;
+    let (mut block, mut record, mut at) = (0usize, 0usize, 0u64);
+    for batch in items.chunks(BLOCK * group) {
+        let encoded: Vec<(Vec<u8>, Vec<u64>)> = batch
+            .par_chunks(BLOCK)
+            .map(|chunk| {
+                let mut data = Vec::new();
+                let mut ends = Vec::with_capacity(chunk.len());
+                for item in chunk {
+                    data = postcard::to_extend(item, data).ok()?;
+                    ends.push(data.len() as u64);
+                }
+                Some((data, ends))
+            })
+            .collect::<Option<_>>()
+            .ok_or(WriteError::Encode)?;
+        for (data, ends) in encoded {
+            let sum = crate::output::facts::checksum(&data);
+            head[sums_at + block * 8..sums_at + block * 8 + 8].copy_from_slice(&sum.to_le_bytes());
+            block += 1;
+            for e in ends {
+                record += 1;
+                let o = offsets_at + record * 8;
+                head[o..o + 8].copy_from_slice(&(at + e).to_le_bytes());
+            }
+            at += data.len() as u64;
+            w.write_all(&data).map_err(|_| WriteError::Io)?;
         }
-        at += data.len() as u64;
     }
     let sum = crate::output::facts::checksum(&head);
-    head.extend_from_slice(&sum.to_le_bytes());
-    head.reserve(at as usize);
-    for (data, _) in blocks {
-        head.extend_from_slice(&data);
-    }
-    Some(head)
+    w.patch(start, &head)
+        .and_then(|()| w.patch(start + head_len as u64, &sum.to_le_bytes()))
+        .map_err(|_| WriteError::Io)
 }
 
 /// A record section as mapped (its head checked, its blocks checked when read).
@@ -165,6 +229,61 @@ impl Records {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The section encoded whole (the writer before [`write`] streamed it): the reference
+    /// the streamed bytes are compared with.
+    fn encode_whole<T: Serialize>(items: &[T]) -> Vec<u8> {
+        let blocks: Vec<(Vec<u8>, Vec<u64>)> = items
+            .chunks(BLOCK)
+            .map(|chunk| {
+                let mut data = Vec::new();
+                let mut ends = Vec::new();
+                for item in chunk {
+                    data.extend(postcard::to_allocvec(item).unwrap());
+                    ends.push(data.len() as u64);
+                }
+                (data, ends)
+            })
+            .collect();
+        let mut head = Vec::new();
+        head.extend_from_slice(&(items.len() as u64).to_le_bytes());
+        head.extend_from_slice(&(blocks.len() as u64).to_le_bytes());
+        for (data, _) in &blocks {
+            head.extend_from_slice(&crate::output::facts::checksum(data).to_le_bytes());
+        }
+        let mut at = 0u64;
+        head.extend_from_slice(&at.to_le_bytes());
+        for (data, ends) in &blocks {
+            for e in ends {
+                head.extend_from_slice(&(at + e).to_le_bytes());
+            }
+            at += data.len() as u64;
+        }
+        let sum = crate::output::facts::checksum(&head);
+        head.extend_from_slice(&sum.to_le_bytes());
+        for (data, _) in blocks {
+            head.extend_from_slice(&data);
+        }
+        head
+    }
+
+    /// Written a few blocks at a time, behind other bytes, the section is the one encoded
+    /// whole, for every size around the block and group edges.
+    #[test]
+    fn streamed_sections_equal_the_whole_encoding() {
+        for n in [0, 1, 255, 256, 257, 511, 512, 513, 1000, 1300] {
+            let items: Vec<(u32, String)> = (0..n)
+                .map(|i| (i * 7919, "y".repeat(i as usize % 29)))
+                .collect();
+            let whole = encode_whole(&items);
+            for group in [1, 2, 3, GROUP] {
+                let mut out = b"before".to_vec();
+                write_grouped(&items, &mut out, group).unwrap();
+                assert_eq!(&out[..6], b"before");
+                assert!(out[6..] == whole[..], "n {n}, group {group}");
+            }
+        }
+    }
 
     fn leak(b: Vec<u8>) -> &'static [u8] {
         Box::leak(b.into_boxed_slice())

@@ -5,6 +5,7 @@
 use super::context::{Link, Row, Site, TicketOut};
 use super::paths::{case_file, catalog_file, incident_file, seg_path, ticket_file};
 use crate::model::diag::{Diagnostic, Result};
+use crate::model::text::intern;
 use crate::model::ticket::{Event, Ticket};
 use crate::output::report::{self, By, TicketFacts};
 use crate::output::search::{Postings, TicketDoc};
@@ -256,12 +257,12 @@ pub(super) fn search_doc(site: &Site, row: &Row, title: String, text: &str) -> T
     TicketDoc {
         url: row.url.clone(),
         title,
-        kind: format!(
+        kind: intern(&format!(
             "{} · {} · {}",
             site.label("site.tickets.kind"),
             row.status_label,
             row.customer_name
-        ),
+        )),
         snippet: crate::output::search::truncate(text, 160),
     }
 }
@@ -329,29 +330,31 @@ pub(super) fn one(
         id: f.id.clone(),
         url: seg_path(&file),
         title: f.title.clone(),
-        customer: f.customer.clone(),
+        customer: intern(&f.customer),
         // A case from an unknown sender has no customer until triage.
         customer_name: match customer {
-            Some(c) => c.name.clone(),
-            None if f.customer.is_empty() => site.label("site.tickets.no_customer"),
-            None => f.customer.clone(),
+            Some(c) => intern(&c.name),
+            None if f.customer.is_empty() => intern(&site.label("site.tickets.no_customer")),
+            None => intern(&f.customer),
         },
         status: status.as_str(),
-        status_label: site.label(&format!("site.status.{}", status.as_str())),
-        priority: state.priority.clone().unwrap_or_default(),
-        priority_label: prio.map_or_else(
+        status_label: intern(&site.label(&format!("site.status.{}", status.as_str()))),
+        priority: intern(state.priority.as_deref().unwrap_or_default()),
+        priority_label: intern(&prio.map_or_else(
             || site.label("site.tickets.no_priority"),
             |p| p.name.clone(),
-        ),
+        )),
         level: state.level,
-        assignee: state.assignee.clone().unwrap_or_default(),
-        assignee_name: state
-            .assignee
-            .as_deref()
-            .map(|a| agent_name(site, a))
-            .unwrap_or_else(|| site.label("site.tickets.no_assignee")),
+        assignee: intern(state.assignee.as_deref().unwrap_or_default()),
+        assignee_name: intern(
+            &state
+                .assignee
+                .as_deref()
+                .map(|a| agent_name(site, a))
+                .unwrap_or_else(|| site.label("site.tickets.no_assignee")),
+        ),
         sla,
-        sla_label: sla_label(site, sla),
+        sla_label: intern(&sla_label(site, sla)),
         sla_rank: clocks.iter().map(|c| severity(c.state)).min().unwrap_or(9),
         due: due
             .map(|d| site.fmt.cell_datetime(d.with_timezone(&chrono::Utc)))
@@ -363,9 +366,11 @@ pub(super) fn one(
             .map(|c| site.fmt.cell_datetime(c.utc()))
             .unwrap_or_default(),
         created_iso: created.map(|c| c.to_string()).unwrap_or_default(),
-        month: created_local
-            .map(|c| c.format("%Y-%m").to_string())
-            .unwrap_or_else(|| "0000-00".into()),
+        month: intern(
+            &created_local
+                .map(|c| c.format("%Y-%m").to_string())
+                .unwrap_or_else(|| "0000-00".into()),
+        ),
         open: status.is_open(),
         unread: workflow::unread_reply(&f.events).is_some(),
     };
@@ -761,7 +766,7 @@ pub struct IndexOnly {
 pub fn index_pages(site: &Site, out: &TicketOut, only: Option<&IndexOnly>) -> Result<()> {
     let mut months: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for r in &out.rows {
-        months.entry(r.month.as_str()).or_default().push(r);
+        months.entry(r.month).or_default().push(r);
     }
     let counts = months.iter().map(|(m, rows)| (*m, rows.len())).collect();
     let open = out.rows.iter().filter(|r| r.open).collect();
@@ -869,7 +874,7 @@ fn filters(site: &Site, rows: &[&Row]) -> serde_json::Value {
             .iter()
             .position(|s| s.as_str() == r.status)
             .unwrap_or(99);
-        status.insert(si, (r.status, &r.status_label));
+        status.insert(si, (r.status, r.status_label));
         let pi = site
             .desk
             .config
@@ -877,11 +882,11 @@ fn filters(site: &Site, rows: &[&Row]) -> serde_json::Value {
             .iter()
             .position(|p| p.id == r.priority)
             .unwrap_or(99);
-        priority.insert(pi, (&r.priority, &r.priority_label));
+        priority.insert(pi, (r.priority, r.priority_label));
         level.insert(r.level, r.level.to_string());
-        customer.insert(&r.customer, &r.customer_name);
-        assignee.insert(&r.assignee, &r.assignee_name);
-        sla.insert(r.sla, &r.sla_label);
+        customer.insert(r.customer, r.customer_name);
+        assignee.insert(r.assignee, r.assignee_name);
+        sla.insert(r.sla, r.sla_label);
     }
     let pairs = |it: Vec<(String, String)>| -> Vec<serde_json::Value> {
         it.into_iter()
