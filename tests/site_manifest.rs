@@ -367,6 +367,48 @@ fn global_changes_tampering_and_other_commits_build_in_full() {
     assert_same_as_full(&root, &site, "back to main");
 }
 
+/// A theme file swapped for a link out of the desk, with the very same text behind it: the
+/// build refuses it as a build into a new folder does (the manifest's stamp reads the file as
+/// the build does, so it cannot stand in for the refused file), and once the file is put back
+/// the next build equals a full one.
+#[test]
+fn a_theme_file_behind_a_link_out_of_the_desk_is_refused_despite_the_manifest() {
+    let (_tmp, root) = common::site::sample_git_desk("/outbox/\n/_site/\n/_new/\n");
+    let site = root.join("_site");
+    build(&root, "_site");
+    let css = walkdir::WalkDir::new(root.join("theme"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .find(|e| e.path().extension().is_some_and(|x| x == "css"))
+        .expect("a stylesheet")
+        .into_path();
+    let text = std::fs::read(&css).unwrap();
+    let outside = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(outside.path(), &text).unwrap();
+    std::fs::remove_file(&css).unwrap();
+    std::os::unix::fs::symlink(outside.path(), &css).unwrap();
+    let kept = mesa(&root, &["build", "--out", site.to_str().unwrap()]);
+    let fresh = mesa(
+        &root,
+        &["build", "--out", root.join("_new").to_str().unwrap()],
+    );
+    assert!(!kept.status.success(), "the build refuses the link");
+    assert!(!fresh.status.success());
+    let said = String::from_utf8_lossy(&kept.stderr);
+    assert!(
+        said.contains("enlace simbólico que sale de la mesa"),
+        "{said}"
+    );
+    assert_eq!(
+        said,
+        String::from_utf8_lossy(&fresh.stderr).replace("_new", "_site")
+    );
+    std::fs::remove_file(&css).unwrap();
+    std::fs::write(&css, &text).unwrap();
+    build(&root, "_site");
+    assert_same_as_full(&root, &site, "the stylesheet put back");
+}
+
 /// An incremental build keeps the clocks of the last full build (as `mesa serve` does): an
 /// explicit `--now` must be that same instant, or the build is a full one at the new instant.
 #[test]

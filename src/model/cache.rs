@@ -76,7 +76,13 @@ impl Fnv {
     /// limit hashes as its refusal, not as what lies behind it. So a stamp matches only when
     /// the commands that read the file would read the same text (or refuse it the same way).
     pub fn file(&mut self, path: &Path) {
-        self.bytes(path.to_string_lossy().as_bytes());
+        self.file_named(path.to_string_lossy().as_bytes(), path);
+    }
+
+    /// [`Fnv::file`] under a name of the caller's choice (the site's manifest names files
+    /// relative to the desk, so a desk moved to another folder keeps its manifest).
+    pub fn file_named(&mut self, name: &[u8], path: &Path) {
+        self.bytes(name);
         match crate::model::fsread::read_bytes(path) {
             Ok(b) => self.bytes(&b),
             Err(d) => {
