@@ -101,7 +101,7 @@ fn open_period(global: &Global, from: Option<&str>, to: Option<&str>) -> Result<
     if !diags.is_empty() {
         return Err(Error::Diagnostics(diags));
     }
-    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let tz: Tz = desk.config.tz();
     let now = global.now()?;
     let from = from
         .map(|s| report::parse_bound(s, tz, false))

@@ -53,7 +53,7 @@ pub fn human_minutes(m: i64) -> String {
 /// `mesa calendar [--year Y]`.
 pub fn calendar(global: &Global, year: Option<i32>) -> Result<ExitCode> {
     let (desk, cals) = open_desk(global)?;
-    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let tz: Tz = desk.config.tz();
     let year = match year {
         Some(y) if (1583..=9999).contains(&y) => y,
         Some(y) => return Err(Error::Usage(tr!("calendar.bad_year", value = y))),
@@ -192,7 +192,7 @@ pub fn sla(global: &Global, id: &str) -> Result<ExitCode> {
             );
         }
         Format::Text => {
-            let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
+            let tz: Tz = desk.config.tz();
             println!(
                 "{}",
                 tr!(

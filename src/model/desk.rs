@@ -501,6 +501,11 @@ impl Default for MailSettings {
 }
 
 impl DeskConfig {
+    /// The desk's time zone; UTC for a name chrono-tz does not know (`mesa check` refuses
+    /// such a desk.yaml, so only a command run past that refusal sees the fallback).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
     pub fn customer(&self, id: &str) -> Option<&Customer> {
         self.customers.iter().find(|c| c.id == id)
     }

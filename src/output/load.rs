@@ -172,7 +172,7 @@ pub fn build_from<'a>(
     to: Option<DateTime<Utc>>,
     as_of: DateTime<Utc>,
 ) -> Load {
-    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let tz: Tz = desk.config.tz();
     let fmt = |t: DateTime<Utc>| {
         t.with_timezone(&tz)
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)

@@ -1005,7 +1005,7 @@ impl Period {
             to,
             as_of: to.map_or(now, |t| t.min(now)),
             by,
-            tz: desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC),
+            tz: desk.config.tz(),
         }
     }
 

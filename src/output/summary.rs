@@ -16,7 +16,6 @@ use crate::output::trend::{self, Step};
 use crate::rules::calendar::{local_instant, Calendars};
 use crate::rules::sla::ClockState;
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
 use serde_json::json;
 
 /// The figures the summary shows, in order (labels `report.col.<key>`).
@@ -48,10 +47,6 @@ pub struct Period {
     pub as_of: DateTime<Utc>,
 }
 
-fn tz(desk: &Desk) -> Tz {
-    desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC)
-}
-
 /// The period of `mesa report --mail`: the report's own `--from` / `--to`, as of `min(to, now)`.
 pub fn period_of(
     desk: &Desk,
@@ -59,7 +54,7 @@ pub fn period_of(
     to: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Period {
-    let tz = tz(desk);
+    let tz = desk.config.tz();
     let as_of = to.map_or(now, |t| t.min(now));
     let day = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d").to_string();
     let cat = Catalog::load(compose::mail_language(desk), Some(&desk.root));
@@ -82,7 +77,7 @@ pub fn period_of(
 /// The last whole week (Monday to Sunday) or month in the desk's zone that ended at or before
 /// `now`: the period `mesa sweep` reports on.
 pub fn last_period(desk: &Desk, cadence: SummaryCadence, now: DateTime<Utc>) -> Period {
-    let tz = tz(desk);
+    let tz = desk.config.tz();
     let step = match cadence {
         SummaryCadence::Week => Step::Week,
         SummaryCadence::Month => Step::Month,
@@ -120,7 +115,7 @@ pub fn compose(
 ) -> Result<Vec<Outgoing>> {
     let (r, _) = report::build_from_files(desk, cals, period.from, period.to, None, period.as_of);
     let ctx = context(desk, &r, period);
-    let tz = tz(desk);
+    let tz = desk.config.tz();
     let date = Stamp(period.as_of.with_timezone(&tz).fixed_offset());
     to.iter()
         .map(|addr| compose::compose_summary(desk, addr, &period.key, date, &ctx))
@@ -133,7 +128,7 @@ fn context(desk: &Desk, r: &Report, period: &Period) -> tera::Context {
     let lang = compose::mail_language(desk);
     let cat = Catalog::load(lang, Some(&desk.root));
     let decimal = if lang == "en" { '.' } else { ',' };
-    let tz = tz(desk);
+    let tz = desk.config.tz();
     let human = |t: DateTime<Utc>| crate::rules::sla::human_datetime(&t.with_timezone(&tz), lang);
     let mut ctx = tera::Context::new();
     let figures: Vec<serde_json::Value> = KEY_FIGURES

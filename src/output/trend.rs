@@ -218,7 +218,7 @@ pub fn build_from(
     from: Option<DateTime<Utc>>,
     as_of: DateTime<Utc>,
 ) -> Trend {
-    let tz: Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let tz: Tz = desk.config.tz();
     let fmt = |t: DateTime<Utc>| {
         t.with_timezone(&tz)
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)

@@ -268,6 +268,13 @@ fn err(field: Option<&'static str>, message: String) -> RuleError {
     }
 }
 
+/// An agent code desk.yaml does not list, with the nearest codes it does as the hint.
+fn unknown_agent(rules: &Rules, code: &str) -> RuleError {
+    let codes = rules.config.agents.iter().map(|a| a.code.as_str());
+    err(Some("agent"), tr!("rule.unknown_agent", id = code))
+        .with_hint(crate::model::diag::suggest(code, codes), &[])
+}
+
 fn require<'a, T>(v: &'a Option<T>, ev: &Event, field: &'static str) -> Result<&'a T, RuleError> {
     v.as_ref().ok_or_else(|| {
         err(
@@ -713,14 +720,7 @@ fn step(
             allowed(s, ev, OPEN)?;
             let a = require(&ev.agent, ev, "agent")?;
             if rules.config.agent(a).is_none() {
-                let ids: Vec<&str> = rules
-                    .config
-                    .agents
-                    .iter()
-                    .map(|a| a.code.as_str())
-                    .collect();
-                return Err(err(Some("agent"), tr!("rule.unknown_agent", id = a))
-                    .with_hint(crate::model::diag::suggest(a, ids.iter().copied()), &[]));
+                return Err(unknown_agent(&rules, a));
             }
             s.assignee = Some(a.clone());
         }
@@ -788,16 +788,7 @@ fn step(
             // escalate without one; the assignee then stays).
             if let Some(a) = &ev.agent {
                 match rules.config.agent(a) {
-                    None => {
-                        let ids: Vec<&str> = rules
-                            .config
-                            .agents
-                            .iter()
-                            .map(|a| a.code.as_str())
-                            .collect();
-                        return Err(err(Some("agent"), tr!("rule.unknown_agent", id = a))
-                            .with_hint(crate::model::diag::suggest(a, ids.iter().copied()), &[]));
-                    }
+                    None => return Err(unknown_agent(&rules, a)),
                     Some(agent) if agent.level != to => {
                         let ids: Vec<&str> = rules
                             .config

@@ -45,7 +45,7 @@ pub(crate) fn new_site<'a>(
     progress: Progress,
 ) -> Result<(Site<'a>, Vec<Diagnostic>)> {
     let cat = crate::model::i18n::active();
-    let tz: chrono_tz::Tz = desk.config.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let tz: chrono_tz::Tz = desk.config.tz();
     let tera = theme::load(&desk.root, cat)?;
     let (cals, cal_diags) = Calendars::new(desk);
     let now = opts.now.unwrap_or_else(Utc::now);
