@@ -97,3 +97,34 @@ fn generated_desks_are_valid_and_deterministic() {
         "another seed, the same desk"
     );
 }
+
+/// The fast YAML path reads every ticket the generator writes and every ticket of the sample
+/// desk (scalars, quoted strings, instants, the event log's maps, checks), and gives what
+/// serde_yaml gives for each: the same ticket.
+#[test]
+fn the_fast_yaml_path_reads_every_ticket_as_serde_yaml_does() {
+    use mesa::model::ticket::TicketFront;
+    let tmp = tempfile::tempdir().unwrap();
+    let generated = tmp.path().join("desk");
+    generate(&generated, 11);
+    for (root, at_least) in [(generated.as_path(), 400), (sample_root().as_path(), 20)] {
+        let tickets: Vec<(String, Vec<u8>)> = files(root)
+            .into_iter()
+            .filter(|(p, _)| p.starts_with("tickets/") && p.ends_with(".md"))
+            .collect();
+        assert!(tickets.len() >= at_least, "{}", root.display());
+        for (rel, bytes) in tickets {
+            let text = String::from_utf8(bytes).unwrap();
+            let split = mesa::model::front_matter::split(Path::new(&rel), &text).unwrap();
+            let fast: TicketFront = mesa::model::fastyaml::from_str(split.yaml)
+                .unwrap_or_else(|| panic!("{rel}: the fast path declined it"));
+            let slow: TicketFront = serde_yaml::from_str(split.yaml).unwrap();
+            assert_eq!(fast, slow, "{rel}");
+            // As an untyped value, plain scalars that start like numbers (the instants) are
+            // serde_yaml's to read: where the fast path answers, it answers the same.
+            let fast: Option<serde_yaml::Value> = mesa::model::fastyaml::from_str(split.yaml);
+            let slow: serde_yaml::Value = serde_yaml::from_str(split.yaml).unwrap();
+            assert!(fast.is_none_or(|f| f == slow), "{rel}");
+        }
+    }
+}

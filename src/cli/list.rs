@@ -190,7 +190,8 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                     .any(|c| !c.stopped && c.due.is_some_and(|d| d.with_timezone(&Utc) < before))
             })
     };
-    // JSON prints every clock in full: a settled row does not keep them.
+    // JSON prints every clock in full: a settled row does not keep them. The table and CSV
+    // print no clock's explanation (`why`), so with the cache in use it is not written.
     let use_cache = global.csv || global.format == Format::Text;
     let cache = if use_cache {
         Cache::<ListFacts>::open(&root, "list", facts::stamp(&desk, "list"))
@@ -204,7 +205,7 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
     let found: Vec<Found> = entries
         .par_iter()
         .enumerate()
-        .map(|(i, e)| {
+        .map_init(crate::model::scan::Reader::default, |reader, (i, e)| {
             let rel = &e.rel;
             let stat = e.stat.filter(|_| use_cache);
             let old = stat.as_ref().and_then(|s| cache.get(i, e.key(), s));
@@ -214,8 +215,9 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                 Some(ListFacts::Open(o)) => match o.row.since().filter(|s| *s <= now) {
                     Some(since) => {
                         let row = filter.settled(&o.row, a.unread && o.unread).then(|| {
-                            let clocks =
-                                crate::rules::sla::clocks_of_inputs(&desk, &cals, &o.inputs, now);
+                            let clocks = crate::rules::sla::clocks_of_inputs_brief(
+                                &desk, &cals, &o.inputs, now,
+                            );
                             by_clocks(&clocks)
                                 .then(|| Ok(Box::new(Row::of_open(*o, rel.clone(), since, clocks))))
                         });
@@ -228,7 +230,8 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
             if let Some(ListFacts::Open(_)) = kept {
                 // Its log goes on after this list's instant: read again, the record stays.
                 let row = read_row(&root, rel, &filter, &by_clocks, |t| {
-                    crate::rules::sla::clocks_with(&desk, &cals, t, now)
+                    let w = crate::rules::sla::walk(&desk, t, now);
+                    crate::rules::sla::clocks_of_walk_brief(&desk, &cals, &w, now)
                 });
                 return (row, (stat, None, old));
             }
@@ -243,12 +246,13 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                 }
                 // Settled after this list's instant: read again, the record stays.
                 let row = read_row(&root, rel, &filter, &by_clocks, |t| {
-                    crate::rules::sla::clocks_with(&desk, &cals, t, now)
+                    let w = crate::rules::sla::walk(&desk, t, now);
+                    crate::rules::sla::clocks_of_walk_brief(&desk, &cals, &w, now)
                 });
                 return (row, (stat, None, old));
             }
             let derive = use_cache && !live_kept;
-            let (text, read_stat) = crate::model::scan::read_entry(&root, e);
+            let (text, read_stat) = reader.read(&root, e);
             let parsed = text
                 .map_err(|mut d| {
                     d.path = rel.clone();
@@ -262,7 +266,11 @@ pub fn list(global: &Global, a: &ListArgs) -> Result<ExitCode> {
                     // the clocks are evaluated once for both.
                     let walked = (selected || derive).then(|| {
                         let w = crate::rules::sla::walk(&desk, &t.front, now);
-                        let clocks = crate::rules::sla::clocks_of_walk(&desk, &cals, &w, now);
+                        let clocks = if use_cache {
+                            crate::rules::sla::clocks_of_walk_brief(&desk, &cals, &w, now)
+                        } else {
+                            crate::rules::sla::clocks_of_walk(&desk, &cals, &w, now)
+                        };
                         (w, clocks)
                     });
                     let record = derive.then(|| {

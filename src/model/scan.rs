@@ -316,50 +316,122 @@ pub fn read_entry(
     root: &Path,
     e: &Entry,
 ) -> (Result<String, crate::model::diag::Diagnostic>, Option<Stat>) {
-    use std::io::Read;
-    use std::os::unix::ffi::OsStrExt;
-    use std::os::unix::io::FromRawFd;
-    let path = root.join(&e.rel);
-    let slow = |path: &Path| (crate::model::fsread::read_text(path), None);
-    let Some(scanned) = e.stat else {
-        return slow(&path);
-    };
-    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
-        return slow(&path);
-    };
-    // SAFETY: `open` of a NUL-terminated path; the descriptor is owned by the `File` below.
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return slow(&path);
+    Reader::default().read(root, e)
+}
+
+/// [`read_entry`] for many entries in scan order (one per worker's run of entries, as
+/// rayon's `map_init` makes them): it keeps the last folder open and opens each file relative
+/// to it, so that a file costs a lookup of its own name instead of its whole path. The folder
+/// is opened by path as a whole-path open would resolve it, and only kept for this run.
+#[cfg(unix)]
+#[derive(Default)]
+pub struct Reader {
+    folder: Option<(PathBuf, Dir)>,
+}
+
+#[cfg(unix)]
+impl Reader {
+    /// The open folder of `rel`'s parent under `root` (opened now unless it is the last one).
+    fn folder(&mut self, root: &Path, rel: &Path) -> Option<&Dir> {
+        use std::os::unix::ffi::OsStrExt;
+        let parent = rel.parent()?;
+        if self.folder.as_ref().is_none_or(|(p, _)| p != parent) {
+            self.folder = None;
+            let c = std::ffi::CString::new(root.join(parent).as_os_str().as_bytes()).ok()?;
+            // SAFETY: `open` of a NUL-terminated path; the descriptor is owned by `Dir`.
+            let fd = unsafe {
+                libc::open(
+                    c.as_ptr(),
+                    libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+                )
+            };
+            if fd < 0 {
+                return None;
+            }
+            self.folder = Some((parent.to_path_buf(), Dir(fd)));
+        }
+        self.folder.as_ref().map(|(_, d)| d)
     }
-    // SAFETY: a freshly opened descriptor, owned (and closed) by the file from here on.
-    let file = unsafe { std::fs::File::from_raw_fd(fd) };
-    let fstat = |f: &std::fs::File| {
-        use std::os::unix::io::AsRawFd;
-        let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-        // SAFETY: `st` is written by the call when it returns 0.
-        let rc = unsafe { libc::fstat(f.as_raw_fd(), st.as_mut_ptr()) };
-        // SAFETY: initialised by the successful call.
-        (rc == 0).then(|| unsafe { st.assume_init() })
-    };
-    let max = crate::model::fsread::max_file();
-    match fstat(&file) {
-        Some(st) if kind_of_mode(st.st_mode) == Kind::File && (st.st_size as u64) <= max => {}
-        _ => return slow(&path),
+
+    /// See [`read_entry`].
+    pub fn read(
+        &mut self,
+        root: &Path,
+        e: &Entry,
+    ) -> (Result<String, crate::model::diag::Diagnostic>, Option<Stat>) {
+        use std::io::Read;
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::io::{AsRawFd, FromRawFd};
+        let path = root.join(&e.rel);
+        let slow = |path: &Path| (crate::model::fsread::read_text(path), None);
+        let Some(scanned) = e.stat else {
+            return slow(&path);
+        };
+        let Some(name) = e
+            .rel
+            .file_name()
+            .and_then(|n| std::ffi::CString::new(n.as_bytes()).ok())
+        else {
+            return slow(&path);
+        };
+        let Some(dir) = self.folder(root, &e.rel) else {
+            return slow(&path);
+        };
+        // SAFETY: `openat` of a NUL-terminated name in an open folder; the descriptor is
+        // owned by the `File` below.
+        let fd = unsafe {
+            libc::openat(
+                dir.0,
+                name.as_ptr(),
+                libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return slow(&path);
+        }
+        // SAFETY: a freshly opened descriptor, owned (and closed) by the file from here on.
+        let file = unsafe { std::fs::File::from_raw_fd(fd) };
+        let fstat = |f: &std::fs::File| {
+            let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+            // SAFETY: `st` is written by the call when it returns 0.
+            let rc = unsafe { libc::fstat(f.as_raw_fd(), st.as_mut_ptr()) };
+            // SAFETY: initialised by the successful call.
+            (rc == 0).then(|| unsafe { st.assume_init() })
+        };
+        let max = crate::model::fsread::max_file();
+        let size = match fstat(&file) {
+            Some(st) if kind_of_mode(st.st_mode) == Kind::File && (st.st_size as u64) <= max => {
+                st.st_size as u64
+            }
+            _ => return slow(&path),
+        };
+        let Ok(size) = usize::try_from(size) else {
+            return slow(&path);
+        };
+        // One read asks for a byte more than the file holds: a file still that size comes
+        // whole, and the short count with a second stat of that size says it ended. Any
+        // other count (the file changed, or came in pieces) reads on to the end as before.
+        let mut bytes: Vec<u8> = Vec::with_capacity(size + 1);
+        // SAFETY: reads at most the vector's capacity into it; the length is set to what
+        // was read.
+        let n = unsafe { libc::read(fd, bytes.as_mut_ptr().cast(), size + 1) };
+        let Ok(n) = usize::try_from(n) else {
+            return slow(&path);
+        };
+        // SAFETY: the first `n` bytes were written by `read`.
+        unsafe { bytes.set_len(n) };
+        let mut after = fstat(&file);
+        let whole = n == size && after.is_some_and(|st| st.st_size as u64 == n as u64);
+        if !whole {
+            let room = (max + 1).saturating_sub(n as u64);
+            if (&file).take(room).read_to_end(&mut bytes).is_err() || bytes.len() as u64 > max {
+                return slow(&path);
+            }
+            after = fstat(&file);
+        }
+        let kept = after.map(|st| stat_from(&st)).filter(|st| *st == scanned);
+        (crate::model::fsread::decode(&path, bytes), kept)
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(scanned.size.min(max)).unwrap_or(0));
-    if (&file).take(max + 1).read_to_end(&mut bytes).is_err() || bytes.len() as u64 > max {
-        return slow(&path);
-    }
-    let kept = fstat(&file)
-        .map(|st| stat_from(&st))
-        .filter(|st| *st == scanned);
-    (crate::model::fsread::decode(&path, bytes), kept)
 }
 
 #[cfg(not(unix))]
@@ -371,6 +443,22 @@ pub fn read_entry(
     let text = crate::model::fsread::read_text(&path);
     let kept = e.stat.filter(|s| stat_of(&path).as_ref() == Some(s));
     (text, kept)
+}
+
+/// [`read_entry`] for many entries (the same reads here).
+#[cfg(not(unix))]
+#[derive(Default)]
+pub struct Reader;
+
+#[cfg(not(unix))]
+impl Reader {
+    pub fn read(
+        &mut self,
+        root: &Path,
+        e: &Entry,
+    ) -> (Result<String, crate::model::diag::Diagnostic>, Option<Stat>) {
+        read_entry(root, e)
+    }
 }
 
 /// Every regular file under `root` (relative path as text, its stat), sorted by path as

@@ -44,14 +44,14 @@ pub fn check_desk_kept(
     let per_file: Vec<PerFile> = entries
         .par_iter()
         .enumerate()
-        .map(|(i, e)| {
+        .map_init(crate::model::scan::Reader::default, |reader, (i, e)| {
             let rel = &e.rel;
             let stat = e.stat;
             if let Some((old, kept)) = stat.as_ref().and_then(|s| cache.fetch(i, e.key(), s)) {
                 return (stat, kept.outcome(rel), None, Some(old));
             }
             // The stat is kept only when the file read is the one the scan saw.
-            let (text, stat) = crate::model::scan::read_entry(root, e);
+            let (text, stat) = reader.read(root, e);
             let outcome = match text {
                 Ok(text) => check_ticket_text(&desk, rel, &text),
                 Err(mut d) => {

@@ -904,6 +904,7 @@ pub fn build_from_files(
     entries: Option<Vec<crate::model::scan::Entry>>,
 ) -> (Report, Vec<crate::model::diag::Diagnostic>) {
     let entries = entries.unwrap_or_else(|| crate::model::scan::ticket_entries(&desk.root));
+    use crate::model::scan::Reader;
     use crate::output::facts::{self, Cache};
     let p = Period::new(desk, from, to, by, now);
     let root = &desk.root;
@@ -918,8 +919,8 @@ pub fn build_from_files(
         .par_iter()
         .enumerate()
         .fold(
-            || (Acc::default(), Vec::<Seen>::new()),
-            |(mut acc, mut seen), (i, e)| {
+            || (Acc::default(), Vec::<Seen>::new(), Reader::default()),
+            |(mut acc, mut seen, mut reader), (i, e)| {
                 let rel = &e.rel;
                 let at = i as u32;
                 let old = e.stat.as_ref().and_then(|s| cache.get(i, e.key(), s));
@@ -928,16 +929,16 @@ pub fn build_from_files(
                     Some(ReportFacts::Settled(st)) if st.since_ns <= as_of => {
                         acc = acc.with_settled_owned(&p, st, by_index);
                         seen.push((at, true, old, None));
-                        return (acc, seen);
+                        return (acc, seen, reader);
                     }
                     Some(ReportFacts::Open(o)) if o.since_ns <= as_of => {
                         acc = acc.with_open(&p, desk, cals, &o, by_index);
                         seen.push((at, true, old, None));
-                        return (acc, seen);
+                        return (acc, seen, reader);
                     }
                     k => k,
                 };
-                let (text, read_stat) = crate::model::scan::read_entry(root, e);
+                let (text, read_stat) = reader.read(root, e);
                 let parsed = text.and_then(|text| crate::model::ticket::parse(rel, &text));
                 match parsed {
                     // Kept, but live (or settled after this report's instant): evaluated.
@@ -956,9 +957,10 @@ pub fn build_from_files(
                         seen.push((at, true, None, Some(Box::new(ReportFacts::Live))));
                     }
                 }
-                (acc, seen)
+                (acc, seen, reader)
             },
         )
+        .map(|(acc, seen, _)| (acc, seen))
         .reduce(
             || (Acc::default(), Vec::new()),
             |(a, mut sa), (b, sb)| {

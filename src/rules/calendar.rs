@@ -555,16 +555,21 @@ impl Calendars {
 /// same (`mesa check` asks for them once per ticket, in parallel).
 pub fn cached_calendars(desk: &Desk) -> std::sync::Arc<Calendars> {
     use std::sync::{Arc, Mutex};
-    type Entry = (std::path::PathBuf, String, Arc<Calendars>);
+    type Entry = (std::path::PathBuf, Vec<CalendarConfig>, Arc<Calendars>);
     static CACHE: Mutex<Option<Entry>> = Mutex::new(None);
-    let key = serde_json::to_string(&desk.config.calendars).unwrap_or_default();
     let mut guard = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((root, k, cals)) = guard.as_ref() {
-        if root == &desk.root && k == &key {
+    // Compared field by field (a few short strings): cheaper than any serialised key, and
+    // this runs for every ticket.
+    if let Some((root, config, cals)) = guard.as_ref() {
+        if root == &desk.root && config == &desk.config.calendars {
             return cals.clone();
         }
     }
     let cals = Arc::new(Calendars::new(desk).0);
-    *guard = Some((desk.root.clone(), key, cals.clone()));
+    *guard = Some((
+        desk.root.clone(),
+        desk.config.calendars.clone(),
+        cals.clone(),
+    ));
     cals
 }

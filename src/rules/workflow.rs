@@ -588,8 +588,18 @@ pub fn apply(
     state: &mut State,
     ev: &Event,
 ) -> Result<(), RuleError> {
+    // The mail sets grow with the log and `step` only reads them: they move into the
+    // candidate state instead of being copied for every event (and move back on error).
+    let queued = std::mem::take(&mut state.queued_mail);
+    let delivered = std::mem::take(&mut state.delivered_mail);
     let mut next = state.clone();
-    step(rules, customer, &mut next, ev)?;
+    next.queued_mail = queued;
+    next.delivered_mail = delivered;
+    if let Err(e) = step(rules, customer, &mut next, ev) {
+        state.queued_mail = std::mem::take(&mut next.queued_mail);
+        state.delivered_mail = std::mem::take(&mut next.delivered_mail);
+        return Err(e);
+    }
     if let Some(m) = &ev.message_id {
         if ev.event == EventKind::Mailed {
             next.delivered_mail.insert(m.clone());
