@@ -47,8 +47,33 @@ impl Serialize for Stamp {
 
 impl<'de> Deserialize<'de> for Stamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Stamp::parse(&s).map_err(serde::de::Error::custom)
+        // A bad instant is refused here, after the text was read (as when it was read into a
+        // `String` first): serde_yaml then places the error where it always did.
+        d.deserialize_string(StampVisitor)?
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Reads a stamp's text in place (every event has one: no `String` is made for it),
+/// accepting and refusing other types exactly as `String`'s own visitor does, in its words.
+struct StampVisitor;
+
+impl serde::de::Visitor<'_> for StampVisitor {
+    type Value = Result<Stamp, String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Stamp::parse(s))
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, b: &[u8]) -> Result<Self::Value, E> {
+        match std::str::from_utf8(b) {
+            Ok(s) => self.visit_str(s),
+            Err(_) => Err(E::invalid_value(serde::de::Unexpected::Bytes(b), &self)),
+        }
     }
 }
 
@@ -535,4 +560,75 @@ pub fn parse(path: &Path, text: &str) -> Result<Ticket, crate::model::diag::Diag
         front,
         body: split.body.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `Stamp` read through a `String` before: the visitor in place must accept, refuse
+    /// and word its refusals the same, from YAML and from JSON.
+    fn through_string<'de, D: Deserializer<'de>>(d: D) -> Result<Stamp, D::Error> {
+        let s = String::deserialize(d)?;
+        Stamp::parse(&s).map_err(serde::de::Error::custom)
+    }
+
+    #[test]
+    fn stamps_read_in_place_as_through_a_string() {
+        for value in [
+            "2026-11-02T08:15:00-05:00",
+            "'2026-11-02T08:15:00Z'",
+            "\"2026-11-02T08:15:00.5+01:00\"",
+            "2026-11-02",
+            "5",
+            "~",
+            "true",
+            "[1]",
+            "{a: 1}",
+            "''",
+            "9999-12-31T23:59:59Z",
+        ] {
+            let want = through_string(serde_yaml::Deserializer::from_str(value))
+                .map_err(|e| e.to_string());
+            let got = Stamp::deserialize(serde_yaml::Deserializer::from_str(value))
+                .map_err(|e| e.to_string());
+            assert_eq!(got, want, "{value}");
+        }
+        // Inside a log, where serde_yaml names the field and the position of a refusal.
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct New {
+            e: Vec<NewEvent>,
+        }
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct NewEvent {
+            at: Stamp,
+        }
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct Old {
+            e: Vec<OldEvent>,
+        }
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct OldEvent {
+            #[serde(deserialize_with = "through_string")]
+            at: Stamp,
+        }
+        for value in [
+            "2026-11-02T08:15:00-05:00",
+            "x2026-11-02T08:15:00-05:00",
+            "[1]",
+            "~",
+        ] {
+            let yaml = format!("e:\n- at: 2026-11-01T08:00:00Z\n- at: {value}\n");
+            let new = serde_yaml::from_str::<New>(&yaml).map(|n| n.e[1].at);
+            let old = serde_yaml::from_str::<Old>(&yaml).map(|o| o.e[1].at);
+            let new = new.map_err(|e| e.to_string());
+            assert_eq!(new, old.map_err(|e| e.to_string()), "{value}");
+        }
+        for value in ["\"2026-11-02T08:15:00-05:00\"", "\"x\"", "5", "null", "[1]"] {
+            let json = |v: &str| serde_json::from_str::<serde_json::Value>(v).unwrap();
+            let want = through_string(json(value)).map_err(|e| e.to_string());
+            let got = Stamp::deserialize(json(value)).map_err(|e| e.to_string());
+            assert_eq!(got, want, "{value}");
+        }
+    }
 }

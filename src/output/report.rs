@@ -166,7 +166,8 @@ impl Figures {
                 x.no_target,
             ]
         };
-        let mut v = vec![self.tickets, self.open, self.closed];
+        let mut v = Vec::with_capacity(41);
+        v.extend([self.tickets, self.open, self.closed]);
         v.extend(c(&self.response));
         v.extend(c(&self.resolution));
         v.extend([self.at_risk, self.open_breached]);
