@@ -121,6 +121,21 @@ pub fn ticket_entries(root: &Path) -> Vec<Entry> {
 #[cfg(unix)]
 struct Dir(libc::c_int);
 
+/// Opens a folder by path (links along the path followed, as any path lookup does).
+#[cfg(unix)]
+fn open_dir(path: &Path) -> Option<Dir> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: `open` of a NUL-terminated path; the descriptor is owned by `Dir`.
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    (fd >= 0).then_some(Dir(fd))
+}
+
 #[cfg(unix)]
 impl Drop for Dir {
     fn drop(&mut self) {
@@ -333,22 +348,11 @@ pub struct Reader {
 impl Reader {
     /// The open folder of `rel`'s parent under `root` (opened now unless it is the last one).
     fn folder(&mut self, root: &Path, rel: &Path) -> Option<&Dir> {
-        use std::os::unix::ffi::OsStrExt;
         let parent = rel.parent()?;
         if self.folder.as_ref().is_none_or(|(p, _)| p != parent) {
             self.folder = None;
-            let c = std::ffi::CString::new(root.join(parent).as_os_str().as_bytes()).ok()?;
-            // SAFETY: `open` of a NUL-terminated path; the descriptor is owned by `Dir`.
-            let fd = unsafe {
-                libc::open(
-                    c.as_ptr(),
-                    libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-                )
-            };
-            if fd < 0 {
-                return None;
-            }
-            self.folder = Some((parent.to_path_buf(), Dir(fd)));
+            let dir = open_dir(&root.join(parent))?;
+            self.folder = Some((parent.to_path_buf(), dir));
         }
         self.folder.as_ref().map(|(_, d)| d)
     }
@@ -467,19 +471,7 @@ impl Reader {
 /// nor a folder (a link, a name that is not UTF-8): the caller then trusts nothing there.
 #[cfg(unix)]
 pub fn files(root: &Path) -> Option<Vec<(String, Stat)>> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(root.as_os_str().as_bytes()).ok()?;
-    // SAFETY: `open` of a NUL-terminated path.
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return None;
-    }
-    let mut out = files_in(Dir(fd), String::new())?;
+    let mut out = files_in(open_dir(root)?, String::new())?;
     out.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Some(out)
 }
