@@ -58,6 +58,9 @@ impl BuildSummary {
     }
 }
 
+/// A template folded for a section and a folder depth: (template, section, root).
+type FoldKey = (String, String, String);
+
 /// Everything the page renderers share.
 pub(crate) struct Site<'a> {
     pub desk: &'a Desk,
@@ -72,6 +75,8 @@ pub(crate) struct Site<'a> {
     pub progress: Progress,
     pub cals: Calendars,
     pub pages: std::sync::atomic::AtomicUsize,
+    /// The templates folded for one kind of page (template, section, root), made on first use.
+    pub folded: std::sync::Mutex<Vec<(FoldKey, std::sync::Arc<tera::Tera>)>>,
 }
 
 impl Site<'_> {
@@ -94,12 +99,48 @@ impl Site<'_> {
     /// Each thread renders into one buffer it keeps: a page is 10-20 KB, and a fresh buffer
     /// grew (and was copied) three or four times per page, then was checked as UTF-8 again.
     pub fn page(&self, url: &str, template: &str, ctx: &tera::Context) -> Result<()> {
+        self.page_in(&self.tera, url, template, ctx)
+    }
+
+    /// [`Site::page`] rendered from `template` folded for the `section` and `root` of `ctx`,
+    /// a context made by [`Site::context`] (see [`super::fold`]): for the many pages of one
+    /// kind that share them.
+    pub fn folded_page(&self, url: &str, template: &str, ctx: &tera::Context) -> Result<()> {
+        let fixed = |k: &str| ctx.get(k).and_then(tera::Value::as_str).map(str::to_string);
+        let (Some(section), Some(root)) = (fixed("section"), fixed("root")) else {
+            return self.page(url, template, ctx);
+        };
+        let key = (template.to_string(), section, root);
+        let tera = {
+            let mut cache = self.folded.lock().unwrap_or_else(|e| e.into_inner());
+            match cache.iter().find(|(k, _)| *k == key) {
+                Some((_, t)) => t.clone(),
+                None => {
+                    let mut consts = self.base.clone();
+                    consts.insert("section", &key.1);
+                    consts.insert("root", &key.2);
+                    let t = std::sync::Arc::new(super::fold::fold(&self.tera, template, &consts));
+                    cache.push((key, t.clone()));
+                    t
+                }
+            }
+        };
+        self.page_in(&tera, url, template, ctx)
+    }
+
+    fn page_in(
+        &self,
+        tera: &tera::Tera,
+        url: &str,
+        template: &str,
+        ctx: &tera::Context,
+    ) -> Result<()> {
         thread_local! {
             static BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
         }
         let mut buf = BUF.take();
         buf.clear();
-        let rendered = theme::render_to(&self.tera, template, ctx, &mut buf)
+        let rendered = theme::render_to(tera, template, ctx, &mut buf)
             .and_then(|()| self.out.write(url, &buf));
         // A rare huge page does not keep its memory for the rest of the build.
         if buf.capacity() <= 1 << 20 {

@@ -18,6 +18,7 @@ mod chart;
 pub mod context;
 mod flow;
 pub mod fmt;
+mod fold;
 mod help;
 pub mod history;
 pub mod incremental;

@@ -77,6 +77,7 @@ pub(crate) fn new_site<'a>(
         progress,
         cals,
         pages: Default::default(),
+        folded: Default::default(),
     };
     Ok((site, cal_diags))
 }

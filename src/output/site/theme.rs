@@ -107,13 +107,13 @@ pub fn load(desk_root: &Path, cat: &'static Catalog) -> Result<Tera> {
         let one = args
             .get("n")
             .is_some_and(|v| v.as_i64() == Some(1) || v.as_str() == Some("1"));
-        let singular = format!("{key}_one");
-        let pattern = if one && cat.all().contains_key(&singular) {
-            cat.get(&singular)
-        } else {
-            cat.get(key)
-        };
-        let s = super::fmt::fill(&pattern, |name| {
+        // Borrowed from the catalog: a call per clock, event and check of every ticket page.
+        let all = cat.all();
+        let singular = one.then(|| all.get(&format!("{key}_one"))).flatten();
+        let pattern = singular
+            .or_else(|| all.get(key))
+            .map_or(key, String::as_str);
+        let s = super::fmt::fill(pattern, |name| {
             args.get(name).filter(|_| name != "k").map(|v| match v {
                 Value::String(x) => std::borrow::Cow::Borrowed(x.as_str()),
                 other => std::borrow::Cow::Owned(other.to_string()),

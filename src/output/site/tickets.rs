@@ -16,6 +16,16 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// A JSON object of values moved in: `json!` serialises each value it is given, that is, copies
+/// every string of a page's view once more and drops the original.
+macro_rules! obj {
+    ($($key:literal: $value:expr),* $(,)?) => {{
+        let mut map = serde_json::Map::new();
+        $(map.insert($key.to_string(), Value::from($value));)*
+        Value::Object(map)
+    }};
+}
+
 /// Tickets per parallel work unit: each unit renders its tickets and indexes them for search
 /// locally, so no ticket's text is kept after its page is written.
 const CHUNK: usize = 1024;
@@ -402,26 +412,19 @@ pub(super) fn one(
             let pairs = details(site, ev, kb).into_iter().map(|(label, value)| {
                 Value::Array(vec![Value::String(label), Value::String(value)])
             });
-            moved_in(
-                json!({
-                    "n": i + 1,
-                    "at": site.fmt.stamp(&ev.at),
-                    "at_iso": ev.at.to_string(),
-                    "by": agent_name(site, &ev.by),
-                    "kind": ev.event.as_str(),
-                    "kind_label": site.label(&format!("site.event.{}", ev.event.as_str())),
-                    "mail": mail,
-                    "message_id": ev.message_id,
-                    "broken": errors.iter().any(|e| e.event == i),
-                }),
-                [
-                    ("details", Value::Array(pairs.collect())),
-                    (
-                        "text_html",
-                        text.map_or(Value::Null, |r| Value::String(r.html)),
-                    ),
-                ],
-            )
+            obj! {
+                "n": i + 1,
+                "at": site.fmt.stamp(&ev.at),
+                "at_iso": ev.at.to_string(),
+                "by": agent_name(site, &ev.by),
+                "kind": ev.event.as_str(),
+                "kind_label": site.label(&format!("site.event.{}", ev.event.as_str())),
+                "mail": mail,
+                "message_id": ev.message_id.clone(),
+                "broken": errors.iter().any(|e| e.event == i),
+                "details": Value::Array(pairs.collect()),
+                "text_html": text.map(|r| r.html),
+            }
         })
         .collect();
     let emails: Vec<serde_json::Value> = f
@@ -429,8 +432,11 @@ pub(super) fn one(
         .iter()
         .filter_map(|ev| {
             sent_kind(ev).map(|k| {
-                json!({"at": site.fmt.stamp(&ev.at), "kind_label": site.label(&format!("site.mail.{}", k.as_str())),
-                       "message_id": ev.message_id})
+                obj! {
+                    "at": site.fmt.stamp(&ev.at),
+                    "kind_label": site.label(&format!("site.mail.{}", k.as_str())),
+                    "message_id": ev.message_id.clone(),
+                }
             })
         })
         .collect();
@@ -443,7 +449,7 @@ pub(super) fn one(
             } else {
                 0.0
             };
-            json!({
+            obj! {
                 "name": site.label(&format!("sla.clock.{}", match c.clock { crate::model::ticket::Clock::Response => "response", crate::model::ticket::Clock::Resolution => "resolution" })),
                 "state": c.state.as_str(),
                 "state_label": site.label(&format!("sla.state.{}", c.state.as_str())),
@@ -460,13 +466,13 @@ pub(super) fn one(
                 "stopped": c.stopped,
                 "stopped_at": c.stopped_at.as_ref().map(|d| site.fmt.tz_datetime(d)),
                 "calendar": cfg.calendar(&c.calendar).map_or(c.calendar.clone(), |k| k.name.clone()),
-                "why": c.why,
+                "why": c.why.clone(),
                 "waiting": c.waiting_on.as_ref().map(|w| site.cat.format("sla.waiting_on", &[
                     ("owner", &w.owner_name),
                     ("check", &w.check),
                     ("since", &site.fmt.tz_datetime(&w.since)),
                 ])),
-            })
+            }
         })
         .collect();
     let owners = &cfg.playbook.owners;
@@ -562,7 +568,7 @@ pub(super) fn one(
     if let Ok(c) = tera::Context::from_value(serde_json::Value::Object(data)) {
         ctx.extend(c);
     }
-    site.page(&file, "ticket.html", &ctx)?;
+    site.folded_page(&file, "ticket.html", &ctx)?;
 
     let title = format!("{} · {}", f.id, f.title);
     let text = format!("{}{} {}", body.text, search_text, row.customer_name);
