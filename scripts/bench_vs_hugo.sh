@@ -23,10 +23,11 @@
 # disturbance from outside (another process deleting files) does not always fall on the same
 # tool. Each run's wall, user and system time is printed as it ends, and the table gives the
 # median user and system time apart: on ext4 without a journal (this machine's /tmp), creating
-# a file scans past every inode of its block group freed in the last 5 minutes
-# (`recently_deleted` in a kernel profile), so system time there depends on what was deleted
-# nearby before, by anyone. With BENCH_DIR, the script records when it deleted its outputs and
-# warns if a new run starts within those 5 minutes; WAIT_DELETED=1 waits them out instead. On
+# a file scans past every inode of its block group freed in the last 60 s, or 360 s while that
+# inode's table block is not yet written back (`recently_deleted` in a kernel profile), so
+# system time there depends on what was deleted nearby before, by anyone. With BENCH_DIR, the
+# script records when it deleted its outputs and warns if a new run starts within those 6
+# minutes; WAIT_DELETED=1 waits them out instead. On
 # tmpfs (BENCH_DIR=/dev/shm/...) only the tools' own work is compared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,11 +54,11 @@ if [ -n "${BENCH_DIR:-}" ]; then
   trap 'rm -rf "$work"/*-out-* "$work"/runs-* "$work"/*.log; date +%s >"$work/.deleted"' EXIT
   if [ -f "$work/.deleted" ]; then
     ago=$(($(date +%s) - $(cat "$work/.deleted")))
-    if [ "$ago" -lt 310 ] && [ "${WAIT_DELETED:-0}" = 1 ]; then
-      echo "waiting $((310 - ago)) s: this folder's last outputs were deleted $ago s ago"
-      sleep $((310 - ago))
-    elif [ "$ago" -lt 310 ]; then
-      echo "note: this folder's last outputs were deleted $ago s ago; on ext4 without a journal new files nearby cost more system time for 5 minutes (WAIT_DELETED=1 waits)"
+    if [ "$ago" -lt 370 ] && [ "${WAIT_DELETED:-0}" = 1 ]; then
+      echo "waiting $((370 - ago)) s: this folder's last outputs were deleted $ago s ago"
+      sleep $((370 - ago))
+    elif [ "$ago" -lt 370 ]; then
+      echo "note: this folder's last outputs were deleted $ago s ago; on ext4 without a journal new files nearby cost more system time for up to 6 minutes (WAIT_DELETED=1 waits)"
     fi
   fi
 else
@@ -65,7 +66,7 @@ else
   trap 'rm -rf "$work"' EXIT
 fi
 echo "mesa: $mesa${base:+  base: $base}  runs: ${RUNS:-3}  load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "$(hugo version | cut -d' ' -f1-2); folder: $work ($(stat -f -c %T "$work")); kernel $(uname -r); $(nproc) cores"
+echo "$(hugo version | cut -d' ' -f1-2); folder: $work ($(findmnt -no FSTYPE -T "$work" 2>/dev/null || stat -f -c %T "$work")); kernel $(uname -r); $(nproc) cores"
 
 # Writes N articles into $2 (mesa front matter) and $3 (Hugo front matter), same bodies.
 generate() {

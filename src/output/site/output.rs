@@ -1,6 +1,7 @@
 //! Writing the site in place: a page whose bytes did not change is not touched, a changed page
-//! is replaced atomically (temp file + rename), a new page is written directly, and files of an
-//! earlier build that this build did not write are removed at the end. Rebuilds (`mesa serve`)
+//! is replaced atomically (temp file + rename), a new page is written directly (in a clean
+//! build as an unnamed file linked in whole, [`Creation::Linked`]), and files of an earlier
+//! build that this build did not write are removed at the end. Rebuilds (`mesa serve`)
 //! then cost a read per page instead of a write, and a browser or server never sees half a file.
 
 use crate::model::diag::{Error, Result};
