@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the same article corpus with mesa (release) and Hugo, run by run (hugo, mesa, hugo,
 # mesa...), so a noisy shared machine disturbs both alike, and prints for each tool the min and
-# median wall time and pages per second, the median CPU time (user + system), the highest peak
+# median wall time and pages per second, the median user and system CPU time, the highest peak
 # memory, and the load average before and after each size.
 #
 #   scripts/bench_vs_hugo.sh [N ...]        # default: 1000 10000 50000
@@ -16,6 +16,19 @@
 # desk.yaml and kb/ (its catalog, playbook and articles link each other), with no tickets; Hugo gets the same files as
 # content/articles/ of a minimal site with a trivial layout (no taxonomies, RSS or sitemap).
 # Pages are counted as the HTML files each tool wrote. Needs: hugo, /usr/bin/time, python3.
+#
+# Fairness on a disk: every run writes into a new folder of its own and nothing is deleted until
+# the script ends, so no tool's run follows a deletion by the benchmark itself. The order of the
+# tools rotates from round to round (hugo mesa base, mesa base hugo, base hugo mesa), so a
+# disturbance from outside (another process deleting files) does not always fall on the same
+# tool. Each run's wall, user and system time is printed as it ends, and the table gives the
+# median user and system time apart: on ext4 without a journal (this machine's /tmp), creating
+# a file scans past every inode of its block group freed in the last 60 s, or 360 s while that
+# inode's table block is not yet written back (`recently_deleted` in a kernel profile), so
+# system time there depends on what was deleted nearby before, by anyone. With BENCH_DIR, the
+# script records when it deleted its outputs and warns if a new run starts within those 6
+# minutes; WAIT_DELETED=1 waits them out instead. On
+# tmpfs (BENCH_DIR=/dev/shm/...) only the tools' own work is compared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -38,12 +51,22 @@ base=""
 if [ -n "${BENCH_DIR:-}" ]; then
   mkdir -p "$BENCH_DIR"
   work=$(realpath "$BENCH_DIR")
-  trap 'rm -rf "$work"/*-out-* "$work"/runs-* "$work"/*.log' EXIT
+  trap 'rm -rf "$work"/*-out-* "$work"/runs-* "$work"/*.log; date +%s >"$work/.deleted"' EXIT
+  if [ -f "$work/.deleted" ]; then
+    ago=$(($(date +%s) - $(cat "$work/.deleted")))
+    if [ "$ago" -lt 370 ] && [ "${WAIT_DELETED:-0}" = 1 ]; then
+      echo "waiting $((370 - ago)) s: this folder's last outputs were deleted $ago s ago"
+      sleep $((370 - ago))
+    elif [ "$ago" -lt 370 ]; then
+      echo "note: this folder's last outputs were deleted $ago s ago; on ext4 without a journal new files nearby cost more system time for up to 6 minutes (WAIT_DELETED=1 waits)"
+    fi
+  fi
 else
   work=$(mktemp -d "${TMPDIR:-/tmp}/mesa-bench.XXXXXX")
   trap 'rm -rf "$work"' EXIT
 fi
 echo "mesa: $mesa${base:+  base: $base}  runs: ${RUNS:-3}  load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$(hugo version | cut -d' ' -f1-2); folder: $work ($(findmnt -no FSTYPE -T "$work" 2>/dev/null || stat -f -c %T "$work")); kernel $(uname -r); $(nproc) cores"
 
 # Writes N articles into $2 (mesa front matter) and $3 (Hugo front matter), same bodies.
 generate() {
@@ -87,15 +110,31 @@ for i in range(n):
 PY
 }
 
-# Runs a command under /usr/bin/time; prints "wall_seconds cpu_seconds peak_kib".
+# Runs a command under /usr/bin/time; prints "wall_seconds user_seconds system_seconds peak_kib".
 measure_once() {
   local log="$work/time.log"
   /usr/bin/time -f '%e %U %S %M' -o "$log" "$@" >"$work/out.log" 2>&1 || { cat "$work/out.log" "$log" >&2; exit 1; }
-  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$log"
+  cat "$log"
+}
+
+# One timed run of tool $1 ("hugo", "mesa" or "base"), round $2, size $3: appended to the runs.
+run_tool() {
+  local line
+  case $1 in
+    hugo) line=$(measure_once hugo --quiet --source "$site" --destination "$work/hugo-out-$3-$2") ;;
+    mesa) line=$(measure_once "$mesa" --desk "$desk" --quiet build --public --out "$work/mesa-out-$3-$2") ;;
+    base) line=$(measure_once "$base" --desk "$desk" --quiet build --public --out "$work/base-out-$3-$2") ;;
+  esac
+  echo "$1 $line" >>"$work/runs-$3"
+  read -r wall user sys kib <<<"$line"
+  printf '  %-4s %6s run %d: %6.2f s wall, %6.2f s user, %5.2f s system, %5d MiB, load %s\n' \
+    "$1" "$3" "$2" "$wall" "$user" "$sys" $((kib / 1024)) "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 runs=${RUNS:-3}
-printf '%-7s %-5s %6s %8s %8s %9s %9s %8s %9s\n' size tool html min_s median_s min_p/s med_p/s cpu_s peak_MiB
+header() {
+  printf '%-7s %-5s %6s %8s %8s %9s %9s %7s %6s %9s\n' size tool html min_s median_s min_p/s med_p/s user_s sys_s peak_MiB
+}
 for n in "${sizes[@]}"; do
   desk="$work/desk-$n"
   site="$work/hugo-$n"
@@ -126,33 +165,37 @@ HTML
   sync
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   : >"$work/runs-$n"
+  tools=(hugo mesa)
+  [ -z "$base" ] || tools+=(base)
   for ((r = 1; r <= runs; r++)); do
-    echo "hugo $(measure_once hugo --quiet --source "$site" --destination "$work/hugo-out-$n-$r")" >>"$work/runs-$n"
-    echo "mesa $(measure_once "$mesa" --desk "$desk" --quiet build --public --out "$work/mesa-out-$n-$r")" >>"$work/runs-$n"
-    [ -z "$base" ] || echo "base $(measure_once "$base" --desk "$desk" --quiet build --public --out "$work/base-out-$n-$r")" >>"$work/runs-$n"
+    for ((k = 0; k < ${#tools[@]}; k++)); do
+      run_tool "${tools[(r - 1 + k) % ${#tools[@]}]}" "$r" "$n"
+    done
   done
   m_pages=$(find "$work/mesa-out-$n-1" -name '*.html' | wc -l)
   h_pages=$(find "$work/hugo-out-$n-1" -name '*.html' | wc -l)
   if [ -n "$base" ] && ! diff -r -q "$work/mesa-out-$n-1" "$work/base-out-$n-1" >/dev/null; then
     echo "$n: the site of $mesa differs from the baseline's" >&2
   fi
+  header
   python3 - "$n" "$m_pages" "$h_pages" "$work/runs-$n" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import statistics, sys
 n, mp, hp, path, before, after = sys.argv[1:]
 pages = {"mesa": int(mp), "hugo": int(hp), "base": int(mp)}
 runs = {"mesa": [], "hugo": [], "base": []}
 for line in open(path):
-    tool, wall, cpu, kib = line.split()
-    runs[tool].append((float(wall), float(cpu), int(kib)))
+    tool, wall, user, sys_, kib = line.split()
+    runs[tool].append((float(wall), float(user), float(sys_), int(kib)))
 res = {}
 for tool in [t for t in ("hugo", "mesa", "base") if runs[t]]:
     walls = sorted(r[0] for r in runs[tool])
-    cpu = statistics.median(r[1] for r in runs[tool])
-    peak = max(r[2] for r in runs[tool]) / 1024
+    user = statistics.median(r[1] for r in runs[tool])
+    sys_ = statistics.median(r[2] for r in runs[tool])
+    peak = max(r[3] for r in runs[tool]) / 1024
     lo, med = walls[0], statistics.median(walls)
     p = pages[tool]
     res[tool] = (p / lo, p / med, peak)
-    print(f"{n:<7} {tool:<5} {p:>6} {lo:>8.2f} {med:>8.2f} {p / lo:>9.0f} {p / med:>9.0f} {cpu:>8.2f} {peak:>9.0f}")
+    print(f"{n:<7} {tool:<5} {p:>6} {lo:>8.2f} {med:>8.2f} {p / lo:>9.0f} {p / med:>9.0f} {user:>7.2f} {sys_:>6.2f} {peak:>9.0f}")
 m, h = res["mesa"], res["hugo"]
 print(f"{n:<7} mesa/hugo: {m[0] / h[0]:.1f}x pages/s (best runs), {m[1] / h[1]:.1f}x (medians), "
       f"{m[2] / h[2]:.2f}x peak memory; load average {before} before, {after} after")

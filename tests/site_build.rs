@@ -1075,3 +1075,39 @@ fn help_page_links_every_persona_guide_inside_the_site() {
     assert!(agent.contains("href=\"../help/administrator.html\""));
     assert!(!agent.contains(".md\""));
 }
+
+/// A clean build creates its pages as unnamed files linked in whole (`O_TMPFILE`) where the
+/// system allows, else by name (`MESA_SITE_CREATE=named` forces that way, as a file system
+/// without unnamed files does): both write the same files, byte for byte, with the same
+/// permissions, and nothing else.
+#[test]
+fn pages_created_linked_or_by_name_are_the_same_site() {
+    use std::os::unix::fs::PermissionsExt;
+    let desk = sample_desk();
+    let mut sites = Vec::new();
+    for way in ["linked", "named"] {
+        let out = desk.path().join(format!("_out-{way}"));
+        let o = Command::new(env!("CARGO_BIN_EXE_mesa"))
+            .arg("--desk")
+            .arg(desk.path())
+            .args(["--quiet", "build", "--out"])
+            .arg(&out)
+            .env("MESA_NOW", NOW)
+            .env("MESA_SITE_CREATE", way)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut pages: Vec<(PathBuf, Vec<u8>, u32)> = files(&out)
+            .into_iter()
+            .map(|p| {
+                let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+                let bytes = std::fs::read(&p).unwrap();
+                (p.strip_prefix(&out).unwrap().to_path_buf(), bytes, mode)
+            })
+            .collect();
+        pages.sort();
+        sites.push(pages);
+    }
+    assert!(sites[0].len() > 100, "{} files", sites[0].len());
+    assert!(sites[0] == sites[1], "the two ways wrote different sites");
+}

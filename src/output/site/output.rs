@@ -1,6 +1,7 @@
 //! Writing the site in place: a page whose bytes did not change is not touched, a changed page
-//! is replaced atomically (temp file + rename), a new page is written directly, and files of an
-//! earlier build that this build did not write are removed at the end. Rebuilds (`mesa serve`)
+//! is replaced atomically (temp file + rename), a new page is written directly (in a clean
+//! build as an unnamed file linked in whole, [`Creation::Linked`]), and files of an earlier
+//! build that this build did not write are removed at the end. Rebuilds (`mesa serve`)
 //! then cost a read per page instead of a write, and a browser or server never sees half a file.
 
 use crate::model::diag::{Error, Result};
@@ -36,6 +37,34 @@ pub struct Output {
     /// per page (a full build creates 100,000 pages in a dozen folders).
     #[cfg(unix)]
     dirs: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<std::fs::File>>>,
+    /// Whether new pages are still made as unnamed files and linked in whole
+    /// ([`Creation::Linked`]); cleared for good at the first sign that the file system or the
+    /// system cannot (then pages are created by name, as before).
+    linked: std::sync::atomic::AtomicBool,
+}
+
+/// How a clean build creates its pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Creation {
+    /// An unnamed file in the page's folder (`O_TMPFILE`), written, then given its name
+    /// (`linkat`): the page appears whole or not at all, and the kernel allocates its inode
+    /// without holding the folder's lock, so the cores do not wait on each other there.
+    Linked,
+    /// `openat` of the name with `O_CREAT`, then one write (the way of systems and file
+    /// systems without `O_TMPFILE`).
+    Named,
+}
+
+impl Creation {
+    /// `MESA_SITE_CREATE=named` chooses [`Creation::Named`] (to compare the two, and for a
+    /// file system where linking misbehaves); anything else, [`Creation::Linked`] where the
+    /// system supports it.
+    fn from_env() -> Creation {
+        match std::env::var("MESA_SITE_CREATE").as_deref() {
+            Ok("named") => Creation::Named,
+            _ => Creation::Linked,
+        }
+    }
 }
 
 impl Output {
@@ -68,6 +97,9 @@ impl Output {
             fresh: !target.exists(),
             #[cfg(unix)]
             dirs: Default::default(),
+            linked: std::sync::atomic::AtomicBool::new(
+                cfg!(target_os = "linux") && Creation::from_env() == Creation::Linked,
+            ),
         })
     }
 
@@ -153,6 +185,21 @@ impl Output {
                 f
             }
         };
+        #[cfg(target_os = "linux")]
+        if self.linked.load(Ordering::Relaxed) {
+            match create_linked(&folder, &cname, bytes) {
+                Ok(true) => return Ok(()),
+                // The name exists (a page written twice): replaced by name below.
+                Ok(false) => {}
+                // Written by name below, which reports this page's own error if it has one
+                // (a full disk); nothing of the unnamed file is left behind.
+                Err(e) => {
+                    if linking_unsupported(&e) {
+                        self.linked.store(false, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
         let mode: libc::c_uint = 0o666;
         // SAFETY: `openat` of a NUL-terminated name in an open folder; the descriptor it
         // returns is owned by the `File` made from it at once.
@@ -170,6 +217,15 @@ impl Output {
         // SAFETY: `fd` was just opened and nothing else owns it.
         let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
         file.write_all(bytes)
+    }
+
+    /// How this build creates its pages (after a fallback, [`Creation::Named`]).
+    pub fn creation(&self) -> Creation {
+        if self.linked.load(Ordering::Relaxed) {
+            Creation::Linked
+        } else {
+            Creation::Named
+        }
     }
 
     #[cfg(not(unix))]
@@ -280,6 +336,66 @@ pub fn tune_allocator() {
     }
 }
 
+/// Creates `name` in `folder` with `bytes` as an unnamed file linked in once written
+/// ([`Creation::Linked`]). `Ok(false)`: the name already exists (nothing was created).
+/// The link goes through `/proc/self/fd` (`linkat` with `AT_EMPTY_PATH` needs a capability).
+#[cfg(target_os = "linux")]
+fn create_linked(
+    folder: &std::fs::File,
+    name: &std::ffi::CStr,
+    bytes: &[u8],
+) -> std::io::Result<bool> {
+    use std::io::Write;
+    use std::os::fd::{AsRawFd, FromRawFd};
+    // SAFETY: `openat` of "." in an open folder; the descriptor is owned at once below.
+    let fd = unsafe {
+        libc::openat(
+            folder.as_raw_fd(),
+            c".".as_ptr(),
+            libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC,
+            0o666 as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and nothing else owns it.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    file.write_all(bytes)?;
+    let Ok(proc) = std::ffi::CString::new(format!("/proc/self/fd/{fd}")) else {
+        return Err(std::io::Error::from(std::io::ErrorKind::InvalidInput));
+    };
+    // SAFETY: both paths are NUL-terminated, both descriptors open.
+    let linked = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            proc.as_ptr(),
+            folder.as_raw_fd(),
+            name.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    if linked == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    if e.kind() == std::io::ErrorKind::AlreadyExists {
+        return Ok(false);
+    }
+    Err(e)
+}
+
+/// Errors by which `O_TMPFILE` + `linkat` says it cannot work here, rather than that this
+/// page cannot be written: the file system has no unnamed files (`EOPNOTSUPP`), the kernel
+/// predates them (`EISDIR`, `EINVAL`), or `/proc` is not mounted (`ENOENT` on the link).
+#[cfg(target_os = "linux")]
+fn linking_unsupported(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL | libc::ENOENT | libc::EXDEV)
+    )
+}
+
 fn io_err(path: &Path, e: std::io::Error) -> Error {
     Error::Message(tr!("site.write_failed", path = path.display(), error = e))
 }
@@ -327,5 +443,127 @@ impl Progress {
         if let Some(s) = &self.0 {
             s.finish();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(p: &Path) -> Vec<u8> {
+        std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+
+    /// Writes the same pages with the given way of creating them; returns the folder.
+    fn clean_build(creation: Creation) -> (tempfile::TempDir, Creation) {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Output::new(&dir.path().join("site")).unwrap();
+        out.linked
+            .store(creation == Creation::Linked, Ordering::Relaxed);
+        out.write("index.html", b"<p>inicio</p>").unwrap();
+        out.write("kb/articles/a.html", b"<p>a</p>").unwrap();
+        out.write("kb/articles/b.html", b"").unwrap();
+        // A page written twice in one build keeps the second bytes, as by name.
+        out.write("kb/articles/a.html", b"<p>a, otra vez</p>")
+            .unwrap();
+        let used = out.creation();
+        out.finish().unwrap();
+        (dir, used)
+    }
+
+    /// Both ways of creating pages write the same files, with the same permissions, and leave
+    /// nothing else in the folder (no temporary names).
+    #[test]
+    fn linked_and_named_pages_are_the_same_files() {
+        let (linked, used) = clean_build(Creation::Linked);
+        // Linux's file systems for temporary folders (ext4, tmpfs, xfs, btrfs) all have
+        // `O_TMPFILE`: the linked way was really taken, not fallen back from.
+        #[cfg(target_os = "linux")]
+        assert_eq!(used, Creation::Linked);
+        let (named, used) = clean_build(Creation::Named);
+        assert_eq!(used, Creation::Named);
+        let list = |d: &Path| {
+            let mut v: Vec<(String, Vec<u8>, u32)> = walkdir::WalkDir::new(d)
+                .min_depth(1)
+                .into_iter()
+                .map(|e| e.unwrap())
+                .filter(|e| e.file_type().is_file())
+                .map(|e| {
+                    use std::os::unix::fs::PermissionsExt;
+                    let rel = e.path().strip_prefix(d).unwrap().display().to_string();
+                    let mode = e.metadata().unwrap().permissions().mode();
+                    (rel, read(e.path()), mode)
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let a = list(&linked.path().join("site"));
+        assert_eq!(a, list(&named.path().join("site")));
+        let names: Vec<&str> = a.iter().map(|(n, _, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                ".mesa-site",
+                "index.html",
+                "kb/articles/a.html",
+                "kb/articles/b.html"
+            ]
+        );
+        assert_eq!(a[2].1, b"<p>a, otra vez</p>");
+    }
+
+    /// Where a file system has no unnamed files, the linked way says so with an error that
+    /// turns the build to creating pages by name (and leaves nothing behind).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_system_without_unnamed_files_is_recognised() {
+        // sysfs has no `O_TMPFILE`: EOPNOTSUPP for root; without write permission the
+        // permission check comes first (then the page is tried by name, which fails alike).
+        let Ok(folder) = std::fs::File::open("/sys/kernel") else {
+            eprintln!("skipped: no /sys/kernel here");
+            return;
+        };
+        let e = create_linked(&folder, c"page.html", b"x").unwrap_err();
+        match e.raw_os_error() {
+            Some(libc::EOPNOTSUPP) => assert!(linking_unsupported(&e)),
+            Some(libc::EACCES | libc::EPERM) => assert!(!linking_unsupported(&e)),
+            other => panic!("unexpected {other:?}: {e}"),
+        }
+        assert!(!Path::new("/sys/kernel/page.html").exists());
+    }
+
+    /// A page is invisible until whole: while its bytes are written it has no name in the
+    /// folder, so a build killed then leaves no half page under the page's name.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_linked_page_has_no_name_until_written() {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let dir = tempfile::tempdir().unwrap();
+        let folder = std::fs::File::open(dir.path()).unwrap();
+        // The first step of `create_linked`, stopped before the link: the folder stays empty.
+        // SAFETY: as in `create_linked`.
+        let fd = unsafe {
+            libc::openat(
+                folder.as_raw_fd(),
+                c".".as_ptr(),
+                libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC,
+                0o666 as libc::c_uint,
+            )
+        };
+        assert!(fd >= 0, "{}", std::io::Error::last_os_error());
+        // SAFETY: just opened, owned here.
+        let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+        std::io::Write::write_all(&mut file, b"<p>medio").unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        drop(file);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        // The whole way: the name appears with every byte.
+        assert!(create_linked(&folder, c"p.html", b"<p>entera</p>").unwrap());
+        assert_eq!(read(&dir.path().join("p.html")), b"<p>entera</p>");
+        // An existing name is not replaced by the link (the caller writes it by name).
+        assert!(!create_linked(&folder, c"p.html", b"otra").unwrap());
+        assert_eq!(read(&dir.path().join("p.html")), b"<p>entera</p>");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }
