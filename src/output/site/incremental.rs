@@ -589,7 +589,7 @@ impl Session {
                 return Ok(None);
             };
             // A ticket that moves between months changes every page's month list.
-            if old.month != row.month || old.created_iso != row.created_iso || old.id != row.id {
+            if old.month != row.month || !old.same_created(&row) || old.id != row.id {
                 every_index = true;
             }
             // Opened or closed: the open list's pages shift and its count changes.
