@@ -14,6 +14,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What to build.
@@ -176,9 +177,11 @@ pub fn rel_diags(root: &Path, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
 /// A ticket as the indexes and reports see it.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Row {
-    pub id: String,
-    pub url: String,
-    pub title: String,
+    /// Shared with the ticket's citation and search document (one allocation each for the
+    /// three at a million tickets; serialised as plain strings).
+    pub id: Arc<str>,
+    pub url: Arc<str>,
+    pub title: Arc<str>,
     #[serde(deserialize_with = "interned")]
     pub customer: &'static str,
     #[serde(deserialize_with = "interned")]

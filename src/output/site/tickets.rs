@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Tickets per parallel work unit: each unit renders its tickets and indexes them for search
 /// locally, so no ticket's text is kept after its page is written.
@@ -55,20 +56,32 @@ fn sla_label(site: &Site, state: &str) -> String {
 /// kept after the ticket itself is dropped.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct Cite {
-    pub id: String,
-    pub title: String,
-    pub url: String,
+    /// The same strings as the ticket's row (shared, see [`Cite::shared`]).
+    pub id: Arc<str>,
+    pub title: Arc<str>,
+    pub url: Arc<str>,
     pub kb: Vec<String>,
 }
 
 impl Cite {
     pub fn of(t: &Ticket) -> Cite {
         Cite {
-            id: t.front.id.clone(),
-            title: t.front.title.clone(),
-            url: seg_path(&ticket_file(t)),
+            id: t.front.id.as_str().into(),
+            title: t.front.title.as_str().into(),
+            url: seg_path(&ticket_file(t)).into(),
             kb: t.front.kb.clone(),
         }
+    }
+
+    /// This citation's strings taken by `row`, which holds the same ones (built from the same
+    /// ticket): a million tickets kept each of them twice, and a search document's URL a
+    /// third time.
+    pub fn shared(&self, mut row: Row) -> Row {
+        debug_assert!(*row.id == *self.id && *row.url == *self.url && *row.title == *self.title);
+        row.id = self.id.clone();
+        row.url = self.url.clone();
+        row.title = self.title.clone();
+        row
     }
 }
 
@@ -123,12 +136,15 @@ pub(crate) fn stream(site: &Site, files: &[PathBuf], links: &ArticleLinks) -> Re
                     continue;
                 }
             };
-            part.cites.push(Cite::of(&t));
+            let cite = Cite::of(&t);
             if !internal {
+                part.cites.push(cite);
                 continue;
             }
             let walked = Walked::of(site, &t);
             let (row, title, text, w) = one(site, &t, &walked, links)?;
+            let row = cite.shared(row);
+            part.cites.push(cite);
             // Numbered within the chunk; shifted when the chunks are joined.
             part.postings.add(part.rows.len() as u32, &title, &text);
             part.docs.push(search_doc(site, &row, title, &text));
@@ -327,9 +343,9 @@ pub(super) fn one(
     }
     let prio = state.priority.as_deref().and_then(|p| cfg.priority(p));
     let row = Row {
-        id: f.id.clone(),
-        url: seg_path(&file),
-        title: f.title.clone(),
+        id: f.id.as_str().into(),
+        url: seg_path(&file).into(),
+        title: f.title.as_str().into(),
         customer: intern(&f.customer),
         // A case from an unknown sender has no customer until triage.
         customer_name: match customer {
@@ -843,7 +859,7 @@ pub(crate) fn index_pages_of<'r>(
             };
             let nav = if n > 1 { json!(nav) } else { json!([]) };
             let wanted = only.is_none_or(|o| {
-                o.whole.contains(stem) || part.iter().any(|(_, r)| o.ids.contains(&r.id))
+                o.whole.contains(stem) || part.iter().any(|(_, r)| o.ids.contains(&*r.id))
             });
             if wanted {
                 pages.push((file(i), title, part, nav, rows.len()));
