@@ -94,7 +94,8 @@ pub struct Doc {
 /// A ticket as a search result: what the result list shows (its terms are in [`Postings`]).
 #[derive(Serialize, Deserialize)]
 pub struct TicketDoc {
-    pub url: String,
+    /// The ticket's row's URL, shared.
+    pub url: std::sync::Arc<str>,
     pub title: String,
     /// "Caso · status · customer": a few distinct values, shared ([`crate::model::text::intern`]).
     #[serde(deserialize_with = "interned")]
@@ -315,7 +316,7 @@ fn docs_file<D: std::borrow::Borrow<TicketDoc>>(n: usize, chunk: &[D]) -> (Strin
         .iter()
         .map(|d| {
             let d = d.borrow();
-            (d.url.as_str(), d.title.as_str(), d.kind, d.snippet.as_str())
+            (&*d.url, &*d.title, d.kind, d.snippet.as_str())
         })
         .collect();
     (
@@ -556,7 +557,7 @@ mod tests {
         for i in 0..60_000u32 {
             p.add(i, &format!("n{}", i % 10), "configuración correo co");
             docs.push(TicketDoc {
-                url: format!("t/{i}.html"),
+                url: format!("t/{i}.html").into(),
                 title: "Caso".into(),
                 kind: "ticket",
                 snippet: String::new(),
@@ -582,7 +583,7 @@ mod tests {
             let body = if i == 1 { "impresora" } else { "fotografía" };
             p.add(i, &format!("Caso {i}"), body);
             docs.push(TicketDoc {
-                url: format!("tickets/{i}.html"),
+                url: format!("tickets/{i}.html").into(),
                 title: format!("Caso {i}"),
                 kind: "ticket",
                 snippet: body.into(),

@@ -286,11 +286,7 @@ fn load_page(site: &Site, flow: &[FlowFacts], out: &TicketOut) -> Result<()> {
         site.now,
     );
     let desk = site.desk;
-    let urls: HashMap<&str, &str> = out
-        .rows
-        .iter()
-        .map(|r| (r.id.as_str(), r.url.as_str()))
-        .collect();
+    let urls: HashMap<&str, &str> = out.rows.iter().map(|r| (&*r.id, &*r.url)).collect();
     let label = |k: &str| site.label(&format!("report.load.{k}"));
     let int = |n: u64| site.fmt.int(n as i64);
     let agent_name = |a: &str| {

@@ -457,7 +457,7 @@ impl Session {
         } = kept;
         let (site, _) = new_site(desk, opts, Output::new(&self.out)?, Progress::silent())?;
         let by_ticket_id: HashMap<&str, &tickets::Cite> =
-            cites.iter().map(|t| (t.id.as_str(), t)).collect();
+            cites.iter().map(|t| (&*t.id, t)).collect();
         for &k in list {
             let a = &desk.kb.articles[k];
             let file = super::paths::article_file(&a.id);
@@ -473,7 +473,7 @@ impl Session {
             let mut citing: std::collections::BTreeSet<&str> = cites
                 .iter()
                 .filter(|t| t.kb.iter().any(|x| x == &a.id))
-                .map(|t| t.id.as_str())
+                .map(|t| &*t.id)
                 .collect();
             citing.extend(a.front.from_tickets.iter().map(String::as_str));
             let changes = super::history::kb_changes(&desk.root, &HashSet::from([a.path.clone()]));
@@ -589,7 +589,7 @@ impl Session {
                 return Ok(None);
             };
             // A ticket that moves between months changes every page's month list.
-            if old.month != row.month || old.created_iso != row.created_iso || old.id != row.id {
+            if old.month != row.month || !old.same_created(&row) || old.id != row.id {
                 every_index = true;
             }
             // Opened or closed: the open list's pages shift and its count changes.
@@ -598,8 +598,8 @@ impl Session {
             }
             open_list |= old.open || row.open;
             months.insert(row.month.to_string());
-            only.ids.insert(old.id.clone());
-            only.ids.insert(row.id.clone());
+            only.ids.insert(old.id.to_string());
+            only.ids.insert(row.id.to_string());
             let (facts, flow) = walked.facts(&site, &ticket);
             // The reports (about 24 MB at 100,000 tickets) show each ticket's facts and link
             // its id: when neither moved, they are the same bytes and are not rendered again.
@@ -818,10 +818,10 @@ fn partial_rows<'a>(
 /// or (when an article lists it: it cites one, or one names it in `from_tickets`) its id or
 /// title.
 fn reaches_kb(kept: &Kept, old: &tickets::Cite, new: &crate::model::ticket::TicketFront) -> bool {
-    if old.kb != new.kb || old.id != new.id {
+    if old.kb != new.kb || *old.id != *new.id {
         return true;
     }
-    if old.title == new.title {
+    if *old.title == *new.title {
         return false;
     }
     !old.kb.is_empty()
@@ -830,5 +830,5 @@ fn reaches_kb(kept: &Kept, old: &tickets::Cite, new: &crate::model::ticket::Tick
             .kb
             .articles
             .iter()
-            .any(|a| a.front.from_tickets.iter().any(|t| t == &old.id))
+            .any(|a| a.front.from_tickets.iter().any(|t| **t == *old.id))
 }

@@ -389,13 +389,10 @@ pub fn prepare(site: &Site, tickets: &[Cite]) -> Result<KbPages> {
     let mut cites: HashMap<&str, BTreeMap<&str, &Cite>> = HashMap::new();
     for t in tickets {
         for k in &t.kb {
-            cites
-                .entry(k.as_str())
-                .or_default()
-                .insert(t.id.as_str(), t);
+            cites.entry(k.as_str()).or_default().insert(&*t.id, t);
         }
     }
-    let by_ticket_id: HashMap<&str, &Cite> = tickets.iter().map(|t| (t.id.as_str(), t)).collect();
+    let by_ticket_id: HashMap<&str, &Cite> = tickets.iter().map(|t| (&*t.id, t)).collect();
     let changes = {
         let wanted: HashSet<PathBuf> = desk.kb.articles.iter().map(|a| a.path.clone()).collect();
         super::history::kb_changes(&desk.root, &wanted)
@@ -628,7 +625,7 @@ pub(super) fn article<'a>(
             .filter_map(|id| by_ticket_id.get(id))
             .map(|t| Link {
                 title: format!("{} · {}", t.id, t.title),
-                url: t.url.clone(),
+                url: t.url.to_string(),
             })
             .collect()
     };

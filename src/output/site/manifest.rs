@@ -60,7 +60,7 @@ use std::path::{Path, PathBuf};
 const MAGIC: &[u8; 8] = b"MESASITE";
 const DELTA_MAGIC: &[u8; 8] = b"MESADLTA";
 /// Bumped whenever the layout of anything kept changes.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 const FILE: &str = "site.bin";
 const DELTA_FILE: &str = "site.delta";
 /// More new commits than this since the last build: checking that none touched `kb/` is not

@@ -39,11 +39,7 @@ pub fn pages_of(
 ) -> Result<()> {
     super::flow::pages(site, flow, out)?;
     let desk = site.desk;
-    let urls: HashMap<&str, &str> = out
-        .rows
-        .iter()
-        .map(|r| (r.id.as_str(), r.url.as_str()))
-        .collect();
+    let urls: HashMap<&str, &str> = out.rows.iter().map(|r| (&*r.id, &*r.url)).collect();
     let mut tables: Vec<Table> = Vec::new();
     let mut ctx = site.context(
         "reports/index.html",

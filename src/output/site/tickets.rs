@@ -2,7 +2,7 @@
 //! parallel pass that also yields the small rows the indexes, reports and search need (the
 //! full views are never held for all tickets at once), then the filterable indexes.
 
-use super::context::{Link, Row, Site, TicketOut};
+use super::context::{Link, Row, RowView, Site, TicketOut};
 use super::paths::{case_file, catalog_file, incident_file, seg_path, ticket_file};
 use crate::model::diag::{Diagnostic, Result};
 use crate::model::text::intern;
@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A JSON object of values moved in: `json!` serialises each value it is given, that is, copies
 /// every string of a page's view once more and drops the original.
@@ -65,20 +66,32 @@ fn sla_label(site: &Site, state: &str) -> String {
 /// kept after the ticket itself is dropped.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct Cite {
-    pub id: String,
-    pub title: String,
-    pub url: String,
+    /// The same strings as the ticket's row (shared, see [`Cite::shared`]).
+    pub id: Arc<str>,
+    pub title: Arc<str>,
+    pub url: Arc<str>,
     pub kb: Vec<String>,
 }
 
 impl Cite {
     pub fn of(t: &Ticket) -> Cite {
         Cite {
-            id: t.front.id.clone(),
-            title: t.front.title.clone(),
-            url: seg_path(&ticket_file(t)),
+            id: t.front.id.as_str().into(),
+            title: t.front.title.as_str().into(),
+            url: seg_path(&ticket_file(t)).into(),
             kb: t.front.kb.clone(),
         }
+    }
+
+    /// This citation's strings taken by `row`, which holds the same ones (built from the same
+    /// ticket): a million tickets kept each of them twice, and a search document's URL a
+    /// third time.
+    pub fn shared(&self, mut row: Row) -> Row {
+        debug_assert!(*row.id == *self.id && *row.url == *self.url && *row.title == *self.title);
+        row.id = self.id.clone();
+        row.url = self.url.clone();
+        row.title = self.title.clone();
+        row
     }
 }
 
@@ -133,12 +146,15 @@ pub(crate) fn stream(site: &Site, files: &[PathBuf], links: &ArticleLinks) -> Re
                     continue;
                 }
             };
-            part.cites.push(Cite::of(&t));
+            let cite = Cite::of(&t);
             if !internal {
+                part.cites.push(cite);
                 continue;
             }
             let walked = Walked::of(site, &t);
             let (row, title, text, w) = one(site, &t, &walked, links)?;
+            let row = cite.shared(row);
+            part.cites.push(cite);
             // Numbered within the chunk; shifted when the chunks are joined.
             part.postings.add(part.rows.len() as u32, &title, &text);
             part.docs.push(search_doc(site, &row, title, &text));
@@ -337,9 +353,9 @@ pub(super) fn one(
     }
     let prio = state.priority.as_deref().and_then(|p| cfg.priority(p));
     let row = Row {
-        id: f.id.clone(),
-        url: seg_path(&file),
-        title: f.title.clone(),
+        id: f.id.as_str().into(),
+        url: seg_path(&file).into(),
+        title: f.title.as_str().into(),
         customer: intern(&f.customer),
         // A case from an unknown sender has no customer until triage.
         customer_name: match customer {
@@ -366,16 +382,8 @@ pub(super) fn one(
         sla,
         sla_label: intern(&sla_label(site, sla)),
         sla_rank: clocks.iter().map(|c| severity(c.state)).min().unwrap_or(9),
-        due: due
-            .map(|d| site.fmt.cell_datetime(d.with_timezone(&chrono::Utc)))
-            .unwrap_or_default(),
-        due_iso: due.map(|d| d.to_rfc3339()).unwrap_or_default(),
-        due_ts: due.map(|d| d.timestamp()),
-        created: created.map(|c| site.fmt.stamp(&c)).unwrap_or_default(),
-        created_short: created
-            .map(|c| site.fmt.cell_datetime(c.utc()))
-            .unwrap_or_default(),
-        created_iso: created.map(|c| c.to_string()).unwrap_or_default(),
+        due: due.map(|d| d.fixed_offset()),
+        created: created.map(|c| c.0),
         month: intern(
             &created_local
                 .map(|c| c.format("%Y-%m").to_string())
@@ -533,7 +541,7 @@ pub(super) fn one(
         "close_reason": state.close_reason.map(|r| site.label(&format!("site.close.{}", r.as_str()))),
         "sla": sla,
         "sla_label": row.sla_label,
-        "created": row.created,
+        "created": created.map(|c| site.fmt.stamp(&c)).unwrap_or_default(),
         "incident_case": incident.map(|(c, _)| Link { title: c.front.title.clone(), url: seg_path(&case_file(&c.id)) }),
         "articles": articles,
         "month": row.month,
@@ -782,11 +790,11 @@ pub fn index_pages(site: &Site, out: &TicketOut, only: Option<&IndexOnly>) -> Re
 /// [`index_pages`] from the rows of some months (each complete) and of the open list (all or
 /// none), with every month's count: what an incremental build reads of 100,000 rows to render
 /// the pages that show a changed ticket (pages of months or lists not given are not written).
-pub(crate) fn index_pages_of(
+pub(crate) fn index_pages_of<'r>(
     site: &Site,
     counts: &BTreeMap<&str, usize>,
-    months: BTreeMap<&str, Vec<&Row>>,
-    open: Option<Vec<&Row>>,
+    months: BTreeMap<&str, Vec<&'r Row>>,
+    open: Option<Vec<&'r Row>>,
     only: Option<&IndexOnly>,
 ) -> Result<()> {
     let month_title = |m: &str| {
@@ -802,24 +810,36 @@ pub(crate) fn index_pages_of(
                    "count": site.fmt.int(*n as i64)})
         })
         .collect();
-    let mut lists: Vec<(String, String, Vec<&Row>)> = Vec::new();
-    if let Some(mut open) = open {
-        open.sort_by(|a, b| b.created_iso.cmp(&a.created_iso));
+    // Newest first by the creation text (its own offset), a stable sort as before; the rows
+    // keep instants, so the texts are made here, once a row, and handed to the page.
+    let sorted = |rows: Vec<&'r Row>| -> Keyed<'r> {
+        let mut keyed: Keyed = rows.into_iter().map(|r| (r.created_iso(), r)).collect();
+        keyed.sort_by(|a, b| b.0.cmp(&a.0));
+        keyed
+    };
+    let mut lists: Vec<(String, String, Keyed)> = Vec::new();
+    if let Some(open) = open {
         lists.push((
             "tickets/index".into(),
             site.label("site.tickets.open_title"),
-            open,
+            sorted(open),
         ));
     }
     // (file stem, title, rows); long lists are split into pages of PAGE_ROWS.
-    for (m, mut rows) in months {
-        rows.sort_by(|a, b| b.created_iso.cmp(&a.created_iso));
+    for (m, rows) in months {
         let title = site
             .cat
             .format("site.tickets.month_title", &[("month", &month_title(m))]);
-        lists.push((format!("tickets/{m}"), title, rows));
+        lists.push((format!("tickets/{m}"), title, sorted(rows)));
     }
-    let mut pages: Vec<(String, String, &[&Row], serde_json::Value, usize)> = Vec::new();
+    type Page<'p, 'r> = (
+        String,
+        String,
+        &'p [(String, &'r Row)],
+        serde_json::Value,
+        usize,
+    );
+    let mut pages: Vec<Page> = Vec::new();
     for (stem, title, rows) in &lists {
         let n = rows.len().div_ceil(PAGE_ROWS).max(1);
         let file = |i: usize| {
@@ -845,7 +865,7 @@ pub(crate) fn index_pages_of(
             };
             let nav = if n > 1 { json!(nav) } else { json!([]) };
             let wanted = only.is_none_or(|o| {
-                o.whole.contains(stem) || part.iter().any(|r| o.ids.contains(&r.id))
+                o.whole.contains(stem) || part.iter().any(|(_, r)| o.ids.contains(&*r.id))
             });
             if wanted {
                 pages.push((file(i), title, part, nav, rows.len()));
@@ -857,15 +877,28 @@ pub(crate) fn index_pages_of(
         .par_iter()
         .try_for_each(|(file, title, rows, nav, total)| {
             let mut ctx = site.context(file, "tickets", title);
-            ctx.insert("rows", rows);
+            let views: Vec<RowView> = rows
+                .iter()
+                .map(|(created_iso, row)| RowView {
+                    row,
+                    created_iso: created_iso.clone(),
+                    fmt: &site.fmt,
+                })
+                .collect();
+            ctx.insert("rows", &views);
+            drop(views);
+            let rows: Vec<&Row> = rows.iter().map(|(_, r)| *r).collect();
             ctx.insert("months", &month_links);
             ctx.insert("pages", nav);
-            ctx.insert("filters", &filters(site, rows));
+            ctx.insert("filters", &filters(site, &rows));
             ctx.insert("total", &site.fmt.int(*total as i64));
             ctx.insert("shown", &site.fmt.int(rows.len() as i64));
             site.page(file, "tickets_index.html", &ctx)
         })
 }
+
+/// Rows with their creation text ([`Row::created_iso`]), sorted by it.
+type Keyed<'r> = Vec<(String, &'r Row)>;
 
 /// The values each filter offers on one index page (only those present in its rows).
 fn filters(site: &Site, rows: &[&Row]) -> serde_json::Value {
