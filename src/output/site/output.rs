@@ -346,22 +346,10 @@ fn create_linked(
     bytes: &[u8],
 ) -> std::io::Result<bool> {
     use std::io::Write;
-    use std::os::fd::{AsRawFd, FromRawFd};
-    // SAFETY: `openat` of "." in an open folder; the descriptor is owned at once below.
-    let fd = unsafe {
-        libc::openat(
-            folder.as_raw_fd(),
-            c".".as_ptr(),
-            libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC,
-            0o666 as libc::c_uint,
-        )
-    };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just opened and nothing else owns it.
-    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    use std::os::fd::AsRawFd;
+    let mut file = open_unnamed(folder)?;
     file.write_all(bytes)?;
+    let fd = file.as_raw_fd();
     let Ok(proc) = std::ffi::CString::new(format!("/proc/self/fd/{fd}")) else {
         return Err(std::io::Error::from(std::io::ErrorKind::InvalidInput));
     };
@@ -383,6 +371,26 @@ fn create_linked(
         return Ok(false);
     }
     Err(e)
+}
+
+/// A new file in `folder` with no name yet (`O_TMPFILE`): it gets one only by `linkat`.
+#[cfg(target_os = "linux")]
+fn open_unnamed(folder: &std::fs::File) -> std::io::Result<std::fs::File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    // SAFETY: `openat` of "." in an open folder; the descriptor is owned at once below.
+    let fd = unsafe {
+        libc::openat(
+            folder.as_raw_fd(),
+            c".".as_ptr(),
+            libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC,
+            0o666 as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and nothing else owns it.
+    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
 }
 
 /// Errors by which `O_TMPFILE` + `linkat` says it cannot work here, rather than that this
@@ -538,22 +546,10 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_linked_page_has_no_name_until_written() {
-        use std::os::fd::{AsRawFd, FromRawFd};
         let dir = tempfile::tempdir().unwrap();
         let folder = std::fs::File::open(dir.path()).unwrap();
         // The first step of `create_linked`, stopped before the link: the folder stays empty.
-        // SAFETY: as in `create_linked`.
-        let fd = unsafe {
-            libc::openat(
-                folder.as_raw_fd(),
-                c".".as_ptr(),
-                libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC,
-                0o666 as libc::c_uint,
-            )
-        };
-        assert!(fd >= 0, "{}", std::io::Error::last_os_error());
-        // SAFETY: just opened, owned here.
-        let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+        let mut file = open_unnamed(&folder).unwrap();
         std::io::Write::write_all(&mut file, b"<p>medio").unwrap();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         drop(file);
