@@ -107,20 +107,24 @@ impl Site<'_> {
     /// a context made by [`Site::context`] (see [`super::fold`]): for the many pages of one
     /// kind that share them.
     pub fn folded_page(&self, url: &str, template: &str, ctx: &tera::Context) -> Result<()> {
-        let fixed = |k: &str| ctx.get(k).and_then(tera::Value::as_str).map(str::to_string);
+        let fixed = |k: &str| ctx.get(k).and_then(tera::Value::as_str);
         let (Some(section), Some(root)) = (fixed("section"), fixed("root")) else {
             return self.page(url, template, ctx);
         };
-        let key = (template.to_string(), section, root);
+        // Looked up by borrowed text: the key is copied only when a fold is first made.
         let tera = {
             let mut cache = self.folded.lock().unwrap_or_else(|e| e.into_inner());
-            match cache.iter().find(|(k, _)| *k == key) {
+            match cache
+                .iter()
+                .find(|((t, s, r), _)| t == template && s == section && r == root)
+            {
                 Some((_, t)) => t.clone(),
                 None => {
                     let mut consts = self.base.clone();
-                    consts.insert("section", &key.1);
-                    consts.insert("root", &key.2);
+                    consts.insert("section", section);
+                    consts.insert("root", root);
                     let t = std::sync::Arc::new(super::fold::fold(&self.tera, template, &consts));
+                    let key = (template.to_string(), section.to_string(), root.to_string());
                     cache.push((key, t.clone()));
                     t
                 }
