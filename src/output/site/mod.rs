@@ -12,10 +12,12 @@
 //! - [`paths`]: where each page lives;
 //! - [`pipeline`]: a full build; [`incremental`]: `mesa serve`'s rebuild of what changed;
 //! - `kbpages`, `tickets`, `reports` (with `flow`: trend and load), `help`: the pages; [`theme`], [`fmt`], [`output`], [`history`]:
-//!   templates, formatting, writing files, authorship from git.
+//!   templates, formatting, writing files, authorship from git; `escape`: the templates' HTML
+//!   escaping.
 
 mod chart;
 pub mod context;
+mod escape;
 mod flow;
 pub mod fmt;
 mod fold;
