@@ -17,8 +17,9 @@ pub struct Fmt {
     pub tz: Tz,
     thousands: String,
     decimal: String,
-    /// `calendar.human_datetime` and the names it uses, looked up once.
-    datetime_pattern: String,
+    /// `calendar.human_datetime` split once into its text and fields, and the names it uses,
+    /// looked up once.
+    datetime_parts: Vec<Part>,
     weekdays: Vec<String>,
     months: Vec<String>,
     hours_pattern: String,
@@ -53,6 +54,84 @@ pub fn fill<'a>(
 
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
+/// A piece of the `calendar.human_datetime` pattern.
+#[derive(Debug, PartialEq)]
+enum Part {
+    Text(String),
+    Weekday,
+    Day,
+    Month,
+    Year,
+    Time,
+}
+
+/// `pattern` split at its `{field}`s: a name it does not know, and a `{` without a closing
+/// `}` (with the rest of the pattern), stay text, as [`fill`] leaves them.
+fn parts(pattern: &str) -> Vec<Part> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut rest = pattern;
+    while let Some(i) = rest.find('{') {
+        text.push_str(&rest[..i]);
+        let Some(end) = rest[i..].find('}') else {
+            rest = &rest[i..];
+            break;
+        };
+        let field = match &rest[i + 1..i + end] {
+            "weekday" => Part::Weekday,
+            "day" => Part::Day,
+            "month" => Part::Month,
+            "year" => Part::Year,
+            "time" => Part::Time,
+            _ => {
+                text.push_str(&rest[i..=i + end]);
+                rest = &rest[i + end + 1..];
+                continue;
+            }
+        };
+        if !text.is_empty() {
+            out.push(Part::Text(std::mem::take(&mut text)));
+        }
+        out.push(field);
+        rest = &rest[i + end + 1..];
+    }
+    text.push_str(rest);
+    if !text.is_empty() {
+        out.push(Part::Text(text));
+    }
+    out
+}
+
+/// `n` in decimal, as `n.to_string()` writes it, without a string of its own.
+fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+}
+
+/// `n` (below 100) with two digits, as `format!("{:02}", n)`.
+fn push_two(out: &mut String, n: u32) {
+    if n >= 100 {
+        push_int(out, n as i64);
+        return;
+    }
+    out.push((b'0' + (n / 10) as u8) as char);
+    out.push((b'0' + (n % 10) as u8) as char);
+}
+
 impl Fmt {
     pub fn new(cat: &'static Catalog, tz: Tz) -> Fmt {
         Fmt {
@@ -60,7 +139,7 @@ impl Fmt {
             tz,
             thousands: cat.get("site.fmt.thousands"),
             decimal: cat.get("site.fmt.decimal"),
-            datetime_pattern: cat.get("calendar.human_datetime"),
+            datetime_parts: parts(&cat.get("calendar.human_datetime")),
             weekdays: WEEKDAYS
                 .iter()
                 .map(|d| cat.get(&format!("calendar.weekday.{d}")))
@@ -80,35 +159,29 @@ impl Fmt {
     }
 
     /// "lunes 2 de noviembre de 2026, 08:15": the same text as `sla::human_datetime`, with the
-    /// names looked up once per build instead of once per date.
+    /// names looked up and the pattern split once per build instead of once per date (a
+    /// ticket page formats one per event: about 4% of a full build's instructions went to
+    /// searching the pattern, and to each of six fields converting the instant to local time).
     pub fn datetime(&self, t: DateTime<Utc>) -> String {
         use chrono::Timelike;
-        let d = t.with_timezone(&self.tz);
-        let mut out = String::with_capacity(self.datetime_pattern.len() + 24);
-        let mut rest = self.datetime_pattern.as_str();
-        while let Some(i) = rest.find('{') {
-            out.push_str(&rest[..i]);
-            let Some(end) = rest[i..].find('}') else {
-                rest = &rest[i..];
-                break;
-            };
-            match &rest[i + 1..i + end] {
-                "weekday" => {
+        let d = t.with_timezone(&self.tz).naive_local();
+        let mut out = String::with_capacity(48);
+        for part in &self.datetime_parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Weekday => {
                     out.push_str(&self.weekdays[d.weekday().num_days_from_monday() as usize])
                 }
-                "day" => out.push_str(&d.day().to_string()),
-                "month" => out.push_str(&self.months[d.month0() as usize]),
-                "year" => out.push_str(&d.year().to_string()),
-                "time" => out.push_str(&format!("{:02}:{:02}", d.hour(), d.minute())),
-                other => {
-                    out.push('{');
-                    out.push_str(other);
-                    out.push('}');
+                Part::Day => push_int(&mut out, d.day() as i64),
+                Part::Month => out.push_str(&self.months[d.month0() as usize]),
+                Part::Year => push_int(&mut out, d.year() as i64),
+                Part::Time => {
+                    push_two(&mut out, d.hour());
+                    out.push(':');
+                    push_two(&mut out, d.minute());
                 }
             }
-            rest = &rest[i + end + 1..];
         }
-        out.push_str(rest);
         out
     }
 
@@ -294,6 +367,79 @@ mod tests {
             es().stamp(&s),
             crate::rules::sla::human_datetime(&local, "es")
         );
+    }
+
+    #[test]
+    fn datetimes_across_a_year_and_the_edges_of_a_day() {
+        // Worked by hand (Bogotá is UTC-5 all year).
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            es().datetime(at("2026-01-01T04:59:00Z")),
+            "miércoles 31 de diciembre de 2025, 23:59"
+        );
+        assert_eq!(
+            en().datetime(at("2026-01-01T05:00:00Z")),
+            "Thursday 1 January 2026, 00:00"
+        );
+        assert_eq!(
+            es().datetime(at("2028-02-29T17:07:00Z")),
+            "martes 29 de febrero de 2028, 12:07"
+        );
+        assert_eq!(
+            en().datetime(at("2026-07-04T15:30:00Z")),
+            "Saturday 4 July 2026, 10:30"
+        );
+        // Every 7 hours 13 minutes for two years, against the rules layer's own formatting.
+        let mut t = at("2025-12-01T00:00:00Z");
+        for _ in 0..2500 {
+            let local = t.with_timezone(&chrono_tz::America::Bogota);
+            assert_eq!(
+                es().datetime(t),
+                crate::rules::sla::human_datetime(&local, "es")
+            );
+            assert_eq!(
+                en().datetime(t),
+                crate::rules::sla::human_datetime(&local, "en")
+            );
+            t += chrono::Duration::minutes(7 * 60 + 13);
+        }
+    }
+
+    #[test]
+    fn a_datetime_pattern_splits_as_fill_reads_it() {
+        let text = |s: &str| Part::Text(s.to_string());
+        assert_eq!(
+            parts("{weekday} {day} de {month} de {year}, {time}"),
+            vec![
+                Part::Weekday,
+                text(" "),
+                Part::Day,
+                text(" de "),
+                Part::Month,
+                text(" de "),
+                Part::Year,
+                text(", "),
+                Part::Time
+            ]
+        );
+        assert_eq!(parts(""), vec![]);
+        assert_eq!(parts("{otro} {day}"), vec![text("{otro} "), Part::Day]);
+        assert_eq!(parts("{day} {abierta"), vec![Part::Day, text(" {abierta")]);
+        assert_eq!(parts("{}{year}}"), vec![text("{}"), Part::Year, text("}")]);
+    }
+
+    #[test]
+    fn integers_written_in_place() {
+        for n in [0i64, 7, 10, 99, 100, 2026, -1, -2026, i64::MAX, i64::MIN] {
+            let mut s = String::from("x");
+            push_int(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+        for n in [0u32, 5, 9, 10, 59, 99, 100, 123] {
+            let mut s = String::new();
+            push_two(&mut s, n);
+            assert_eq!(s, format!("{n:02}"));
+        }
     }
 
     #[test]
