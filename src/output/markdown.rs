@@ -309,7 +309,18 @@ pub fn broken_links(body: &str, src: &Source, resolver: &dyn LinkResolver) -> Ve
 fn plain(body: &str) -> Option<Rendered> {
     let t = body.trim_end_matches(['\n', '\r']);
     let first = t.bytes().next()?;
-    let special = |b: u8| b"\\`*_[]<>!&|~#\n\r\t".contains(&b);
+    // A table, not a search of the list per byte (a body's every byte was a `memchr` call).
+    const SPECIAL: [bool; 256] = {
+        let mut t = [false; 256];
+        let list = b"\\`*_[]<>!&|~#\n\r\t";
+        let mut i = 0;
+        while i < list.len() {
+            t[list[i] as usize] = true;
+            i += 1;
+        }
+        t
+    };
+    let special = |b: u8| SPECIAL[b as usize];
     if t.bytes().any(special)
         || matches!(first, b' ' | b'-' | b'+' | b'=' | b'0'..=b'9')
         || t.ends_with(' ')
@@ -326,33 +337,50 @@ fn plain(body: &str) -> Option<Rendered> {
     })
 }
 
-/// Escapes text as pulldown-cmark does in text (`&`, `<`, `>`).
+/// Escapes text as pulldown-cmark does in text (`&`, `<`, `>`), copying the runs between.
 fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(entity);
+        start = i + 1;
     }
+    out.push_str(&s[start..]);
     out
 }
 
+/// `s` with each run of whitespace (`char::is_whitespace`) made one space, none at either
+/// end. The words between are copied whole, not a character at a time.
 fn collapse_spaces(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
-    for c in s.chars() {
+    // Where the word being read started.
+    let mut word: Option<usize> = None;
+    for (i, c) in s.char_indices() {
         if c.is_whitespace() {
-            space = !out.is_empty();
-        } else {
-            if space {
-                out.push(' ');
-                space = false;
+            if let Some(start) = word.take() {
+                if space {
+                    out.push(' ');
+                }
+                out.push_str(&s[start..i]);
             }
-            out.push(c);
+            space = !out.is_empty();
+        } else if word.is_none() {
+            word = Some(i);
         }
+    }
+    if let Some(start) = word {
+        if space {
+            out.push(' ');
+        }
+        out.push_str(&s[start..]);
     }
     out
 }
@@ -612,6 +640,33 @@ mod tests {
         ] {
             assert!(plain(text).is_none(), "{text}");
         }
+    }
+
+    #[test]
+    fn whitespace_collapses_to_single_spaces() {
+        assert_eq!(collapse_spaces(""), "");
+        assert_eq!(collapse_spaces("   \n\t "), "");
+        assert_eq!(collapse_spaces("uno"), "uno");
+        assert_eq!(collapse_spaces("  uno  dos\n\ntres\t"), "uno dos tres");
+        // Unicode whitespace counts (vertical tab, form feed, NEL, no-break space, ideographic
+        // space, line separator); U+001F and a zero-width space do not.
+        assert_eq!(
+            collapse_spaces("a\u{b}b\u{c}c\u{85}d\u{a0}e\u{3000}f\u{2028}g"),
+            "a b c d e f g"
+        );
+        assert_eq!(collapse_spaces("a\u{1f}b\u{200b}c"), "a\u{1f}b\u{200b}c");
+        assert_eq!(collapse_spaces("año\u{a0}\u{a0} ñandú "), "año ñandú");
+    }
+
+    #[test]
+    fn plain_text_escapes_three_characters() {
+        assert_eq!(escape_text(""), "");
+        assert_eq!(
+            escape_text("a & b <c> \"d\" 'e' /f"),
+            "a &amp; b &lt;c&gt; \"d\" 'e' /f"
+        );
+        assert_eq!(escape_text("&&<<>>"), "&amp;&amp;&lt;&lt;&gt;&gt;");
+        assert_eq!(escape_text("ñ<ñ>€"), "ñ&lt;ñ&gt;€");
     }
 
     #[test]
