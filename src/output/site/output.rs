@@ -357,12 +357,12 @@ pub fn tune_allocator() {
     unsafe extern "C" {
         fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
     }
-    // SAFETY: sets a plain integer option; mimalloc reads options atomically. mimalloc is
-    // linked into anything using this library (the `use` above), whether or not it is the
-    // global allocator (then the call only tunes an allocator nobody uses).
     // `MIMALLOC_PURGE_DELAY` in the environment, mimalloc's own way to set it, is left to win
     // (to measure other delays without a new build).
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets a plain integer option; mimalloc reads options atomically. mimalloc is
+        // linked into anything using this library (the `use` above), whether or not it is the
+        // global allocator (then the call only tunes an allocator nobody uses).
         unsafe {
             mi_option_set(PURGE_DELAY, 10);
         }
