@@ -10,6 +10,8 @@
 #                                           # ("base"), interleaved: hugo, mesa, base, hugo...
 #   BENCH_DIR=/tmp/dir scripts/bench_vs_hugo.sh 1000   # keep the desks and sites there (reused
 #                                           # when present) instead of a deleted temp folder
+#   METHOD=settled|fresh|delete scripts/bench_vs_hugo.sh 10000   # how runs are kept apart on a
+#                                           # disk (below; default settled)
 #
 # Each corpus is N small articles (front matter + about 40 lines of Markdown: headings, lists, a
 # table, links, emphasis, code). mesa gets them as kb/articles/ of a desk made from this repo's
@@ -17,8 +19,21 @@
 # content/articles/ of a minimal site with a trivial layout (no taxonomies, RSS or sitemap).
 # Pages are counted as the HTML files each tool wrote. Needs: hugo, /usr/bin/time, python3.
 #
-# Fairness on a disk: every run writes into a new folder of its own and nothing is deleted until
-# the script ends, so no tool's run follows a deletion by the benchmark itself. The order of the
+# Fairness on a disk. METHOD says how the runs are kept apart; it is printed at the start and on
+# every summary line, so figures taken each way can be compared:
+#   settled (default): every run writes into a new folder of its own and nothing is deleted
+#     until the script ends, as in `fresh`; in addition, before every timed run (untimed): `sync`,
+#     so no run pays (in CPU taken by the kernel's writeback, and in waiting on the disk) for the
+#     pages the run before it left dirty, and a probe that creates 1,000 empty files in a new
+#     folder beside the outputs (kept until the end) and prints their system time per file: a
+#     run after a deletion nearby, by anyone, shows up there. With WAIT_DELETED=1 it waits (up
+#     to 6 minutes) until the probe is under PROBE_US (default 40) microseconds per file.
+#   fresh: each run into a new folder, nothing deleted until the end, no sync, no probe (the
+#     method of session 8).
+#   delete: each run's output is deleted right after it is measured (before the next tool's
+#     run), no sync, no probe: the way a harness that cleans up as it goes measures, shown here
+#     to compare, since the next run then pays for the deletion (below).
+# The order of the
 # tools rotates from round to round (hugo mesa base, mesa base hugo, base hugo mesa), so a
 # disturbance from outside (another process deleting files) does not always fall on the same
 # tool. Each run's wall, user and system time is printed as it ends, and the table gives the
@@ -29,6 +44,11 @@
 # script records when it deleted its outputs and warns if a new run starts within those 6
 # minutes; WAIT_DELETED=1 waits them out instead. On
 # tmpfs (BENCH_DIR=/dev/shm/...) only the tools' own work is compared.
+#
+# Hugo is run with `--quiet --noBuildLock` (no lock file created per run) and no option that
+# costs it time (`--gc`, `--minify`, `--cleanDestinationDir`, `--templateMetrics` are not
+# passed); its site disables the page kinds mesa has no counterpart for (taxonomies, terms, RSS,
+# sitemap, robots.txt, 404), which only removes work from Hugo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -51,7 +71,7 @@ base=""
 if [ -n "${BENCH_DIR:-}" ]; then
   mkdir -p "$BENCH_DIR"
   work=$(realpath "$BENCH_DIR")
-  trap 'rm -rf "$work"/*-out-* "$work"/runs-* "$work"/*.log; date +%s >"$work/.deleted"' EXIT
+  trap 'rm -rf "$work"/*-out-* "$work"/runs-* "$work"/pages-* "$work"/probe-* "$work"/*.log; date +%s >"$work/.deleted"' EXIT
   if [ -f "$work/.deleted" ]; then
     ago=$(($(date +%s) - $(cat "$work/.deleted")))
     if [ "$ago" -lt 370 ] && [ "${WAIT_DELETED:-0}" = 1 ]; then
@@ -65,8 +85,19 @@ else
   work=$(mktemp -d "${TMPDIR:-/tmp}/mesa-bench.XXXXXX")
   trap 'rm -rf "$work"' EXIT
 fi
+method=${METHOD:-settled}
+case $method in
+  settled | fresh | delete) ;;
+  *) echo "METHOD must be settled, fresh or delete (not $method)" >&2; exit 1 ;;
+esac
+probe_us=${PROBE_US:-40}
 echo "mesa: $mesa${base:+  base: $base}  runs: ${RUNS:-3}  load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "$(hugo version | cut -d' ' -f1-2); folder: $work ($(findmnt -no FSTYPE -T "$work" 2>/dev/null || stat -f -c %T "$work")); kernel $(uname -r); $(nproc) cores"
+case $method in
+  settled) echo "method: settled (a new folder per run, nothing deleted until the end; sync and a probe of 1,000 new files before every run${WAIT_DELETED:+, waiting while the probe is over $probe_us us/file})" ;;
+  fresh) echo "method: fresh (a new folder per run, nothing deleted until the end; no sync, no probe: session 8's)" ;;
+  delete) echo "method: delete (each run's output deleted right after it, before the next run; no sync, no probe)" ;;
+esac
+echo "$(hugo version | cut -d' ' -f1-2); folder: $work ($(findmnt -no FSTYPE -T "$work" 2>/dev/null | head -1 || stat -f -c %T "$work")); kernel $(uname -r); $(nproc) cores"
 
 # Writes N articles into $2 (mesa front matter) and $3 (Hugo front matter), same bodies.
 generate() {
@@ -117,18 +148,55 @@ measure_once() {
   cat "$log"
 }
 
+# System CPU time per new file, in microseconds, of 1,000 empty files created in a new folder
+# under $work (the folder is kept: deleting it would disturb the next run). ext4 without a
+# journal puts them where a tool's new output folder goes, and charges them the same scan of
+# recently freed inodes.
+probe() {
+  python3 - "$work/probe-$(date +%s%N)" <<'PY'
+import os, resource, sys
+d = sys.argv[1]
+os.mkdir(d)
+t = resource.getrusage(resource.RUSAGE_SELF).ru_stime
+for i in range(1000):
+    os.close(os.open(os.path.join(d, f"p{i}"), os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o644))
+u = resource.getrusage(resource.RUSAGE_SELF).ru_stime
+print(f"{(u - t) * 1000:.0f}")
+PY
+}
+
+# What `settled` does before a timed run: flush what the last run left dirty, then probe (and
+# with WAIT_DELETED=1 wait while the probe says recently freed inodes are being scanned).
+settle() {
+  sync
+  local us waited=0
+  us=$(probe)
+  while [ "${WAIT_DELETED:-0}" = 1 ] && [ "$us" -gt "$probe_us" ] && [ "$waited" -lt 360 ]; do
+    sleep 20
+    waited=$((waited + 20))
+    sync
+    us=$(probe)
+  done
+  settle_note="probe ${us} us/file${WAIT_DELETED:+, waited ${waited} s}"
+}
+
 # One timed run of tool $1 ("hugo", "mesa" or "base"), round $2, size $3: appended to the runs.
 run_tool() {
-  local line
+  local line out="$work/$1-out-$3-$2"
+  settle_note=""
+  [ "$method" != settled ] || settle
   case $1 in
-    hugo) line=$(measure_once hugo --quiet --source "$site" --destination "$work/hugo-out-$3-$2") ;;
-    mesa) line=$(measure_once "$mesa" --desk "$desk" --quiet build --public --out "$work/mesa-out-$3-$2") ;;
-    base) line=$(measure_once "$base" --desk "$desk" --quiet build --public --out "$work/base-out-$3-$2") ;;
+    hugo) line=$(measure_once hugo --quiet --noBuildLock --source "$site" --destination "$out") ;;
+    mesa) line=$(measure_once "$mesa" --desk "$desk" --quiet build --public --out "$out") ;;
+    base) line=$(measure_once "$base" --desk "$desk" --quiet build --public --out "$out") ;;
   esac
   echo "$1 $line" >>"$work/runs-$3"
   read -r wall user sys kib <<<"$line"
-  printf '  %-4s %6s run %d: %6.2f s wall, %6.2f s user, %5.2f s system, %5d MiB, load %s\n' \
-    "$1" "$3" "$2" "$wall" "$user" "$sys" $((kib / 1024)) "$(cut -d' ' -f1 /proc/loadavg)"
+  printf '  %-4s %6s run %d: %6.2f s wall, %6.2f s user, %5.2f s system, %5d MiB, load %s%s\n' \
+    "$1" "$3" "$2" "$wall" "$user" "$sys" $((kib / 1024)) "$(cut -d' ' -f1 /proc/loadavg)" \
+    "${settle_note:+; $settle_note}"
+  [ "$2" -gt 1 ] || find "$out" -name '*.html' | wc -l >"$work/pages-$1-$3"
+  [ "$method" != delete ] || rm -rf "$out"
 }
 
 runs=${RUNS:-3}
@@ -172,15 +240,17 @@ HTML
       run_tool "${tools[(r - 1 + k) % ${#tools[@]}]}" "$r" "$n"
     done
   done
-  m_pages=$(find "$work/mesa-out-$n-1" -name '*.html' | wc -l)
-  h_pages=$(find "$work/hugo-out-$n-1" -name '*.html' | wc -l)
-  if [ -n "$base" ] && ! diff -r -q "$work/mesa-out-$n-1" "$work/base-out-$n-1" >/dev/null; then
+  m_pages=$(cat "$work/pages-mesa-$n")
+  h_pages=$(cat "$work/pages-hugo-$n")
+  if [ -n "$base" ] && [ "$method" = delete ]; then
+    echo "$n: (method delete: the sites were deleted, not compared with the baseline's)"
+  elif [ -n "$base" ] && ! diff -r -q "$work/mesa-out-$n-1" "$work/base-out-$n-1" >/dev/null; then
     echo "$n: the site of $mesa differs from the baseline's" >&2
   fi
   header
-  python3 - "$n" "$m_pages" "$h_pages" "$work/runs-$n" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+  python3 - "$n" "$m_pages" "$h_pages" "$work/runs-$n" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" "$method" <<'PY'
 import statistics, sys
-n, mp, hp, path, before, after = sys.argv[1:]
+n, mp, hp, path, before, after, method = sys.argv[1:]
 pages = {"mesa": int(mp), "hugo": int(hp), "base": int(mp)}
 runs = {"mesa": [], "hugo": [], "base": []}
 for line in open(path):
@@ -198,7 +268,7 @@ for tool in [t for t in ("hugo", "mesa", "base") if runs[t]]:
     print(f"{n:<7} {tool:<5} {p:>6} {lo:>8.2f} {med:>8.2f} {p / lo:>9.0f} {p / med:>9.0f} {user:>7.2f} {sys_:>6.2f} {peak:>9.0f}")
 m, h = res["mesa"], res["hugo"]
 print(f"{n:<7} mesa/hugo: {m[0] / h[0]:.1f}x pages/s (best runs), {m[1] / h[1]:.1f}x (medians), "
-      f"{m[2] / h[2]:.2f}x peak memory; load average {before} before, {after} after")
+      f"{m[2] / h[2]:.2f}x peak memory; method {method}; load average {before} before, {after} after")
 if "base" in res:
     b = res["base"]
     print(f"{n:<7} base/hugo: {b[0] / h[0]:.1f}x pages/s (best runs), {b[1] / h[1]:.1f}x (medians), "

@@ -363,24 +363,48 @@ impl Reader {
         root: &Path,
         e: &Entry,
     ) -> (Result<String, crate::model::diag::Diagnostic>, Option<Stat>) {
-        use std::io::Read;
-        use std::os::unix::ffi::OsStrExt;
-        use std::os::unix::io::{AsRawFd, FromRawFd};
         let path = root.join(&e.rel);
         let slow = |path: &Path| (crate::model::fsread::read_text(path), None);
         let Some(scanned) = e.stat else {
             return slow(&path);
         };
-        let Some(name) = e
-            .rel
-            .file_name()
-            .and_then(|n| std::ffi::CString::new(n.as_bytes()).ok())
-        else {
+        let Some((bytes, after)) = self.regular(root, &e.rel, true) else {
             return slow(&path);
         };
-        let Some(dir) = self.folder(root, &e.rel) else {
-            return slow(&path);
-        };
+        let kept = after.map(|st| stat_from(&st)).filter(|st| *st == scanned);
+        (crate::model::fsread::decode(&path, bytes), kept)
+    }
+
+    /// The text of the file `rel` under `root`, exactly as
+    /// [`crate::model::fsread::read_text`] reads it, opened relative to its folder as
+    /// [`Reader::read`] does, for a caller without a scan's stat (the site build's tickets):
+    /// a link or special file goes to the safe reader, which decides and words the refusal.
+    pub fn text(
+        &mut self,
+        root: &Path,
+        rel: &Path,
+    ) -> Result<String, crate::model::diag::Diagnostic> {
+        let path = root.join(rel);
+        match self.regular(root, rel, false) {
+            Some((bytes, _)) => crate::model::fsread::decode(&path, bytes),
+            None => crate::model::fsread::read_text(&path),
+        }
+    }
+
+    /// The bytes of `rel` if it is a regular file within the size cap, opened without
+    /// following a link, and (`stat_after`) its stat after the read; `None` for anything the
+    /// safe reader must decide.
+    fn regular(
+        &mut self,
+        root: &Path,
+        rel: &Path,
+        stat_after: bool,
+    ) -> Option<(Vec<u8>, Option<libc::stat>)> {
+        use std::io::Read;
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::io::{AsRawFd, FromRawFd};
+        let name = std::ffi::CString::new(rel.file_name()?.as_bytes()).ok()?;
+        let dir = self.folder(root, rel)?;
         // SAFETY: `openat` of a NUL-terminated name in an open folder; the descriptor is
         // owned by the `File` below.
         let fd = unsafe {
@@ -391,7 +415,7 @@ impl Reader {
             )
         };
         if fd < 0 {
-            return slow(&path);
+            return None;
         }
         // SAFETY: a freshly opened descriptor, owned (and closed) by the file from here on.
         let file = unsafe { std::fs::File::from_raw_fd(fd) };
@@ -407,11 +431,9 @@ impl Reader {
             Some(st) if kind_of_mode(st.st_mode) == Kind::File && (st.st_size as u64) <= max => {
                 st.st_size as u64
             }
-            _ => return slow(&path),
+            _ => return None,
         };
-        let Ok(size) = usize::try_from(size) else {
-            return slow(&path);
-        };
+        let size = usize::try_from(size).ok()?;
         // One read asks for a byte more than the file holds: a file still that size comes
         // whole, and the short count with a second stat of that size says it ended. Any
         // other count (the file changed, or came in pieces) reads on to the end as before.
@@ -419,22 +441,24 @@ impl Reader {
         // SAFETY: reads at most the vector's capacity into it; the length is set to what
         // was read.
         let n = unsafe { libc::read(fd, bytes.as_mut_ptr().cast(), size + 1) };
-        let Ok(n) = usize::try_from(n) else {
-            return slow(&path);
-        };
+        let n = usize::try_from(n).ok()?;
         // SAFETY: the first `n` bytes were written by `read`.
         unsafe { bytes.set_len(n) };
-        let mut after = fstat(&file);
-        let whole = n == size && after.is_some_and(|st| st.st_size as u64 == n as u64);
+        // Without a stat to keep, the short count alone says the file ended: a read of a
+        // regular file returns less than asked only at its end.
+        let mut after = if stat_after { fstat(&file) } else { None };
+        let whole =
+            n == size && (!stat_after || after.is_some_and(|st| st.st_size as u64 == n as u64));
         if !whole {
             let room = (max + 1).saturating_sub(n as u64);
             if (&file).take(room).read_to_end(&mut bytes).is_err() || bytes.len() as u64 > max {
-                return slow(&path);
+                return None;
             }
-            after = fstat(&file);
+            if stat_after {
+                after = fstat(&file);
+            }
         }
-        let kept = after.map(|st| stat_from(&st)).filter(|st| *st == scanned);
-        (crate::model::fsread::decode(&path, bytes), kept)
+        Some((bytes, after))
     }
 }
 
@@ -462,6 +486,14 @@ impl Reader {
         e: &Entry,
     ) -> (Result<String, crate::model::diag::Diagnostic>, Option<Stat>) {
         read_entry(root, e)
+    }
+
+    pub fn text(
+        &mut self,
+        root: &Path,
+        rel: &Path,
+    ) -> Result<String, crate::model::diag::Diagnostic> {
+        crate::model::fsread::read_text(&root.join(rel))
     }
 }
 
@@ -641,6 +673,26 @@ mod tests {
             .open(t.join("edited.md"))
             .unwrap();
         f.set_modified(later).unwrap();
+        // The build's reader (no scan stat), one for all, as a build's chunk uses it; and a
+        // file gone since the scan.
+        let mut reader = Reader::default();
+        let gone = t.join("gone.md");
+        std::fs::write(&gone, "---\nid: G\n---\n").unwrap();
+        let mut all = entries.clone();
+        all.push(Entry {
+            rel: gone.strip_prefix(root).unwrap().to_path_buf(),
+            stat: None,
+        });
+        std::fs::remove_file(&gone).unwrap();
+        for e in &all {
+            let want = crate::model::fsread::read_text(&root.join(&e.rel));
+            let got = reader.text(root, &e.rel);
+            match (&got, &want) {
+                (Ok(g), Ok(w)) => assert_eq!(g, w, "{}", e.rel.display()),
+                (Err(g), Err(w)) => assert_eq!(g.to_string(), w.to_string(), "{}", e.rel.display()),
+                _ => panic!("{}: {got:?} against {want:?}", e.rel.display()),
+            }
+        }
         for e in &entries {
             let path = root.join(&e.rel);
             let (got, kept) = read_entry(root, e);

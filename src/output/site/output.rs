@@ -41,6 +41,22 @@ pub struct Output {
     /// ([`Creation::Linked`]); cleared for good at the first sign that the file system or the
     /// system cannot (then pages are created by name, as before).
     linked: std::sync::atomic::AtomicBool,
+    /// Whether an unnamed page is still linked by its descriptor ([`Link::Descriptor`]);
+    /// cleared for good when the kernel refuses that (then through `/proc`, [`Link::Proc`]).
+    by_descriptor: std::sync::atomic::AtomicBool,
+}
+
+/// How an unnamed page gets its name ([`Creation::Linked`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// `linkat(fd, "", folder, name, AT_EMPTY_PATH)`: no path is resolved for the file. Linux
+    /// allows it to the process that opened the file (since 6.10), or with the capability
+    /// `CAP_DAC_READ_SEARCH` (root); refused otherwise.
+    Descriptor,
+    /// `linkat` of `/proc/self/fd/N` following the link: allowed to anyone, but the kernel
+    /// walks `/proc` for every page (about a third of `linkat`'s time in a 100,000-ticket
+    /// build's profile, session 9).
+    Proc,
 }
 
 /// How a clean build creates its pages.
@@ -56,13 +72,15 @@ pub enum Creation {
 }
 
 impl Creation {
-    /// `MESA_SITE_CREATE=named` chooses [`Creation::Named`] (to compare the two, and for a
-    /// file system where linking misbehaves); anything else, [`Creation::Linked`] where the
-    /// system supports it.
-    fn from_env() -> Creation {
+    /// `MESA_SITE_CREATE=named` chooses [`Creation::Named`] (to compare the ways, and for a
+    /// file system where linking misbehaves), `linked-proc` [`Creation::Linked`] through
+    /// [`Link::Proc`]; anything else, [`Creation::Linked`] by [`Link::Descriptor`] where the
+    /// system allows each.
+    fn from_env() -> (Creation, Link) {
         match std::env::var("MESA_SITE_CREATE").as_deref() {
-            Ok("named") => Creation::Named,
-            _ => Creation::Linked,
+            Ok("named") => (Creation::Named, Link::Proc),
+            Ok("linked-proc") => (Creation::Linked, Link::Proc),
+            _ => (Creation::Linked, Link::Descriptor),
         }
     }
 }
@@ -85,6 +103,7 @@ impl Output {
             }
         }
         let clean = std::fs::read_dir(target).map_or(true, |mut d| d.next().is_none());
+        let (creation, link) = Creation::from_env();
         Ok(Output {
             clean,
             target: target.to_path_buf(),
@@ -98,8 +117,9 @@ impl Output {
             #[cfg(unix)]
             dirs: Default::default(),
             linked: std::sync::atomic::AtomicBool::new(
-                cfg!(target_os = "linux") && Creation::from_env() == Creation::Linked,
+                cfg!(target_os = "linux") && creation == Creation::Linked,
             ),
+            by_descriptor: std::sync::atomic::AtomicBool::new(link == Link::Descriptor),
         })
     }
 
@@ -187,7 +207,7 @@ impl Output {
         };
         #[cfg(target_os = "linux")]
         if self.linked.load(Ordering::Relaxed) {
-            match create_linked(&folder, &cname, bytes) {
+            match create_linked(&folder, &cname, bytes, &self.by_descriptor) {
                 Ok(true) => return Ok(()),
                 // The name exists (a page written twice): replaced by name below.
                 Ok(false) => {}
@@ -225,6 +245,15 @@ impl Output {
             Creation::Linked
         } else {
             Creation::Named
+        }
+    }
+
+    /// How this build links its unnamed pages (after a refusal, [`Link::Proc`]).
+    pub fn link(&self) -> Link {
+        if self.by_descriptor.load(Ordering::Relaxed) {
+            Link::Descriptor
+        } else {
+            Link::Proc
         }
     }
 
@@ -328,33 +357,79 @@ pub fn tune_allocator() {
     unsafe extern "C" {
         fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
     }
-    // SAFETY: sets a plain integer option; mimalloc reads options atomically. mimalloc is
-    // linked into anything using this library (the `use` above), whether or not it is the
-    // global allocator (then the call only tunes an allocator nobody uses).
-    unsafe {
-        mi_option_set(PURGE_DELAY, 10);
+    // `MIMALLOC_PURGE_DELAY` in the environment, mimalloc's own way to set it, is left to win
+    // (to measure other delays without a new build).
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets a plain integer option; mimalloc reads options atomically. mimalloc is
+        // linked into anything using this library (the `use` above), whether or not it is the
+        // global allocator (then the call only tunes an allocator nobody uses).
+        unsafe {
+            mi_option_set(PURGE_DELAY, 10);
+        }
     }
 }
 
 /// Creates `name` in `folder` with `bytes` as an unnamed file linked in once written
 /// ([`Creation::Linked`]). `Ok(false)`: the name already exists (nothing was created).
-/// The link goes through `/proc/self/fd` (`linkat` with `AT_EMPTY_PATH` needs a capability).
+/// `by_descriptor`: whether to link by the file's descriptor first ([`link_unnamed`]).
 #[cfg(target_os = "linux")]
 fn create_linked(
     folder: &std::fs::File,
     name: &std::ffi::CStr,
     bytes: &[u8],
+    by_descriptor: &std::sync::atomic::AtomicBool,
 ) -> std::io::Result<bool> {
     use std::io::Write;
-    use std::os::fd::AsRawFd;
     let mut file = open_unnamed(folder)?;
     file.write_all(bytes)?;
+    link_unnamed(&file, folder, name, by_descriptor)
+}
+
+/// Gives the unnamed `file` the name `name` in `folder`: by its descriptor
+/// ([`Link::Descriptor`]) while `by_descriptor` holds, else (and for good, clearing it, once
+/// the kernel refuses that) through `/proc/self/fd` ([`Link::Proc`]). `Ok(false)`: the name
+/// already exists.
+#[cfg(target_os = "linux")]
+fn link_unnamed(
+    file: &std::fs::File,
+    folder: &std::fs::File,
+    name: &std::ffi::CStr,
+    by_descriptor: &std::sync::atomic::AtomicBool,
+) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    let done = |rc: libc::c_int| -> std::io::Result<bool> {
+        if rc == 0 {
+            return Ok(true);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            return Ok(false);
+        }
+        Err(e)
+    };
     let fd = file.as_raw_fd();
+    if by_descriptor.load(Ordering::Relaxed) {
+        // SAFETY: an empty NUL-terminated path with `AT_EMPTY_PATH` names `fd` itself; the
+        // new name is NUL-terminated; both descriptors are open.
+        let rc = unsafe {
+            libc::linkat(
+                fd,
+                c"".as_ptr(),
+                folder.as_raw_fd(),
+                name.as_ptr(),
+                libc::AT_EMPTY_PATH,
+            )
+        };
+        match done(rc) {
+            Err(e) if descriptor_link_refused(&e) => by_descriptor.store(false, Ordering::Relaxed),
+            other => return other,
+        }
+    }
     let Ok(proc) = std::ffi::CString::new(format!("/proc/self/fd/{fd}")) else {
         return Err(std::io::Error::from(std::io::ErrorKind::InvalidInput));
     };
     // SAFETY: both paths are NUL-terminated, both descriptors open.
-    let linked = unsafe {
+    done(unsafe {
         libc::linkat(
             libc::AT_FDCWD,
             proc.as_ptr(),
@@ -362,15 +437,20 @@ fn create_linked(
             name.as_ptr(),
             libc::AT_SYMLINK_FOLLOW,
         )
-    };
-    if linked == 0 {
-        return Ok(true);
-    }
-    let e = std::io::Error::last_os_error();
-    if e.kind() == std::io::ErrorKind::AlreadyExists {
-        return Ok(false);
-    }
-    Err(e)
+    })
+}
+
+/// How the kernel refuses a link by descriptor ([`Link::Descriptor`]) to a process that may
+/// not make it: `ENOENT` (no `CAP_DAC_READ_SEARCH`, and before Linux 6.10 or with other
+/// credentials than the file was opened with), `EPERM` or `EINVAL` (a kernel or filter
+/// without `AT_EMPTY_PATH`). The `/proc` way then decides: a folder really gone fails there
+/// too, and the page is written by name, which reports it.
+#[cfg(target_os = "linux")]
+fn descriptor_link_refused(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ENOENT | libc::EPERM | libc::EINVAL)
+    )
 }
 
 /// A new file in `folder` with no name yet (`O_TMPFILE`): it gets one only by `linkat`.
@@ -457,38 +537,44 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicBool;
 
     fn read(p: &Path) -> Vec<u8> {
         std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
     }
 
     /// Writes the same pages with the given way of creating them; returns the folder.
-    fn clean_build(creation: Creation) -> (tempfile::TempDir, Creation) {
+    fn clean_build(creation: Creation, link: Link) -> (tempfile::TempDir, Creation, Link) {
         let dir = tempfile::tempdir().unwrap();
         let out = Output::new(&dir.path().join("site")).unwrap();
         out.linked
             .store(creation == Creation::Linked, Ordering::Relaxed);
+        out.by_descriptor
+            .store(link == Link::Descriptor, Ordering::Relaxed);
         out.write("index.html", b"<p>inicio</p>").unwrap();
         out.write("kb/articles/a.html", b"<p>a</p>").unwrap();
         out.write("kb/articles/b.html", b"").unwrap();
         // A page written twice in one build keeps the second bytes, as by name.
         out.write("kb/articles/a.html", b"<p>a, otra vez</p>")
             .unwrap();
-        let used = out.creation();
+        let used = (out.creation(), out.link());
         out.finish().unwrap();
-        (dir, used)
+        (dir, used.0, used.1)
     }
 
     /// Both ways of creating pages write the same files, with the same permissions, and leave
     /// nothing else in the folder (no temporary names).
     #[test]
     fn linked_and_named_pages_are_the_same_files() {
-        let (linked, used) = clean_build(Creation::Linked);
+        let (linked, used, _) = clean_build(Creation::Linked, Link::Descriptor);
         // Linux's file systems for temporary folders (ext4, tmpfs, xfs, btrfs) all have
         // `O_TMPFILE`: the linked way was really taken, not fallen back from.
         #[cfg(target_os = "linux")]
         assert_eq!(used, Creation::Linked);
-        let (named, used) = clean_build(Creation::Named);
+        let (proc, used, link) = clean_build(Creation::Linked, Link::Proc);
+        #[cfg(target_os = "linux")]
+        assert_eq!((used, link), (Creation::Linked, Link::Proc));
+        let (named, used, _) = clean_build(Creation::Named, Link::Proc);
         assert_eq!(used, Creation::Named);
         let list = |d: &Path| {
             let mut v: Vec<(String, Vec<u8>, u32)> = walkdir::WalkDir::new(d)
@@ -508,6 +594,7 @@ mod tests {
         };
         let a = list(&linked.path().join("site"));
         assert_eq!(a, list(&named.path().join("site")));
+        assert_eq!(a, list(&proc.path().join("site")));
         let names: Vec<&str> = a.iter().map(|(n, _, _)| n.as_str()).collect();
         assert_eq!(
             names,
@@ -532,7 +619,7 @@ mod tests {
             eprintln!("skipped: no /sys/kernel here");
             return;
         };
-        let e = create_linked(&folder, c"page.html", b"x").unwrap_err();
+        let e = create_linked(&folder, c"page.html", b"x", &AtomicBool::new(true)).unwrap_err();
         match e.raw_os_error() {
             Some(libc::EOPNOTSUPP) => assert!(linking_unsupported(&e)),
             Some(libc::EACCES | libc::EPERM) => assert!(!linking_unsupported(&e)),
@@ -554,12 +641,124 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         drop(file);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        // The whole way: the name appears with every byte.
-        assert!(create_linked(&folder, c"p.html", b"<p>entera</p>").unwrap());
+        // The whole way, by descriptor and through /proc: the name appears with every byte.
+        for (k, descriptor) in [true, false].into_iter().enumerate() {
+            let by = AtomicBool::new(descriptor);
+            let name = std::ffi::CString::new(format!("p{k}.html")).unwrap();
+            assert!(create_linked(&folder, &name, b"<p>entera</p>", &by).unwrap());
+            let path = dir.path().join(name.to_str().unwrap());
+            assert_eq!(read(&path), b"<p>entera</p>");
+            // An existing name is not replaced by the link (the caller writes it by name).
+            assert!(!create_linked(&folder, &name, b"otra", &by).unwrap());
+            assert_eq!(read(&path), b"<p>entera</p>");
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    /// Drops `CAP_DAC_READ_SEARCH` from the calling thread's effective capabilities (a thread
+    /// has its own): its credentials are new afterwards even when it had not that capability,
+    /// so the kernel refuses it a link by descriptor of a file opened before. `false` where
+    /// the system does not let a thread set its capabilities.
+    #[cfg(target_os = "linux")]
+    fn drop_dac_read_search() -> bool {
+        #[repr(C)]
+        struct Header {
+            version: u32,
+            pid: libc::c_int,
+        }
+        #[repr(C)]
+        #[derive(Clone, Copy, Default)]
+        struct Data {
+            effective: u32,
+            permitted: u32,
+            inheritable: u32,
+        }
+        let mut head = Header {
+            version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
+            pid: 0,
+        };
+        let mut data = [Data::default(); 2];
+        // SAFETY: capget/capset of this thread with version 3's two data words.
+        unsafe {
+            if libc::syscall(libc::SYS_capget, &mut head, data.as_mut_ptr()) != 0 {
+                return false;
+            }
+            data[0].effective &= !(1 << 2); // CAP_DAC_READ_SEARCH
+            libc::syscall(libc::SYS_capset, &mut head, data.as_ptr()) == 0
+        }
+    }
+
+    /// A process the kernel refuses a link by descriptor (no capability, and credentials other
+    /// than those the file was opened with) still gets every page, linked through `/proc`,
+    /// and stops asking for the rest of the build.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_refused_link_by_descriptor_goes_through_proc() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        // In a thread of its own: the dropped capability stays with that thread.
+        let ran = std::thread::spawn(move || {
+            let folder = std::fs::File::open(&root).unwrap();
+            let mut file = open_unnamed(&folder).unwrap();
+            std::io::Write::write_all(&mut file, b"<p>entera</p>").unwrap();
+            if !drop_dac_read_search() {
+                return false;
+            }
+            // SAFETY: as in `link_unnamed`.
+            let rc = unsafe {
+                libc::linkat(
+                    std::os::fd::AsRawFd::as_raw_fd(&file),
+                    c"".as_ptr(),
+                    std::os::fd::AsRawFd::as_raw_fd(&folder),
+                    c"directo.html".as_ptr(),
+                    libc::AT_EMPTY_PATH,
+                )
+            };
+            let e = std::io::Error::last_os_error();
+            assert_eq!(
+                rc, -1,
+                "the kernel linked by descriptor for other credentials"
+            );
+            assert!(descriptor_link_refused(&e), "{e}");
+            let by = AtomicBool::new(true);
+            assert!(link_unnamed(&file, &folder, c"p.html", &by).unwrap());
+            assert!(!by.load(Ordering::Relaxed), "still linking by descriptor");
+            // Later pages go through /proc without asking again.
+            assert!(create_linked(&folder, c"q.html", b"<p>otra</p>", &by).unwrap());
+            true
+        })
+        .join()
+        .unwrap();
+        if !ran {
+            eprintln!("skipped: this system does not let a thread drop a capability");
+            return;
+        }
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["p.html", "q.html"]);
         assert_eq!(read(&dir.path().join("p.html")), b"<p>entera</p>");
-        // An existing name is not replaced by the link (the caller writes it by name).
-        assert!(!create_linked(&folder, c"p.html", b"otra").unwrap());
-        assert_eq!(read(&dir.path().join("p.html")), b"<p>entera</p>");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(read(&dir.path().join("q.html")), b"<p>otra</p>");
+    }
+
+    /// What turns the build to `/proc` is the kernel's refusal, not a page's own error.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn only_a_refusal_turns_linking_to_proc() {
+        let e = |n| std::io::Error::from_raw_os_error(n);
+        for refused in [libc::ENOENT, libc::EPERM, libc::EINVAL] {
+            assert!(descriptor_link_refused(&e(refused)));
+        }
+        for own in [
+            libc::ENOSPC,
+            libc::EDQUOT,
+            libc::EACCES,
+            libc::EIO,
+            libc::EMLINK,
+        ] {
+            assert!(!descriptor_link_refused(&e(own)));
+        }
     }
 }
