@@ -40,17 +40,18 @@
 
 use super::context::{BuildOptions, BuildSummary, TicketOut};
 use super::incremental::{
-    Log, PagePatch, Part, Pending, Session, TicketPatch, REFRESH_AFTER_MINUTES,
+    Log, PagePatch, Part, Pending, Session, Terms, TicketPatch, REFRESH_AFTER_MINUTES,
 };
 use super::kbpages::{ArticleView, KbPages};
 use super::pipeline::Kept;
 use super::records::{self, Records};
+use super::termshards::{self, DocShards, Groups};
 use crate::model::diag::{Diagnostic, Result};
 use crate::model::load::Desk;
 use crate::model::mapped::Bytes;
 use crate::model::scan::Entry;
 use crate::output::facts::{self, Fnv, Stat};
-use crate::output::search::{PageIndex, Postings};
+use crate::output::search::PageIndex;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -60,7 +61,7 @@ use std::path::{Path, PathBuf};
 const MAGIC: &[u8; 8] = b"MESASITE";
 const DELTA_MAGIC: &[u8; 8] = b"MESADLTA";
 /// Bumped whenever the layout of anything kept changes.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 const FILE: &str = "site.bin";
 const DELTA_FILE: &str = "site.delta";
 /// More new commits than this since the last build: checking that none touched `kb/` is not
@@ -77,11 +78,13 @@ const FACTS: usize = 5;
 const FLOW: usize = 6;
 const ROWS: usize = 7;
 const DOCS: usize = 8;
-const POSTINGS: usize = 9;
+/// The ticket postings by ranges of documents ([`termshards`]), and the term groups.
+const TERMS: usize = 9;
 const ARTICLES: usize = 10;
 const PAGES: usize = 11;
 const MONTHS: usize = 12;
-const SECTIONS: usize = 13;
+const GROUPS: usize = 13;
+const SECTIONS: usize = 14;
 /// Magic, format, stamp, the record's id, the number of sections; then per section its
 /// offset, length and checksum, then the checksum of all that.
 const HEAD: usize = 8 + 4 + 8 + 8 + 4;
@@ -158,6 +161,8 @@ struct Delta<'a> {
     patched: Vec<(u32, Blob<'a>)>,
     #[serde(borrow)]
     pages: Vec<(u32, Blob<'a>)>,
+    /// The term groups of `search/t/` now.
+    groups: Groups,
 }
 
 /// What a build did: the summary, and whether it was incremental.
@@ -367,6 +372,12 @@ impl Base {
         Records::parse(&self.bytes[off..off + len])
     }
 
+    /// Section `k`'s bytes, unchecked (a section that checks its own parts).
+    fn raw(&self, k: usize) -> &'static [u8] {
+        let (off, len, _) = self.table[k];
+        &self.bytes[off..off + len]
+    }
+
     /// Section `k`, decoded (`None` when its checksum or its decoding fails).
     fn section<T: Deserialize<'static>>(&self, k: usize) -> Option<T> {
         let (off, len, sum) = self.table[k];
@@ -549,6 +560,14 @@ fn resume(
         PageIndex::default()
     };
     let mut pending = Pending {
+        terms: Some(Terms {
+            docs: DocShards::parse(base.raw(TERMS))?,
+            groups: match &delta {
+                Some(d) => d.groups.clone(),
+                None => base.section(GROUPS)?,
+            },
+            patched: HashMap::new(),
+        }),
         rows: Some(Part::new(base.records(ROWS)?)),
         docs: Some(Part::new(base.records(DOCS)?)),
         cites: Some(Part::new(base.records(CITES)?)),
@@ -595,7 +614,7 @@ fn resume(
         tickets: TicketOut {
             rows: Vec::new(),
             docs: Vec::new(),
-            postings: per_ticket.postings,
+            postings: Default::default(),
             warnings: meta.ticket_warnings.into_iter().map(diag_in).collect(),
         },
         warnings: meta.warnings.into_iter().map(diag_in).collect(),
@@ -613,7 +632,9 @@ fn resume(
                 return None;
             }
             if tickets_changed {
-                kept.tickets.postings.replace(i as u32, &p.title, &p.text);
+                if let Some(t) = pending.terms.as_mut() {
+                    t.patched.insert(i as u32, (p.title, p.text));
+                }
             }
             let pending = &mut pending;
             pending.cites.as_mut()?.over.insert(i, p.cite);
@@ -651,19 +672,16 @@ fn resume(
     })
 }
 
-/// The per-ticket sections a ticket edit decodes whole, on both cores.
+/// The per-ticket section a ticket edit decodes whole.
 #[derive(Default)]
 struct PerTicket {
     paths: Vec<PathBuf>,
-    postings: Postings,
 }
 
 impl PerTicket {
     fn read(base: &Base) -> Option<PerTicket> {
-        let (paths, postings) = rayon::join(|| base.section(PATHS), || base.section(POSTINGS));
         Some(PerTicket {
-            paths: paths?,
-            postings: postings?,
+            paths: base.section(PATHS)?,
         })
     }
 }
@@ -794,6 +812,12 @@ fn save(
         warnings: kept.warnings.iter().map(diag_out).collect(),
     };
     let months = month_index(&kept.tickets.rows);
+    let groups = Groups::of(&kept.tickets.postings);
+    let postings = &kept.tickets.postings;
+    let doc_count = kept.tickets.docs.len();
+    let terms: SectionJob = Box::new(move |w| {
+        termshards::write_doc_shards(postings, doc_count, w).map_err(|_| NotSaved::Write)
+    });
     let jobs: [SectionJob; SECTIONS] = [
         job(&meta),
         job(&src.tickets),
@@ -804,10 +828,11 @@ fn save(
         records_job(flow),
         records_job(&kept.tickets.rows),
         records_job(&kept.tickets.docs),
-        job(&kept.tickets.postings),
+        terms,
         job(&kept.kb.articles),
         job(&kept.kb.page_index),
         job(&months),
+        job(&groups),
     ];
     // The racy rule: every recorded file must have been touched strictly before the record
     // was written (by the file system's own clock), or the next build would distrust it.
@@ -939,7 +964,9 @@ fn save_delta(
     changed: &[PathBuf],
 ) {
     let log = session.log();
-    let Some(warnings) = session.warnings().filter(|_| !log.broken) else {
+    let (Some(warnings), Some(groups)) =
+        (session.warnings().filter(|_| !log.broken), session.groups())
+    else {
         let _ = std::fs::remove_file(file);
         return;
     };
@@ -968,6 +995,7 @@ fn save_delta(
         warnings: warnings.iter().map(diag_out).collect(),
         patched: log.tickets.iter().map(|(i, b)| (*i, Blob(b))).collect(),
         pages: log.pages.iter().map(|(i, b)| (*i, Blob(b))).collect(),
+        groups: groups.clone(),
     };
     let Ok(body) = postcard::to_stdvec(&delta) else {
         let _ = std::fs::remove_file(file);
