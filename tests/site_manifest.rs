@@ -775,12 +775,20 @@ fn sharded_postings_follow_edits_and_are_never_trusted_broken() {
     assert_eq!(term_files(), before, "the same term files as at first");
 
     // A ticket moved to another month (its creation a month earlier).
-    let text = std::fs::read_to_string(&tickets[1_500]).unwrap();
-    let created = text
-        .lines()
-        .find_map(|l| l.strip_prefix("- at: "))
-        .expect("an event")
-        .to_string();
+    // (A day of the month that the month before has too.)
+    let created_of = |p: &Path| {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("- at: "))
+            .expect("an event")
+            .to_string()
+    };
+    let moved = (1_500..)
+        .find(|&k| created_of(&tickets[k])[8..10] <= *"28")
+        .unwrap();
+    let text = std::fs::read_to_string(&tickets[moved]).unwrap();
+    let created = created_of(&tickets[moved]);
     let (year, rest) = created.split_at(4);
     let month: u32 = rest[1..3].parse().unwrap();
     let earlier = if month > 1 {
@@ -790,14 +798,14 @@ fn sharded_postings_follow_edits_and_are_never_trusted_broken() {
     };
     // Its file moves to that month's folder (the check requires it): a ticket removed and
     // one added, so a full build.
-    let name = tickets[1_500].file_name().unwrap().to_owned();
+    let name = tickets[moved].file_name().unwrap().to_owned();
     let folder = root
         .join("tickets")
         .join(&earlier[..4])
         .join(&earlier[5..7]);
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(folder.join(name), text.replacen(&created, &earlier, 1)).unwrap();
-    std::fs::remove_file(&tickets[1_500]).unwrap();
+    std::fs::remove_file(&tickets[moved]).unwrap();
     step("a ticket moved to the month before", false);
     append(&first, "\nNota tras la mudanza.\n");
     step("an edit after the move", true);

@@ -311,6 +311,8 @@ impl Session {
     /// now, `kept` holds the rest as of that build, whose instant was `now`, and `log` what
     /// was patched since the full build. `kept` may leave out what the changes at hand do not
     /// need (the manifest reads only those parts): [`Session::plan`] never reaches for them.
+    /// Only the tickets among `changed` are indexed by path (a million paths are not copied
+    /// for the one a build patches): the session patches those and nothing else.
     pub(crate) fn resume(
         root: &Path,
         out: &Path,
@@ -318,13 +320,16 @@ impl Session {
         mut kept: Kept,
         log: Log,
         pending: Pending,
+        changed: &[PathBuf],
     ) -> Session {
         let facts = std::mem::take(&mut kept.facts);
         let flow = std::mem::take(&mut kept.flow);
+        let changed: HashSet<&Path> = changed.iter().map(PathBuf::as_path).collect();
         let index = kept
             .paths
             .iter()
             .enumerate()
+            .filter(|(_, p)| changed.contains(p.as_path()))
             .map(|(i, p)| (p.clone(), i))
             .collect();
         Session {

@@ -468,34 +468,38 @@ fn resume(
         .map(|d| d.output.iter().copied().collect())
         .unwrap_or_default();
     let recorded: Vec<(&str, Stat)> = base.section(OUTPUT)?;
-    let mut expected: Vec<(&str, Stat, bool)> = recorded
+    // Both lists are sorted by path: walked side by side, nothing a million long is built.
+    let mut added: Vec<(&str, Stat, bool)> = moved
+        .iter()
+        .filter_map(|(p, s)| Some((*p, (*s)?)))
+        .filter(|(p, _)| recorded.binary_search_by(|r| r.0.cmp(p)).is_err())
+        .map(|(p, s)| (p, s, delta_settled(&s)))
+        .collect();
+    added.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut old_files = recorded
         .iter()
         .filter_map(|&(p, s)| match moved.get(p) {
             Some(Some(new)) => Some((p, *new, delta_settled(new))),
             Some(None) => None,
             None => Some((p, s, base_settled(&s))),
         })
-        .collect();
-    let known: std::collections::HashSet<&str> = recorded.iter().map(|(p, _)| *p).collect();
-    let added = moved
-        .iter()
-        .filter_map(|(p, s)| Some((*p, (*s)?)))
-        .filter(|(p, _)| !known.contains(p))
-        .map(|(p, s)| (p, s, delta_settled(&s)))
-        .collect::<Vec<_>>();
-    if !added.is_empty() {
-        expected.extend(added);
-        expected.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    }
+        .peekable();
+    let mut added = added.into_iter().peekable();
     let output = scan_output(out)?;
-    if output.len() != expected.len()
-        || output
-            .iter()
-            .zip(&expected)
-            .any(|(a, b)| a.0 != b.0 || a.1 != b.1 || !b.2)
-    {
-        return None;
+    let mut found = output.iter();
+    loop {
+        let next = match (old_files.peek(), added.peek()) {
+            (Some(a), Some(b)) if b.0 < a.0 => added.next(),
+            (Some(_), _) => old_files.next(),
+            (None, _) => added.next(),
+        };
+        match (next, found.next()) {
+            (None, None) => break,
+            (Some(e), Some(o)) if o.0 == e.0 && o.1 == e.1 && e.2 => {}
+            _ => return None,
+        }
     }
+    drop(output);
 
     // Articles: the same files with the same front matter; bodies may differ.
     type Settled<'a> = &'a dyn Fn(&Stat) -> bool;
@@ -664,7 +668,9 @@ fn resume(
             .collect();
     }
     Some(Resumed::Patch {
-        session: Box::new(Session::resume(root, out, kept_now, kept, log, pending)),
+        session: Box::new(Session::resume(
+            root, out, kept_now, kept, log, pending, &changed,
+        )),
         changed,
         now: kept_now,
         base: base.id,
