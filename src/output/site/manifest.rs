@@ -8,11 +8,13 @@
 //!   incremental builds since changed. A desk outside git has none and always builds in full.
 //! - The full record is written once per full build, in sections (the head, the tickets'
 //!   and the output's stats, paths, citations, report and flow facts, index rows, search
-//!   documents and postings, articles, page index, the rows by month), each with its own
-//!   checksum; it is mapped and only the sections a change needs are decoded (an article body
-//!   edited reads only the citations of the per-ticket ones). The per-ticket citations, facts,
-//!   rows and search documents are [`records`], each decodable alone: a ticket edit reads its
-//!   own, its month's rows and the postings. An incremental build rewrites only the small delta (the records of
+//!   documents, the postings by ranges of documents, articles, page index, the rows by month,
+//!   the term groups), each with its own checksum; it is mapped and only the sections a change
+//!   needs are decoded (an article body edited reads only the citations of the per-ticket
+//!   ones). The per-ticket citations, facts, rows and search documents are [`records`], each
+//!   decodable alone: a ticket edit reads its own, its month's rows, the paths, its range of
+//!   the postings and the `search/t/` files its terms reach ([`termshards`]), never the
+//!   whole postings. An incremental build rewrites only the small delta (the records of
 //!   the tickets and articles it patched, the new stats of what it read and wrote), whole and
 //!   atomically; it names the full record it applies to. A build killed at any point leaves
 //!   the old files, which the stats then contradict wherever it wrote: a full build.
