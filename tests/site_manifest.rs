@@ -8,6 +8,10 @@
 
 mod common;
 
+#[allow(dead_code)]
+#[path = "../examples/gen_desk.rs"]
+mod gen_desk;
+
 use common::git::git;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,10 +20,14 @@ use std::process::Command;
 const NOW: &str = "2026-11-26T10:00:00-05:00";
 
 fn mesa(root: &Path, args: &[&str]) -> std::process::Output {
+    mesa_at(root, NOW, args)
+}
+
+fn mesa_at(root: &Path, now: &str, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_mesa"))
         .arg("--desk")
         .arg(root)
-        .args(["--now", NOW])
+        .args(["--now", now])
         .args(args)
         .env("MESA_AGENT", "lmartinez")
         .env_remove("MESA_DESK")
@@ -30,7 +38,11 @@ fn mesa(root: &Path, args: &[&str]) -> std::process::Output {
 }
 
 fn ok(root: &Path, args: &[&str]) -> String {
-    let out = mesa(root, args);
+    ok_at(root, NOW, args)
+}
+
+fn ok_at(root: &Path, now: &str, args: &[&str]) -> String {
+    let out = mesa_at(root, now, args);
     assert!(
         out.status.success(),
         "mesa {args:?} ({:?}): {}{}",
@@ -43,9 +55,15 @@ fn ok(root: &Path, args: &[&str]) -> String {
 
 /// `mesa build --out DIR` through the binary: (incremental?, pages rendered).
 fn build(root: &Path, out: &str) -> (bool, u64) {
+    build_at(root, out, NOW)
+}
+
+/// [`build`] at another instant.
+fn build_at(root: &Path, out: &str, now: &str) -> (bool, u64) {
     let out = root.join(out);
-    let text = ok(
+    let text = ok_at(
         root,
+        now,
         &["--format", "json", "build", "--out", out.to_str().unwrap()],
     );
     let v: serde_json::Value = serde_json::from_str(text.trim()).expect("json summary");
@@ -86,12 +104,17 @@ fn written(dir: &Path, before: &BTreeMap<String, (std::time::SystemTime, u64)>) 
 
 /// A clean full build of the desk as it is now into a fresh folder, compared file by file.
 fn assert_same_as_full(root: &Path, site: &Path, step: &str) {
+    assert_same_as_full_at(root, site, step, NOW)
+}
+
+/// [`assert_same_as_full`] at another instant.
+fn assert_same_as_full_at(root: &Path, site: &Path, step: &str, now: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let full = tmp.path().join("full");
     let opts = mesa::output::site::BuildOptions {
         public: false,
         progress: None,
-        now: Some(chrono::DateTime::parse_from_rfc3339(NOW).unwrap().into()),
+        now: Some(chrono::DateTime::parse_from_rfc3339(now).unwrap().into()),
         live_reload: false,
     };
     mesa::output::site::build(root, &full, &opts).expect("full build");
@@ -680,4 +703,148 @@ fn per_ticket_records_after_edits_by_hand_checkout_merge_and_close() {
         page.contains("Desde la otra rama."),
         "the merged comment is on the page"
     );
+}
+
+/// The search postings kept by ranges of documents and patched into the site's term files
+/// (`search/t/`), on a generated desk of three ranges: edits in the first and the last, short
+/// range that add terms (a new word, new term files) and take them away again (their files
+/// go), a ticket moved to another month, then a corrupt range, a corrupt table of term groups,
+/// a manifest of the older format and a build killed before its delta: each step byte for
+/// byte a full build, the broken ones by building in full.
+#[test]
+fn sharded_postings_follow_edits_and_are_never_trusted_broken() {
+    const LATER: &str = "2026-12-01T10:00:00-05:00";
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("desk");
+    gen_desk::run(gen_desk::Args {
+        tickets: 2_100,
+        out: root.clone(),
+        articles: 3,
+        seed: 7,
+        from: common::sample_root(),
+        force: false,
+    })
+    .expect("gen_desk");
+    std::fs::write(root.join(".gitignore"), "/outbox/\n/_site/\n").unwrap();
+    common::git::init_committed(&root);
+    let site = root.join("_site");
+    assert!(
+        !build_at(&root, "_site", LATER).0,
+        "the first build is full"
+    );
+    let mut tickets: Vec<PathBuf> = walkdir::WalkDir::new(root.join("tickets"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    tickets.sort();
+    assert_eq!(tickets.len(), 2_100);
+    let (first, last) = (tickets[3].clone(), tickets[2_090].clone());
+    let step = |what: &str, incremental: bool| {
+        let (inc, _) = build_at(&root, "_site", LATER);
+        assert_eq!(inc, incremental, "{what}: incremental {incremental}");
+        assert_same_as_full_at(&root, &site, what, LATER);
+    };
+    let term_files = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(site.join("search/t"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = term_files();
+
+    // New words (new terms, a new two-letter term file "qx") in the first and the last range.
+    let original_first = std::fs::read_to_string(&first).unwrap();
+    let original_last = std::fs::read_to_string(&last).unwrap();
+    append(&first, "\nQxzanahoria y qxcalabaza en la sede.\n");
+    step("new words in the first range", true);
+    append(&last, "\nQxzanahoria otra vez, y huellero.\n");
+    step("new words in the last range", true);
+    assert!(
+        term_files().contains(&"qx.js".to_string()),
+        "a new term file"
+    );
+    // Taken away again: the term file of the words goes.
+    std::fs::write(&first, &original_first).unwrap();
+    step("the first edit undone", true);
+    std::fs::write(&last, &original_last).unwrap();
+    step("the last edit undone", true);
+    assert_eq!(term_files(), before, "the same term files as at first");
+
+    // A ticket moved to another month (its creation a month earlier).
+    // (A day of the month that the month before has too.)
+    let created_of = |p: &Path| {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("- at: "))
+            .expect("an event")
+            .to_string()
+    };
+    let moved = (1_500..)
+        .find(|&k| created_of(&tickets[k])[8..10] <= *"28")
+        .unwrap();
+    let text = std::fs::read_to_string(&tickets[moved]).unwrap();
+    let created = created_of(&tickets[moved]);
+    let (year, rest) = created.split_at(4);
+    let month: u32 = rest[1..3].parse().unwrap();
+    let earlier = if month > 1 {
+        format!("{year}-{:02}{}", month - 1, &rest[3..])
+    } else {
+        format!("{}-12{}", year.parse::<u32>().unwrap() - 1, &rest[3..])
+    };
+    // Its file moves to that month's folder (the check requires it): a ticket removed and
+    // one added, so a full build.
+    let name = tickets[moved].file_name().unwrap().to_owned();
+    let folder = root
+        .join("tickets")
+        .join(&earlier[..4])
+        .join(&earlier[5..7]);
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join(name), text.replacen(&created, &earlier, 1)).unwrap();
+    std::fs::remove_file(&tickets[moved]).unwrap();
+    step("a ticket moved to the month before", false);
+    append(&first, "\nNota tras la mudanza.\n");
+    step("an edit after the move", true);
+
+    // A corrupt range of the postings by documents: a ticket edit there builds in full.
+    let bytes = std::fs::read(manifest_file(&root)).unwrap();
+    const TERMS: usize = 9;
+    const GROUPS: usize = 13;
+    let (off, len) = section(&bytes, TERMS);
+    let mut b = bytes.clone();
+    b[off + len - 5] ^= 0x5a;
+    std::fs::write(manifest_file(&root), b).unwrap();
+    append(&last, "\nNota con los términos dañados.\n");
+    step("a corrupt range of the postings", false);
+
+    // A corrupt table of term groups.
+    let bytes = std::fs::read(manifest_file(&root)).unwrap();
+    let (off, len) = section(&bytes, GROUPS);
+    let mut b = bytes.clone();
+    b[off + len / 2] ^= 0x5a;
+    std::fs::write(manifest_file(&root), b).unwrap();
+    append(&first, "\nNota con los grupos dañados.\n");
+    step("a corrupt table of term groups", false);
+
+    // A manifest of the older format (4): never read, a full build writes the new one.
+    let mut bytes = std::fs::read(manifest_file(&root)).unwrap();
+    bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
+    std::fs::write(manifest_file(&root), bytes).unwrap();
+    append(&first, "\nNota con un manifiesto antiguo.\n");
+    step("a manifest of the older format", false);
+    append(&first, "\nNota tras el manifiesto nuevo.\n");
+    step("after it", true);
+
+    // A build killed after it wrote its term files but before its delta: the delta of the
+    // build before it is found beside files it does not describe, so a full build.
+    let old_delta = std::fs::read(delta_file(&root)).unwrap();
+    append(&last, "\nQxmandarina antes de interrumpir.\n");
+    step("an edit before the kill", true);
+    std::fs::write(delta_file(&root), &old_delta).unwrap();
+    append(&first, "\nNota tras la interrupción.\n");
+    step("the build after a killed one", false);
 }

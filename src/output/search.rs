@@ -215,7 +215,19 @@ impl Postings {
         }
     }
 
-    fn sorted(&self) -> BTreeMap<&str, &PostList> {
+    /// Every term and its list, in no order.
+    pub(crate) fn lists(&self) -> impl Iterator<Item = (&str, &PostList)> {
+        self.map.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Postings made of these lists (each ordered by document).
+    pub(crate) fn from_lists(lists: impl IntoIterator<Item = (String, PostList)>) -> Postings {
+        Postings {
+            map: lists.into_iter().collect(),
+        }
+    }
+
+    pub(crate) fn sorted(&self) -> BTreeMap<&str, &PostList> {
         self.map.iter().map(|(k, v)| (k.as_str(), v)).collect()
     }
 }
@@ -227,7 +239,7 @@ fn json(value: &impl Serialize) -> String {
         .replace("</", "<\\/")
 }
 
-const PREFIX: &str = "window.MESA_SEARCH=window.MESA_SEARCH||{};";
+pub(crate) const PREFIX: &str = "window.MESA_SEARCH=window.MESA_SEARCH||{};";
 
 /// `search/pages.js`: the whole page index (kb, playbook, catalog, tables).
 pub fn pages_index(docs: &[Doc], text_limit: usize) -> String {
@@ -282,13 +294,13 @@ impl PageIndex {
 }
 
 /// About how many bytes a term and its postings take in a shard (decides which shards split).
-fn term_bytes(term: &str, list: &PostList) -> usize {
+pub(crate) fn term_bytes(term: &str, list: &PostList) -> usize {
     term.len() + 6 + list.pairs() * 12
 }
 
 /// One shard of ticket terms. [`ticket_shards`] and [`ticket_shards_touched`] both write
 /// shards, the manifest and document chunks through these three, so the formats agree.
-fn shard_file(key: &str, terms: &BTreeMap<&str, &PostList>) -> (String, String) {
+pub(crate) fn shard_file(key: &str, terms: &BTreeMap<&str, &PostList>) -> (String, String) {
     (
         format!("{key}.js"),
         format!(
@@ -299,7 +311,7 @@ fn shard_file(key: &str, terms: &BTreeMap<&str, &PostList>) -> (String, String) 
 }
 
 /// The manifest: which shards are split and which exist.
-fn manifest_file(split: &[&str], names: &[&str]) -> (String, String) {
+pub(crate) fn manifest_file(split: &[&str], names: &[&str]) -> (String, String) {
     (
         "index.js".into(),
         format!(

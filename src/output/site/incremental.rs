@@ -61,6 +61,18 @@ pub(crate) struct Pending {
     /// patched rows in `rows` say where they are now).
     pub months: Vec<(String, Vec<u32>)>,
     pub open: Vec<u32>,
+    /// The ticket postings as the manifest keeps them (by ranges of documents, and the term
+    /// groups of `search/t/`), in place of the whole postings in [`Kept`].
+    pub terms: Option<Terms>,
+}
+
+/// The sharded postings of a resumed session ([`super::termshards`]).
+pub(crate) struct Terms {
+    pub docs: super::termshards::DocShards,
+    pub groups: super::termshards::Groups,
+    /// The title and text of each ticket patched since the full build (its range of the
+    /// postings by documents is as of the full build: they are indexed again on it).
+    pub patched: HashMap<u32, (String, String)>,
 }
 
 /// Records of the full build plus those patched since, which take precedence.
@@ -299,6 +311,8 @@ impl Session {
     /// now, `kept` holds the rest as of that build, whose instant was `now`, and `log` what
     /// was patched since the full build. `kept` may leave out what the changes at hand do not
     /// need (the manifest reads only those parts): [`Session::plan`] never reaches for them.
+    /// Only the tickets among `changed` are indexed by path (a million paths are not copied
+    /// for the one a build patches): the session patches those and nothing else.
     pub(crate) fn resume(
         root: &Path,
         out: &Path,
@@ -306,13 +320,16 @@ impl Session {
         mut kept: Kept,
         log: Log,
         pending: Pending,
+        changed: &[PathBuf],
     ) -> Session {
         let facts = std::mem::take(&mut kept.facts);
         let flow = std::mem::take(&mut kept.flow);
+        let changed: HashSet<&Path> = changed.iter().map(PathBuf::as_path).collect();
         let index = kept
             .paths
             .iter()
             .enumerate()
+            .filter(|(_, p)| changed.contains(p.as_path()))
             .map(|(i, p)| (p.clone(), i))
             .collect();
         Session {
@@ -334,6 +351,11 @@ impl Session {
         self.kept.as_ref().map(|k| k.warnings.as_slice())
     }
 
+    /// The term groups of a resumed session's `search/t/` (`None`: the whole postings are kept).
+    pub(crate) fn groups(&self) -> Option<&super::termshards::Groups> {
+        self.pending.terms.as_ref().map(|t| &t.groups)
+    }
+
     /// What was patched since the last full build.
     pub(crate) fn log(&self) -> &Log {
         &self.log
@@ -344,6 +366,7 @@ impl Session {
     pub(crate) fn state(&self) -> Option<KeptState<'_>> {
         let p = &self.pending;
         if p.rows.is_some()
+            || p.terms.is_some()
             || p.docs.is_some()
             || p.cites.is_some()
             || p.facts.is_some()
@@ -639,8 +662,18 @@ impl Session {
 
         let mut touched = Vec::new();
         let mut changed_docs = Vec::new();
+        // With the sharded postings: each changed term's list, by term.
+        let mut term_changes = BTreeMap::new();
+        let mut ranges: HashMap<usize, crate::output::search::Postings> = HashMap::new();
         for (i, row, title, text, w, facts, flow, doc, cite) in fresh {
-            touched.extend(out.postings.replace(i as u32, &title, &text));
+            match pending.terms.as_mut() {
+                None => touched.extend(out.postings.replace(i as u32, &title, &text)),
+                Some(terms) => {
+                    if !terms.reindex(&mut ranges, i as u32, &title, &text, &mut term_changes) {
+                        return Ok(None);
+                    }
+                }
+            }
             changed_docs.push(i as u32);
             set(&mut pending.facts, all_facts, i, facts);
             set(&mut pending.flow, all_flow, i, flow);
@@ -713,8 +746,28 @@ impl Session {
             Some(d) => d.recs.len(),
             None => out.docs.len(),
         };
-        let (mut shards, names) =
-            crate::output::search::ticket_shards_touched(&out.postings, doc_count, &touched);
+        let (mut shards, names) = match pending.terms.as_mut() {
+            None => {
+                crate::output::search::ticket_shards_touched(&out.postings, doc_count, &touched)
+            }
+            Some(terms) => {
+                let dir = out_dir.join("search/t");
+                let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
+                let Some(mut files) =
+                    super::termshards::patch_site(&mut terms.groups, &term_changes, &read)
+                else {
+                    return Ok(None);
+                };
+                files.push(terms.groups.index_file());
+                let mut names = terms.groups.file_names();
+                names.push("index.js".into());
+                names.extend(
+                    (0..doc_count.div_ceil(crate::output::search::DOC_CHUNK))
+                        .map(|n| format!("docs-{n}.js")),
+                );
+                (files, names)
+            }
+        };
         let chunks: BTreeSet<usize> = changed_docs
             .iter()
             .map(|&d| d as usize / crate::output::search::DOC_CHUNK)
@@ -756,6 +809,48 @@ impl Session {
             elapsed: started.elapsed(),
             warnings: warnings.clone(),
         }))
+    }
+}
+
+impl Terms {
+    /// Indexes ticket `doc` again with its new `title` and `text` on its range of the
+    /// postings by documents (decoded into `ranges` once, with the patches since the full
+    /// build replayed), adding what moved to `changes`; `false` when the range cannot be read.
+    fn reindex(
+        &mut self,
+        ranges: &mut HashMap<usize, crate::output::search::Postings>,
+        doc: u32,
+        title: &str,
+        text: &str,
+        changes: &mut BTreeMap<String, Vec<super::termshards::Change>>,
+    ) -> bool {
+        use super::termshards::{range_of, weights_of};
+        let r = range_of(doc);
+        if let std::collections::hash_map::Entry::Vacant(e) = ranges.entry(r) {
+            let Some(mut postings) = self.docs.of_doc(doc) else {
+                return false;
+            };
+            let mut patched: Vec<_> = self
+                .patched
+                .iter()
+                .filter(|(&d, _)| range_of(d) == r)
+                .collect();
+            patched.sort_unstable_by_key(|(&d, _)| d);
+            for (&d, (t, x)) in patched {
+                postings.replace(d, t, x);
+            }
+            e.insert(postings);
+        }
+        let Some(postings) = ranges.get_mut(&r) else {
+            return false;
+        };
+        let old = weights_of(postings, doc);
+        postings.replace(doc, title, text);
+        let new = weights_of(postings, doc);
+        super::termshards::changes(doc, &old, &new, changes);
+        self.patched
+            .insert(doc, (title.to_string(), text.to_string()));
+        true
     }
 }
 

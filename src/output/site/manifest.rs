@@ -8,11 +8,13 @@
 //!   incremental builds since changed. A desk outside git has none and always builds in full.
 //! - The full record is written once per full build, in sections (the head, the tickets'
 //!   and the output's stats, paths, citations, report and flow facts, index rows, search
-//!   documents and postings, articles, page index, the rows by month), each with its own
-//!   checksum; it is mapped and only the sections a change needs are decoded (an article body
-//!   edited reads only the citations of the per-ticket ones). The per-ticket citations, facts,
-//!   rows and search documents are [`records`], each decodable alone: a ticket edit reads its
-//!   own, its month's rows and the postings. An incremental build rewrites only the small delta (the records of
+//!   documents, the postings by ranges of documents, articles, page index, the rows by month,
+//!   the term groups), each with its own checksum; it is mapped and only the sections a change
+//!   needs are decoded (an article body edited reads only the citations of the per-ticket
+//!   ones). The per-ticket citations, facts, rows and search documents are [`records`], each
+//!   decodable alone: a ticket edit reads its own, its month's rows, the paths, its range of
+//!   the postings and the `search/t/` files its terms reach ([`termshards`]), never the
+//!   whole postings. An incremental build rewrites only the small delta (the records of
 //!   the tickets and articles it patched, the new stats of what it read and wrote), whole and
 //!   atomically; it names the full record it applies to. A build killed at any point leaves
 //!   the old files, which the stats then contradict wherever it wrote: a full build.
@@ -40,17 +42,18 @@
 
 use super::context::{BuildOptions, BuildSummary, TicketOut};
 use super::incremental::{
-    Log, PagePatch, Part, Pending, Session, TicketPatch, REFRESH_AFTER_MINUTES,
+    Log, PagePatch, Part, Pending, Session, Terms, TicketPatch, REFRESH_AFTER_MINUTES,
 };
 use super::kbpages::{ArticleView, KbPages};
 use super::pipeline::Kept;
 use super::records::{self, Records};
+use super::termshards::{self, DocShards, Groups};
 use crate::model::diag::{Diagnostic, Result};
 use crate::model::load::Desk;
 use crate::model::mapped::Bytes;
 use crate::model::scan::Entry;
 use crate::output::facts::{self, Fnv, Stat};
-use crate::output::search::{PageIndex, Postings};
+use crate::output::search::PageIndex;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -60,7 +63,7 @@ use std::path::{Path, PathBuf};
 const MAGIC: &[u8; 8] = b"MESASITE";
 const DELTA_MAGIC: &[u8; 8] = b"MESADLTA";
 /// Bumped whenever the layout of anything kept changes.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 const FILE: &str = "site.bin";
 const DELTA_FILE: &str = "site.delta";
 /// More new commits than this since the last build: checking that none touched `kb/` is not
@@ -77,11 +80,13 @@ const FACTS: usize = 5;
 const FLOW: usize = 6;
 const ROWS: usize = 7;
 const DOCS: usize = 8;
-const POSTINGS: usize = 9;
+/// The ticket postings by ranges of documents ([`termshards`]), and the term groups.
+const TERMS: usize = 9;
 const ARTICLES: usize = 10;
 const PAGES: usize = 11;
 const MONTHS: usize = 12;
-const SECTIONS: usize = 13;
+const GROUPS: usize = 13;
+const SECTIONS: usize = 14;
 /// Magic, format, stamp, the record's id, the number of sections; then per section its
 /// offset, length and checksum, then the checksum of all that.
 const HEAD: usize = 8 + 4 + 8 + 8 + 4;
@@ -158,6 +163,8 @@ struct Delta<'a> {
     patched: Vec<(u32, Blob<'a>)>,
     #[serde(borrow)]
     pages: Vec<(u32, Blob<'a>)>,
+    /// The term groups of `search/t/` now.
+    groups: Groups,
 }
 
 /// What a build did: the summary, and whether it was incremental.
@@ -367,6 +374,12 @@ impl Base {
         Records::parse(&self.bytes[off..off + len])
     }
 
+    /// Section `k`'s bytes, unchecked (a section that checks its own parts).
+    fn raw(&self, k: usize) -> &'static [u8] {
+        let (off, len, _) = self.table[k];
+        &self.bytes[off..off + len]
+    }
+
     /// Section `k`, decoded (`None` when its checksum or its decoding fails).
     fn section<T: Deserialize<'static>>(&self, k: usize) -> Option<T> {
         let (off, len, sum) = self.table[k];
@@ -457,34 +470,38 @@ fn resume(
         .map(|d| d.output.iter().copied().collect())
         .unwrap_or_default();
     let recorded: Vec<(&str, Stat)> = base.section(OUTPUT)?;
-    let mut expected: Vec<(&str, Stat, bool)> = recorded
+    // Both lists are sorted by path: walked side by side, nothing a million long is built.
+    let mut added: Vec<(&str, Stat, bool)> = moved
+        .iter()
+        .filter_map(|(p, s)| Some((*p, (*s)?)))
+        .filter(|(p, _)| recorded.binary_search_by(|r| r.0.cmp(p)).is_err())
+        .map(|(p, s)| (p, s, delta_settled(&s)))
+        .collect();
+    added.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut old_files = recorded
         .iter()
         .filter_map(|&(p, s)| match moved.get(p) {
             Some(Some(new)) => Some((p, *new, delta_settled(new))),
             Some(None) => None,
             None => Some((p, s, base_settled(&s))),
         })
-        .collect();
-    let known: std::collections::HashSet<&str> = recorded.iter().map(|(p, _)| *p).collect();
-    let added = moved
-        .iter()
-        .filter_map(|(p, s)| Some((*p, (*s)?)))
-        .filter(|(p, _)| !known.contains(p))
-        .map(|(p, s)| (p, s, delta_settled(&s)))
-        .collect::<Vec<_>>();
-    if !added.is_empty() {
-        expected.extend(added);
-        expected.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    }
+        .peekable();
+    let mut added = added.into_iter().peekable();
     let output = scan_output(out)?;
-    if output.len() != expected.len()
-        || output
-            .iter()
-            .zip(&expected)
-            .any(|(a, b)| a.0 != b.0 || a.1 != b.1 || !b.2)
-    {
-        return None;
+    let mut found = output.iter();
+    loop {
+        let next = match (old_files.peek(), added.peek()) {
+            (Some(a), Some(b)) if b.0 < a.0 => added.next(),
+            (Some(_), _) => old_files.next(),
+            (None, _) => added.next(),
+        };
+        match (next, found.next()) {
+            (None, None) => break,
+            (Some(e), Some(o)) if o.0 == e.0 && o.1 == e.1 && e.2 => {}
+            _ => return None,
+        }
     }
+    drop(output);
 
     // Articles: the same files with the same front matter; bodies may differ.
     type Settled<'a> = &'a dyn Fn(&Stat) -> bool;
@@ -549,6 +566,14 @@ fn resume(
         PageIndex::default()
     };
     let mut pending = Pending {
+        terms: Some(Terms {
+            docs: DocShards::parse(base.raw(TERMS))?,
+            groups: match &delta {
+                Some(d) => d.groups.clone(),
+                None => base.section(GROUPS)?,
+            },
+            patched: HashMap::new(),
+        }),
         rows: Some(Part::new(base.records(ROWS)?)),
         docs: Some(Part::new(base.records(DOCS)?)),
         cites: Some(Part::new(base.records(CITES)?)),
@@ -595,7 +620,7 @@ fn resume(
         tickets: TicketOut {
             rows: Vec::new(),
             docs: Vec::new(),
-            postings: per_ticket.postings,
+            postings: Default::default(),
             warnings: meta.ticket_warnings.into_iter().map(diag_in).collect(),
         },
         warnings: meta.warnings.into_iter().map(diag_in).collect(),
@@ -613,7 +638,9 @@ fn resume(
                 return None;
             }
             if tickets_changed {
-                kept.tickets.postings.replace(i as u32, &p.title, &p.text);
+                if let Some(t) = pending.terms.as_mut() {
+                    t.patched.insert(i as u32, (p.title, p.text));
+                }
             }
             let pending = &mut pending;
             pending.cites.as_mut()?.over.insert(i, p.cite);
@@ -643,7 +670,9 @@ fn resume(
             .collect();
     }
     Some(Resumed::Patch {
-        session: Box::new(Session::resume(root, out, kept_now, kept, log, pending)),
+        session: Box::new(Session::resume(
+            root, out, kept_now, kept, log, pending, &changed,
+        )),
         changed,
         now: kept_now,
         base: base.id,
@@ -651,19 +680,16 @@ fn resume(
     })
 }
 
-/// The per-ticket sections a ticket edit decodes whole, on both cores.
+/// The per-ticket section a ticket edit decodes whole.
 #[derive(Default)]
 struct PerTicket {
     paths: Vec<PathBuf>,
-    postings: Postings,
 }
 
 impl PerTicket {
     fn read(base: &Base) -> Option<PerTicket> {
-        let (paths, postings) = rayon::join(|| base.section(PATHS), || base.section(POSTINGS));
         Some(PerTicket {
-            paths: paths?,
-            postings: postings?,
+            paths: base.section(PATHS)?,
         })
     }
 }
@@ -794,6 +820,12 @@ fn save(
         warnings: kept.warnings.iter().map(diag_out).collect(),
     };
     let months = month_index(&kept.tickets.rows);
+    let groups = Groups::of(&kept.tickets.postings);
+    let postings = &kept.tickets.postings;
+    let doc_count = kept.tickets.docs.len();
+    let terms: SectionJob = Box::new(move |w| {
+        termshards::write_doc_shards(postings, doc_count, w).map_err(|_| NotSaved::Write)
+    });
     let jobs: [SectionJob; SECTIONS] = [
         job(&meta),
         job(&src.tickets),
@@ -804,10 +836,11 @@ fn save(
         records_job(flow),
         records_job(&kept.tickets.rows),
         records_job(&kept.tickets.docs),
-        job(&kept.tickets.postings),
+        terms,
         job(&kept.kb.articles),
         job(&kept.kb.page_index),
         job(&months),
+        job(&groups),
     ];
     // The racy rule: every recorded file must have been touched strictly before the record
     // was written (by the file system's own clock), or the next build would distrust it.
@@ -939,7 +972,9 @@ fn save_delta(
     changed: &[PathBuf],
 ) {
     let log = session.log();
-    let Some(warnings) = session.warnings().filter(|_| !log.broken) else {
+    let (Some(warnings), Some(groups)) =
+        (session.warnings().filter(|_| !log.broken), session.groups())
+    else {
         let _ = std::fs::remove_file(file);
         return;
     };
@@ -968,6 +1003,7 @@ fn save_delta(
         warnings: warnings.iter().map(diag_out).collect(),
         patched: log.tickets.iter().map(|(i, b)| (*i, Blob(b))).collect(),
         pages: log.pages.iter().map(|(i, b)| (*i, Blob(b))).collect(),
+        groups: groups.clone(),
     };
     let Ok(body) = postcard::to_stdvec(&delta) else {
         let _ = std::fs::remove_file(file);

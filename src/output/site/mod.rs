@@ -31,6 +31,7 @@ pub mod paths;
 pub mod pipeline;
 mod records;
 mod reports;
+mod termshards;
 pub mod theme;
 mod tickets;
 
