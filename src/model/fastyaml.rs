@@ -210,22 +210,31 @@ fn split_key(text: &str) -> Option<(&str, &str)> {
     ) {
         return None;
     }
-    let mut i = 0;
-    while i < bytes.len() {
+    // Only colons and `#` matter (a tab is neither: it stays in the key or the value).
+    let mut from = 0;
+    while let Some(found) = find3(&bytes[from..], [b':', b'#', b':']) {
+        let i = from + found;
         match bytes[i] {
             b':' if i + 1 == bytes.len() || bytes[i + 1] == b' ' => {
                 if bytes[i - 1] == b' ' {
                     return None;
                 }
-                return Some((&text[..i], text[i + 1..].trim_start_matches(' ')));
+                return Some((&text[..i], trim_spaces(&text[i + 1..])));
             }
             // ` #` before the colon starts a comment: no key on this line.
             b'#' if bytes[i - 1] == b' ' => return None,
             _ => {}
         }
-        i += 1;
+        from = i + 1;
     }
     None
+}
+
+/// `text` without its leading spaces (a byte loop: `trim_start_matches` goes by `char`).
+fn trim_spaces(text: &str) -> &str {
+    let n = text.bytes().take_while(|&b| b == b' ').count();
+    // Spaces are ASCII: `n` is a character boundary.
+    &text[n..]
 }
 
 impl<'a> Parser<'a> {
@@ -292,7 +301,7 @@ impl<'a> Parser<'a> {
                 break;
             }
             let after = &line.text[1..];
-            let content = after.trim_start_matches(' ');
+            let content = trim_spaces(after);
             let column = indent + 1 + (after.len() - content.len());
             if content.is_empty() || content.starts_with('#') {
                 // `-` alone: the item is the block below, more indented.
@@ -533,6 +542,13 @@ fn scalar(rest: &str) -> Option<Node<'_>> {
 /// vectorised search costs more to set up than it saves: eight bytes are tested at a time in a
 /// word instead (the lowest flagged byte of the zero-byte test is always a true match).
 fn find_hash_colon_tab(b: &[u8]) -> Option<usize> {
+    find3(b, [b'#', b':', b'\t'])
+}
+
+/// The first byte of `b` that is one of `wanted`, eight bytes at a time (see
+/// [`find_hash_colon_tab`]).
+#[inline]
+fn find3(b: &[u8], wanted: [u8; 3]) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let flag = |x: u64, c: u8| {
@@ -543,7 +559,7 @@ fn find_hash_colon_tab(b: &[u8]) -> Option<usize> {
     let mut at = 0;
     for chunk in &mut chunks {
         let x = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        let hit = flag(x, b'#') | flag(x, b':') | flag(x, b'\t');
+        let hit = flag(x, wanted[0]) | flag(x, wanted[1]) | flag(x, wanted[2]);
         if hit != 0 {
             return Some(at + hit.trailing_zeros() as usize / 8);
         }
@@ -552,7 +568,7 @@ fn find_hash_colon_tab(b: &[u8]) -> Option<usize> {
     chunks
         .remainder()
         .iter()
-        .position(|&c| matches!(c, b'#' | b':' | b'\t'))
+        .position(|&c| c == wanted[0] || c == wanted[1] || c == wanted[2])
         .map(|i| at + i)
 }
 
@@ -1309,7 +1325,7 @@ impl<'de> de::SeqAccess<'de> for &mut SeqStream<'_, '_> {
             return Ok(None);
         }
         let after = &line.text[1..];
-        let content = after.trim_start_matches(' ');
+        let content = trim_spaces(after);
         let column = indent + 1 + (after.len() - content.len());
         let at = if content.is_empty() || content.starts_with('#') {
             // `-` alone: the item is the block below, more indented.
