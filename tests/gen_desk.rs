@@ -120,6 +120,14 @@ fn the_fast_yaml_path_reads_every_ticket_as_serde_yaml_does() {
                 .unwrap_or_else(|| panic!("{rel}: the fast path declined it"));
             let slow: TicketFront = serde_yaml::from_str(split.yaml).unwrap();
             assert_eq!(fast, slow, "{rel}");
+            // The streaming reader answers as the tree reader it replaced.
+            let tree: Option<TicketFront> = mesa::model::fastyaml::from_str_tree(split.yaml);
+            assert_eq!(Some(&fast), tree.as_ref(), "{rel}");
+            let stream_value: Option<serde_yaml::Value> =
+                mesa::model::fastyaml::from_str(split.yaml);
+            let tree_value: Option<serde_yaml::Value> =
+                mesa::model::fastyaml::from_str_tree(split.yaml);
+            assert_eq!(stream_value, tree_value, "{rel}");
             // As an untyped value, plain scalars that start like numbers (the instants) are
             // serde_yaml's to read: where the fast path answers, it answers the same.
             let fast: Option<serde_yaml::Value> = mesa::model::fastyaml::from_str(split.yaml);

@@ -17,7 +17,25 @@ use std::fmt;
 const MAX_DEPTH: usize = 48;
 
 /// Parses `yaml` into `T` if it is in the simple subset and deserialises without error.
+///
+/// The text is read straight into `T`'s fields, line by line as `T` asks for them, with no
+/// tree in between (building the tree and then walking it was a quarter of a cold `mesa
+/// check`). It answers exactly as [`from_str_tree`] does: the same lines are accepted the same
+/// way, a value `T` skips is still read to the end, and anything else declines.
 pub fn from_str<T: DeserializeOwned>(yaml: &str) -> Option<T> {
+    let mut p = Parser::new(yaml)?;
+    let value = T::deserialize(Stream {
+        p: &mut p,
+        at: At::Block(0),
+    })
+    .ok()?;
+    p.skip_blank();
+    (p.pos >= p.lines.len()).then_some(value)
+}
+
+/// The reference reader [`from_str`] must agree with: the whole document as a tree first,
+/// then `T` from the tree. Kept for the tests that compare the two.
+pub fn from_str_tree<T: DeserializeOwned>(yaml: &str) -> Option<T> {
     let node = parse(yaml)?;
     T::deserialize(De(&node)).ok()
 }
@@ -47,55 +65,65 @@ struct Parser<'a> {
 
 /// The whole document as a tree, or `None` when it is outside the subset.
 fn parse(yaml: &str) -> Option<Node<'_>> {
-    if !plain_text(yaml.as_bytes()) {
-        return None;
-    }
-    let mut lines = Vec::with_capacity(yaml.len() / 24 + 1);
-    let bytes = yaml.as_bytes();
-    let mut start = 0;
-    // The same lines as `yaml.split('\n')`, found with one vectorised search for the whole
-    // text instead of one per line.
-    let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
-    for end in ends {
-        let mut stop = end;
-        if stop > start && bytes[stop - 1] == b'\r' {
-            stop -= 1;
-        }
-        let mut first = start;
-        while first < stop && bytes[first] == b' ' {
-            first += 1;
-        }
-        let head = bytes.get(first).copied().filter(|_| first < stop);
-        if head == Some(b'\t') {
-            return None;
-        }
-        lines.push(Line {
-            indent: first - start,
-            // Cut at ASCII bytes (space, CR, LF): always character boundaries.
-            text: &yaml[first..stop],
-            skip: matches!(head, None | Some(b'#')),
-        });
-        start = end + 1;
-    }
-    let mut p = Parser {
-        lines,
-        pos: 0,
-        depth: 0,
-    };
-    p.skip_blank();
-    if p.pos >= p.lines.len() {
-        return None;
-    }
-    let first = p.lines[p.pos];
-    if first.indent != 0 || first.text.starts_with("---") || first.text.starts_with("...") {
-        return None;
-    }
+    let mut p = Parser::new(yaml)?;
     let node = p.block(0)?;
     p.skip_blank();
     if p.pos < p.lines.len() {
         return None;
     }
     Some(node)
+}
+
+impl<'a> Parser<'a> {
+    /// The document's lines, positioned at its first line, or `None` when the text is outside
+    /// the subset before any line is read (control characters, tabs leading a line, nothing
+    /// but blank lines, a first line that is indented or a `---`/`...` marker).
+    fn new(yaml: &'a str) -> Option<Parser<'a>> {
+        if !plain_text(yaml.as_bytes()) {
+            return None;
+        }
+        let mut lines = Vec::with_capacity(yaml.len() / 24 + 1);
+        let bytes = yaml.as_bytes();
+        let mut start = 0;
+        // The same lines as `yaml.split('\n')`, found with one vectorised search for the whole
+        // text instead of one per line.
+        let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+        for end in ends {
+            let mut stop = end;
+            if stop > start && bytes[stop - 1] == b'\r' {
+                stop -= 1;
+            }
+            let mut first = start;
+            while first < stop && bytes[first] == b' ' {
+                first += 1;
+            }
+            let head = bytes.get(first).copied().filter(|_| first < stop);
+            if head == Some(b'\t') {
+                return None;
+            }
+            lines.push(Line {
+                indent: first - start,
+                // Cut at ASCII bytes (space, CR, LF): always character boundaries.
+                text: &yaml[first..stop],
+                skip: matches!(head, None | Some(b'#')),
+            });
+            start = end + 1;
+        }
+        let mut p = Parser {
+            lines,
+            pos: 0,
+            depth: 0,
+        };
+        p.skip_blank();
+        if p.pos >= p.lines.len() {
+            return None;
+        }
+        let first = p.lines[p.pos];
+        if first.indent != 0 || first.text.starts_with("---") || first.text.starts_with("...") {
+            return None;
+        }
+        Some(p)
+    }
 }
 
 /// No control characters, byte-order marks or non-characters, which YAML refuses or treats
@@ -157,25 +185,56 @@ fn is_seq_item(text: &str) -> bool {
 fn split_key(text: &str) -> Option<(&str, &str)> {
     let bytes = text.as_bytes();
     let first = *bytes.first()?;
-    if b"-?:,[]{}#&*!|>'\"%@`<".contains(&first) {
+    // A `match`, not `<[u8]>::contains` (a `memchr` call per line, 5% of a cold check).
+    if matches!(
+        first,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+            | b'<'
+    ) {
         return None;
     }
-    let mut i = 0;
-    while i < bytes.len() {
+    // Only colons and `#` matter (a tab is neither: it stays in the key or the value).
+    let mut from = 0;
+    while let Some(found) = find3(&bytes[from..], [b':', b'#', b':']) {
+        let i = from + found;
         match bytes[i] {
             b':' if i + 1 == bytes.len() || bytes[i + 1] == b' ' => {
                 if bytes[i - 1] == b' ' {
                     return None;
                 }
-                return Some((&text[..i], text[i + 1..].trim_start_matches(' ')));
+                return Some((&text[..i], trim_spaces(&text[i + 1..])));
             }
             // ` #` before the colon starts a comment: no key on this line.
             b'#' if bytes[i - 1] == b' ' => return None,
             _ => {}
         }
-        i += 1;
+        from = i + 1;
     }
     None
+}
+
+/// `text` without its leading spaces (a byte loop: `trim_start_matches` goes by `char`).
+fn trim_spaces(text: &str) -> &str {
+    let n = text.bytes().take_while(|&b| b == b' ').count();
+    // Spaces are ASCII: `n` is a character boundary.
+    &text[n..]
 }
 
 impl<'a> Parser<'a> {
@@ -242,7 +301,7 @@ impl<'a> Parser<'a> {
                 break;
             }
             let after = &line.text[1..];
-            let content = after.trim_start_matches(' ');
+            let content = trim_spaces(after);
             let column = indent + 1 + (after.len() - content.len());
             if content.is_empty() || content.starts_with('#') {
                 // `-` alone: the item is the block below, more indented.
@@ -450,9 +509,12 @@ fn scalar(rest: &str) -> Option<Node<'_>> {
         _ => {
             // One pass: stop at a comment; `a: b` inside a value is an error in YAML and tabs
             // are subtle, so both go to serde_yaml.
+            // Only the three bytes that matter are looked at, found eight bytes at a time.
             let b = rest.as_bytes();
             let mut end = b.len();
-            for i in 0..b.len() {
+            let mut from = 0;
+            while let Some(found) = find_hash_colon_tab(&b[from..]) {
+                let i = from + found;
                 match b[i] {
                     b'#' if i > 0 && b[i - 1] == b' ' => {
                         end = i;
@@ -462,6 +524,7 @@ fn scalar(rest: &str) -> Option<Node<'_>> {
                     b'\t' => return None,
                     _ => {}
                 }
+                from = i + 1;
             }
             let text = rest[..end].trim_end_matches(' ');
             if text.ends_with(':') {
@@ -473,6 +536,40 @@ fn scalar(rest: &str) -> Option<Node<'_>> {
             })
         }
     }
+}
+
+/// The first `#`, `:` or tab of `b`. Values are mostly short (a few dozen bytes), where a
+/// vectorised search costs more to set up than it saves: eight bytes are tested at a time in a
+/// word instead (the lowest flagged byte of the zero-byte test is always a true match).
+fn find_hash_colon_tab(b: &[u8]) -> Option<usize> {
+    find3(b, [b'#', b':', b'\t'])
+}
+
+/// The first byte of `b` that is one of `wanted`, eight bytes at a time (see
+/// [`find_hash_colon_tab`]).
+#[inline]
+fn find3(b: &[u8], wanted: [u8; 3]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let flag = |x: u64, c: u8| {
+        let y = x ^ (LO * c as u64);
+        y.wrapping_sub(LO) & !y & HI
+    };
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let hit = flag(x, wanted[0]) | flag(x, wanted[1]) | flag(x, wanted[2]);
+        if hit != 0 {
+            return Some(at + hit.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| c == wanted[0] || c == wanted[1] || c == wanted[2])
+        .map(|i| at + i)
 }
 
 /// A one-line flow sequence of plain words (`[horario, fin de año]`, how articles list
@@ -868,6 +965,400 @@ impl<'de> de::VariantAccess<'de> for UnitEnum<'_> {
     }
 }
 
+/// Where the value a [`Stream`] reads stands.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    /// The value after `key:` or `- ` whose parent sits at column `indent`: `rest` on the same
+    /// line (see [`Parser::value`]), or a block on the following lines.
+    Value {
+        indent: usize,
+        rest: &'a str,
+        in_map: bool,
+    },
+    /// A block whose first line is the current one, at this column (see [`Parser::block`]).
+    Block(usize),
+}
+
+/// What a value turned out to be: a scalar or one-line flow sequence (read whole, as small
+/// as the line), or a block not read yet.
+enum Got<'a> {
+    Node(Node<'a>),
+    Block(usize),
+}
+
+/// The streaming reader: one value of the document, read when `T` asks for it. Every method
+/// reads its value to its end (a value `T` does not want is read and dropped), so the next
+/// one starts where the tree reader's would.
+struct Stream<'p, 'a> {
+    p: &'p mut Parser<'a>,
+    at: At<'a>,
+}
+
+impl<'a> Stream<'_, 'a> {
+    /// [`Parser::value`] without building the block: a scalar is read, a block only found.
+    fn resolve(&mut self) -> Result<Got<'a>, Bail> {
+        let (indent, rest, in_map) = match self.at {
+            At::Block(indent) => return Ok(Got::Block(indent)),
+            At::Value {
+                indent,
+                rest,
+                in_map,
+            } => (indent, rest, in_map),
+        };
+        if rest.is_empty() || rest.starts_with('#') {
+            let got = match self.p.peek() {
+                Some(next) if next.indent > indent => Got::Block(next.indent),
+                Some(next) if in_map && next.indent == indent && is_seq_item(next.text) => {
+                    Got::Block(indent)
+                }
+                _ => Got::Node(Node::Scalar {
+                    text: Cow::Borrowed(""),
+                    plain: true,
+                }),
+            };
+            // Found, not read: asking again gives the same block.
+            if let Got::Block(i) = got {
+                self.at = At::Block(i);
+            }
+            return Ok(got);
+        }
+        let node = if let Some(header) = rest.strip_prefix('|') {
+            self.p.literal(indent, header)
+        } else {
+            scalar(rest)
+        }
+        .ok_or(Bail)?;
+        if let Some(next) = self.p.peek() {
+            if next.indent > indent {
+                return Err(Bail);
+            }
+        }
+        Ok(Got::Node(node))
+    }
+
+    /// Enters the block at `indent` as [`Parser::block`] does; `true` for a sequence.
+    fn open(&mut self, indent: usize) -> Result<bool, Bail> {
+        self.p.depth += 1;
+        if self.p.depth > MAX_DEPTH {
+            return Err(Bail);
+        }
+        let line = self.p.peek().ok_or(Bail)?;
+        if line.indent != indent {
+            return Err(Bail);
+        }
+        Ok(is_seq_item(line.text))
+    }
+
+    /// The block read whole as a tree, for what only the tree reader's rules decide.
+    fn tree(&mut self, indent: usize) -> Result<Node<'a>, Bail> {
+        self.p.block(indent).ok_or(Bail)
+    }
+
+    fn map<'de, V: Visitor<'de>>(&mut self, indent: usize, v: V) -> Result<V::Value, Bail> {
+        let mut acc = MapStream {
+            p: &mut *self.p,
+            indent,
+            rest: None,
+        };
+        let value = v.visit_map(&mut acc)?;
+        acc.finish()?;
+        self.p.depth -= 1;
+        Ok(value)
+    }
+
+    fn seq<'de, V: Visitor<'de>>(&mut self, indent: usize, v: V) -> Result<V::Value, Bail> {
+        let mut acc = SeqStream {
+            p: &mut *self.p,
+            indent,
+        };
+        let value = v.visit_seq(&mut acc)?;
+        // Items the visitor left are read to the end as the tree reader would.
+        let skip = || std::marker::PhantomData::<de::IgnoredAny>;
+        while de::SeqAccess::next_element_seed(&mut &mut acc, skip())?.is_some() {}
+        self.p.depth -= 1;
+        Ok(value)
+    }
+}
+
+/// Methods whose answer on a block is the tree reader's: the block is read as a tree and
+/// handed to [`De`], which declines it or reads it as before.
+macro_rules! as_tree {
+    ($($name:ident),*) => {$(
+        fn $name<V: Visitor<'de>>(mut self, v: V) -> Result<V::Value, Bail> {
+            match self.resolve()? {
+                Got::Node(n) => De(&n).$name(v),
+                Got::Block(i) => {
+                    let n = self.tree(i)?;
+                    De(&n).$name(v)
+                }
+            }
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for Stream<'_, '_> {
+    type Error = Bail;
+
+    as_tree!(
+        deserialize_bool,
+        deserialize_u8,
+        deserialize_u16,
+        deserialize_u32,
+        deserialize_u64,
+        deserialize_i8,
+        deserialize_i16,
+        deserialize_i32,
+        deserialize_i64,
+        deserialize_f32,
+        deserialize_f64,
+        deserialize_char,
+        deserialize_str,
+        deserialize_string,
+        deserialize_unit,
+        deserialize_identifier,
+        deserialize_bytes,
+        deserialize_byte_buf,
+        deserialize_i128,
+        deserialize_u128
+    );
+
+    fn deserialize_any<V: Visitor<'de>>(mut self, v: V) -> Result<V::Value, Bail> {
+        match self.resolve()? {
+            Got::Node(n) => De(&n).deserialize_any(v),
+            Got::Block(i) => {
+                if self.open(i)? {
+                    self.seq(i, v)
+                } else {
+                    self.map(i, v)
+                }
+            }
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(mut self, v: V) -> Result<V::Value, Bail> {
+        match self.resolve()? {
+            Got::Node(n) => De(&n).deserialize_option(v),
+            Got::Block(_) => v.visit_some(self),
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        v: V,
+    ) -> Result<V::Value, Bail> {
+        self.deserialize_unit(v)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        mut self,
+        name: &'static str,
+        v: V,
+    ) -> Result<V::Value, Bail> {
+        match self.resolve()? {
+            Got::Node(n) => De(&n).deserialize_newtype_struct(name, v),
+            Got::Block(_) => v.visit_newtype_struct(self),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(mut self, v: V) -> Result<V::Value, Bail> {
+        match self.resolve()? {
+            Got::Node(n) => De(&n).deserialize_seq(v),
+            Got::Block(i) => {
+                if !self.open(i)? {
+                    return Err(Bail);
+                }
+                self.seq(i, v)
+            }
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, v: V) -> Result<V::Value, Bail> {
+        self.deserialize_seq(v)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: usize,
+        v: V,
+    ) -> Result<V::Value, Bail> {
+        self.deserialize_seq(v)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(mut self, v: V) -> Result<V::Value, Bail> {
+        match self.resolve()? {
+            Got::Node(n) => De(&n).deserialize_map(v),
+            Got::Block(i) => {
+                if self.open(i)? {
+                    return Err(Bail);
+                }
+                self.map(i, v)
+            }
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Bail> {
+        self.deserialize_map(v)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        mut self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Bail> {
+        match self.resolve()? {
+            Got::Node(n) => De(&n).deserialize_enum(name, variants, v),
+            Got::Block(_) => Err(Bail),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(mut self, v: V) -> Result<V::Value, Bail> {
+        // Not wanted, but read to its end as the tree reader would have read it.
+        if let Got::Block(i) = self.resolve()? {
+            self.tree(i)?;
+        }
+        v.visit_unit()
+    }
+}
+
+/// A block mapping read entry by entry, as [`Parser::map`] reads it.
+struct MapStream<'p, 'a> {
+    p: &'p mut Parser<'a>,
+    indent: usize,
+    /// The current entry's text after `key:`, until its value is read.
+    rest: Option<&'a str>,
+}
+
+impl<'a> MapStream<'_, 'a> {
+    /// The next entry's key and the rest of its line, or `None` at the mapping's end.
+    fn entry(&mut self) -> Result<Option<&'a str>, Bail> {
+        if let Some(rest) = self.rest.take() {
+            // A value the visitor did not read is read now, as the tree reader would.
+            self.p.value(self.indent, rest, true).ok_or(Bail)?;
+        }
+        let Some(line) = self.p.peek() else {
+            return Ok(None);
+        };
+        if line.indent < self.indent {
+            return Ok(None);
+        }
+        if line.indent > self.indent || is_seq_item(line.text) {
+            return Err(Bail);
+        }
+        let (key, rest) = split_key(line.text).ok_or(Bail)?;
+        self.p.pos += 1;
+        self.rest = Some(rest);
+        Ok(Some(key))
+    }
+
+    /// Reads what the visitor left of the mapping.
+    fn finish(&mut self) -> Result<(), Bail> {
+        while self.entry()?.is_some() {}
+        Ok(())
+    }
+}
+
+impl<'de> de::MapAccess<'de> for &mut MapStream<'_, '_> {
+    type Error = Bail;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Bail> {
+        match self.entry()? {
+            Some(key) => {
+                let key = Node::Scalar {
+                    text: Cow::Borrowed(key),
+                    plain: true,
+                };
+                seed.deserialize(De(&key)).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, Bail> {
+        let rest = self.rest.take().ok_or(Bail)?;
+        seed.deserialize(Stream {
+            p: &mut *self.p,
+            at: At::Value {
+                indent: self.indent,
+                rest,
+                in_map: true,
+            },
+        })
+    }
+}
+
+/// A block sequence read item by item, as [`Parser::seq`] reads it.
+struct SeqStream<'p, 'a> {
+    p: &'p mut Parser<'a>,
+    indent: usize,
+}
+
+impl<'de> de::SeqAccess<'de> for &mut SeqStream<'_, '_> {
+    type Error = Bail;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Bail> {
+        let indent = self.indent;
+        let Some(line) = self.p.peek() else {
+            return Ok(None);
+        };
+        if line.indent < indent {
+            return Ok(None);
+        }
+        if line.indent > indent {
+            return Err(Bail);
+        }
+        if !is_seq_item(line.text) {
+            // A key at the column of a sequence that is a mapping's value ends it.
+            return Ok(None);
+        }
+        let after = &line.text[1..];
+        let content = trim_spaces(after);
+        let column = indent + 1 + (after.len() - content.len());
+        let at = if content.is_empty() || content.starts_with('#') {
+            // `-` alone: the item is the block below, more indented.
+            self.p.pos += 1;
+            At::Value {
+                indent,
+                rest: "",
+                in_map: false,
+            }
+        } else if is_seq_item(content) || split_key(content).is_some() {
+            // A compact nested block starting on this line: re-read the line from there.
+            self.p.lines[self.p.pos] = Line {
+                indent: column,
+                text: content,
+                skip: false,
+            };
+            At::Block(column)
+        } else {
+            self.p.pos += 1;
+            At::Value {
+                indent,
+                rest: content,
+                in_map: false,
+            }
+        };
+        seed.deserialize(Stream {
+            p: &mut *self.p,
+            at,
+        })
+        .map(Some)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -875,6 +1366,11 @@ mod tests {
     /// The fast path must agree with serde_yaml wherever it answers.
     fn same(yaml: &str) -> bool {
         let fast: Option<serde_yaml::Value> = from_str(yaml);
+        let tree: Option<serde_yaml::Value> = from_str_tree(yaml);
+        assert_eq!(
+            fast, tree,
+            "the streaming and the tree reader differ on {yaml:?}"
+        );
         let slow: Result<serde_yaml::Value, _> = serde_yaml::from_str(yaml);
         match fast {
             Some(f) => {
@@ -1005,6 +1501,31 @@ mod tests {
         assert!(!plain_text("a: \u{85}\n".as_bytes()));
         assert!(plain_text("a: ¿x?\n".as_bytes()));
         assert!(plain_text(b"a: 1\r\n"));
+    }
+
+    /// The word-wise search finds what a byte-by-byte search finds, at every offset and
+    /// beside bytes that differ from the wanted ones by one bit or a borrow.
+    #[test]
+    fn finds_hash_colon_tab_as_a_byte_search_does() {
+        let fillers: [u8; 9] = [b'x', b' ', 0x22, 0x3b, 0x39, 0x08, 0xa3, 0x01, 0xff];
+        for target in [b'#', b':', b'\t'] {
+            for filler in fillers {
+                for len in 0..20 {
+                    for at in 0..=len {
+                        let mut v = vec![filler; len];
+                        if at < len {
+                            v[at] = target;
+                        }
+                        let want = v.iter().position(|&c| matches!(c, b'#' | b':' | b'\t'));
+                        assert_eq!(find_hash_colon_tab(&v), want, "{v:?}");
+                    }
+                }
+            }
+        }
+        let mut v = b"abc\x00#xyz:".to_vec();
+        assert_eq!(find_hash_colon_tab(&v), Some(4));
+        v[4] = b'$';
+        assert_eq!(find_hash_colon_tab(&v), Some(8));
     }
 
     #[test]

@@ -34,7 +34,9 @@ pub fn split<'a>(path: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
             None => &rest[start..],
         }
     };
-    let candidates = std::iter::once(0).chain(rest.match_indices("\n---").map(|(i, _)| i + 1));
+    // (`memmem`, vectorised: `str::match_indices` was 3% of a cold check.)
+    let candidates = std::iter::once(0)
+        .chain(memchr::memmem::find_iter(rest.as_bytes(), "\n---").map(|i| i + 1));
     for offset in candidates {
         let line = line_at(offset);
         if line.trim_end_matches(['\n', '\r']) == "---" {

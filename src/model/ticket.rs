@@ -538,7 +538,13 @@ impl Ticket {
 
     /// Relative path of a ticket file from its id and creation instant.
     pub fn relative_path(id: &str, created: &Stamp) -> PathBuf {
+        use chrono::Datelike;
         let d = created.0;
+        // `%Y` pads years 0-9999 to four digits; integers format without chrono's machinery
+        // (`mesa check` asks this of every ticket).
+        if (0..=9999).contains(&d.year()) {
+            return PathBuf::from(format!("tickets/{:04}/{:02}/{id}.md", d.year(), d.month()));
+        }
         PathBuf::from(format!(
             "tickets/{}/{:02}/{id}.md",
             d.format("%Y"),

@@ -588,16 +588,24 @@ pub fn apply(
     state: &mut State,
     ev: &Event,
 ) -> Result<(), RuleError> {
-    // The mail sets grow with the log and `step` only reads them: they move into the
-    // candidate state instead of being copied for every event (and move back on error).
+    // The mail sets grow with the log and `step` only reads them; the checks and the
+    // articles only change as the last act of a step that succeeds (`checked`, `resolved`,
+    // `linked`): all four move into the candidate state instead of being copied for every
+    // event, and move back unchanged on error.
     let queued = std::mem::take(&mut state.queued_mail);
     let delivered = std::mem::take(&mut state.delivered_mail);
+    let checks = std::mem::take(&mut state.checks);
+    let kb = std::mem::take(&mut state.kb);
     let mut next = state.clone();
     next.queued_mail = queued;
     next.delivered_mail = delivered;
+    next.checks = checks;
+    next.kb = kb;
     if let Err(e) = step(rules, customer, &mut next, ev) {
         state.queued_mail = std::mem::take(&mut next.queued_mail);
         state.delivered_mail = std::mem::take(&mut next.delivered_mail);
+        state.checks = std::mem::take(&mut next.checks);
+        state.kb = std::mem::take(&mut next.kb);
         return Err(e);
     }
     if let Some(m) = &ev.message_id {
@@ -768,6 +776,7 @@ fn step(
                     ),
                 ));
             }
+            // The last act of the step: `apply` relies on no refusal after it.
             s.checks.insert(c.clone(), result);
         }
         Escalated => {
