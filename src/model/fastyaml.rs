@@ -8,6 +8,11 @@
 //! tags, multi-line plain or quoted scalars, folded scalars, tabs, odd indentation, numbers in
 //! unusual forms, deserialisation errors) makes it return `None`, and the caller parses the
 //! text again with `serde_yaml`, which also produces the exact error message and position.
+//!
+//! [`from_str`] reads the lines into the caller's type as serde asks for each value, with no
+//! tree in between; [`from_str_tree`] builds the tree first. Both share the rules for lines,
+//! entries and items (`Parser::map_entry`, `Parser::seq_item`, `Parser::value`), and the tests
+//! compare them.
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
 use std::borrow::Cow;
@@ -270,57 +275,91 @@ impl<'a> Parser<'a> {
 
     fn map(&mut self, indent: usize) -> Option<Node<'a>> {
         let mut entries: Vec<(&'a str, Node<'a>)> = Vec::with_capacity(8);
-        while let Some(line) = self.peek() {
-            if line.indent < indent {
-                break;
-            }
-            if line.indent > indent || is_seq_item(line.text) {
-                return None;
-            }
-            // Repeated keys need no check here: serde_yaml passes them on as they come too,
-            // so structs refuse them (duplicate field) and maps keep the last, on both paths.
-            let (key, rest) = split_key(line.text)?;
-            self.pos += 1;
+        // Repeated keys need no check here: serde_yaml passes them on as they come too, so
+        // structs refuse them (duplicate field) and maps keep the last, on both paths.
+        while let Some((key, rest)) = self.map_entry(indent).ok()? {
             let value = self.value(indent, rest, true)?;
             entries.push((key, value));
         }
         Some(Node::Map(entries))
     }
 
+    /// The next entry of the block mapping at column `indent`: its key and the rest of its
+    /// line (the line is then read), or `None` at the mapping's end (a line less indented).
+    fn map_entry(&mut self, indent: usize) -> Result<Option<(&'a str, &'a str)>, Bail> {
+        let Some(line) = self.peek() else {
+            return Ok(None);
+        };
+        if line.indent < indent {
+            return Ok(None);
+        }
+        if line.indent > indent || is_seq_item(line.text) {
+            return Err(Bail);
+        }
+        let entry = split_key(line.text).ok_or(Bail)?;
+        self.pos += 1;
+        Ok(Some(entry))
+    }
+
     fn seq(&mut self, indent: usize) -> Option<Node<'a>> {
         let mut items = Vec::new();
-        while let Some(line) = self.peek() {
-            if line.indent < indent {
-                break;
-            }
-            if line.indent > indent {
-                return None;
-            }
-            if !is_seq_item(line.text) {
-                // A key at the column of a sequence that is a mapping's value ends it.
-                break;
-            }
-            let after = &line.text[1..];
-            let content = trim_spaces(after);
-            let column = indent + 1 + (after.len() - content.len());
-            if content.is_empty() || content.starts_with('#') {
-                // `-` alone: the item is the block below, more indented.
-                self.pos += 1;
-                items.push(self.value(indent, "", false)?);
-            } else if is_seq_item(content) || split_key(content).is_some() {
-                // A compact nested block starting on this line: re-read the line from there.
-                self.lines[self.pos] = Line {
-                    indent: column,
-                    text: content,
-                    skip: false,
-                };
-                items.push(self.block(column)?);
-            } else {
-                self.pos += 1;
-                items.push(self.value(indent, content, false)?);
-            }
+        while let Some(at) = self.seq_item(indent).ok()? {
+            items.push(match at {
+                At::Value {
+                    indent,
+                    rest,
+                    in_map,
+                } => self.value(indent, rest, in_map)?,
+                At::Block(column) => self.block(column)?,
+            });
         }
         Some(Node::Seq(items))
+    }
+
+    /// Where the next item of the block sequence at column `indent` stands (its `- ` read),
+    /// or `None` at the sequence's end.
+    fn seq_item(&mut self, indent: usize) -> Result<Option<At<'a>>, Bail> {
+        let Some(line) = self.peek() else {
+            return Ok(None);
+        };
+        if line.indent < indent {
+            return Ok(None);
+        }
+        if line.indent > indent {
+            return Err(Bail);
+        }
+        if !is_seq_item(line.text) {
+            // A key at the column of a sequence that is a mapping's value ends it.
+            return Ok(None);
+        }
+        let after = &line.text[1..];
+        let content = trim_spaces(after);
+        let column = indent + 1 + (after.len() - content.len());
+        let at = if content.is_empty() || content.starts_with('#') {
+            // `-` alone: the item is the block below, more indented.
+            self.pos += 1;
+            At::Value {
+                indent,
+                rest: "",
+                in_map: false,
+            }
+        } else if is_seq_item(content) || split_key(content).is_some() {
+            // A compact nested block starting on this line: re-read the line from there.
+            self.lines[self.pos] = Line {
+                indent: column,
+                text: content,
+                skip: false,
+            };
+            At::Block(column)
+        } else {
+            self.pos += 1;
+            At::Value {
+                indent,
+                rest: content,
+                in_map: false,
+            }
+        };
+        Ok(Some(at))
     }
 
     /// The value after `key:` or `- ` whose parent sits at column `indent`: `rest` on the same
@@ -1237,25 +1276,17 @@ struct MapStream<'p, 'a> {
 }
 
 impl<'a> MapStream<'_, 'a> {
-    /// The next entry's key and the rest of its line, or `None` at the mapping's end.
+    /// The next entry's key (the rest of its line kept for its value), or `None` at the
+    /// mapping's end.
     fn entry(&mut self) -> Result<Option<&'a str>, Bail> {
         if let Some(rest) = self.rest.take() {
             // A value the visitor did not read is read now, as the tree reader would.
             self.p.value(self.indent, rest, true).ok_or(Bail)?;
         }
-        let Some(line) = self.p.peek() else {
-            return Ok(None);
-        };
-        if line.indent < self.indent {
-            return Ok(None);
-        }
-        if line.indent > self.indent || is_seq_item(line.text) {
-            return Err(Bail);
-        }
-        let (key, rest) = split_key(line.text).ok_or(Bail)?;
-        self.p.pos += 1;
-        self.rest = Some(rest);
-        Ok(Some(key))
+        Ok(self.p.map_entry(self.indent)?.map(|(key, rest)| {
+            self.rest = Some(rest);
+            key
+        }))
     }
 
     /// Reads what the visitor left of the mapping.
@@ -1310,52 +1341,15 @@ impl<'de> de::SeqAccess<'de> for &mut SeqStream<'_, '_> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Bail> {
-        let indent = self.indent;
-        let Some(line) = self.p.peek() else {
-            return Ok(None);
-        };
-        if line.indent < indent {
-            return Ok(None);
+        match self.p.seq_item(self.indent)? {
+            Some(at) => seed
+                .deserialize(Stream {
+                    p: &mut *self.p,
+                    at,
+                })
+                .map(Some),
+            None => Ok(None),
         }
-        if line.indent > indent {
-            return Err(Bail);
-        }
-        if !is_seq_item(line.text) {
-            // A key at the column of a sequence that is a mapping's value ends it.
-            return Ok(None);
-        }
-        let after = &line.text[1..];
-        let content = trim_spaces(after);
-        let column = indent + 1 + (after.len() - content.len());
-        let at = if content.is_empty() || content.starts_with('#') {
-            // `-` alone: the item is the block below, more indented.
-            self.p.pos += 1;
-            At::Value {
-                indent,
-                rest: "",
-                in_map: false,
-            }
-        } else if is_seq_item(content) || split_key(content).is_some() {
-            // A compact nested block starting on this line: re-read the line from there.
-            self.p.lines[self.p.pos] = Line {
-                indent: column,
-                text: content,
-                skip: false,
-            };
-            At::Block(column)
-        } else {
-            self.p.pos += 1;
-            At::Value {
-                indent,
-                rest: content,
-                in_map: false,
-            }
-        };
-        seed.deserialize(Stream {
-            p: &mut *self.p,
-            at,
-        })
-        .map(Some)
     }
 }
 
