@@ -37,10 +37,10 @@ pub fn html(input: &str) -> String {
 }
 
 /// Whether `b` is one of the six bytes [`html`] replaces: all lie in `"`..=`>` (0x22-0x3E),
-/// so one subtraction and a bit of a mask decide it.
+/// so one subtraction and a bit of a mask decide it (bit 0 is `"` itself).
 #[inline(always)]
 fn special(b: u8) -> bool {
-    const MASK: u64 = 1 << (b'"' - b'"')
+    const MASK: u64 = 1
         | 1 << (b'&' - b'"')
         | 1 << (b'\'' - b'"')
         | 1 << (b'/' - b'"')
