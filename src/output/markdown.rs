@@ -340,20 +340,32 @@ fn plain(body: &str) -> Option<Rendered> {
 /// Escapes text as pulldown-cmark does in text (`&`, `<`, `>`), copying the runs between.
 fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
+    replace_bytes(&mut out, s, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        _ => None,
+    });
+    out
+}
+
+/// Appends `s` to `out` with each byte `entity` names replaced by its text, copying the runs
+/// between whole. Only for ASCII bytes: a run then always ends on a character boundary. The
+/// one loop of this module's and the templates' escapers (`site::escape::html`).
+pub(crate) fn replace_bytes(
+    out: &mut String,
+    s: &str,
+    entity: impl Fn(u8) -> Option<&'static str>,
+) {
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        out.push_str(entity);
-        start = i + 1;
+        if let Some(e) = entity(b) {
+            out.push_str(&s[start..i]);
+            out.push_str(e);
+            start = i + 1;
+        }
     }
     out.push_str(&s[start..]);
-    out
 }
 
 /// `s` with each run of whitespace (`char::is_whitespace`) made one space, none at either

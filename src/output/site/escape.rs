@@ -17,22 +17,15 @@ pub fn html(input: &str) -> String {
     };
     let mut out = String::with_capacity(input.len() + input.len() / 4 + 8);
     out.push_str(&input[..first]);
-    let mut start = first;
-    for (i, &b) in bytes.iter().enumerate().skip(first) {
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#x27;",
-            b'/' => "&#x2F;",
-            _ => continue,
-        };
-        out.push_str(&input[start..i]);
-        out.push_str(entity);
-        start = i + 1;
-    }
-    out.push_str(&input[start..]);
+    crate::output::markdown::replace_bytes(&mut out, &input[first..], |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'\'' => Some("&#x27;"),
+        b'/' => Some("&#x2F;"),
+        _ => None,
+    });
     out
 }
 
