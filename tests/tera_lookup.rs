@@ -4,7 +4,9 @@
 //! gives (its `dotted_pointer` doc and code: segments split on `.` and `[...]`, quoted
 //! segments kept whole, then `~1` -> `/` and `~0` -> `~` in that order, arrays indexed by a
 //! plain decimal without a sign or a leading zero), worked out by hand; the same file passes
-//! against the unpatched crate.
+//! against the unpatched crate. The later patches (plain paths split by bytes, conditions and
+//! comparisons without escaping) are pinned the same way: the expected truth of each
+//! condition was worked out from Tera's rules and checked against the published crate.
 
 use serde_json::{json, Value};
 use tera::{dotted_pointer, Context, Tera};
@@ -20,6 +22,9 @@ fn data() -> Value {
             "~1": "tilde then one",
             "/0": "slash then zero",
             "empty": "",
+            "amp": "a&b",
+            "lt": "<",
+            "año": {"x": 1},
             "events": [
                 {"kind": "opened", "details": [["a", "b"], ["c", "d"]]},
                 {"kind": "closed", "details": []}
@@ -171,5 +176,72 @@ fn templates_report_missing_keys() {
     assert_eq!(
         render("{% if tk.nothing is defined %}yes{% else %}no{% endif %}").unwrap(),
         "no"
+    );
+}
+
+#[test]
+fn plain_paths_split_on_every_dot_and_skip_empty_segments() {
+    // The patched lookup splits a path of plain ASCII segments itself; Tera's splitter skips
+    // empty segments, so doubled, leading and trailing dots change nothing.
+    let v = data();
+    assert_eq!(dotted_pointer(&v, "tk..id"), Some(&json!("SGM-1")));
+    assert_eq!(dotted_pointer(&v, ".tk.id"), Some(&json!("SGM-1")));
+    assert_eq!(dotted_pointer(&v, "tk.id."), Some(&json!("SGM-1")));
+    assert_eq!(
+        dotted_pointer(&v, "tk.nested...deeper.leaf"),
+        Some(&json!(7))
+    );
+    assert_eq!(dotted_pointer(&v, "."), Some(&v));
+    assert_eq!(dotted_pointer(&v, ".."), Some(&v));
+    // A segment that fails before a quote fails the whole lookup, as it did.
+    assert_eq!(dotted_pointer(&v, "nothing.\"x.y\""), None);
+    assert_eq!(dotted_pointer(&v, "tk.nothing.\"x.y\""), None);
+    assert_eq!(
+        dotted_pointer(&v, "tk.events.0[\"kind\"]"),
+        Some(&json!("opened"))
+    );
+}
+
+#[test]
+fn non_ascii_paths_keep_teras_own_splitting() {
+    // Tera's splitter counts characters but slices bytes: a last unquoted segment with `ñ`
+    // is found, a `ñ` before a later dot or closing quote cuts the segment a byte short
+    // (`añ` for `año`), so the lookup misses. The patched lookup leaves every non-ASCII path
+    // to that splitter.
+    let v = data();
+    assert_eq!(dotted_pointer(&v, "tk.año"), Some(&json!({"x": 1})));
+    assert_eq!(dotted_pointer(&v, "tk.año.x"), None);
+    assert_eq!(dotted_pointer(&v, "tk.\"año\""), None);
+}
+
+#[test]
+fn conditions_and_comparisons_see_the_same_strings() {
+    // Printed values are escaped (Tera's default for `.html` templates).
+    assert_eq!(render("{{ tk.amp }}{{ tk.lt }}").unwrap(), "a&amp;b&lt;");
+    assert_eq!(render("{{ tk.amp | safe }}").unwrap(), "a&b");
+    // A condition is the value's truth: an empty string is false, any other true.
+    let cond = "{% if tk.amp %}1{% else %}0{% endif %}{% if tk.empty %}1{% else %}0{% endif %}\
+                {% if not tk.empty %}1{% else %}0{% endif %}{% if not tk.lt %}1{% else %}0{% endif %}\
+                {% if tk.nothing %}1{% else %}0{% endif %}{% if not tk.nothing %}1{% else %}0{% endif %}";
+    assert_eq!(render(cond).unwrap(), "101001");
+    // Both sides escaped, or neither: equal exactly when the strings are.
+    let eq = "{% if tk.amp == \"a&b\" %}1{% else %}0{% endif %}\
+              {% if \"<\" == tk.lt %}1{% else %}0{% endif %}\
+              {% if tk.lt != \"<\" %}1{% else %}0{% endif %}\
+              {% if tk.amp == tk.lt %}1{% else %}0{% endif %}\
+              {% if tk.amp == \"a&amp;b\" %}1{% else %}0{% endif %}";
+    assert_eq!(render(eq).unwrap(), "11000");
+    // One side marked safe: the other side alone is escaped, as before (a literal too), so
+    // a raw `a&b` equals neither `"a&b"` (escaped `a&amp;b`) nor `"a&amp;b"` (escaped
+    // `a&amp;amp;b`); a value without special characters is equal either way.
+    let safe = "{% if tk.amp | safe == \"a&b\" %}1{% else %}0{% endif %}\
+                {% if tk.amp | safe == \"a&amp;b\" %}1{% else %}0{% endif %}\
+                {% if \"a&amp;b\" == tk.amp | safe %}1{% else %}0{% endif %}\
+                {% if tk.id | safe == \"SGM-1\" %}1{% else %}0{% endif %}";
+    assert_eq!(render(safe).unwrap(), "0001");
+    // A number never equals a string.
+    assert_eq!(
+        render("{% if tk.nested.deeper.leaf == \"7\" %}1{% else %}0{% endif %}{% if tk.nested.deeper.leaf == 7 %}1{% else %}0{% endif %}").unwrap(),
+        "01"
     );
 }

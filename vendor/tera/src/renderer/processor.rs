@@ -337,6 +337,24 @@ impl<'a> Processor<'a> {
     }
 
     fn eval_expression(&mut self, expr: &'a Expr) -> Result<Val<'a>> {
+        let (res, escape) = self.eval_expression_unescaped(expr)?;
+        if escape {
+            // The escaped text made the `Value` directly: `to_value` copied it once more.
+            // (Patched in the vendored copy, see PATCHES.md.)
+            let escaped = self.tera.get_escape_fn()(res.as_str().unwrap());
+            return Ok(Cow::Owned(Value::String(escaped)));
+        }
+        Ok(res)
+    }
+
+    /// An expression's value before HTML escaping, and whether `eval_expression` would escape
+    /// it. A condition needs only the value's truth, and an equality only whether both sides
+    /// agree: escaping a string to find that out made a new string each time (for
+    /// `{% if e.text_html %}`, a copy of a whole rendered Markdown text). This relies on the
+    /// escape function mapping only the empty string to an empty string and never two strings
+    /// to the same text, as `escape_html` and mesa's own escaper do. (Patched in the vendored
+    /// copy, see PATCHES.md.)
+    fn eval_expression_unescaped(&mut self, expr: &'a Expr) -> Result<(Val<'a>, bool)> {
         let mut needs_escape = false;
 
         let mut res = match expr.val {
@@ -404,7 +422,7 @@ impl<'a> Processor<'a> {
                                 return Err(e);
                             }
                             // A negative undefined ident is !false so truthy
-                            return Ok(Cow::Owned(Value::Bool(true)));
+                            return Ok((Cow::Owned(Value::Bool(true)), false));
                         }
                     }
                 }
@@ -437,17 +455,13 @@ impl<'a> Processor<'a> {
 
         // Lastly, we need to check if the expression is negated, thus turning it into a bool
         if expr.negated {
-            return Ok(Cow::Owned(Value::Bool(!res.is_truthy())));
+            return Ok((Cow::Owned(Value::Bool(!res.is_truthy())), false));
         }
 
         // Checks if it's a string and we need to escape it (if the last filter is `safe` we don't)
-        if self.should_escape && needs_escape && res.is_string() && !expr.is_marked_safe() {
-            res = Cow::Owned(
-                to_value(self.tera.get_escape_fn()(res.as_str().unwrap())).map_err(Error::json)?,
-            );
-        }
-
-        Ok(res)
+        let escape =
+            self.should_escape && needs_escape && res.is_string() && !expr.is_marked_safe();
+        Ok((res, escape))
     }
 
     /// Render an expression and never escape its result
@@ -500,7 +514,7 @@ impl<'a> Processor<'a> {
         for (arg_name, expr) in &function_call.args {
             args.insert(
                 arg_name.to_string(),
-                self.safe_eval_expression(expr).map_err(err_wrap)?.clone().into_owned(),
+                self.safe_eval_expression(expr).map_err(err_wrap)?.into_owned(),
             );
         }
 
@@ -603,8 +617,18 @@ impl<'a> Processor<'a> {
                         }
                     }
                     LogicOperator::Eq | LogicOperator::NotEq => {
-                        let mut lhs_val = self.eval_expression(lhs)?;
-                        let mut rhs_val = self.eval_expression(rhs)?;
+                        // Both sides escaped compare as both unescaped; only one side escaped
+                        // is escaped here, as before. (Patched, see `eval_expression_unescaped`.)
+                        let (mut lhs_val, lhs_escape) = self.eval_expression_unescaped(lhs)?;
+                        let (mut rhs_val, rhs_escape) = self.eval_expression_unescaped(rhs)?;
+                        if lhs_escape && !rhs_escape {
+                            let escaped = self.tera.get_escape_fn()(lhs_val.as_str().unwrap());
+                            lhs_val = Cow::Owned(Value::String(escaped));
+                        }
+                        if rhs_escape && !lhs_escape {
+                            let escaped = self.tera.get_escape_fn()(rhs_val.as_str().unwrap());
+                            rhs_val = Cow::Owned(Value::String(escaped));
+                        }
 
                         // Monomorphize number vals.
                         if lhs_val.is_number() || rhs_val.is_number() {
@@ -630,8 +654,10 @@ impl<'a> Processor<'a> {
                 }
             }
             ExprVal::Ident(_) => {
+                // Truth does not depend on escaping. (Patched, see `eval_expression_unescaped`.)
                 let mut res = self
-                    .eval_expression(bool_expr)
+                    .eval_expression_unescaped(bool_expr)
+                    .map(|(v, _)| v)
                     .unwrap_or(Cow::Owned(Value::Bool(false)))
                     .is_truthy();
                 if bool_expr.negated {
