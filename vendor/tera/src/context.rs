@@ -433,7 +433,7 @@ fn step<'a>(target: &'a Value, token: &str) -> Option<&'a Value> {
 /// variable lookup. (Patched in the vendored copy, see PATCHES.md.)
 #[inline]
 pub(crate) fn unescape_segment(segment: &str) -> Cow<'_, str> {
-    if segment.contains('~') {
+    if segment.bytes().any(|b| b == b'~') {
         Cow::Owned(segment.replace("~1", "/").replace("~0", "~"))
     } else {
         Cow::Borrowed(segment)

@@ -27,8 +27,10 @@ impl<'a> UserContext<'a> {
         self.inner.get(key)
     }
 
-    pub fn find_value_by_dotted_pointer(&self, pointer: &str) -> Option<&'a Value> {
-        let root = unescape_segment(pointer.split('.').next().unwrap());
+    /// `pointer` has its first `.` at `dot`. (Patched in the vendored copy, see PATCHES.md:
+    /// the caller has found the dot already, this searched for it again.)
+    pub fn find_value_by_dotted_pointer(&self, pointer: &str, dot: usize) -> Option<&'a Value> {
+        let root = unescape_segment(&pointer[..dot]);
         let rest = &pointer[root.len() + 1..];
         self.inner.get(&root).and_then(|val| dotted_pointer(val, rest))
     }
@@ -104,8 +106,11 @@ impl<'a> CallStack<'a> {
     }
 
     pub fn lookup(&self, key: &str) -> Option<Val<'a>> {
+        // The first `.` is found once here for every frame and the user context, which each
+        // searched for it again. (Patched in the vendored copy, see PATCHES.md.)
+        let dot = key.bytes().position(|b| b == b'.');
         for stack_frame in self.stack.iter().rev() {
-            let found = stack_frame.find_value(key);
+            let found = stack_frame.find_value_at(key, dot);
             if found.is_some() {
                 return found;
             }
@@ -118,8 +123,8 @@ impl<'a> CallStack<'a> {
         }
 
         // Not in stack frame, look in user supplied context
-        if key.contains('.') {
-            return self.context.find_value_by_dotted_pointer(key).map(Cow::Borrowed);
+        if let Some(dot) = dot {
+            return self.context.find_value_by_dotted_pointer(key, dot).map(Cow::Borrowed);
         } else if let Some(value) = self.context.find_value(key) {
             return Some(Cow::Borrowed(value));
         }
