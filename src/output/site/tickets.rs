@@ -18,13 +18,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A JSON object of values moved in: `json!` serialises each value it is given, that is, copies
-/// every string of a page's view once more and drops the original.
+/// every string of a page's view once more and drops the original. The object is built from
+/// the pairs at once (`Map::from_iter` sorts them and fills the B-tree in one pass), not by
+/// one search-and-insert per key; the keys are written in alphabetical order, so the sort
+/// finds them sorted.
 macro_rules! obj {
-    ($($key:literal: $value:expr),* $(,)?) => {{
-        let mut map = serde_json::Map::new();
-        $(map.insert($key.to_string(), Value::from($value));)*
-        Value::Object(map)
-    }};
+    ($($key:literal: $value:expr),* $(,)?) => {
+        Value::Object(serde_json::Map::from_iter([$(($key.to_string(), Value::from($value))),*]))
+    };
+}
+
+/// A value `json!` would have serialised (a struct, a list of links).
+fn ser<T: serde::Serialize>(value: T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
 /// Tickets per parallel work unit: each unit renders its tickets and indexes them for search
@@ -427,16 +433,16 @@ pub(super) fn one(
                 Value::Array(vec![Value::String(label), Value::String(value)])
             });
             obj! {
-                "n": i + 1,
                 "at": site.fmt.stamp(&ev.at),
                 "at_iso": ev.at.to_string(),
+                "broken": errors.iter().any(|e| e.event == i),
                 "by": agent_name(site, &ev.by),
+                "details": Value::Array(pairs.collect()),
                 "kind": ev.event.as_str(),
                 "kind_label": site.label(&format!("site.event.{}", ev.event.as_str())),
                 "mail": mail,
                 "message_id": ev.message_id.clone(),
-                "broken": errors.iter().any(|e| e.event == i),
-                "details": Value::Array(pairs.collect()),
+                "n": i + 1,
                 "text_html": text.map(|r| r.html),
             }
         })
@@ -464,28 +470,28 @@ pub(super) fn one(
                 0.0
             };
             obj! {
-                "name": site.label(&format!("sla.clock.{}", match c.clock { crate::model::ticket::Clock::Response => "response", crate::model::ticket::Clock::Resolution => "resolution" })),
-                "state": c.state.as_str(),
-                "state_label": site.label(&format!("sla.state.{}", c.state.as_str())),
-                "percent": site.fmt.percent(pct),
                 "bar": pct.clamp(0.0, 100.0).round() as i64,
-                "has_target": target_min > 0,
-                "used": site.fmt.minutes(c.used_minutes),
-                "left": site.fmt.minutes(c.left_minutes),
-                "target": c.target.map(|d| site.fmt.duration(d)),
-                "original_target": c.original_target.map(|d| site.fmt.duration(d)),
-                "extended": c.extended,
+                "calendar": cfg.calendar(&c.calendar).map_or(c.calendar.clone(), |k| k.name.clone()),
                 "due": c.due.as_ref().map(|d| site.fmt.tz_datetime(d)),
                 "due_iso": c.due.as_ref().map(|d| d.to_rfc3339()),
+                "extended": c.extended,
+                "has_target": target_min > 0,
+                "left": site.fmt.minutes(c.left_minutes),
+                "name": site.label(&format!("sla.clock.{}", match c.clock { crate::model::ticket::Clock::Response => "response", crate::model::ticket::Clock::Resolution => "resolution" })),
+                "original_target": c.original_target.map(|d| site.fmt.duration(d)),
+                "percent": site.fmt.percent(pct),
+                "state": c.state.as_str(),
+                "state_label": site.label(&format!("sla.state.{}", c.state.as_str())),
                 "stopped": c.stopped,
                 "stopped_at": c.stopped_at.as_ref().map(|d| site.fmt.tz_datetime(d)),
-                "calendar": cfg.calendar(&c.calendar).map_or(c.calendar.clone(), |k| k.name.clone()),
-                "why": c.why.clone(),
+                "target": c.target.map(|d| site.fmt.duration(d)),
+                "used": site.fmt.minutes(c.used_minutes),
                 "waiting": c.waiting_on.as_ref().map(|w| site.cat.format("sla.waiting_on", &[
                     ("owner", &w.owner_name),
                     ("check", &w.check),
                     ("since", &site.fmt.tz_datetime(&w.since)),
                 ])),
+                "why": c.why.clone(),
             }
         })
         .collect();
@@ -505,77 +511,77 @@ pub(super) fn one(
                         crate::model::ticket::CheckResult::Failed => "failed",
                         crate::model::ticket::CheckResult::Na => "na",
                     });
-                    json!({
-                        "n": n + 1,
-                        "action": c.action,
-                        "owner": c.owner,
-                        "owner_label": owners.iter().find(|o| o.id == c.owner).map_or(c.owner.clone(), |o| o.name.clone()),
+                    obj! {
+                        "action": c.action.as_str(),
                         "level": c.level,
+                        "missing": missing.contains(&c.id.as_str()),
+                        "n": n + 1,
+                        "owner": c.owner.as_str(),
+                        "owner_label": owners.iter().find(|o| o.id == c.owner).map_or(c.owner.clone(), |o| o.name.clone()),
                         "result": result.unwrap_or("pending"),
                         "result_label": site.label(&format!("site.check.{}", result.unwrap_or("pending"))),
-                        "missing": missing.contains(&c.id.as_str()),
-                    })
+                    }
                 })
                 .collect()
         }
         None => Vec::new(),
     };
     let articles: Vec<Link> = state.kb.iter().filter_map(|k| kb(k)).collect();
-    let view = json!({
-        "id": f.id,
-        "title": f.title,
-        "customer": customer.map(|c| json!({"name": c.name, "city": c.city, "contract": c.contract.code, "extramural": c.extramural})),
-        "customer_id": f.customer,
-        "requester": f.requester,
+    let strings = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
+    let type_label = state.ticket_type.map(|t| {
+        site.label(&format!(
+            "site.type.{}",
+            match t {
+                crate::model::ticket::TicketType::Incident => "incident",
+                crate::model::ticket::TicketType::Problem => "problem",
+                crate::model::ticket::TicketType::Request => "request",
+            }
+        ))
+    });
+    let view = obj! {
+        "articles": ser(articles),
+        "assignee": row.assignee_name,
+        "body_html": body.html,
         "channel": cfg.channel(&f.channel).map_or(f.channel.clone(), |c| c.name.clone()),
-        "type_label": state.ticket_type.map(|t| site.label(&format!("site.type.{}", match t {
-            crate::model::ticket::TicketType::Incident => "incident",
-            crate::model::ticket::TicketType::Problem => "problem",
-            crate::model::ticket::TicketType::Request => "request",
-        }))),
-        "incident": incident.map(|(c, i)| Link { title: i.title.clone(), url: seg_path(&incident_file(&c.id, &i.id)) }),
-        "request": request.map(|r| Link { title: r.front.title.clone(), url: seg_path(&catalog_file(&r.id)) }),
-        "priority": row.priority_label,
-        "impact": label_of(&g.impact, &state.impact),
-        "urgency": label_of(&g.urgency, &state.urgency),
+        "checklist": checklist,
+        "clocks": clock_views,
+        "close_reason": state.close_reason.map(|r| site.label(&format!("site.close.{}", r.as_str()))),
+        "created": created.map(|c| site.fmt.stamp(&c)).unwrap_or_default(),
+        "customer": customer.map(|c| obj! {
+            "city": c.city.as_deref(),
+            "contract": c.contract.code.as_str(),
+            "extramural": c.extramural,
+            "name": c.name.as_str(),
+        }),
+        "customer_id": f.customer.as_str(),
         "effort": label_of(&g.effort, &state.effort),
+        "emails": emails,
+        "events": events,
+        "id": f.id.as_str(),
+        "impact": label_of(&g.impact, &state.impact),
+        "incident": incident.map(|(c, i)| ser(Link { title: i.title.clone(), url: seg_path(&incident_file(&c.id, &i.id)) })),
+        "incident_case": incident.map(|(c, _)| ser(Link { title: c.front.title.clone(), url: seg_path(&case_file(&c.id)) })),
         "level": state.level,
         "level_role": cfg.level_role(state.level),
-        "assignee": row.assignee_name,
-        "status": status.as_str(),
-        "status_label": row.status_label,
-        "close_reason": state.close_reason.map(|r| site.label(&format!("site.close.{}", r.as_str()))),
+        "month": row.month,
+        "next": strings(workflow::next_steps(&f.id, rules, customer, &state)),
+        "priority": row.priority_label,
+        "request": request.map(|r| ser(Link { title: r.front.title.clone(), url: seg_path(&catalog_file(&r.id)) })),
+        "requester": ser(&f.requester),
+        "rule_errors": strings(
+            errors
+                .iter()
+                .map(|e| format!("#{}: {}", e.event + 1, e.message))
+                .collect(),
+        ),
         "sla": sla,
         "sla_label": row.sla_label,
-        "created": created.map(|c| site.fmt.stamp(&c)).unwrap_or_default(),
-        "incident_case": incident.map(|(c, _)| Link { title: c.front.title.clone(), url: seg_path(&case_file(&c.id)) }),
-        "articles": articles,
-        "month": row.month,
-    });
-    let strings = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
-    let view = moved_in(
-        view,
-        [
-            ("body_html", Value::String(body.html)),
-            ("events", Value::Array(events)),
-            ("emails", Value::Array(emails)),
-            ("clocks", Value::Array(clock_views)),
-            ("checklist", Value::Array(checklist)),
-            (
-                "next",
-                strings(workflow::next_steps(&f.id, rules, customer, &state)),
-            ),
-            (
-                "rule_errors",
-                strings(
-                    errors
-                        .iter()
-                        .map(|e| format!("#{}: {}", e.event + 1, e.message))
-                        .collect(),
-                ),
-            ),
-        ],
-    );
+        "status": status.as_str(),
+        "status_label": row.status_label,
+        "title": f.title.as_str(),
+        "type_label": type_label,
+        "urgency": label_of(&g.urgency, &state.urgency),
+    };
     // Moved in, not serialised a second time.
     let mut data = serde_json::Map::new();
     data.insert("tk".into(), view);
@@ -587,18 +593,6 @@ pub(super) fn one(
     let title = format!("{} · {}", f.id, f.title);
     let text = format!("{}{} {}", body.text, search_text, row.customer_name);
     Ok((row, title, text, warnings))
-}
-
-/// `view` (a JSON object) with `fields` moved in: `json!` serialises each value it is given,
-/// so a page's events, clocks and rendered Markdown were copied once more and the originals
-/// dropped (about a twentieth of a full build's CPU went to building and dropping views).
-fn moved_in<const N: usize>(mut view: Value, fields: [(&str, Value); N]) -> Value {
-    if let Value::Object(map) = &mut view {
-        for (key, value) in fields {
-            map.insert(key.to_string(), value);
-        }
-    }
-    view
 }
 
 /// File line where a ticket's body starts (read again only when a diagnostic needs it).
