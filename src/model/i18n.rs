@@ -13,10 +13,16 @@ pub const LANGUAGES: &[&str] = &["es", "en"];
 const EMBEDDED_ES: &str = include_str!("../../theme/i18n/es.yaml");
 const EMBEDDED_EN: &str = include_str!("../../theme/i18n/en.yaml");
 
+/// The flattened messages (`site.home.title` -> text). Hashed with foldhash, not SipHash: a
+/// build looks up dozens of keys per ticket page and SipHash was most of each lookup. The
+/// keys are mesa's own and those of the desk's catalog files (as trusted as desk.yaml); no
+/// one outside the desk chooses them, so flooding the map is not a concern.
+pub type Messages = HashMap<String, String, foldhash::fast::RandomState>;
+
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pub lang: String,
-    messages: HashMap<String, String>,
+    messages: Messages,
 }
 
 static ACTIVE: OnceLock<Catalog> = OnceLock::new();
@@ -30,7 +36,7 @@ impl Catalog {
         } else {
             "es"
         };
-        let mut messages = HashMap::new();
+        let mut messages = Messages::default();
         flatten_into(&mut messages, EMBEDDED_ES);
         if lang == "en" {
             flatten_into(&mut messages, EMBEDDED_EN);
@@ -63,34 +69,62 @@ impl Catalog {
     }
 
     pub fn get(&self, key: &str) -> String {
-        self.messages
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| key.to_string())
+        self.text(key).to_string()
+    }
+
+    /// The message for `key` (the key itself when there is none), borrowed.
+    pub fn text<'a>(&'a self, key: &'a str) -> &'a str {
+        self.messages.get(key).map_or(key, String::as_str)
     }
 
     /// The message for `key` with each `{name}` replaced by its argument.
+    ///
+    /// The arguments are applied in turn, each to the text the ones before left (a value
+    /// holding `{name}` of a later argument gets it filled, as it always did), with three
+    /// buffers for the whole call instead of three new strings per argument.
     pub fn format(&self, key: &str, args: &[(&str, &dyn Display)]) -> String {
+        use std::fmt::Write;
         let mut out = self.get(key);
-        for (name, value) in args {
-            out = out.replace(&format!("{{{name}}}"), &value.to_string());
+        let mut needle = String::new();
+        let mut value = String::new();
+        let mut next = String::new();
+        for (name, v) in args {
+            needle.clear();
+            needle.push('{');
+            needle.push_str(name);
+            needle.push('}');
+            if !out.contains(needle.as_str()) {
+                continue;
+            }
+            value.clear();
+            let _ = write!(value, "{v}");
+            // `out.replace(&needle, &value)`, into a buffer kept across arguments.
+            next.clear();
+            let mut last = 0;
+            for (at, _) in out.match_indices(needle.as_str()) {
+                next.push_str(&out[last..at]);
+                next.push_str(&value);
+                last = at + needle.len();
+            }
+            next.push_str(&out[last..]);
+            std::mem::swap(&mut out, &mut next);
         }
         out
     }
 
     /// Every message, flattened (`site.home.title`), for templates.
-    pub fn all(&self) -> &HashMap<String, String> {
+    pub fn all(&self) -> &Messages {
         &self.messages
     }
 }
 
-fn flatten_into(out: &mut HashMap<String, String>, text: &str) {
+fn flatten_into(out: &mut Messages, text: &str) {
     if let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(text) {
         flatten_value(out, String::new(), &value);
     }
 }
 
-fn flatten_value(out: &mut HashMap<String, String>, prefix: String, value: &serde_yaml::Value) {
+fn flatten_value(out: &mut Messages, prefix: String, value: &serde_yaml::Value) {
     match value {
         serde_yaml::Value::Mapping(map) => {
             for (k, v) in map {
@@ -143,4 +177,86 @@ macro_rules! tr {
     ($key:expr, $($name:ident = $value:expr),+ $(,)?) => {
         $crate::model::i18n::active().format($key, &[$((stringify!($name), &$value as &dyn std::fmt::Display)),+])
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`Catalog::format`] as it was first written: one `replace` per argument.
+    fn format_by_replace(pattern: &str, args: &[(&str, &dyn Display)]) -> String {
+        let mut out = pattern.to_string();
+        for (name, value) in args {
+            out = out.replace(&format!("{{{name}}}"), &value.to_string());
+        }
+        out
+    }
+
+    fn catalog(pattern: &str) -> Catalog {
+        let mut messages = Messages::default();
+        messages.insert("k".into(), pattern.into());
+        Catalog {
+            lang: "es".into(),
+            messages,
+        }
+    }
+
+    #[test]
+    fn format_worked_by_hand() {
+        let c = catalog("{weekday} {day} de {month} de {year}, {time}");
+        let args: [(&str, &dyn Display); 5] = [
+            ("weekday", &"lunes"),
+            ("day", &1),
+            ("month", &"diciembre"),
+            ("year", &2026),
+            ("time", &"10:30"),
+        ];
+        assert_eq!(c.format("k", &args), "lunes 1 de diciembre de 2026, 10:30");
+        // Repeated, missing and unknown placeholders; braces around a placeholder stay.
+        let c = catalog("{a}-{a} {b} {{a}} {c");
+        assert_eq!(c.format("k", &[("a", &"x"), ("z", &9)]), "x-x {b} {x} {c");
+        // A value holding a later argument's placeholder gets it filled (arguments apply in
+        // turn); an earlier one's is left as it is.
+        let c = catalog("{a} {b}");
+        assert_eq!(c.format("k", &[("a", &"{b}"), ("b", &"{a}")]), "{a} {a}");
+        // A value joined with the text around it into a later placeholder: filled too.
+        let c = catalog("{{a}}");
+        assert_eq!(c.format("k", &[("a", &"b"), ("b", &"ok")]), "ok");
+        // No message: the key itself, formatted.
+        assert_eq!(c.format("{n} x", &[("n", &3)]), "3 x");
+        assert_eq!(c.text("nope"), "nope");
+        assert_eq!(c.get("k"), "{{a}}");
+    }
+
+    #[test]
+    fn format_matches_one_replace_per_argument() {
+        let pieces = [
+            "{", "}", "a", "b", "ab", "{a}", "{b}", "{ab}", "é", " ", "{{", "}}",
+        ];
+        let mut seed = 7u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for _ in 0..20_000 {
+            let mut pattern = String::new();
+            for _ in 0..next(10) {
+                pattern.push_str(pieces[next(pieces.len())]);
+            }
+            let values: Vec<String> = (0..3)
+                .map(|_| (0..next(4)).map(|_| pieces[next(pieces.len())]).collect())
+                .collect();
+            let names = ["a", "b", "ab"];
+            let args: Vec<(&str, &dyn Display)> = (0..next(4))
+                .map(|i| (names[next(3)], &values[i % 3] as &dyn Display))
+                .collect();
+            assert_eq!(
+                catalog(&pattern).format("k", &args),
+                format_by_replace(&pattern, &args),
+                "{pattern:?} {values:?}"
+            );
+        }
+    }
 }

@@ -10,15 +10,20 @@ pub fn fold(s: &str) -> String {
 
 pub fn fold_into(s: &str, out: &mut String) {
     for c in s.chars() {
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-        } else {
-            unicode_normalization::char::decompose_canonical(c, |d| {
-                if !('\u{0300}'..='\u{036f}').contains(&d) {
-                    out.extend(d.to_lowercase());
-                }
-            });
-        }
+        fold_char(c, |l| out.push(l));
+    }
+}
+
+/// Calls `f` with each character [`fold`] makes of `c`, in order (none, one or several).
+pub fn fold_char(c: char, mut f: impl FnMut(char)) {
+    if c.is_ascii() {
+        f(c.to_ascii_lowercase());
+    } else {
+        unicode_normalization::char::decompose_canonical(c, |d| {
+            if !('\u{0300}'..='\u{036f}').contains(&d) {
+                d.to_lowercase().for_each(&mut f);
+            }
+        });
     }
 }
 

@@ -20,7 +20,7 @@ pub const TITLE_WEIGHT: u32 = 100;
 const BODY_CAP: u32 = 20;
 
 pub use crate::model::text::fold;
-use crate::model::text::fold_into;
+use crate::model::text::fold_char;
 
 /// Light Spanish stemming, mirrored in search.js: a plural `s` goes, and an `e` after l, n, r,
 /// d, j or z goes too, so "verificaciones" and "verificación" meet at "verificacion".
@@ -38,15 +38,97 @@ pub fn stem(word: &str) -> &str {
     w
 }
 
-/// Calls `f` with each index term of a text: folded, split at anything not alphanumeric,
-/// 2+ characters, stemmed.
+/// [`each_term`]'s classes of bytes: ASCII lowercase letters and digits, ASCII uppercase
+/// letters, other ASCII, and the bytes of characters outside ASCII.
+const LOWER: u8 = 0;
+const UPPER: u8 = 1;
+const OTHER: u8 = 2;
+const WIDE: u8 = 3;
+const CLASS: [u8; 256] = {
+    let mut t = [WIDE; 256];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = match b as u8 {
+            b'a'..=b'z' | b'0'..=b'9' => LOWER,
+            b'A'..=b'Z' => UPPER,
+            _ => OTHER,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// Calls `f` with each index term of a text: folded ([`fold`]), split at anything not
+/// alphanumeric, 2+ characters, stemmed.
+///
+/// One pass, as [`fold`] then a split of the folded text would give: a folded character is
+/// either part of the word being read or ends it, so the text is never copied whole. A word
+/// that is one run of lowercase ASCII letters and digits (most of a ticket) is handed over as
+/// a slice of `text`; other words are folded into one small buffer (ASCII runs copied and
+/// lowercased, other characters through the Unicode decomposition). The fold-then-split
+/// version is kept in the tests as the oracle.
 pub fn each_term(text: &str, mut f: impl FnMut(&str)) {
-    let mut folded = String::with_capacity(text.len());
-    fold_into(text, &mut folded);
-    for w in folded.split(|c: char| !c.is_alphanumeric()) {
-        if w.len() >= 2 && (w.is_ascii() || w.chars().count() >= 2) {
+    // The word being folded when it is not a plain slice of `text`.
+    let mut word = String::new();
+    // Whether `word` holds a character outside ASCII (then 2+ bytes is not 2+ characters).
+    let mut wide = false;
+    let mut emit = |w: &str, wide: bool| {
+        if w.len() >= 2 && (!wide || w.chars().count() >= 2) {
             f(stem(w));
         }
+    };
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let class = CLASS[bytes[i] as usize];
+        if class <= UPPER {
+            let start = i;
+            let mut upper = 0;
+            // One table look-up per byte: this loop sees nearly every byte of every ticket.
+            while let Some(&b) = bytes.get(i) {
+                let class = CLASS[b as usize];
+                if class > UPPER {
+                    break;
+                }
+                upper |= class;
+                i += 1;
+            }
+            let upper = upper == UPPER;
+            let run = &text[start..i];
+            // A non-ASCII character next may fold into letters that continue the word.
+            let ends = bytes.get(i).is_none_or(u8::is_ascii);
+            if word.is_empty() && !upper && ends {
+                emit(run, false);
+            } else {
+                let at = word.len();
+                word.push_str(run);
+                word[at..].make_ascii_lowercase();
+            }
+        } else if class == OTHER {
+            if !word.is_empty() {
+                emit(&word, wide);
+                word.clear();
+                wide = false;
+            }
+            i += 1;
+        } else {
+            // `i` is on a character boundary: ASCII bytes and whole characters are consumed.
+            let c = text[i..].chars().next().unwrap_or_default();
+            i += c.len_utf8();
+            fold_char(c, |l| {
+                if l.is_alphanumeric() {
+                    word.push(l);
+                    wide |= !l.is_ascii();
+                } else if !word.is_empty() {
+                    emit(&word, wide);
+                    word.clear();
+                    wide = false;
+                }
+            });
+        }
+    }
+    if !word.is_empty() {
+        emit(&word, wide);
     }
 }
 
@@ -483,6 +565,99 @@ mod tests {
         assert_eq!(terms("errores"), terms("error"));
         assert_eq!(terms("páginas"), terms("Página"));
         assert_eq!(terms("a b cd"), vec!["cd".to_string()]);
+    }
+
+    /// What [`each_term`] does in one pass, as it was written before: the whole text folded,
+    /// then split at every folded character that is not alphanumeric.
+    fn terms_fold_then_split(text: &str) -> Vec<String> {
+        fold(text)
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() >= 2 && (w.is_ascii() || w.chars().count() >= 2))
+            .map(|w| stem(w).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn terms_worked_by_hand() {
+        let t = |s: &str| terms(s);
+        // Plural stemmed ("niños" -> "nino"), accents folded, one-letter words dropped.
+        assert_eq!(
+            t("Niños, ¿qué pasó? Año 2026; x"),
+            ["nino", "que", "paso", "ano", "2026"]
+        );
+        // "İ" decomposes to "I" and a combining dot (dropped); "Ç" to "C" and a cedilla;
+        // the dotless "ı" stays itself, a letter.
+        assert_eq!(t("İstanbul Çamlıca"), ["istanbul", "camlıca"]);
+        // Two characters but one byte each after folding: "ñ" alone is one letter.
+        assert_eq!(t("ñ é ü"), Vec::<String>::new());
+        // Two non-ASCII characters make a term; one, however many bytes, does not.
+        assert_eq!(t("日 日本 Ωμ"), ["日本", "ωμ"]);
+        // Punctuation, emoji and a zero-width space split words; digits and letters do not.
+        assert_eq!(
+            t("VPN/IP-fijo😀ok\u{200b}ab_cd"),
+            ["vpn", "ip", "fijo", "ok", "ab", "cd"]
+        );
+        // A combining mark typed apart is removed too; the word stays whole.
+        assert_eq!(t("Cafe\u{301}s"), ["cafe"]);
+        assert_eq!(t(""), Vec::<String>::new());
+        assert_eq!(t("  ab  "), ["ab"]);
+    }
+
+    #[test]
+    fn one_pass_terms_match_fold_then_split() {
+        // Every character from U+0000 to U+2FFFF (the assigned planes but the private and
+        // special ones) alone, doubled, and between ASCII letters and between accented ones.
+        for c in (0u32..0x30000).filter_map(char::from_u32) {
+            for text in [
+                format!("{c}"),
+                format!("{c}{c}"),
+                format!("ab{c}cd"),
+                format!("é{c}ñ{c}Ü"),
+            ] {
+                assert_eq!(terms(&text), terms_fold_then_split(&text), "{text:?}");
+            }
+        }
+        // Longer texts: runs of mixed scripts, marks, punctuation and digits, as a simple
+        // generator (deterministic) strings them together.
+        let pieces = [
+            "Fotografía",
+            " ",
+            "ÑANDÚ",
+            "-",
+            "errores",
+            "İ",
+            "ß",
+            "ﬁ",
+            "Σ",
+            "²",
+            "\u{301}",
+            "\u{200b}",
+            "日本",
+            "😀",
+            "x",
+            "ǅ",
+            "\n",
+            "ses",
+            "Verificaciones",
+            ",",
+            "Ǆ",
+            "ά",
+            "1",
+        ];
+        let mut seed = 12345u64;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 13) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            assert_eq!(terms(&text), terms_fold_then_split(&text), "{text:?}");
+        }
     }
 
     #[test]
