@@ -307,30 +307,41 @@ impl Calendar {
     /// as integers, with no instant made for each ([`Calendar::working_seconds_stepped`] is
     /// the same walk on instants, which the tests compare it with).
     fn working_seconds_in(&self, from: DateTime<Utc>, to: DateTime<Utc>, f: i64, t: i64) -> i64 {
-        let mut total = 0;
-        let first = self.local_date(from);
-        let mut d = first - Duration::days(1);
-        let last = self.local_date(to);
-        while d <= last {
-            if let Some((secs, days)) = self.whole_days(d, first, last) {
-                total += secs;
-                d += Duration::days(days);
-                continue;
-            }
+        self.sum_days(from, to, |d| {
+            let mut total = 0;
             for &(a, b) in self.day_secs(d).iter() {
                 let (a, b) = (a.max(f), b.min(t));
                 if a < b {
                     total += b - a;
                 }
             }
-            d += Duration::days(1);
-        }
-        total
+            total
+        })
     }
 
     /// Working seconds in `[from, to)`, day by day on instants: the reference for
     /// fractional-second instants.
     fn working_seconds_stepped(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+        self.sum_days(from, to, |d| {
+            let mut total = 0;
+            for (a, b) in self.day_intervals(d) {
+                let (a, b) = (a.max(from), b.min(to));
+                if a < b {
+                    total += (b - a).num_seconds();
+                }
+            }
+            total
+        })
+    }
+
+    /// The sum of `day(d)` over the local days that `[from, to)` touches, the whole days
+    /// between its first and last from the year's tables ([`Calendar::whole_days`]).
+    fn sum_days(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        day: impl Fn(NaiveDate) -> i64,
+    ) -> i64 {
         let mut total = 0;
         // A day's intervals may start the evening before in UTC terms; start one day early.
         let first = self.local_date(from);
@@ -342,12 +353,7 @@ impl Calendar {
                 d += Duration::days(days);
                 continue;
             }
-            for (a, b) in self.day_intervals(d) {
-                let (a, b) = (a.max(from), b.min(to));
-                if a < b {
-                    total += (b - a).num_seconds();
-                }
-            }
+            total += day(d);
             d += Duration::days(1);
         }
         total
