@@ -749,3 +749,48 @@ fn random_walks_cover_the_process() {
         "closed {closed}, escalated {escalated}, cab {cab}"
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// A replay keeps one scratch state from event to event (`apply_with`), refused events
+    /// included: every answer and every state must be what `apply` with a fresh copy gives,
+    /// and `State::copy_from` must make any state equal to any other, as a clone does.
+    #[test]
+    fn a_reused_scratch_state_changes_no_answer(
+        customer_index in 0usize..4,
+        draws in prop::collection::vec(draw(), 1..80),
+    ) {
+        let d = desk();
+        let c = &d.config.customers[customer_index % d.config.customers.len()];
+        let (mut fresh, mut reused, mut scratch) =
+            (State::default(), State::default(), State::default());
+        let mut states = vec![State::default()];
+        let mut t = 0i64;
+        let created = Event::new(at(0), "lmartinez", EventKind::Created);
+        for e in std::iter::once(created).chain(draws.iter().map(|dr| {
+            t += dr.gap_minutes;
+            build(dr, t)
+        })) {
+            let want = workflow::apply(rules(), Some(c), &mut fresh, &e);
+            let got = workflow::apply_with(rules(), Some(c), &mut reused, &mut scratch, &e);
+            prop_assert_eq!(got.is_ok(), want.is_ok());
+            if let (Err(g), Err(w)) = (got, want) {
+                prop_assert_eq!((g.field, g.message, g.hint), (w.field, w.message, w.hint));
+            }
+            prop_assert_eq!(&reused, &fresh);
+            states.push(fresh.clone());
+        }
+        // Every pair, in both directions (fields set over unset, unset over set, longer over
+        // shorter text).
+        let mut target = State::default();
+        for (i, a) in states.iter().enumerate() {
+            for b in states.iter().skip(i % 7).step_by(5) {
+                target.copy_from(a);
+                prop_assert_eq!(&target, a);
+                target.copy_from(b);
+                prop_assert_eq!(&target, b);
+            }
+        }
+    }
+}

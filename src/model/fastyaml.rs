@@ -1337,6 +1337,23 @@ struct SeqStream<'p, 'a> {
 impl<'de> de::SeqAccess<'de> for &mut SeqStream<'_, '_> {
     type Error = Bail;
 
+    /// The items ahead at the sequence's column, counted on the lines already split, so a
+    /// `Vec` (a ticket's log) is allocated once at its length instead of growing by doubling
+    /// and copying its large items each time. Only a capacity: a miscount changes nothing read.
+    fn size_hint(&self) -> Option<usize> {
+        let mut n = 0;
+        for line in &self.p.lines[self.p.pos.min(self.p.lines.len())..] {
+            if line.skip || line.indent > self.indent {
+                continue;
+            }
+            if line.indent < self.indent || !is_seq_item(line.text) {
+                break;
+            }
+            n += 1;
+        }
+        Some(n)
+    }
+
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
@@ -1544,5 +1561,26 @@ mod tests {
         assert!(from_str::<serde_yaml::Value>("a:\n").is_some());
         let deep: String = (0..200).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
         assert!(from_str::<serde_yaml::Value>(&deep).is_none());
+    }
+
+    /// A sequence's length is counted ahead (`SeqAccess::size_hint`), so a ticket's log is
+    /// allocated once at its length: items at the column, past nested blocks, comments and
+    /// blank lines, and not the keys after the sequence.
+    #[test]
+    fn sequences_are_allocated_at_their_length() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Doc {
+            events: Vec<serde_yaml::Value>,
+            kb: Vec<String>,
+            after: u32,
+        }
+        let yaml = "events:\n- at: 1\n  attachments:\n  - file: a\n  - file: b\n\n# note\n- at: 2\n  text: |\n    - not an item\n-   at: 3\n- [1, 2]\n- - x\n  - y\n- x\nkb:\n  - a\n  - b\nafter: 1\n";
+        let doc: Doc = from_str(yaml).expect("inside the subset");
+        assert_eq!(doc.events.len(), 6);
+        assert_eq!(doc.events.capacity(), 6);
+        assert_eq!((doc.kb.len(), doc.kb.capacity()), (2, 2));
+        assert_eq!(doc.after, 1);
+        let tree: serde_yaml::Value = serde_yaml::from_str(yaml).unwrap();
+        assert_eq!(tree["events"].as_sequence().unwrap().len(), 6);
     }
 }

@@ -267,6 +267,27 @@ impl Calendar {
         t.with_timezone(&self.tz).date_naive()
     }
 
+    /// The working seconds of the whole local days from `d` up to `last` (excluded, or the
+    /// end of `d`'s year) and how many days that is, when `d` lies strictly between `first`
+    /// and `last`: such days lie entirely inside `[from, to)` and come from the year's table,
+    /// so the cost grows with years, not days.
+    fn whole_days(&self, d: NaiveDate, first: NaiveDate, last: NaiveDate) -> Option<(i64, i64)> {
+        if d <= first || d >= last {
+            return None;
+        }
+        let table = self.year(d.year())?;
+        let start = d.ordinal0() as usize;
+        let end = if last.year() == d.year() {
+            last.ordinal0() as usize
+        } else {
+            table.before.len() - 1
+        };
+        Some((
+            table.before[end] - table.before[start],
+            (end - start) as i64,
+        ))
+    }
+
     /// Working seconds in `[from, to)` (0 when `to <= from`).
     pub fn working_seconds(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
         if to <= from {
@@ -275,35 +296,64 @@ impl Calendar {
         if self.always_open {
             return (to - from).num_seconds();
         }
-        let mut total = 0;
-        // A day's intervals may start the evening before in UTC terms; start one day early.
-        let first = self.local_date(from);
-        let mut d = first - Duration::days(1);
-        let last = self.local_date(to);
-        while d <= last {
-            // Whole local days strictly between the first and the last day lie entirely
-            // inside [from, to): add them from the year's table, so the cost grows with
-            // years, not days.
-            if d > first && d < last {
-                if let Some(t) = self.year(d.year()) {
-                    let start = d.ordinal0() as usize;
-                    let days = t.before.len() - 1;
-                    let end = if last.year() == d.year() {
-                        last.ordinal0() as usize
-                    } else {
-                        days
-                    };
-                    total += t.before[end] - t.before[start];
-                    d += Duration::days((end - start) as i64);
-                    continue;
+        match (whole_seconds(from), whole_seconds(to)) {
+            (Some(f), Some(t)) => self.working_seconds_in(from, to, f, t),
+            _ => self.working_seconds_stepped(from, to),
+        }
+    }
+
+    /// [`Calendar::working_seconds`] of two whole-second instants (every recorded stamp but
+    /// a fractional one), `f` and `t` their Unix seconds: the days' intervals are compared
+    /// as integers, with no instant made for each ([`Calendar::working_seconds_stepped`] is
+    /// the same walk on instants, which the tests compare it with).
+    fn working_seconds_in(&self, from: DateTime<Utc>, to: DateTime<Utc>, f: i64, t: i64) -> i64 {
+        self.sum_days(from, to, |d| {
+            let mut total = 0;
+            for &(a, b) in self.day_secs(d).iter() {
+                let (a, b) = (a.max(f), b.min(t));
+                if a < b {
+                    total += b - a;
                 }
             }
+            total
+        })
+    }
+
+    /// Working seconds in `[from, to)`, day by day on instants: the reference for
+    /// fractional-second instants.
+    fn working_seconds_stepped(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+        self.sum_days(from, to, |d| {
+            let mut total = 0;
             for (a, b) in self.day_intervals(d) {
                 let (a, b) = (a.max(from), b.min(to));
                 if a < b {
                     total += (b - a).num_seconds();
                 }
             }
+            total
+        })
+    }
+
+    /// The sum of `day(d)` over the local days that `[from, to)` touches, the whole days
+    /// between its first and last from the year's tables ([`Calendar::whole_days`]).
+    fn sum_days(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        day: impl Fn(NaiveDate) -> i64,
+    ) -> i64 {
+        let mut total = 0;
+        // A day's intervals may start the evening before in UTC terms; start one day early.
+        let first = self.local_date(from);
+        let mut d = first - Duration::days(1);
+        let last = self.local_date(to);
+        while d <= last {
+            if let Some((secs, days)) = self.whole_days(d, first, last) {
+                total += secs;
+                d += Duration::days(days);
+                continue;
+            }
+            total += day(d);
             d += Duration::days(1);
         }
         total
@@ -318,6 +368,33 @@ impl Calendar {
         if self.always_open {
             return Some(from + Duration::seconds(seconds));
         }
+        let Some(f) = whole_seconds(from) else {
+            return self.add_working_stepped(from, seconds);
+        };
+        // As below, on the days' intervals as Unix seconds (`from` is a whole second).
+        let mut left = seconds;
+        let mut d = self.local_date(from) - Duration::days(1);
+        let stop = d + Duration::days(MAX_DAYS);
+        while d <= stop {
+            for &(a, b) in self.day_secs(d).iter() {
+                let a = a.max(f);
+                if a >= b {
+                    continue;
+                }
+                let len = b - a;
+                if left <= len {
+                    return Some(at_secs(a + left));
+                }
+                left -= len;
+            }
+            d += Duration::days(1);
+        }
+        None
+    }
+
+    /// [`Calendar::add_working`] day by day on instants: the reference for a fractional-second
+    /// `from`.
+    fn add_working_stepped(&self, from: DateTime<Utc>, seconds: i64) -> Option<DateTime<Utc>> {
         let mut left = seconds;
         let mut d = self.local_date(from) - Duration::days(1);
         let stop = d + Duration::days(MAX_DAYS);
@@ -365,6 +442,11 @@ impl Calendar {
         out.retain(|d, _| !self.open.contains_key(d));
         out.into_iter().collect()
     }
+}
+
+/// An instant's Unix seconds when it is a whole second (no fraction, no leap second).
+fn whole_seconds(t: DateTime<Utc>) -> Option<i64> {
+    (t.timestamp_subsec_nanos() == 0).then(|| t.timestamp())
 }
 
 fn at_secs(s: i64) -> DateTime<Utc> {
@@ -572,4 +654,189 @@ pub fn cached_calendars(desk: &Desk) -> std::sync::Arc<Calendars> {
         cals.clone(),
     ));
     cals
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::desk::CalendarConfig;
+
+    fn calendar(
+        tz: &str,
+        week: &[(&str, &[&str])],
+        edit: impl FnOnce(&mut CalendarConfig),
+    ) -> Calendar {
+        let mut c = CalendarConfig {
+            id: "c".into(),
+            name: "c".into(),
+            time_zone: tz.into(),
+            always_open: false,
+            hours: week
+                .iter()
+                .map(|(d, l)| (d.to_string(), l.iter().map(|s| s.to_string()).collect()))
+                .collect(),
+            holidays: None,
+            holidays_ics: None,
+            closed: Vec::new(),
+            open: BTreeMap::new(),
+            description: None,
+        };
+        edit(&mut c);
+        Calendar::from_config(&c, Path::new(".")).unwrap()
+    }
+
+    const WEEK: &[&str] = &["07:00-12:00", "13:00-17:00"];
+
+    /// The sample desk's `laboral` (Bogotá, no daylight saving, Colombia's holidays, two
+    /// closed dates).
+    fn laboral() -> Calendar {
+        let days = ["mon", "tue", "wed", "thu", "fri"].map(|d| (d, WEEK));
+        let mut week: Vec<(&str, &[&str])> = days.to_vec();
+        week.push(("sat", &["08:00-12:00"]));
+        calendar("America/Bogota", &week, |c| {
+            c.holidays = Some("co".into());
+            c.closed = vec!["2026-12-24".into(), "2026-12-31".into()];
+        })
+    }
+
+    /// Calendars the integer walk must agree with the instants' walk on: Bogotá, New York's
+    /// daylight saving with spans across midnight and its gaps, an opened holiday.
+    fn calendars() -> Vec<Calendar> {
+        let night: &[&str] = &["00:00-01:30", "02:00-03:00", "22:00-24:00"];
+        let all = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        vec![
+            laboral(),
+            calendar("America/New_York", &all.map(|d| (d, night)), |_| {}),
+            calendar(
+                "Europe/Madrid",
+                &all.map(|d| (d, &["09:00-17:00"][..])),
+                |c| {
+                    c.holidays = Some("co".into());
+                    c.open
+                        .insert("2026-01-01".into(), vec!["10:00-11:00".into()]);
+                },
+            ),
+        ]
+    }
+
+    /// The hand-worked cases of the issue: a target over a year's end (closed 31 December,
+    /// New Year's Day a holiday, Saturday morning open, Sunday closed), midnight, a weekend.
+    #[test]
+    fn a_target_over_the_years_end() {
+        let cal = laboral();
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // Wed 30 Dec 16:00 + 10 h: 1 h that day, Sat 2 Jan 08-12 (4 h), Mon 4 Jan 07-12 (5 h).
+        let from = at("2026-12-30T16:00:00-05:00");
+        let due = cal.add_working(from, 10 * 3600).unwrap();
+        assert_eq!(due, at("2027-01-04T12:00:00-05:00"));
+        assert_eq!(cal.working_seconds(from, due), 36_000);
+        // One second less is still within Monday's morning.
+        let due = cal.add_working(from, 10 * 3600 - 1).unwrap();
+        assert_eq!(due, at("2027-01-04T11:59:59-05:00"));
+        // From midnight to midnight over the closed days: nothing.
+        let (a, b) = (
+            at("2026-12-31T00:00:00-05:00"),
+            at("2027-01-02T00:00:00-05:00"),
+        );
+        assert_eq!(cal.working_seconds(a, b), 0);
+        assert_eq!(
+            cal.working_seconds(b, at("2027-01-02T09:30:00-05:00")),
+            5_400
+        );
+        // Sunday 3 Jan counts nothing; Friday 17:00 to Monday 07:00 neither.
+        assert_eq!(
+            cal.working_seconds(
+                at("2027-01-08T17:00:00-05:00"),
+                at("2027-01-11T07:00:00-05:00")
+            ),
+            4 * 3600
+        );
+        // ... but 11 Jan 2027 is Epiphany moved to Monday: the Monday counts nothing either.
+        assert_eq!(
+            cal.working_seconds(
+                at("2027-01-11T00:00:00-05:00"),
+                at("2027-01-12T00:00:00-05:00")
+            ),
+            0
+        );
+    }
+
+    /// The walk on Unix seconds gives what the walk on instants gives, on generated
+    /// instants (whole seconds around midnights, spans' edges, daylight-saving changes,
+    /// year ends) and lengths from zero to three years.
+    #[test]
+    fn integer_walk_agrees_with_the_instants_walk() {
+        let cals = calendars();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let base = DateTime::parse_from_rfc3339("2024-10-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+            .timestamp();
+        let lengths = [
+            0,
+            1,
+            59,
+            60,
+            3600,
+            4 * 3600,
+            86_400,
+            7 * 86_400,
+            400 * 86_400,
+        ];
+        for i in 0..20_000 {
+            let cal = &cals[i % cals.len()];
+            // Instants on the quarter hour or a second off it, over three years.
+            let q = (next() % (3 * 366 * 96)) as i64 * 900;
+            let off = [0, 0, 1, -1, 59][(next() % 5) as usize];
+            let from = at_secs(base + q + off);
+            let len = lengths[(next() % lengths.len() as u64) as usize];
+            let len = len + (next() % 2) as i64 * (next() % 3600) as i64;
+            let to = at_secs(base + q + off + len);
+            assert_eq!(
+                cal.working_seconds(from, to),
+                cal.working_seconds_stepped(from, to),
+                "{from} {to} on {}",
+                cal.tz
+            );
+            assert_eq!(
+                cal.add_working(from, len),
+                if len <= 0 {
+                    Some(from)
+                } else {
+                    cal.add_working_stepped(from, len)
+                },
+                "{from} + {len} s on {}",
+                cal.tz
+            );
+        }
+    }
+
+    /// Fractional instants keep the instants' walk (its truncation per interval).
+    #[test]
+    fn fractional_instants_take_the_instants_walk() {
+        let cal = laboral();
+        let from = DateTime::parse_from_rfc3339("2026-12-30T16:00:00.5-05:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        let to = from + Duration::days(6);
+        assert_eq!(
+            cal.working_seconds(from, to),
+            cal.working_seconds_stepped(from, to)
+        );
+        assert_eq!(
+            cal.add_working(from, 3600),
+            cal.add_working_stepped(from, 3600)
+        );
+        // 3,599 whole seconds that Wednesday, one on Saturday (from 08:00, the fraction gone).
+        assert_eq!(
+            cal.add_working(from, 3600).unwrap(),
+            DateTime::parse_from_rfc3339("2027-01-02T08:00:01-05:00").unwrap()
+        );
+    }
 }

@@ -191,13 +191,14 @@ pub fn walk(desk: &Desk, front: &TicketFront, now: DateTime<Utc>) -> Walk {
         state: State::default(),
     };
     let mut extended_seen = false;
+    let mut scratch = State::default();
     for ev in &front.events {
         let at = ev.at.utc();
         if at > now {
             break;
         }
         let before = state.sla.resolution;
-        if workflow::apply(rules, customer, &mut state, ev).is_err() {
+        if workflow::apply_with(rules, customer, &mut state, &mut scratch, ev).is_err() {
             continue;
         }
         if ev.event == EventKind::Created {

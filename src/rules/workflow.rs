@@ -126,6 +126,73 @@ impl State {
         self.status.unwrap_or(Status::New)
     }
 
+    /// Makes `self` equal to `src` (as `*self = src.clone()` does), field by field with
+    /// `clone_from`, so the text buffers `self` already holds are reused rather than freed
+    /// and allocated again ([`apply_with`] asks it for every event of a log). Every field is
+    /// named: a new one cannot be forgotten.
+    pub fn copy_from(&mut self, src: &State) {
+        let State {
+            status,
+            level,
+            ticket_type,
+            incident,
+            request,
+            priority,
+            impact,
+            urgency,
+            effort,
+            agreed_date,
+            assignee,
+            close_reason,
+            sla,
+            checks,
+            kb,
+            quote_needed,
+            proposals,
+            resolved_at,
+            reminded,
+            reminded_at,
+            called,
+            reopened,
+            extended_resolution,
+            last_at,
+            closed_at,
+            queued_mail,
+            delivered_mail,
+            unread_since,
+            waiting,
+        } = self;
+        *status = src.status;
+        *level = src.level;
+        *ticket_type = src.ticket_type;
+        incident.clone_from(&src.incident);
+        request.clone_from(&src.request);
+        priority.clone_from(&src.priority);
+        impact.clone_from(&src.impact);
+        urgency.clone_from(&src.urgency);
+        effort.clone_from(&src.effort);
+        *agreed_date = src.agreed_date;
+        assignee.clone_from(&src.assignee);
+        *close_reason = src.close_reason;
+        sla.clone_from(&src.sla);
+        checks.clone_from(&src.checks);
+        kb.clone_from(&src.kb);
+        *quote_needed = src.quote_needed;
+        *proposals = src.proposals;
+        *resolved_at = src.resolved_at;
+        *reminded = src.reminded;
+        *reminded_at = src.reminded_at;
+        *called = src.called;
+        *reopened = src.reopened;
+        *extended_resolution = src.extended_resolution;
+        *last_at = src.last_at;
+        *closed_at = src.closed_at;
+        queued_mail.clone_from(&src.queued_mail);
+        delivered_mail.clone_from(&src.delivered_mail);
+        *unread_since = src.unread_since;
+        waiting.clone_from(&src.waiting);
+    }
+
     /// Copies the derived fields into a front matter (what commands and the merge driver write).
     pub fn write_into(&self, front: &mut TicketFront) {
         front.status = self.status();
@@ -239,9 +306,10 @@ pub fn replay(
     let mut state = State::default();
     let mut errors = Vec::new();
     let mut last = repeats::LastActs::default();
+    let mut scratch = State::default();
     for (i, ev) in events.iter().enumerate() {
         let before = state.status;
-        match apply(rules, customer, &mut state, ev) {
+        match apply_with(rules, customer, &mut state, &mut scratch, ev) {
             Ok(()) => last.accepted(before, state.status, ev),
             // The same act recorded in two clones (merged): the second changes nothing, but
             // the email it queued is the case's.
@@ -588,6 +656,20 @@ pub fn apply(
     state: &mut State,
     ev: &Event,
 ) -> Result<(), RuleError> {
+    apply_with(rules, customer, state, &mut State::default(), ev)
+}
+
+/// [`apply`] with a scratch state the caller keeps from one event to the next (a log's
+/// replay): the candidate state is copied into it field by field, reusing the text buffers
+/// the previous event left there, instead of allocating a copy of every id per event. What
+/// `scratch` holds before and after is of no meaning.
+pub fn apply_with(
+    rules: Rules,
+    customer: Option<&Customer>,
+    state: &mut State,
+    scratch: &mut State,
+    ev: &Event,
+) -> Result<(), RuleError> {
     // The mail sets grow with the log and `step` only reads them; the checks and the
     // articles only change as the last act of a step that succeeds (`checked`, `resolved`,
     // `linked`): all four move into the candidate state instead of being copied for every
@@ -596,12 +678,13 @@ pub fn apply(
     let delivered = std::mem::take(&mut state.delivered_mail);
     let checks = std::mem::take(&mut state.checks);
     let kb = std::mem::take(&mut state.kb);
-    let mut next = state.clone();
+    let next = scratch;
+    next.copy_from(state);
     next.queued_mail = queued;
     next.delivered_mail = delivered;
     next.checks = checks;
     next.kb = kb;
-    if let Err(e) = step(rules, customer, &mut next, ev) {
+    if let Err(e) = step(rules, customer, next, ev) {
         state.queued_mail = std::mem::take(&mut next.queued_mail);
         state.delivered_mail = std::mem::take(&mut next.delivered_mail);
         state.checks = std::mem::take(&mut next.checks);
@@ -630,8 +713,9 @@ pub fn apply(
         next.waiting = None;
     }
     next.last_at = Some(ev.at);
-    next.sla = targets(rules, &next);
-    *state = next;
+    next.sla = targets(rules, next);
+    // The old state's buffers stay in the scratch for the next event's copy.
+    std::mem::swap(state, next);
     Ok(())
 }
 
