@@ -217,24 +217,35 @@ fn run(site: &Site, warnings: &mut Vec<Diagnostic>) -> Result<Computed> {
     if site.internal() {
         tickets::index_pages(site, ticket_out, None)?;
         trace("index pages written");
-        let report = crate::output::report::build_from_facts(
-            desk,
-            streamed.facts.iter().flatten(),
-            Some(crate::output::report::By::Month),
-            site.now,
+        // The report pages (computed and written on one core) beside the search term files
+        // (sorted and grouped on one core, then written on every core): one after the other
+        // they kept a core idle for about 0.5 s of a 100,000-ticket build (session 10).
+        let (reported, searched) = rayon::join(
+            || {
+                let report = crate::output::report::build_from_facts(
+                    desk,
+                    streamed.facts.iter().flatten(),
+                    Some(crate::output::report::By::Month),
+                    site.now,
+                );
+                reports::pages_of(site, report, &streamed.flow, ticket_out)
+            },
+            || {
+                site.progress.phase(&tr!("site.phase_search"));
+                crate::output::search::each_ticket_shard(
+                    &ticket_out.postings,
+                    &ticket_out.docs,
+                    &|name: &str, text: &str| {
+                        site.out.write(&format!("search/t/{name}"), text.as_bytes())
+                    },
+                )
+            },
         );
-        trace("report computed");
-        reports::pages_of(site, report, &streamed.flow, ticket_out)?;
-        trace("report pages written");
-    }
-
-    site.progress.phase(&tr!("site.phase_search"));
-    if site.internal() {
-        crate::output::search::each_ticket_shard(
-            &ticket_out.postings,
-            &ticket_out.docs,
-            &|name: &str, text: &str| site.out.write(&format!("search/t/{name}"), text.as_bytes()),
-        )?;
+        // The report's error first, as when the two ran in that order.
+        reported?;
+        searched?;
+    } else {
+        site.progress.phase(&tr!("site.phase_search"));
     }
     trace("search written");
     for (name, bytes) in theme::static_files(&desk.root)? {
