@@ -7,6 +7,9 @@
 # it cold) and writes into a folder of its own: the folders are deleted only at the end, since
 # creating files on ext4 soon after deleting many others is about twice as slow. Every run uses
 # the same `--now` (the script's start), so the outputs of the two binaries can be compared.
+# Before each timed build the script runs `sync` (untimed; SYNC=0 skips it): a 100,000-ticket
+# build leaves 1.3 GB of dirty pages, which the kernel writes back 30 s later
+# (vm.dirty_expire_centisecs), that is during the next run, on the same cores.
 #
 #   scripts/bench_build_full.sh [TICKETS] [ARTICLES] [RUNS]       # default 100000 1000 3
 #   DESK=/path/to/git/desk BASELINE=/tmp/mesa-old scripts/bench_build_full.sh 0 0 3
@@ -36,12 +39,15 @@ fi
 now=${NOW:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
 tools=("mesa=$mesa")
 [ -n "${BASELINE:-}" ] && tools=("base=$(realpath "$BASELINE")" "${tools[@]}")
+sync_runs=${SYNC:-1}
 echo "mesa: $mesa${BASELINE:+, baseline: $(realpath "$BASELINE")}; desk: $desk; --now $now; $(nproc) cores"
+echo "output in $work; sync before each run: $([ "$sync_runs" = 1 ] && echo yes || echo no) (SYNC=$sync_runs)"
 : >"$work/runs"
 for ((r = 1; r <= runs; r++)); do
   for t in "${tools[@]}"; do
     name=${t%%=*} bin=${t#*=}
     "$bin" --desk "$desk" --now "$now" --quiet check >/dev/null 2>&1 || true
+    [ "$sync_runs" = 1 ] && sync
     load=$(cut -d' ' -f1 /proc/loadavg)
     /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$bin" --desk "$desk" --now "$now" --quiet build \
       --out "$work/out-$name-$r" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }

@@ -1079,14 +1079,16 @@ fn help_page_links_every_persona_guide_inside_the_site() {
 /// A clean build creates its pages as unnamed files linked in whole (`O_TMPFILE`) where the
 /// system allows, by their descriptor or else through `/proc` (`MESA_SITE_CREATE=linked-proc`
 /// forces that), else by name (`MESA_SITE_CREATE=named` forces that way, as a file system
-/// without unnamed files does): all write the same files, byte for byte, with the same
+/// without unnamed files does); `MESA_SITE_CREATE=aside` writes a new folder aside by name
+/// and renames it into place: all write the same files, byte for byte, with the same
 /// permissions, and nothing else.
 #[test]
 fn pages_created_linked_or_by_name_are_the_same_site() {
     use std::os::unix::fs::PermissionsExt;
     let desk = sample_desk();
     let mut sites = Vec::new();
-    for way in ["linked", "linked-proc", "named"] {
+    // "aside": a build into a new folder writes it aside by name and renames it into place.
+    for way in ["linked", "linked-proc", "named", "aside"] {
         let out = desk.path().join(format!("_out-{way}"));
         let o = Command::new(env!("CARGO_BIN_EXE_mesa"))
             .arg("--desk")
@@ -1115,4 +1117,5 @@ fn pages_created_linked_or_by_name_are_the_same_site() {
         "linked by descriptor and through /proc differ"
     );
     assert!(sites[0] == sites[2], "linked and by name differ");
+    assert!(sites[0] == sites[3], "linked and written aside differ");
 }

@@ -848,3 +848,145 @@ fn sharded_postings_follow_edits_and_are_never_trusted_broken() {
     append(&first, "\nNota tras la interrupción.\n");
     step("the build after a killed one", false);
 }
+
+/// The folders a build into `<name>` writes aside beside it (`.<name>.mesa-new-<pid>`).
+fn aside_folders(parent: &Path, name: &str) -> Vec<PathBuf> {
+    let prefix = format!(".{name}.mesa-new-");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(parent)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect();
+    v.sort();
+    v
+}
+
+/// After a build into a folder that did not exist, the build manifest records the files it
+/// wrote with the stat each had once written (no scan of the folder): that record is the folder (the next build is incremental and writes
+/// nothing), and a page changed behind its back afterwards, even with the same size and
+/// modification time, or a file added, is caught (a full build restores the site).
+#[test]
+fn a_new_folders_record_is_what_the_build_wrote_and_is_never_trusted_over_it() {
+    use std::os::unix::fs::MetadataExt;
+    let (_tmp, root) = common::site::sample_git_desk("/outbox/\n/_a/\n/_b/\n/_c/\n");
+    // The manifest describes the last full build's folder: each folder is new in its turn.
+    let new_folder = |name: &str| -> PathBuf {
+        assert!(!build(&root, name).0, "{name}: the first build is full");
+        assert!(aside_folders(&root, name).is_empty(), "{name}: left aside");
+        // The record is exactly the folder: nothing to do.
+        assert_eq!(build(&root, name), (true, 0), "{name}: unchanged");
+        root.join(name)
+    };
+    let a = new_folder("_a");
+    assert_same_as_full(&root, &a, "a new folder");
+
+    // _a, a ticket edited: incremental, as after a build in place.
+    append(
+        &common::site::ticket_file(&root, "261116-B3X03"),
+        "\nOtra nota.\n",
+    );
+    assert!(build(&root, "_a").0, "a ticket edit after a new folder");
+    assert_same_as_full(&root, &a, "a ticket edit after a new folder");
+
+    // _b, a page rewritten by hand with the same size and its modification time put back:
+    // its change time moved, so the record does not match it.
+    let b = new_folder("_b");
+    let page = b.join("tickets/index.html");
+    let before = std::fs::metadata(&page).unwrap();
+    let text = std::fs::read(&page).unwrap();
+    let mut changed = text.clone();
+    let at = changed.iter().position(|&c| c == b'<').unwrap();
+    changed[at + 1] = if changed[at + 1] == b'x' { b'y' } else { b'x' };
+    std::fs::write(&page, &changed).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&page)
+        .unwrap()
+        .set_modified(before.modified().unwrap())
+        .unwrap();
+    let after = std::fs::metadata(&page).unwrap();
+    assert_eq!((after.len(), after.mtime()), (before.len(), before.mtime()));
+    let (incremental, _) = build(&root, "_b");
+    assert!(!incremental, "a page changed behind the record: full build");
+    assert_eq!(std::fs::read(&page).unwrap(), text);
+    assert_same_as_full(&root, &b, "a page changed behind the record");
+
+    // _c, a file added: a full build, which removes it.
+    let c = new_folder("_c");
+    std::fs::write(c.join("tickets/extra.html"), "hola").unwrap();
+    let (incremental, _) = build(&root, "_c");
+    assert!(!incremental, "a file added behind the record: full build");
+    assert!(!c.join("tickets/extra.html").exists());
+    assert_same_as_full(&root, &c, "a file added behind the record");
+}
+
+/// A build into a new folder written aside (`MESA_SITE_CREATE=aside`) killed half-way leaves
+/// no page under the folder's name (the site appears whole or not at all), and the next build
+/// into it (the default way) removes what was left aside and writes the whole site.
+#[test]
+fn a_build_into_a_new_folder_killed_half_way_leaves_no_site_and_the_next_recovers() {
+    const LATER: &str = "2026-12-01T10:00:00-05:00";
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("desk");
+    gen_desk::run(gen_desk::Args {
+        tickets: 3_000,
+        out: root.clone(),
+        articles: 3,
+        seed: 11,
+        from: common::sample_root(),
+        force: false,
+    })
+    .expect("gen_desk");
+    std::fs::write(root.join(".gitignore"), "/outbox/\n/_site/\n").unwrap();
+    common::git::init_committed(&root);
+    let site = root.join("_site");
+    // The check before the build fills the facts cache, so the build itself starts at once.
+    ok_at(&root, LATER, &["--quiet", "check"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mesa"))
+        .arg("--desk")
+        .arg(&root)
+        .args(["--now", LATER, "--quiet", "build", "--out"])
+        .arg(&site)
+        .env("MESA_SITE_CREATE", "aside")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once its folder aside holds its first ticket page (3,000 to go).
+    let aside = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the build ended ({status}) before any ticket page was written aside");
+        }
+        let found = aside_folders(&root, "_site").into_iter().find(|d| {
+            std::fs::read_dir(d.join("tickets"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        });
+        if let Some(d) = found {
+            break d;
+        }
+        std::thread::yield_now();
+    };
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the build was not killed: {status}");
+    assert!(!site.exists(), "a killed build left a site under its name");
+    assert!(
+        aside.join(".mesa-site").is_file(),
+        "the folder aside is mesa's"
+    );
+    // A folder aside of a live process (here this test's own) is another build's: kept.
+    let live = root.join(format!(".{}.mesa-new-{}", "_site", std::process::id()));
+    std::fs::create_dir(&live).unwrap();
+    std::fs::write(live.join(".mesa-site"), "mesa build\n").unwrap();
+
+    assert!(!build_at(&root, "_site", LATER).0, "the next build is full");
+    assert!(
+        !aside.exists(),
+        "the killed build's folder aside is still there"
+    );
+    assert_eq!(aside_folders(&root, "_site"), vec![live]);
+    assert_same_as_full_at(&root, &site, "after a killed build", LATER);
+}

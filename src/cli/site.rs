@@ -26,12 +26,15 @@ pub fn build(global: &Global, out: Option<&Path>, public: bool) -> Result<std::p
     };
     // The build stops on exactly what `mesa check` calls an error (unsafe and broken links,
     // refused files, broken tickets): both ask the same function.
+    crate::output::site::output::trace("check");
     let (checked, desk, entries) = crate::output::check::check_desk_kept(&root)?;
+    crate::output::site::output::trace("checked");
     if !checked.diagnostics.is_empty() {
         return Err(crate::model::diag::Error::Diagnostics(checked.diagnostics));
     }
     // Incremental when the build manifest says which pages the changes since reach.
     let built = site::manifest::build(&root, desk, &entries, &out, &opts, global.now.is_some())?;
+    crate::output::site::output::trace("built");
     let summary = built.summary;
     for w in &summary.warnings {
         eprintln!("{}", tr!("site.warning", diagnostic = w));

@@ -179,6 +179,19 @@ fn lstat_at(dir: &Dir, name: &std::ffi::CStr) -> Option<libc::stat> {
     (rc == 0).then(|| unsafe { st.assume_init() })
 }
 
+/// The stat of an open regular file (`fstat`: no path is looked up), as [`files`] would list
+/// it; `None` for anything else or an error.
+#[cfg(unix)]
+pub fn stat_of_open(file: &std::fs::File) -> Option<Stat> {
+    use std::os::fd::AsRawFd;
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `st` is written by the call when it returns 0; the descriptor is open.
+    let rc = unsafe { libc::fstat(file.as_raw_fd(), st.as_mut_ptr()) };
+    // SAFETY: initialised by the successful call.
+    let st = (rc == 0).then(|| unsafe { st.assume_init() })?;
+    (kind_of_mode(st.st_mode) == Kind::File).then(|| stat_from(&st))
+}
+
 #[cfg(unix)]
 fn stat_from(st: &libc::stat) -> Stat {
     #[allow(clippy::unnecessary_cast)]

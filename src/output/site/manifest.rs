@@ -45,6 +45,7 @@ use super::incremental::{
     Log, PagePatch, Part, Pending, Session, Terms, TicketPatch, REFRESH_AFTER_MINUTES,
 };
 use super::kbpages::{ArticleView, KbPages};
+use super::output::trace;
 use super::pipeline::Kept;
 use super::records::{self, Records};
 use super::termshards::{self, DocShards, Groups};
@@ -203,11 +204,13 @@ pub fn build(
     };
     let (file, delta_file) = (dir.join(FILE), dir.join(DELTA_FILE));
     let mut sources = Sources::scan(root, desk, entries);
+    trace("sources scanned");
     let now = opts.now.unwrap_or_else(Utc::now);
     let resumed = Base::read(&file).and_then(|base| {
         let delta = read_delta(&delta_file, &base);
         resume(base, delta, root, out, &mut sources, now, explicit_now)
     });
+    trace("manifest read");
     match resumed {
         Some(Resumed::Unchanged(warnings)) => {
             return Ok(Built {
@@ -261,7 +264,9 @@ pub fn build(
         ..opts.clone()
     };
     let (session, summary) = Session::build(root, out, &opts)?;
+    trace("site built");
     let saved = save(&file, out, &session, &sources);
+    trace("manifest saved");
     std::mem::forget(session);
     Ok(Built {
         summary,
@@ -624,6 +629,7 @@ fn resume(
             warnings: meta.ticket_warnings.into_iter().map(diag_in).collect(),
         },
         warnings: meta.warnings.into_iter().map(diag_in).collect(),
+        outputs: None,
     };
 
     // What the incremental builds since the full record patched, applied again.
@@ -808,9 +814,19 @@ fn save(
 ) -> std::result::Result<(), NotSaved> {
     let _ = std::fs::remove_file(file);
     let (kept, facts_, flow, now) = session.state().ok_or(NotSaved::NoState)?;
-    let (Some(output), Ok(out)) = (scan_output(out), out.canonicalize()) else {
-        return Err(NotSaved::Scan);
+    // A clean build's own list of what it wrote, each stat taken from the written file
+    // (anything changed since differs from it: the next build distrusts the folder); the
+    // folder scanned otherwise.
+    let scanned;
+    let output: &[(String, Stat)] = match &kept.outputs {
+        Some(written) => written,
+        None => {
+            scanned = scan_output(out).ok_or(NotSaved::Scan)?;
+            &scanned
+        }
     };
+    let out = out.canonicalize().map_err(|_| NotSaved::Scan)?;
+    trace("output listed");
     let meta = Meta {
         out,
         now_ns: now.timestamp_nanos_opt().unwrap_or(0),
@@ -829,7 +845,7 @@ fn save(
     let jobs: [SectionJob; SECTIONS] = [
         job(&meta),
         job(&src.tickets),
-        job(&output),
+        job(output),
         job(&kept.paths),
         records_job(&kept.cites),
         records_job(facts_),
@@ -878,10 +894,11 @@ fn write_streamed(
         };
         w.write_all(&[0; HEAD + TABLE])
             .map_err(|_| NotSaved::Write)?;
-        for job in jobs {
+        for (k, job) in jobs.iter().enumerate() {
             let at = w.n;
             job(&mut w)?;
             spans.push((at, w.n - at));
+            trace(&format!("manifest section {k} written"));
         }
         w.flush().map_err(|_| NotSaved::Write)?;
     }
@@ -911,6 +928,7 @@ fn write_streamed(
     }
     let sum = facts::checksum(&head);
     head.extend_from_slice(&sum.to_le_bytes());
+    trace("manifest checksummed");
     // Written again until the file's own time is past every file it records.
     let mut fresh = false;
     for _ in 0..50 {

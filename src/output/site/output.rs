@@ -5,6 +5,7 @@
 //! then cost a read per page instead of a write, and a browser or server never sees half a file.
 
 use crate::model::diag::{Error, Result};
+use crate::model::scan::Stat;
 use crate::tr;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -41,9 +42,17 @@ pub struct Output {
     /// ([`Creation::Linked`]); cleared for good at the first sign that the file system or the
     /// system cannot (then pages are created by name, as before).
     linked: std::sync::atomic::AtomicBool,
+    /// The folder a whole build into a new target writes instead, renamed to the target at
+    /// the end ([`Output::aside`]).
+    aside: Option<PathBuf>,
     /// Whether an unnamed page is still linked by its descriptor ([`Link::Descriptor`]);
     /// cleared for good when the kernel refuses that (then through `/proc`, [`Link::Proc`]).
     by_descriptor: std::sync::atomic::AtomicBool,
+    /// A clean build's pages with their stat, taken from the descriptor each was written
+    /// through once it had its name (`fstat`, no path looked up), for the build manifest,
+    /// which otherwise stats every file of the folder again at the end ([`Output::finish`]).
+    /// `None` once a page's stat could not be taken (the manifest then scans the folder).
+    stats: Mutex<Option<Vec<(String, Stat)>>>,
 }
 
 /// How an unnamed page gets its name ([`Creation::Linked`]).
@@ -83,6 +92,53 @@ impl Creation {
             _ => (Creation::Linked, Link::Descriptor),
         }
     }
+
+    /// Whether a whole build into a folder that does not exist yet writes it aside and
+    /// renames it into place at the end ([`Output::aside`]): `MESA_SITE_CREATE=aside`. Not
+    /// the default: on this machine's ext4 it saved 5-10% of a 10,000-ticket build's system
+    /// time on a quiet disk, but a page created by name allocates its inode under its
+    /// folder's lock, which the two cores then wait on when the disk is slow to allocate
+    /// inodes (after mass deletions nearby: see docs/scale.md, session 10).
+    fn aside_from_env() -> bool {
+        std::env::var("MESA_SITE_CREATE").as_deref() == Ok("aside")
+    }
+}
+
+/// The folder a whole build into `target` writes aside (`.<name>.mesa-new-<pid>` beside it).
+fn aside_name(target: &Path, pid: u32) -> Option<PathBuf> {
+    let name = target.file_name()?.to_str()?;
+    Some(target.with_file_name(format!(".{name}.mesa-new-{pid}")))
+}
+
+/// Removes what builds into `target` killed before their end left aside: folders named as
+/// [`aside_name`] makes them, holding mesa's marker, whose process is gone.
+fn remove_left_aside(target: &Path) {
+    let (Some(name), Some(parent)) = (target.file_name().and_then(|n| n.to_str()), target.parent())
+    else {
+        return;
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let prefix = format!(".{name}.mesa-new-");
+    for e in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+        let file_name = e.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: signal 0 only asks whether the process exists.
+        let gone = unsafe { libc::kill(pid, 0) } != 0
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone && e.path().join(MARKER).is_file() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 impl Output {
@@ -120,13 +176,60 @@ impl Output {
                 cfg!(target_os = "linux") && creation == Creation::Linked,
             ),
             by_descriptor: std::sync::atomic::AtomicBool::new(link == Link::Descriptor),
+            stats: Mutex::new(clean.then(Vec::new)),
+            aside: None,
         })
+    }
+
+    /// For a whole build (one that ends with [`Output::finish`] or [`Output::abandon`]) into
+    /// a folder that does not exist yet, with `MESA_SITE_CREATE=aside` (and whatever the
+    /// way, what killed builds left aside is removed first): the site is written into a new
+    /// folder beside it
+    /// (`.<name>.mesa-new-<pid>`), its pages created by name (`openat`, one `write`), and
+    /// renamed to the target when complete. The site appears whole or not at all, so its
+    /// pages need not be unnamed files linked in one by one: a build killed half-way leaves
+    /// no page under the target, only the folder aside, which the next build into the same
+    /// target removes (its process gone). A folder that exists (even empty) is written in
+    /// place as before.
+    pub fn aside(mut self) -> Output {
+        if !self.fresh || !cfg!(unix) {
+            return self;
+        }
+        remove_left_aside(&self.target);
+        if !Creation::aside_from_env() {
+            return self;
+        }
+        self.aside = aside_name(&self.target, std::process::id());
+        if self.aside.is_some() {
+            self.linked.store(false, Ordering::Relaxed);
+        }
+        self
+    }
+
+    /// Where the pages go: the folder aside, if any, else the target.
+    fn root(&self) -> &Path {
+        self.aside.as_deref().unwrap_or(&self.target)
+    }
+
+    /// Keeps the stat of the page `rel` of a clean build (`None`: it could not be taken, and
+    /// the manifest will scan the folder instead).
+    fn keep_stat(&self, rel: &str, stat: Option<Stat>) {
+        if let Ok(mut kept) = self.stats.lock() {
+            match stat {
+                Some(s) => {
+                    if let Some(v) = kept.as_mut() {
+                        v.push((rel.to_string(), s));
+                    }
+                }
+                None => *kept = None,
+            }
+        }
     }
 
     /// Writes `rel` (a `/`-separated path inside the site) unless it already has these bytes.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         self.mark();
-        let path = self.target.join(rel);
+        let path = self.root().join(rel);
         if self.clean {
             self.create(rel, &path, bytes)
                 .map_err(|e| io_err(&path, e))?;
@@ -172,10 +275,10 @@ impl Output {
     /// Writes the marker once, before the first page.
     fn mark(&self) {
         self.marked.call_once(|| {
-            let marker = self.target.join(MARKER);
+            let marker = self.root().join(MARKER);
             if !marker.is_file() {
                 // A failure here shows up as the page's own write error just below.
-                let _ = std::fs::create_dir_all(&self.target)
+                let _ = std::fs::create_dir_all(self.root())
                     .and_then(|_| std::fs::write(&marker, MARKER_TEXT));
             }
         });
@@ -190,13 +293,15 @@ impl Output {
         use std::os::fd::{AsRawFd, FromRawFd};
         let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
         let Ok(cname) = std::ffi::CString::new(name) else {
-            return self.replace(path, bytes, false);
+            self.replace(path, bytes, false)?;
+            self.keep_stat(rel, crate::model::scan::stat_of(path));
+            return Ok(());
         };
         let folder = self.dirs.read().ok().and_then(|d| d.get(dir).cloned());
         let folder = match folder {
             Some(f) => f,
             None => {
-                let p = self.target.join(dir);
+                let p = self.root().join(dir);
                 std::fs::create_dir_all(&p)?;
                 let f = std::sync::Arc::new(std::fs::File::open(&p)?);
                 if let Ok(mut d) = self.dirs.write() {
@@ -207,10 +312,14 @@ impl Output {
         };
         #[cfg(target_os = "linux")]
         if self.linked.load(Ordering::Relaxed) {
-            match create_linked(&folder, &cname, bytes, &self.by_descriptor) {
-                Ok(true) => return Ok(()),
+            match create_linked_file(&folder, &cname, bytes, &self.by_descriptor) {
+                // Its stat now that it has its name (linking changed its change time).
+                Ok(Some(file)) => {
+                    self.keep_stat(rel, crate::model::scan::stat_of_open(&file));
+                    return Ok(());
+                }
                 // The name exists (a page written twice): replaced by name below.
-                Ok(false) => {}
+                Ok(None) => {}
                 // Written by name below, which reports this page's own error if it has one
                 // (a full disk); nothing of the unnamed file is left behind.
                 Err(e) => {
@@ -236,7 +345,9 @@ impl Output {
         }
         // SAFETY: `fd` was just opened and nothing else owns it.
         let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
-        file.write_all(bytes)
+        file.write_all(bytes)?;
+        self.keep_stat(rel, crate::model::scan::stat_of_open(&file));
+        Ok(())
     }
 
     /// How this build creates its pages (after a fallback, [`Creation::Named`]).
@@ -258,8 +369,10 @@ impl Output {
     }
 
     #[cfg(not(unix))]
-    fn create(&self, _rel: &str, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        self.replace(path, bytes, false)
+    fn create(&self, rel: &str, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        self.replace(path, bytes, false)?;
+        self.keep_stat(rel, crate::model::scan::stat_of(path));
+        Ok(())
     }
 
     /// `exists`: whether `path` was there a moment ago (a new page is written directly).
@@ -295,21 +408,48 @@ impl Output {
     /// rewritten and every other page of that build.
     pub fn abandon(self) {
         if self.fresh {
-            let _ = std::fs::remove_dir_all(&self.target);
+            let _ = std::fs::remove_dir_all(self.root());
         }
     }
 
     /// Marks the folder as mesa's and removes what earlier builds wrote and this one did not.
-    pub fn finish(self) -> Result<()> {
+    /// A clean build returns every file it put in the folder with its stat, sorted by path,
+    /// as [`crate::model::scan::files`] would list the folder if nobody else wrote in it
+    /// (`None` for any other build, or when a stat could not be taken). A page written twice
+    /// keeps its last stat; should another writer have changed a page since, its stat differs
+    /// from the file's and the next build distrusts the folder (a full build), where a scan
+    /// at the end would have recorded the other writer's file as the build's.
+    pub fn finish(self) -> Result<Option<Vec<(String, Stat)>>> {
         if self.clean {
             // The marker went in before the first page; nothing else is in the folder.
             self.mark();
-            let marker = self.target.join(MARKER);
+            let marker = self.root().join(MARKER);
             if !marker.is_file() {
                 self.replace(&marker, MARKER_TEXT, false)
                     .map_err(|e| io_err(&marker, e))?;
             }
-            return Ok(());
+            self.keep_stat(MARKER, crate::model::scan::stat_of(&marker));
+            if let Some(aside) = &self.aside {
+                // Renaming the folder changes no file's stat. Never over a target that
+                // appeared meanwhile: that is an error, and the folder aside goes.
+                rename_noreplace(aside, &self.target).map_err(|e| {
+                    let _ = std::fs::remove_dir_all(aside);
+                    io_err(&self.target, e)
+                })?;
+            }
+            let stats = self.stats.into_inner().ok().flatten().map(|mut v| {
+                // Stable: of a page written twice, the later stat comes last and is kept.
+                v.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut out: Vec<(String, Stat)> = Vec::with_capacity(v.len());
+                for e in v {
+                    match out.last_mut() {
+                        Some(last) if last.0 == e.0 => *last = e,
+                        _ => out.push(e),
+                    }
+                }
+                out
+            });
+            return Ok(stats);
         }
         self.write(MARKER, MARKER_TEXT)?;
         let written = self.written.into_inner().unwrap_or_default();
@@ -336,7 +476,7 @@ impl Output {
         for d in dirs {
             let _ = std::fs::remove_dir(d);
         }
-        Ok(())
+        Ok(None)
     }
 }
 
@@ -370,19 +510,31 @@ pub fn tune_allocator() {
 }
 
 /// Creates `name` in `folder` with `bytes` as an unnamed file linked in once written
-/// ([`Creation::Linked`]). `Ok(false)`: the name already exists (nothing was created).
-/// `by_descriptor`: whether to link by the file's descriptor first ([`link_unnamed`]).
+/// ([`Creation::Linked`]), and returns it, still open (its stat is the page's). `Ok(None)`:
+/// the name already exists (nothing was created). `by_descriptor`: whether to link by the
+/// file's descriptor first ([`link_unnamed`]).
 #[cfg(target_os = "linux")]
+fn create_linked_file(
+    folder: &std::fs::File,
+    name: &std::ffi::CStr,
+    bytes: &[u8],
+    by_descriptor: &std::sync::atomic::AtomicBool,
+) -> std::io::Result<Option<std::fs::File>> {
+    use std::io::Write;
+    let mut file = open_unnamed(folder)?;
+    file.write_all(bytes)?;
+    Ok(link_unnamed(&file, folder, name, by_descriptor)?.then_some(file))
+}
+
+/// [`create_linked_file`] saying only whether the page was created.
+#[cfg(all(target_os = "linux", test))]
 fn create_linked(
     folder: &std::fs::File,
     name: &std::ffi::CStr,
     bytes: &[u8],
     by_descriptor: &std::sync::atomic::AtomicBool,
 ) -> std::io::Result<bool> {
-    use std::io::Write;
-    let mut file = open_unnamed(folder)?;
-    file.write_all(bytes)?;
-    link_unnamed(&file, folder, name, by_descriptor)
+    create_linked_file(folder, name, bytes, by_descriptor).map(|f| f.is_some())
 }
 
 /// Gives the unnamed `file` the name `name` in `folder`: by its descriptor
@@ -482,6 +634,72 @@ fn linking_unsupported(e: &std::io::Error) -> bool {
         e.raw_os_error(),
         Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL | libc::ENOENT | libc::EXDEV)
     )
+}
+
+/// With `MESA_TRACE` set, prints `mesa-trace <seconds since the first mark> <what> cpu
+/// <seconds on a core of each thread of the process>` on stderr (the threads' run time from
+/// `/proc/self/task/*/schedstat`, in nanoseconds there): where a build's phases begin and
+/// which of them run on one core, whatever the machine's load (`scripts/build_timeline.py`
+/// turns the lines into a table). A developer's tool: not translated, silent by default.
+pub fn trace(what: &str) {
+    static START: std::sync::OnceLock<Option<std::time::Instant>> = std::sync::OnceLock::new();
+    let Some(start) =
+        START.get_or_init(|| std::env::var_os("MESA_TRACE").map(|_| std::time::Instant::now()))
+    else {
+        return;
+    };
+    let mut line = format!("mesa-trace {:.3} {what} cpu", start.elapsed().as_secs_f64());
+    let mut tasks: Vec<(u64, u64)> = std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let tid = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("schedstat")).ok()?;
+            Some((tid, stat.split(' ').next()?.parse().ok()?))
+        })
+        .collect();
+    tasks.sort();
+    for (tid, ns) in tasks {
+        line.push_str(&format!(" {tid}:{:.3}", ns as f64 / 1e9));
+    }
+    eprintln!("{line}");
+}
+
+/// Renames `from` to `to` unless `to` exists (`renameat2` with `RENAME_NOREPLACE` on Linux;
+/// elsewhere a check, then `rename`).
+fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let c = |p: &Path| {
+            std::ffi::CString::new(p.as_os_str().as_bytes())
+                .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
+        };
+        let (f, t) = (c(from)?, c(to)?);
+        // SAFETY: two NUL-terminated paths relative to the working folder.
+        let rc = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                f.as_ptr(),
+                libc::AT_FDCWD,
+                t.as_ptr(),
+                libc::RENAME_NOREPLACE,
+            )
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        // A file system without the flag: the check and a plain rename.
+        if e.raw_os_error() != Some(libc::EINVAL) {
+            return Err(e);
+        }
+    }
+    if to.exists() {
+        return Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists));
+    }
+    std::fs::rename(from, to)
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> Error {
@@ -606,6 +824,80 @@ mod tests {
             ]
         );
         assert_eq!(a[2].1, b"<p>a, otra vez</p>");
+    }
+
+    /// A clean build's own list of its files and their stats (taken from the written files)
+    /// is what a scan of the folder finds afterwards, whichever way the pages were created:
+    /// linked, by name in place, or aside then renamed (renaming the folder changes no
+    /// file's stat); a page written twice is listed once, with its last stat. Written aside,
+    /// the site has no name until it is whole; abandoned, nothing is left.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_clean_build_lists_what_a_scan_finds() {
+        for (aside, linked) in [(true, false), (false, true), (false, false)] {
+            let dir = tempfile::tempdir().unwrap();
+            let target = dir.path().join("site");
+            let mut out = Output::new(&target).unwrap();
+            if aside {
+                out.aside = aside_name(&target, std::process::id());
+                out.linked.store(false, Ordering::Relaxed);
+            } else {
+                out.linked.store(linked, Ordering::Relaxed);
+            }
+            out.write("index.html", b"<p>inicio</p>").unwrap();
+            out.write("tickets/2026/11/a.html", b"<p>a</p>").unwrap();
+            out.write("tickets/2026/11/a.html", b"<p>a, otra vez</p>")
+                .unwrap();
+            out.write("search/t/ab", b"").unwrap();
+            assert_eq!(target.exists(), !aside, "aside {aside}");
+            let listed = out
+                .finish()
+                .unwrap()
+                .expect("a clean build lists its files");
+            let scanned = crate::model::scan::files(&target).unwrap();
+            assert_eq!(listed, scanned, "aside {aside}, linked {linked}");
+            let names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(
+                names,
+                [
+                    ".mesa-site",
+                    "index.html",
+                    "search/t/ab",
+                    "tickets/2026/11/a.html"
+                ]
+            );
+            assert_eq!(
+                read(&target.join("tickets/2026/11/a.html")),
+                b"<p>a, otra vez</p>"
+            );
+            // Nothing else beside the site.
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        }
+        // Abandoned aside: neither the site nor the folder aside is left.
+        let aside_of = |target: &Path| {
+            let mut out = Output::new(target).unwrap();
+            out.aside = aside_name(target, std::process::id());
+            out.linked.store(false, Ordering::Relaxed);
+            out
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let out = aside_of(&dir.path().join("site"));
+        out.write("index.html", b"<p>inicio</p>").unwrap();
+        out.abandon();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        // An existing (empty) folder is not new (written in place); one that appears during
+        // the build is not replaced.
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("site");
+        std::fs::create_dir(&target).unwrap();
+        assert!(!Output::new(&target).unwrap().is_fresh());
+        std::fs::remove_dir(&target).unwrap();
+        let out = aside_of(&target);
+        out.write("index.html", b"<p>inicio</p>").unwrap();
+        std::fs::create_dir(&target).unwrap();
+        assert!(out.finish().is_err());
+        assert_eq!(std::fs::read_dir(&target).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     /// Where a file system has no unnamed files, the linked way says so with an error that
