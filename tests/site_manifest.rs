@@ -705,6 +705,22 @@ fn per_ticket_records_after_edits_by_hand_checkout_merge_and_close() {
     );
 }
 
+/// A generated desk of `tickets` tickets and three articles at `root`, committed, with the
+/// site's and the outbox's folders ignored (the desks the larger manifest tests start from).
+fn generated_desk(root: &Path, tickets: usize, seed: u64) {
+    gen_desk::run(gen_desk::Args {
+        tickets,
+        out: root.to_path_buf(),
+        articles: 3,
+        seed,
+        from: common::sample_root(),
+        force: false,
+    })
+    .expect("gen_desk");
+    std::fs::write(root.join(".gitignore"), "/outbox/\n/_site/\n").unwrap();
+    common::git::init_committed(root);
+}
+
 /// The search postings kept by ranges of documents and patched into the site's term files
 /// (`search/t/`), on a generated desk of three ranges: edits in the first and the last, short
 /// range that add terms (a new word, new term files) and take them away again (their files
@@ -716,17 +732,7 @@ fn sharded_postings_follow_edits_and_are_never_trusted_broken() {
     const LATER: &str = "2026-12-01T10:00:00-05:00";
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("desk");
-    gen_desk::run(gen_desk::Args {
-        tickets: 2_100,
-        out: root.clone(),
-        articles: 3,
-        seed: 7,
-        from: common::sample_root(),
-        force: false,
-    })
-    .expect("gen_desk");
-    std::fs::write(root.join(".gitignore"), "/outbox/\n/_site/\n").unwrap();
-    common::git::init_committed(&root);
+    generated_desk(&root, 2_100, 7);
     let site = root.join("_site");
     assert!(
         !build_at(&root, "_site", LATER).0,
@@ -929,17 +935,7 @@ fn a_build_into_a_new_folder_killed_half_way_leaves_no_site_and_the_next_recover
     const LATER: &str = "2026-12-01T10:00:00-05:00";
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("desk");
-    gen_desk::run(gen_desk::Args {
-        tickets: 3_000,
-        out: root.clone(),
-        articles: 3,
-        seed: 11,
-        from: common::sample_root(),
-        force: false,
-    })
-    .expect("gen_desk");
-    std::fs::write(root.join(".gitignore"), "/outbox/\n/_site/\n").unwrap();
-    common::git::init_committed(&root);
+    generated_desk(&root, 3_000, 11);
     let site = root.join("_site");
     // The check before the build fills the facts cache, so the build itself starts at once.
     ok_at(&root, LATER, &["--quiet", "check"]);
