@@ -173,6 +173,8 @@ pub enum Command {
 /// Parses the command line and runs the command; the process exit code.
 pub fn main() -> ExitCode {
     restore_sigpipe();
+    // The build's developer trace (`MESA_TRACE=1`) goes to stderr, printed here.
+    crate::output::site::output::set_trace_sink(|line| eprintln!("{line}"));
     let args: Vec<OsString> = std::env::args_os().collect();
     localize::activate_early(&args);
     let mut cmd = localize::localize(Cli::command());

@@ -636,12 +636,23 @@ fn linking_unsupported(e: &std::io::Error) -> bool {
     )
 }
 
-/// With `MESA_TRACE` set, prints `mesa-trace <seconds since the first mark> <what> cpu
-/// <seconds on a core of each thread of the process>` on stderr (the threads' run time from
+/// Where [`trace`] hands its lines: set by the face, which alone writes to the terminal.
+static TRACE_SINK: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+
+/// Lets the face receive [`trace`]'s lines (the first sink set stays).
+pub fn set_trace_sink(sink: fn(&str)) {
+    let _ = TRACE_SINK.set(sink);
+}
+
+/// With `MESA_TRACE` set, hands the trace sink `mesa-trace <seconds since the first mark>
+/// <what> cpu <seconds on a core of each thread of the process>` (the threads' run time from
 /// `/proc/self/task/*/schedstat`, in nanoseconds there): where a build's phases begin and
 /// which of them run on one core, whatever the machine's load (`scripts/build_timeline.py`
 /// turns the lines into a table). A developer's tool: not translated, silent by default.
 pub fn trace(what: &str) {
+    let Some(sink) = TRACE_SINK.get() else {
+        return;
+    };
     static START: std::sync::OnceLock<Option<std::time::Instant>> = std::sync::OnceLock::new();
     let Some(start) =
         START.get_or_init(|| std::env::var_os("MESA_TRACE").map(|_| std::time::Instant::now()))
@@ -663,7 +674,7 @@ pub fn trace(what: &str) {
     for (tid, ns) in tasks {
         line.push_str(&format!(" {tid}:{:.3}", ns as f64 / 1e9));
     }
-    eprintln!("{line}");
+    sink(&line);
 }
 
 /// Renames `from` to `to` unless `to` exists (`renameat2` with `RENAME_NOREPLACE` on Linux;
